@@ -1,0 +1,17 @@
+"""The booking domain: rules, time grid, availability and services. No Flask, no telebot."""
+
+from .errors import InvalidInput, ScheduleError
+from .models import Base, Booking, Closure, OpeningHours, User
+from .settings import ConfigError, Settings
+
+__all__ = [
+    "Base",
+    "Booking",
+    "Closure",
+    "ConfigError",
+    "InvalidInput",
+    "OpeningHours",
+    "ScheduleError",
+    "Settings",
+    "User",
+]

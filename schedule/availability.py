@@ -1,0 +1,213 @@
+"""The booking rules, decided in one place for the grid, the bot and the services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .models import ACTIVE, Booking, Closure, OpeningHours
+from .settings import Settings, WeekHours
+from .timegrid import (
+    Cell,
+    day_cells,
+    is_open,
+    local_date,
+    local_midnight_utc,
+    occupied_instants,
+    today,
+    training_end,
+)
+
+# No training is longer than a day, so a booking that overlaps a window started at most a
+# day before it: this bound keeps the bookings query an index range scan however long the
+# history grows.
+MAX_TRAINING = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Span:
+    starts_at: datetime
+    ends_at: datetime
+    user_id: int = 0
+    booking_id: int = 0
+
+    def covers(self, instant: datetime) -> bool:
+        return self.starts_at <= instant < self.ends_at
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the rules need to know about a window of time, read in one go."""
+
+    settings: Settings
+    hours: WeekHours
+    closures: tuple[Span, ...]
+    bookings: tuple[Span, ...]
+
+    def booked_at(self, instant: datetime, ignore_booking: int = 0) -> int:
+        return sum(
+            1 for b in self.bookings if b.covers(instant) and b.booking_id != ignore_booking
+        )
+
+    def refusal(
+        self, starts_at: datetime, user_id: int | None, now: datetime, ignore_booking: int = 0
+    ) -> str | None:
+        """Why `user_id` may not start a training at `starts_at` now, or None if they may."""
+        settings = self.settings
+        if starts_at < now + timedelta(minutes=settings.min_notice_minutes):
+            return "too_soon"
+        horizon = today(now, settings) + timedelta(days=settings.booking_horizon_days)
+        if local_date(starts_at, settings) > horizon:
+            return "too_far"
+        instants = occupied_instants(starts_at, settings)
+        if any(
+            not is_open(t, self.hours, settings) or any(c.covers(t) for c in self.closures)
+            for t in instants
+        ):
+            return "closed"
+        ends_at = training_end(starts_at, settings)
+        if user_id is not None and any(
+            b.user_id == user_id
+            and b.booking_id != ignore_booking
+            and b.starts_at < ends_at
+            and starts_at < b.ends_at
+            for b in self.bookings
+        ):
+            return "overlapping"
+        if any(self.booked_at(t, ignore_booking) >= settings.capacity for t in instants):
+            return "full"
+        return None
+
+
+@dataclass(frozen=True)
+class SlotView:
+    cell: Cell
+    booked: int
+    free: int
+    can_start: bool
+    mine: bool
+
+    @property
+    def start(self) -> str:
+        return self.cell.label
+
+
+@dataclass(frozen=True)
+class DayView:
+    day: date
+    slots: list[SlotView]
+
+    @property
+    def available(self) -> bool:
+        return any(slot.can_start for slot in self.slots)
+
+
+def effective_hours(session: Session, settings: Settings) -> WeekHours:
+    """The trainer's opening hours from the database, or OPENING_HOURS for a fresh studio."""
+    rows = session.execute(
+        select(OpeningHours.weekday, OpeningHours.opens, OpeningHours.closes).order_by(
+            OpeningHours.weekday, OpeningHours.opens
+        )
+    ).all()
+    if not rows:
+        return settings.opening_hours
+    week: dict[int, list[tuple[int, int]]] = {day: [] for day in range(7)}
+    for weekday, opens, closes in rows:
+        week[weekday].append((opens, closes))
+    return {day: tuple(intervals) for day, intervals in week.items()}
+
+
+def load_snapshot(
+    session: Session, settings: Settings, window_start: datetime, window_end: datetime
+) -> Snapshot:
+    """One query for the active bookings overlapping the window, one for its closures."""
+    bookings = session.execute(
+        select(Booking.starts_at, Booking.ends_at, Booking.user_id, Booking.id).where(
+            Booking.status == ACTIVE,
+            Booking.starts_at < window_end,
+            Booking.starts_at > window_start - MAX_TRAINING,
+            Booking.ends_at > window_start,
+        )
+    ).all()
+    closures = session.execute(
+        select(Closure.starts_at, Closure.ends_at).where(
+            Closure.starts_at < window_end, Closure.ends_at > window_start
+        )
+    ).all()
+    return Snapshot(
+        settings=settings,
+        hours=effective_hours(session, settings),
+        closures=tuple(Span(*row) for row in closures),
+        bookings=tuple(Span(*row) for row in bookings),
+    )
+
+
+def _window(first_day: date, last_day: date, settings: Settings) -> tuple[datetime, datetime]:
+    """UTC bounds covering every training that starts on or touches the given days."""
+    margin = timedelta(minutes=settings.training_minutes)
+    return (
+        local_midnight_utc(first_day, settings) - margin,
+        local_midnight_utc(last_day + timedelta(days=1), settings) + margin,
+    )
+
+
+def snapshot_for_days(
+    session: Session, settings: Settings, first_day: date, last_day: date
+) -> Snapshot:
+    return load_snapshot(session, settings, *_window(first_day, last_day, settings))
+
+
+def snapshot_for_start(session: Session, settings: Settings, starts_at: datetime) -> Snapshot:
+    margin = timedelta(minutes=settings.training_minutes)
+    return load_snapshot(session, settings, starts_at - margin, starts_at + 2 * margin)
+
+
+def view_day(snapshot: Snapshot, day: date, user_id: int | None, now: datetime) -> DayView:
+    settings = snapshot.settings
+    slots = []
+    for cell in day_cells(day, snapshot.hours, settings):
+        booked = snapshot.booked_at(cell.starts_at)
+        mine = user_id is not None and any(
+            b.user_id == user_id and b.covers(cell.starts_at) for b in snapshot.bookings
+        )
+        slots.append(
+            SlotView(
+                cell=cell,
+                booked=booked,
+                free=max(settings.capacity - booked, 0),
+                can_start=snapshot.refusal(cell.starts_at, user_id, now) is None,
+                mine=mine,
+            )
+        )
+    return DayView(day, slots)
+
+
+def day_availability(
+    session: Session, settings: Settings, day: date, user_id: int | None, now: datetime
+) -> DayView:
+    """Every cell of `day` with its booked and free places and whether `user_id` may start there."""
+    return view_day(snapshot_for_days(session, settings, day, day), day, user_id, now)
+
+
+def horizon_days(settings: Settings, now: datetime) -> list[date]:
+    first = today(now, settings)
+    return [first + timedelta(days=n) for n in range(settings.booking_horizon_days + 1)]
+
+
+def horizon_availability(
+    session: Session, settings: Settings, user_id: int | None, now: datetime
+) -> list[DayView]:
+    """Every day from today to the horizon, read with one snapshot."""
+    days = horizon_days(settings, now)
+    snapshot = snapshot_for_days(session, settings, days[0], days[-1])
+    return [view_day(snapshot, day, user_id, now) for day in days]
+
+
+def bookable_days(
+    session: Session, settings: Settings, user_id: int | None, now: datetime
+) -> list[date]:
+    return [view.day for view in horizon_availability(session, settings, user_id, now) if view.available]
+

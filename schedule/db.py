@@ -1,0 +1,91 @@
+"""Engines, sessions and the write lock, the same for SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, insert, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from .models import Base, ScheduleLock
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def normalize_url(url: str) -> str:
+    """Accept the plain `postgresql://` form and use the psycopg 3 driver for it."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+INSTANCE_PATH = Path(__file__).resolve().parents[1] / "instance"
+
+
+def default_sqlite_url() -> str:
+    """The embedded default: a SQLite file in the project's instance/ folder."""
+    return f"sqlite:///{INSTANCE_PATH / 'booking.sqlite3'}"
+
+
+def database_url(environ: Mapping[str, str]) -> str:
+    return normalize_url(environ.get("DATABASE_URL", "").strip() or default_sqlite_url())
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    """WAL lets readers run beside the writer; busy_timeout makes writers queue, not fail."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+
+def make_engine(url: str, **kwargs) -> Engine:
+    return create_engine(normalize_url(url), **kwargs)
+
+
+def make_session_factory(url: str) -> sessionmaker[Session]:
+    return sessionmaker(make_engine(url), expire_on_commit=False)
+
+
+def create_schema(engine: Engine) -> None:
+    """Create every table and the lock row (tests and the embedded default)."""
+    Base.metadata.create_all(engine)
+    with Session(engine) as session:
+        ensure_lock_row(session)
+        session.commit()
+
+
+def ensure_lock_row(session: Session) -> None:
+    if session.scalar(select(ScheduleLock.id).where(ScheduleLock.id == 1)) is None:
+        session.execute(insert(ScheduleLock).values(id=1, version=0))
+
+
+@contextmanager
+def write_transaction(session: Session) -> Iterator[Session]:
+    """Run a booking write in its own transaction, serialized by the lock row.
+
+    The lock row's UPDATE must be the first statement of the transaction: on SQLite a
+    transaction that read first could not wait for the write lock. Whatever the session held
+    before is committed first, so each service call is one unit of work.
+    """
+    if session.in_transaction():
+        session.commit()
+    try:
+        locked = session.execute(
+            update(ScheduleLock).where(ScheduleLock.id == 1).values(version=ScheduleLock.version + 1)
+        )
+        if locked.rowcount == 0:
+            raise RuntimeError("schedule_lock row missing: run `flask --app webapp db upgrade`")
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise

@@ -1,0 +1,79 @@
+"""Domain errors: a stable code for programs and a readable message for people."""
+
+from __future__ import annotations
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "invalid": {
+        "en": "The request is not valid.",
+        "ru": "Некорректный запрос.",
+    },
+    "full": {
+        "en": "No places left at this time.",
+        "ru": "На это время мест нет.",
+    },
+    "overlapping": {
+        "en": "You already have a training at this time.",
+        "ru": "У вас уже есть тренировка в это время.",
+    },
+    "closed": {
+        "en": "The studio is closed at this time.",
+        "ru": "В это время студия закрыта.",
+    },
+    "too_soon": {
+        "en": "This start is too soon or already past.",
+        "ru": "Это время уже прошло или слишком близко.",
+    },
+    "too_far": {
+        "en": "This date is too far ahead to book yet.",
+        "ru": "На эту дату запись ещё не открыта.",
+    },
+    "deadline_passed": {
+        "en": "It is too late to change this booking.",
+        "ru": "Изменить эту запись уже поздно.",
+    },
+    "not_found": {
+        "en": "Booking not found.",
+        "ru": "Запись не найдена.",
+    },
+    "not_active": {
+        "en": "This booking is already cancelled.",
+        "ru": "Эта запись уже отменена.",
+    },
+    "phone_required": {
+        "en": "Please share your phone number first.",
+        "ru": "Сначала поделитесь номером телефона.",
+    },
+}
+
+# HTTP status an adapter should answer with, by error code.
+HTTP_STATUS = {"invalid": 400, "not_found": 404}
+
+
+def message_for(code: str, lang: str | None = "en") -> str:
+    texts = MESSAGES.get(code, MESSAGES["invalid"])
+    return texts["ru" if (lang or "").lower().startswith("ru") else "en"]
+
+
+class ScheduleError(Exception):
+    """A refused request. `code` is stable; `detail` (English) is optional extra context."""
+
+    def __init__(self, code: str, detail: str | None = None) -> None:
+        self.code = code
+        self.detail = detail
+        super().__init__(detail or message_for(code))
+
+    def message(self, lang: str | None = "en") -> str:
+        if self.detail and not (lang or "").lower().startswith("ru"):
+            return self.detail
+        return message_for(self.code, lang)
+
+    @property
+    def http_status(self) -> int:
+        return HTTP_STATUS.get(self.code, 409)
+
+
+class InvalidInput(ScheduleError):
+    """Malformed input (a 400): an unparseable date, a time off the grid."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__("invalid", detail)

@@ -1,0 +1,259 @@
+"""Use cases, each one transaction. Adapters (Flask, the bot) call these and nothing lower."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from .availability import effective_hours, snapshot_for_start
+from .db import write_transaction
+from .errors import InvalidInput, ScheduleError
+from .events import BookingCancelled, BookingMade, BookingMoved, Event, EventHandler
+from .models import ACTIVE, CANCELLED, Booking, Closure, OpeningHours, User, utcnow
+from .settings import Settings, WeekHours
+from .timegrid import local_midnight_utc, start_instant, training_end, wall_to_utc
+
+SOURCES = ("miniapp", "bot", "admin")
+USER_FIELDS = ("first_name", "last_name", "username", "language_code")
+
+
+def _emit(on_event: EventHandler | None, event: Event) -> None:
+    if on_event is not None:
+        on_event(event)
+
+
+def upsert_user(session: Session, telegram_user: Mapping[str, object]) -> User:
+    """The user behind a Telegram user object, created or refreshed; no write when unchanged."""
+    telegram_id = telegram_user.get("id")
+    if not isinstance(telegram_id, int) or isinstance(telegram_id, bool):
+        raise InvalidInput("Telegram user without a numeric id")
+    fields = {
+        name: (str(telegram_user[name])[:255] if telegram_user.get(name) is not None else None)
+        for name in USER_FIELDS
+    }
+    fields["first_name"] = fields["first_name"] or ""
+    user = session.scalar(select(User).where(User.telegram_id == telegram_id))
+    if user is not None and all(getattr(user, k) == v for k, v in fields.items()):
+        return user
+    if user is None:
+        user = User(telegram_id=telegram_id, **fields)
+        session.add(user)
+    else:
+        for name, value in fields.items():
+            setattr(user, name, value)
+    try:
+        session.commit()
+    except IntegrityError:  # the same user's first two requests raced; the other one won
+        session.rollback()
+        user = session.scalar(select(User).where(User.telegram_id == telegram_id))
+        if user is None:
+            raise
+    return user
+
+
+def set_phone(session: Session, user: User, phone: str) -> User:
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    if not 7 <= len(digits) <= 15:
+        raise InvalidInput("That does not look like a phone number")
+    user.phone = "+" + digits
+    session.commit()
+    return user
+
+
+def book(
+    session: Session,
+    settings: Settings,
+    user: User,
+    day: date,
+    minute: int,
+    *,
+    now: datetime | None = None,
+    source: str = "miniapp",
+    on_event: EventHandler | None = None,
+) -> Booking:
+    """Book a training for `user` starting at wall time `minute` on `day`."""
+    now = now or utcnow()
+    if source not in SOURCES:
+        raise InvalidInput(f"unknown source {source!r}")
+    starts_at = start_instant(day, minute, settings)
+    with write_transaction(session):
+        if settings.phone_required and source != "admin" and not user.phone:
+            raise ScheduleError("phone_required")
+        refusal = snapshot_for_start(session, settings, starts_at).refusal(starts_at, user.id, now)
+        if refusal:
+            raise ScheduleError(refusal)
+        booking = Booking(
+            user_id=user.id,
+            starts_at=starts_at,
+            ends_at=training_end(starts_at, settings),
+            status=ACTIVE,
+            source=source,
+        )
+        session.add(booking)
+    _emit(on_event, BookingMade(booking))
+    return booking
+
+
+def _owned_active(session: Session, booking_id: int, user: User | None) -> Booking:
+    """The active booking `booking_id`, which must belong to `user` unless user is None (admin)."""
+    booking = session.get(Booking, booking_id, populate_existing=True)
+    if booking is None or (user is not None and booking.user_id != user.id):
+        raise ScheduleError("not_found")
+    if booking.status != ACTIVE:
+        raise ScheduleError("not_active")
+    return booking
+
+
+def _check_client_deadline(booking: Booking, settings: Settings, now: datetime) -> None:
+    if booking.starts_at - now < timedelta(minutes=settings.cancel_deadline_minutes):
+        raise ScheduleError("deadline_passed")
+
+
+def cancel(
+    session: Session,
+    settings: Settings,
+    booking_id: int,
+    user: User | None,
+    *,
+    now: datetime | None = None,
+    reason: str | None = None,
+    on_event: EventHandler | None = None,
+) -> Booking:
+    """Cancel a booking: its owner until the deadline, or the trainer (user=None) at any time."""
+    now = now or utcnow()
+    with write_transaction(session):
+        booking = _owned_active(session, booking_id, user)
+        if user is not None:
+            _check_client_deadline(booking, settings, now)
+        booking.status = CANCELLED
+        booking.cancelled_at = now
+        booking.cancelled_by = "client" if user is not None else "admin"
+        booking.cancel_reason = (reason or "").strip()[:1000] or None
+    _emit(on_event, BookingCancelled(booking, by_admin=user is None))
+    return booking
+
+
+def reschedule(
+    session: Session,
+    settings: Settings,
+    booking_id: int,
+    user: User | None,
+    day: date,
+    minute: int,
+    *,
+    now: datetime | None = None,
+    on_event: EventHandler | None = None,
+) -> Booking:
+    """Move a booking to a new start in one transaction; on refusal nothing changes."""
+    now = now or utcnow()
+    starts_at = start_instant(day, minute, settings)
+    with write_transaction(session):
+        booking = _owned_active(session, booking_id, user)
+        if user is not None:
+            _check_client_deadline(booking, settings, now)
+        snapshot = snapshot_for_start(session, settings, starts_at)
+        refusal = snapshot.refusal(starts_at, booking.user_id, now, ignore_booking=booking.id)
+        if refusal:
+            raise ScheduleError(refusal)
+        previous = booking.starts_at
+        booking.starts_at = starts_at
+        booking.ends_at = training_end(starts_at, settings)
+    _emit(on_event, BookingMoved(booking, previous))
+    return booking
+
+
+def upcoming_bookings(session: Session, user: User, now: datetime | None = None) -> list[Booking]:
+    """The user's active bookings that have not ended yet, soonest first."""
+    return list(
+        session.scalars(
+            select(Booking)
+            .where(
+                Booking.user_id == user.id,
+                Booking.status == ACTIVE,
+                Booking.ends_at > (now or utcnow()),
+            )
+            .order_by(Booking.starts_at)
+        )
+    )
+
+
+def bookings_between(
+    session: Session, starts: datetime, ends: datetime, *, include_cancelled: bool = False
+) -> list[Booking]:
+    """Bookings overlapping [starts, ends), by start then booking time (the trainer's view)."""
+    query = select(Booking).where(Booking.starts_at < ends, Booking.ends_at > starts)
+    if not include_cancelled:
+        query = query.where(Booking.status == ACTIVE)
+    return list(session.scalars(query.order_by(Booking.starts_at, Booking.id)))
+
+
+def day_bookings(
+    session: Session, settings: Settings, day: date, *, include_cancelled: bool = False
+) -> list[Booking]:
+    """The bookings starting on local `day`."""
+    starts = local_midnight_utc(day, settings)
+    ends = local_midnight_utc(day + timedelta(days=1), settings)
+    query = select(Booking).where(Booking.starts_at >= starts, Booking.starts_at < ends)
+    if not include_cancelled:
+        query = query.where(Booking.status == ACTIVE)
+    return list(session.scalars(query.order_by(Booking.starts_at, Booking.id)))
+
+
+def set_opening_hours(session: Session, settings: Settings, week: WeekHours) -> WeekHours:
+    """Replace the trainer's opening hours (validated against the grid)."""
+    Settings(slot_minutes=settings.slot_minutes, training_minutes=settings.training_minutes,
+             opening_hours=week)  # raises ConfigError when off the grid
+    with write_transaction(session):
+        session.execute(delete(OpeningHours))
+        session.add_all(
+            OpeningHours(weekday=day, opens=opens, closes=closes)
+            for day, intervals in week.items()
+            for opens, closes in intervals
+        )
+    return effective_hours(session, settings)
+
+
+def add_closure(
+    session: Session,
+    settings: Settings,
+    day: date,
+    *,
+    start_minute: int | None = None,
+    end_minute: int | None = None,
+    reason: str = "",
+) -> Closure:
+    """Close a whole local day, or the wall-time range [start_minute, end_minute) of it."""
+    if start_minute is None and end_minute is None:
+        starts = local_midnight_utc(day, settings)
+        ends = local_midnight_utc(day + timedelta(days=1), settings)
+    else:
+        if start_minute is None or end_minute is None or end_minute <= start_minute:
+            raise InvalidInput("a closure needs a start before its end")
+        starts = wall_to_utc(day, start_minute, settings) or local_midnight_utc(day, settings)
+        ends = wall_to_utc(day, end_minute, settings) or local_midnight_utc(
+            day + timedelta(days=1), settings
+        )
+    with write_transaction(session):
+        closure = Closure(starts_at=starts, ends_at=ends, reason=reason.strip()[:500])
+        session.add(closure)
+    return closure
+
+
+def remove_closure(session: Session, closure_id: int) -> None:
+    with write_transaction(session):
+        closure = session.get(Closure, closure_id)
+        if closure is None:
+            raise ScheduleError("not_found", "Closure not found.")
+        session.delete(closure)
+
+
+def closures_after(session: Session, instant: datetime) -> list[Closure]:
+    return list(
+        session.scalars(
+            select(Closure).where(Closure.ends_at > instant).order_by(Closure.starts_at)
+        )
+    )

@@ -1,0 +1,177 @@
+"""Studio rules read from the environment, validated once at start-up."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+# One opening interval in minutes since local midnight: (opens, closes), closes may be 1440.
+Interval = tuple[int, int]
+# Opening hours per weekday, Monday = 0.
+WeekHours = dict[int, tuple[Interval, ...]]
+
+
+class ConfigError(ValueError):
+    """A configuration value is wrong; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    training_minutes: int = 90
+    slot_minutes: int = 30
+    capacity: int = 4
+    opening_hours: WeekHours = field(default_factory=lambda: parse_opening_hours("08:00-18:00"))
+    booking_horizon_days: int = 7
+    min_notice_minutes: int = 30
+    cancel_deadline_minutes: int = 120
+    timezone: str = "Europe/Moscow"
+    phone_required: bool = False
+
+    def __post_init__(self) -> None:
+        if self.slot_minutes <= 0 or 1440 % self.slot_minutes:
+            raise ConfigError("SLOT_MINUTES must be a positive divisor of 1440 (a day)")
+        if self.training_minutes <= 0 or self.training_minutes % self.slot_minutes:
+            raise ConfigError(
+                f"TRAINING_MINUTES must be a positive multiple of SLOT_MINUTES ({self.slot_minutes})"
+            )
+        if self.capacity < 1:
+            raise ConfigError("CAPACITY must be at least 1")
+        for name in ("booking_horizon_days", "min_notice_minutes", "cancel_deadline_minutes"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{name.upper()} must not be negative")
+        for intervals in self.opening_hours.values():
+            for opens, closes in intervals:
+                if opens % self.slot_minutes or closes % self.slot_minutes:
+                    raise ConfigError(
+                        f"OPENING_HOURS must lie on the {self.slot_minutes}-minute grid"
+                    )
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(f"TIMEZONE: unknown time zone {self.timezone!r}") from None
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def cells_per_training(self) -> int:
+        return self.training_minutes // self.slot_minutes
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for name in ("TRAINING_MINUTES", "SLOT_MINUTES", "CAPACITY", "BOOKING_HORIZON_DAYS",
+                     "MIN_NOTICE_MINUTES", "CANCEL_DEADLINE_MINUTES"):
+            if env.get(name, "").strip():
+                values[name.lower()] = _int(name, env[name])
+        if env.get("OPENING_HOURS", "").strip():
+            values["opening_hours"] = parse_opening_hours(env["OPENING_HOURS"])
+        if env.get("TIMEZONE", "").strip():
+            values["timezone"] = env["TIMEZONE"].strip()
+        if env.get("PHONE_REQUIRED", "").strip():
+            values["phone_required"] = parse_bool("PHONE_REQUIRED", env["PHONE_REQUIRED"])
+        return cls(**values)
+
+
+def _int(name: str, raw: str) -> int:
+    try:
+        return int(raw.strip())
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+
+
+def parse_bool(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigError(f"{name} must be 1 or 0, got {raw!r}")
+
+
+_TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
+
+
+def parse_minutes(text: str, *, allow_midnight_end: bool = False) -> int:
+    """'08:30' -> 510. '24:00' only where it ends a day."""
+    match = _TIME.match(text.strip())
+    if not match:
+        raise ValueError(f"{text!r} is not a time like 08:00")
+    hours, minutes = int(match[1]), int(match[2])
+    if minutes > 59 or hours > 24 or (hours == 24 and (minutes or not allow_midnight_end)):
+        raise ValueError(f"{text!r} is not a time of day")
+    return hours * 60 + minutes
+
+
+def parse_intervals(text: str) -> tuple[Interval, ...]:
+    """'08:00-12:00,14:00-20:00' -> ((480, 720), (840, 1200)); 'closed' -> ()."""
+    text = text.strip().lower()
+    if text in ("closed", "-", ""):
+        return ()
+    intervals = []
+    for part in text.split(","):
+        opens_text, sep, closes_text = part.partition("-")
+        if not sep:
+            raise ValueError(f"{part.strip()!r} is not an interval like 08:00-18:00")
+        opens = parse_minutes(opens_text)
+        closes = parse_minutes(closes_text, allow_midnight_end=True)
+        if closes <= opens:
+            raise ValueError(f"{part.strip()!r} closes before it opens")
+        intervals.append((opens, closes))
+    intervals.sort()
+    for (_, first_closes), (second_opens, _) in zip(intervals, intervals[1:]):
+        if second_opens < first_closes:
+            raise ValueError(f"intervals in {text!r} overlap")
+    return tuple(intervals)
+
+
+def _parse_days(text: str) -> list[int]:
+    days: list[int] = []
+    for part in text.split(","):
+        first, sep, last = part.strip().partition("-")
+        if first not in WEEKDAYS or (sep and last not in WEEKDAYS):
+            raise ValueError(f"{part.strip()!r} is not a weekday or range like mon-fri")
+        start = WEEKDAYS.index(first)
+        stop = WEEKDAYS.index(last) if sep else start
+        days.extend(range(start, stop + 1) if stop >= start else [*range(start, 7), *range(stop + 1)])
+    return days
+
+
+def parse_opening_hours(text: str) -> WeekHours:
+    """Parse OPENING_HOURS.
+
+    ``08:00-18:00`` applies to every day. The per-weekday form lists ``;``-separated
+    groups of days and intervals, e.g. ``mon-fri 07:00-12:00,16:00-21:00; sat 09:00-14:00``;
+    weekdays not named are closed, and ``closed`` closes the named days explicitly.
+    """
+    try:
+        text = text.strip().lower()
+        if not text or text[0].isdigit() or text == "closed":
+            every_day = parse_intervals(text)
+            return {day: every_day for day in range(7)}
+        week: WeekHours = {day: () for day in range(7)}
+        for group in filter(None, (g.strip() for g in text.split(";"))):
+            days_text, _, intervals_text = group.partition(" ")
+            intervals = parse_intervals(intervals_text)
+            for day in _parse_days(days_text):
+                week[day] = intervals
+        return week
+    except ValueError as error:
+        raise ConfigError(f"OPENING_HOURS: {error}") from None
+
+
+def format_intervals(intervals: tuple[Interval, ...]) -> str:
+    if not intervals:
+        return "closed"
+    return ",".join(f"{format_minutes(a)}-{format_minutes(b)}" for a, b in intervals)
+
+
+def format_minutes(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"

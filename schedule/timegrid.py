@@ -1,0 +1,126 @@
+"""Local wall-clock time on the studio's grid <-> UTC instants (DST-aware, no database)."""
+
+from __future__ import annotations
+
+import re
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+
+from .errors import InvalidInput, ScheduleError
+from .settings import Settings, WeekHours, format_minutes
+
+UTC = timezone.utc
+
+
+def to_local(instant: datetime, settings: Settings) -> datetime:
+    """A naive-UTC instant as an aware datetime in the studio's time zone."""
+    return instant.replace(tzinfo=UTC).astimezone(settings.zone)
+
+
+def local_date(instant: datetime, settings: Settings) -> date:
+    return to_local(instant, settings).date()
+
+
+def wall_to_utc(day: date, minutes: int, settings: Settings) -> datetime | None:
+    """Naive UTC of the wall time `minutes` after local midnight of `day`, None in a DST gap.
+
+    In a DST overlap the first occurrence is taken.
+    """
+    wall = datetime.combine(day, time()) + timedelta(minutes=minutes)
+    aware = wall.replace(tzinfo=settings.zone)
+    instant = aware.astimezone(UTC)
+    if instant.astimezone(settings.zone).replace(tzinfo=None) != wall:
+        return None
+    return instant.replace(tzinfo=None)
+
+
+def local_midnight_utc(day: date, settings: Settings) -> datetime:
+    """The UTC instant at which `day` begins in the studio (midnight, or the first instant after)."""
+    aware = datetime.combine(day, time(), tzinfo=settings.zone)
+    return aware.astimezone(UTC).replace(tzinfo=None)
+
+
+def today(now: datetime, settings: Settings) -> date:
+    return local_date(now, settings)
+
+
+def minute_of_day(instant: datetime, settings: Settings) -> tuple[date, int]:
+    local = to_local(instant, settings)
+    return local.date(), local.hour * 60 + local.minute
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One SLOT_MINUTES cell of a day's opening hours."""
+
+    day: date
+    minute: int  # wall-clock minutes since local midnight
+    starts_at: datetime  # naive UTC
+
+    @property
+    def label(self) -> str:
+        return format_minutes(self.minute)
+
+
+def day_cells(day: date, hours: WeekHours, settings: Settings) -> list[Cell]:
+    """Every cell of `day`'s opening hours in time order, skipping wall times a DST gap removes."""
+    cells = []
+    for opens, closes in hours.get(day.weekday(), ()):
+        for minute in range(opens, closes, settings.slot_minutes):
+            instant = wall_to_utc(day, minute, settings)
+            if instant is not None:
+                cells.append(Cell(day, minute, instant))
+    return cells
+
+
+def is_open(instant: datetime, hours: WeekHours, settings: Settings) -> bool:
+    """Whether the cell starting at `instant` lies inside that local day's opening hours."""
+    day, minute = minute_of_day(instant, settings)
+    return any(
+        opens <= minute and minute + settings.slot_minutes <= closes
+        for opens, closes in hours.get(day.weekday(), ())
+    )
+
+
+def occupied_instants(starts_at: datetime, settings: Settings) -> list[datetime]:
+    """The start of every cell a training starting at `starts_at` occupies."""
+    step = timedelta(minutes=settings.slot_minutes)
+    return [starts_at + step * k for k in range(settings.cells_per_training)]
+
+
+def training_end(starts_at: datetime, settings: Settings) -> datetime:
+    return starts_at + timedelta(minutes=settings.training_minutes)
+
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def parse_date(text: object) -> date:
+    if isinstance(text, str) and _DATE.match(text):
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            pass
+    raise InvalidInput(f"{text!r} is not a date like 2026-01-31")
+
+
+def parse_start(text: object, settings: Settings) -> int:
+    """'HH:MM' on the grid -> minutes since local midnight."""
+    if not isinstance(text, str) or len(text.strip()) != 5 or text.strip()[2] != ":":
+        raise InvalidInput("start must be a time like 09:30")
+    hours, minutes = text.strip().split(":")
+    if not (hours.isdigit() and minutes.isdigit()) or int(hours) > 23 or int(minutes) > 59:
+        raise InvalidInput(f"{text!r} is not a time of day")
+    minute = int(hours) * 60 + int(minutes)
+    if minute % settings.slot_minutes:
+        raise InvalidInput(f"{text!r} is off the {settings.slot_minutes}-minute grid")
+    return minute
+
+
+def start_instant(day: date, minute: int, settings: Settings) -> datetime:
+    """The UTC start of a training at wall time `minute` on `day`; a DST gap is closed."""
+    instant = wall_to_utc(day, minute, settings)
+    if instant is None:
+        raise ScheduleError("closed", "That time does not exist on this day (clock change).")
+    return instant

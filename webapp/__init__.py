@@ -1,0 +1,47 @@
+"""The Mini App and JSON API: create_app() builds the Flask application."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+from flask_cors import CORS
+
+from schedule.db import INSTANCE_PATH, default_sqlite_url, normalize_url
+
+from . import config
+from .extensions import db, migrate
+
+MIGRATIONS = str(Path(__file__).resolve().parent / "migrations")
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_path=str(INSTANCE_PATH), instance_relative_config=True)
+    app.config.from_mapping(config.from_env())
+    app.config.from_pyfile("config.py", silent=True)
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalize_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if app.config["DEV_LOGIN"] and not (app.debug or app.testing):
+        raise RuntimeError("DEV_LOGIN=1 is refused outside debug or testing mode")
+
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS)
+    CORS(app, origins=app.config["CORS_ORIGINS"] or [], supports_credentials=False)
+
+    from . import health
+
+    app.register_blueprint(health.bp)
+
+    if app.config["SQLALCHEMY_DATABASE_URI"] == default_sqlite_url():
+        _upgrade_embedded_database(app)
+    return app
+
+
+def _upgrade_embedded_database(app: Flask) -> None:
+    """The embedded SQLite default is brought to the current schema by itself."""
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        upgrade(directory=MIGRATIONS)
