@@ -30,6 +30,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=MIGRATIONS)
     CORS(app, origins=app.config["CORS_ORIGINS"] or [], supports_credentials=False)
 
+    # Called with each schedule event (booking made, cancelled, moved) after its commit;
+    # the bot's notification module installs itself here when BOT_TOKEN is set.
+    app.extensions["booking_events"] = None
+
     from . import health
 
     app.register_blueprint(health.bp)

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 from bot.config import BotConfig
 from schedule import ConfigError
+from schedule.models import utcnow
 from schedule.settings import parse_bool
 
 MAX_BODY_BYTES = 64 * 1024
@@ -38,4 +39,6 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict[str, object]:
         "INIT_DATA_MAX_AGE": _int(env, "INIT_DATA_MAX_AGE", 86400),
         "DEV_LOGIN": parse_bool("DEV_LOGIN", env.get("DEV_LOGIN", "0")),
         "MAX_CONTENT_LENGTH": MAX_BODY_BYTES,
+        # Naive-UTC "now" for every rule; tests replace it with a controllable clock.
+        "CLOCK": utcnow,
     }
