@@ -39,6 +39,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "This booking is already cancelled.",
         "ru": "Эта запись уже отменена.",
     },
+    "not_full": {
+        "en": "There is a free place: book it instead of waiting.",
+        "ru": "Есть свободное место — запишитесь вместо ожидания.",
+    },
     "phone_required": {
         "en": "Please share your phone number first.",
         "ru": "Сначала поделитесь номером телефона.",

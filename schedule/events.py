@@ -12,6 +12,7 @@ from .models import Booking
 @dataclass(frozen=True)
 class BookingMade:
     booking: Booking
+    from_waitlist: bool = False
 
 
 @dataclass(frozen=True)

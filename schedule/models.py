@@ -15,6 +15,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -130,3 +131,65 @@ class ScheduleLock(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     version: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+WAITING = "waiting"
+
+
+class WaitlistEntry(Base):
+    """A client waiting for a place at a full start, first come first served."""
+
+    __tablename__ = "waitlist"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('waiting', 'promoted', 'left', 'expired')", name="status"
+        ),
+        Index("ix_waitlist_status_starts_at", "status", "starts_at"),
+        # One waiting entry per client and start.
+        Index(
+            "uq_waitlist_waiting_user_start",
+            "user_id",
+            "starts_at",
+            unique=True,
+            sqlite_where=text("status = 'waiting'"),
+            postgresql_where=text("status = 'waiting'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    starts_at: Mapped[datetime] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(16), default=WAITING)
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class ReminderClaim(Base):
+    """A reminder of one booking start, claimed by one worker before it is sent.
+
+    The unique key makes the claim the single source of truth across processes; a claim
+    that was never marked sent is taken over after a while (its worker died).
+    """
+
+    __tablename__ = "reminder_claims"
+    __table_args__ = (
+        Index(
+            "uq_reminder_claims_booking_offset_start",
+            "booking_id",
+            "offset_minutes",
+            "starts_at",
+            unique=True,
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"))
+    offset_minutes: Mapped[int] = mapped_column(Integer)
+    starts_at: Mapped[datetime] = mapped_column(DateTime)
+    claimed_by: Mapped[str] = mapped_column(String(64))
+    claimed_at: Mapped[datetime] = mapped_column(DateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    skipped: Mapped[bool] = mapped_column(default=False)

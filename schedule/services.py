@@ -9,6 +9,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from . import waitlist
 from .availability import effective_hours, snapshot_for_start
 from .db import write_transaction
 from .errors import InvalidInput, ScheduleError
@@ -17,13 +18,14 @@ from .models import ACTIVE, CANCELLED, Booking, Closure, OpeningHours, User, utc
 from .settings import Settings, WeekHours
 from .timegrid import local_midnight_utc, start_instant, training_end, wall_to_utc
 
-SOURCES = ("miniapp", "bot", "admin")
+SOURCES = ("miniapp", "bot", "admin", "waitlist")
 USER_FIELDS = ("first_name", "last_name", "username", "language_code")
 
 
-def _emit(on_event: EventHandler | None, event: Event) -> None:
+def _emit(on_event: EventHandler | None, *events: Event) -> None:
     if on_event is not None:
-        on_event(event)
+        for event in events:
+            on_event(event)
 
 
 def upsert_user(session: Session, telegram_user: Mapping[str, object]) -> User:
@@ -92,6 +94,8 @@ def book(
             ends_at=training_end(starts_at, settings),
             status=ACTIVE,
             source=source,
+            created_at=now,
+            updated_at=now,
         )
         session.add(booking)
     _emit(on_event, BookingMade(booking))
@@ -133,7 +137,10 @@ def cancel(
         booking.cancelled_at = now
         booking.cancelled_by = "client" if user is not None else "admin"
         booking.cancel_reason = (reason or "").strip()[:1000] or None
-    _emit(on_event, BookingCancelled(booking, by_admin=user is None))
+        booking.updated_at = now
+        session.flush()
+        promoted = waitlist.promote(session, settings, booking.starts_at, booking.ends_at, now)
+    _emit(on_event, BookingCancelled(booking, by_admin=user is None), *promoted)
     return booking
 
 
@@ -161,8 +168,12 @@ def reschedule(
             raise ScheduleError(refusal)
         previous = booking.starts_at
         booking.starts_at = starts_at
+        previous_end = booking.ends_at
         booking.ends_at = training_end(starts_at, settings)
-    _emit(on_event, BookingMoved(booking, previous))
+        booking.updated_at = now
+        session.flush()
+        promoted = waitlist.promote(session, settings, previous, previous_end, now)
+    _emit(on_event, BookingMoved(booking, previous), *promoted)
     return booking
 
 
@@ -203,7 +214,13 @@ def day_bookings(
     return list(session.scalars(query.order_by(Booking.starts_at, Booking.id)))
 
 
-def set_opening_hours(session: Session, settings: Settings, week: WeekHours) -> WeekHours:
+def set_opening_hours(
+    session: Session,
+    settings: Settings,
+    week: WeekHours,
+    *,
+    on_event: EventHandler | None = None,
+) -> WeekHours:
     """Replace the trainer's opening hours (validated against the grid)."""
     Settings(slot_minutes=settings.slot_minutes, training_minutes=settings.training_minutes,
              opening_hours=week)  # raises ConfigError when off the grid
@@ -214,6 +231,12 @@ def set_opening_hours(session: Session, settings: Settings, week: WeekHours) -> 
             for day, intervals in week.items()
             for opens, closes in intervals
         )
+        session.flush()
+        now = utcnow()
+        promoted = waitlist.promote(
+            session, settings, now, now + timedelta(days=settings.booking_horizon_days + 1), now
+        )
+    _emit(on_event, *promoted)
     return effective_hours(session, settings)
 
 
@@ -243,12 +266,25 @@ def add_closure(
     return closure
 
 
-def remove_closure(session: Session, closure_id: int) -> None:
+def remove_closure(
+    session: Session,
+    settings: Settings,
+    closure_id: int,
+    *,
+    now: datetime | None = None,
+    on_event: EventHandler | None = None,
+) -> None:
+    """Reopen a closed time; waiting clients may get the places it frees."""
     with write_transaction(session):
         closure = session.get(Closure, closure_id)
         if closure is None:
             raise ScheduleError("not_found", "Closure not found.")
         session.delete(closure)
+        session.flush()
+        promoted = waitlist.promote(
+            session, settings, closure.starts_at, closure.ends_at, now or utcnow()
+        )
+    _emit(on_event, *promoted)
 
 
 def closures_after(session: Session, instant: datetime) -> list[Closure]:

@@ -31,6 +31,7 @@ class Settings:
     cancel_deadline_minutes: int = 120
     timezone: str = "Europe/Moscow"
     phone_required: bool = False
+    reminder_minutes: tuple[int, ...] = (1440, 120)
 
     def __post_init__(self) -> None:
         if self.slot_minutes <= 0 or 1440 % self.slot_minutes:
@@ -44,12 +45,9 @@ class Settings:
         for name in ("booking_horizon_days", "min_notice_minutes", "cancel_deadline_minutes"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name.upper()} must not be negative")
-        for intervals in self.opening_hours.values():
-            for opens, closes in intervals:
-                if opens % self.slot_minutes or closes % self.slot_minutes:
-                    raise ConfigError(
-                        f"OPENING_HOURS must lie on the {self.slot_minutes}-minute grid"
-                    )
+        check_week(self.opening_hours, self.slot_minutes)
+        if any(m <= 0 for m in self.reminder_minutes):
+            raise ConfigError("REMINDER_MINUTES must list positive minutes, like 1440,120")
         try:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):
@@ -77,7 +75,34 @@ class Settings:
             values["timezone"] = env["TIMEZONE"].strip()
         if env.get("PHONE_REQUIRED", "").strip():
             values["phone_required"] = parse_bool("PHONE_REQUIRED", env["PHONE_REQUIRED"])
+        if "REMINDER_MINUTES" in env:
+            values["reminder_minutes"] = parse_reminders(env["REMINDER_MINUTES"])
         return cls(**values)
+
+
+def parse_reminders(raw: str) -> tuple[int, ...]:
+    """'1440,120' -> (1440, 120); an empty value turns reminders off."""
+    parts = [p.strip() for p in raw.split(",") if p.strip()]
+    return tuple(sorted({_int("REMINDER_MINUTES", p) for p in parts}, reverse=True))
+
+
+def check_week(week: WeekHours, slot_minutes: int) -> None:
+    """Each weekday 0-6 holds intervals in time order, apart, within the day, on the grid."""
+    for weekday, intervals in week.items():
+        if weekday not in range(7):
+            raise ConfigError(f"OPENING_HOURS: {weekday!r} is not a weekday (0 = Monday ... 6)")
+        previous_closes = 0
+        for opens, closes in intervals:
+            if not 0 <= opens < closes <= 1440:
+                raise ConfigError(
+                    f"OPENING_HOURS: {format_minutes(opens)}-{format_minutes(closes)} "
+                    "is not an interval within a day"
+                )
+            if opens < previous_closes:
+                raise ConfigError("OPENING_HOURS: intervals must be in time order and not overlap")
+            if opens % slot_minutes or closes % slot_minutes:
+                raise ConfigError(f"OPENING_HOURS must lie on the {slot_minutes}-minute grid")
+            previous_closes = closes
 
 
 def _int(name: str, raw: str) -> int:

@@ -1,0 +1,112 @@
+"""Reminders before a training: which are due, claimed exactly once across processes.
+
+Any number of workers (web processes, bot processes) may run `claim_due` in a loop. A claim
+is a row keyed by (booking, offset, start), written under the schedule lock, so one worker
+wins each reminder. A claim that was not marked sent within `STALE_CLAIM` is taken over (its
+worker died between claiming and sending), so a reminder is not lost to a restart. A moved
+booking is reminded again for its new start. None is sent once the training has started, and
+none for a booking made (or moved) after its reminder moment. When a worker was down long
+enough for several reminders of one booking to fall due, only the latest is sent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .db import write_transaction
+from .models import ACTIVE, Booking, ReminderClaim, utcnow
+from .settings import Settings
+
+STALE_CLAIM = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class DueReminder:
+    claim_id: int
+    booking: Booking
+    offset_minutes: int
+
+
+def claim_due(
+    session: Session, settings: Settings, worker: str, now: datetime | None = None
+) -> list[DueReminder]:
+    """Claim every reminder due now for this worker; the caller sends them, then `mark_sent`."""
+    now = now or utcnow()
+    offsets = settings.reminder_minutes
+    if not offsets:
+        return []
+    with write_transaction(session):
+        bookings = session.scalars(
+            select(Booking).where(
+                Booking.status == ACTIVE,
+                Booking.starts_at > now,
+                Booking.starts_at <= now + timedelta(minutes=max(offsets)),
+            )
+        ).all()
+        existing = session.scalars(
+            select(ReminderClaim).where(ReminderClaim.booking_id.in_([b.id for b in bookings]))
+        )
+        claims = {(c.booking_id, c.offset_minutes, c.starts_at): c for c in existing}
+        claimed = [
+            pair
+            for booking in bookings
+            if (pair := _claim_latest(session, booking, offsets, claims, worker, now))
+        ]
+        session.flush()
+        due = [DueReminder(claim.id, booking, claim.offset_minutes) for claim, booking in claimed]
+    return due
+
+
+def _claim_latest(
+    session: Session,
+    booking: Booking,
+    offsets: tuple[int, ...],
+    claims: dict[tuple[int, int, datetime], ReminderClaim],
+    worker: str,
+    now: datetime,
+) -> tuple[ReminderClaim, Booking] | None:
+    """Claim the latest due reminder of `booking`; earlier unclaimed ones are marked skipped."""
+    due = sorted(
+        offset
+        for offset in offsets
+        if booking.updated_at <= booking.starts_at - timedelta(minutes=offset) <= now
+    )
+    if not due:
+        return None
+    latest, *earlier = due
+    for offset in earlier:
+        if (booking.id, offset, booking.starts_at) not in claims:
+            session.add(_new_claim(booking, offset, worker, now, skipped=True))
+    claim = claims.get((booking.id, latest, booking.starts_at))
+    if claim is None:
+        claim = _new_claim(booking, latest, worker, now)
+        session.add(claim)
+    elif claim.sent_at is None and not claim.skipped and claim.claimed_at <= now - STALE_CLAIM:
+        claim.claimed_by, claim.claimed_at = worker, now
+    else:
+        return None  # sent already, or in another worker's hands
+    return claim, booking
+
+
+def _new_claim(
+    booking: Booking, offset: int, worker: str, now: datetime, *, skipped: bool = False
+) -> ReminderClaim:
+    return ReminderClaim(
+        booking_id=booking.id,
+        offset_minutes=offset,
+        starts_at=booking.starts_at,
+        claimed_by=worker,
+        claimed_at=now,
+        skipped=skipped,
+    )
+
+
+def mark_sent(session: Session, claim_id: int, now: datetime | None = None) -> None:
+    claim = session.get(ReminderClaim, claim_id)
+    if claim is not None:
+        claim.sent_at = now or utcnow()
+        session.commit()

@@ -1,0 +1,161 @@
+"""The waitlist: a full start can be queued for, and a freed place goes to the first in line.
+
+A freed place is booked for the first waiting client who can take it, inside the same
+transaction that freed it (a hold would leave the place empty while the client makes up their
+mind, and needs a timer of its own). Entries are only promoted while the start is at least
+CANCEL_DEADLINE_MINUTES away, so nobody is handed a booking they could no longer cancel; past
+that point an entry expires.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from .availability import snapshot_for_start
+from .db import write_transaction
+from .errors import ScheduleError
+from .events import BookingMade
+from .models import ACTIVE, WAITING, Booking, User, WaitlistEntry, utcnow
+from .settings import Settings
+from .timegrid import local_midnight_utc, start_instant, training_end
+
+
+@dataclass(frozen=True)
+class Position:
+    entry: WaitlistEntry
+    position: int  # 1 = next in line
+
+
+def _promotion_cutoff(settings: Settings, now: datetime) -> datetime:
+    return now + timedelta(minutes=settings.cancel_deadline_minutes)
+
+
+def join(
+    session: Session,
+    settings: Settings,
+    user: User,
+    day: date,
+    minute: int,
+    *,
+    now: datetime | None = None,
+) -> Position:
+    """Queue `user` for a full start; joining twice is the same as joining once."""
+    now = now or utcnow()
+    starts_at = start_instant(day, minute, settings)
+    with write_transaction(session):
+        if starts_at < _promotion_cutoff(settings, now):
+            raise ScheduleError("too_soon")
+        refusal = snapshot_for_start(session, settings, starts_at).refusal(starts_at, user.id, now)
+        if refusal is None:
+            raise ScheduleError("not_full")
+        if refusal != "full":
+            raise ScheduleError(refusal)
+        entry = session.scalar(
+            select(WaitlistEntry).where(
+                WaitlistEntry.user_id == user.id,
+                WaitlistEntry.starts_at == starts_at,
+                WaitlistEntry.status == WAITING,
+            )
+        )
+        if entry is None:
+            entry = WaitlistEntry(
+                user_id=user.id, starts_at=starts_at, status=WAITING, created_at=now
+            )
+            session.add(entry)
+            session.flush()
+        position = _position(session, entry)
+    return Position(entry, position)
+
+
+def leave(session: Session, entry_id: int, user: User) -> WaitlistEntry:
+    with write_transaction(session):
+        entry = session.get(WaitlistEntry, entry_id)
+        if entry is None or entry.user_id != user.id or entry.status != WAITING:
+            raise ScheduleError("not_found", "You are not on this waitlist.")
+        entry.status = "left"
+    return entry
+
+
+def _position(session: Session, entry: WaitlistEntry) -> int:
+    ahead = session.scalar(
+        select(func.count()).where(
+            WaitlistEntry.starts_at == entry.starts_at,
+            WaitlistEntry.status == WAITING,
+            WaitlistEntry.id < entry.id,
+        )
+    )
+    return (ahead or 0) + 1
+
+
+def user_entries(session: Session, user: User, now: datetime | None = None) -> list[Position]:
+    """The user's waiting entries for future starts with their places in line."""
+    entries = session.scalars(
+        select(WaitlistEntry)
+        .where(
+            WaitlistEntry.user_id == user.id,
+            WaitlistEntry.status == WAITING,
+            WaitlistEntry.starts_at > (now or utcnow()),
+        )
+        .order_by(WaitlistEntry.starts_at)
+    )
+    return [Position(entry, _position(session, entry)) for entry in entries]
+
+
+def waiting_starts(session: Session, settings: Settings, user_id: int, day: date) -> set[datetime]:
+    """The starts of `day` the user is waiting for (the grid marks them)."""
+    return set(
+        session.scalars(
+            select(WaitlistEntry.starts_at).where(
+                WaitlistEntry.user_id == user_id,
+                WaitlistEntry.status == WAITING,
+                WaitlistEntry.starts_at >= local_midnight_utc(day, settings),
+                WaitlistEntry.starts_at < local_midnight_utc(day + timedelta(days=1), settings),
+            )
+        )
+    )
+
+
+def promote(
+    session: Session, settings: Settings, freed_from: datetime, freed_to: datetime, now: datetime
+) -> list[BookingMade]:
+    """Book waiting clients into places freed in [freed_from, freed_to), first come first served.
+
+    Runs inside the caller's write transaction, so a place is never given twice.
+    """
+    margin = timedelta(minutes=settings.training_minutes)
+    entries = session.scalars(
+        select(WaitlistEntry)
+        .where(
+            WaitlistEntry.status == WAITING,
+            WaitlistEntry.starts_at > freed_from - margin,
+            WaitlistEntry.starts_at < freed_to,
+        )
+        .order_by(WaitlistEntry.id)
+    ).all()
+    made = []
+    for entry in entries:
+        if entry.starts_at < _promotion_cutoff(settings, now):
+            entry.status = "expired"
+            continue
+        snapshot = snapshot_for_start(session, settings, entry.starts_at)
+        if snapshot.refusal(entry.starts_at, entry.user_id, now) is not None:
+            continue  # still full for them (or they hold an overlapping booking): keep waiting
+        booking = Booking(
+            user_id=entry.user_id,
+            starts_at=entry.starts_at,
+            ends_at=training_end(entry.starts_at, settings),
+            status=ACTIVE,
+            source="waitlist",
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(booking)
+        session.flush()
+        entry.status = "promoted"
+        entry.booking_id = booking.id
+        made.append(BookingMade(booking, from_waitlist=True))
+    return made

@@ -1,0 +1,167 @@
+"""The waitlist: joining a full start, and a freed place going to the first in line."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from schedule import ScheduleError, services, waitlist
+from schedule.events import BookingMade
+from schedule.models import ACTIVE, Booking, User, WaitlistEntry
+
+DAY = date(2026, 11, 26)  # the day after the `now` fixture
+TEN = 10 * 60
+
+
+@pytest.fixture
+def users(session):
+    return [
+        services.upsert_user(session, {"id": 500 + n, "first_name": f"Client {n}"})
+        for n in range(10)
+    ]
+
+
+@pytest.fixture
+def full_ten(session, settings, users, now):
+    """10:00 tomorrow booked by users 0-3: full."""
+    return [services.book(session, settings, u, DAY, TEN, now=now) for u in users[:4]]
+
+
+def active_at_ten(session) -> list[int]:
+    return sorted(
+        session.scalars(
+            select(Booking.user_id).where(
+                Booking.status == ACTIVE, Booking.starts_at == full_start()
+            )
+        )
+    )
+
+
+def full_start():
+    from schedule.settings import Settings
+    from schedule.timegrid import start_instant
+
+    return start_instant(DAY, TEN, Settings())
+
+
+def test_joining_a_full_start_gives_places_in_line(session, settings, users, full_ten, now):
+    first = waitlist.join(session, settings, users[4], DAY, TEN, now=now)
+    second = waitlist.join(session, settings, users[5], DAY, TEN, now=now)
+    again = waitlist.join(session, settings, users[4], DAY, TEN, now=now)
+    assert (first.position, second.position) == (1, 2)
+    assert again.entry.id == first.entry.id and again.position == 1
+
+
+def test_a_start_with_free_places_or_closed_has_no_waitlist(session, settings, users, now):
+    with pytest.raises(ScheduleError) as free:
+        waitlist.join(session, settings, users[0], DAY, TEN, now=now)
+    with pytest.raises(ScheduleError) as closed:
+        waitlist.join(session, settings, users[0], DAY, 7 * 60, now=now)
+    assert (free.value.code, closed.value.code) == ("not_full", "closed")
+
+
+def test_a_cancellation_books_the_first_in_line(session, settings, users, full_ten, now):
+    waitlist.join(session, settings, users[4], DAY, TEN, now=now)
+    waitlist.join(session, settings, users[5], DAY, TEN, now=now)
+    events = []
+    services.cancel(session, settings, full_ten[0].id, users[0], now=now, on_event=events.append)
+
+    assert active_at_ten(session) == sorted(u.id for u in users[1:5])
+    made = [e for e in events if isinstance(e, BookingMade)]
+    assert [(e.booking.user_id, e.from_waitlist) for e in made] == [(users[4].id, True)]
+    assert [p.position for p in waitlist.user_entries(session, users[5], now)] == [1]
+    assert waitlist.user_entries(session, users[4], now) == []
+
+
+def test_no_promotion_inside_the_cancel_deadline(session, settings, users, full_ten, now):
+    waitlist.join(session, settings, users[4], DAY, TEN, now=now)
+    late = full_start() - timedelta(minutes=settings.cancel_deadline_minutes - 1)
+    services.cancel(session, settings, full_ten[0].id, None, now=late, reason="ill")
+    assert users[4].id not in active_at_ten(session)
+    entry = session.scalar(select(WaitlistEntry).where(WaitlistEntry.user_id == users[4].id))
+    assert entry.status == "expired"
+
+
+def test_rescheduling_away_frees_the_place(session, settings, users, full_ten, now):
+    waitlist.join(session, settings, users[4], DAY, TEN, now=now)
+    services.reschedule(session, settings, full_ten[0].id, users[0], DAY, 14 * 60, now=now)
+    assert users[4].id in active_at_ten(session)
+
+
+def test_who_left_the_line_is_not_booked(session, settings, users, full_ten, now):
+    joined = waitlist.join(session, settings, users[4], DAY, TEN, now=now)
+    waitlist.leave(session, joined.entry.id, users[4])
+    services.cancel(session, settings, full_ten[0].id, users[0], now=now)
+    assert users[4].id not in active_at_ten(session)
+    with pytest.raises(ScheduleError):
+        waitlist.leave(session, joined.entry.id, users[4])
+
+
+def test_someone_else_cannot_take_you_off_the_line(session, settings, users, full_ten, now):
+    joined = waitlist.join(session, settings, users[4], DAY, TEN, now=now)
+    with pytest.raises(ScheduleError) as error:
+        waitlist.leave(session, joined.entry.id, users[5])
+    assert error.value.code == "not_found"
+
+
+def test_waiting_starts_mark_the_grid(session, settings, users, full_ten, now):
+    waitlist.join(session, settings, users[4], DAY, TEN, now=now)
+    assert waitlist.waiting_starts(session, settings, users[4].id, DAY) == {full_start()}
+    assert waitlist.waiting_starts(session, settings, users[5].id, DAY) == set()
+
+
+def test_two_places_freeing_at_once_promote_two_distinct_clients(
+    session_factory, settings, users, full_ten, now, session
+):
+    for user in users[4:7]:
+        waitlist.join(session, settings, user, DAY, TEN, now=now)
+    barrier = threading.Barrier(2)
+
+    def cancel(booking, owner):
+        with session_factory() as own:
+            barrier.wait()
+            services.cancel(own, settings, booking.id, own.get(User, owner.id), now=now)
+
+    threads = [threading.Thread(target=cancel, args=(full_ten[n], users[n])) for n in (0, 1)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    session.expire_all()
+    assert active_at_ten(session) == sorted(u.id for u in (*users[2:4], *users[4:6]))
+    promoted = session.scalar(select(func.count()).where(WaitlistEntry.status == "promoted"))
+    assert promoted == 2
+
+
+def test_leaving_while_being_promoted_is_one_or_the_other(
+    session_factory, settings, users, full_ten, now, session
+):
+    joined = waitlist.join(session, settings, users[4], DAY, TEN, now=now)
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def leave():
+        with session_factory() as own:
+            barrier.wait()
+            try:
+                waitlist.leave(own, joined.entry.id, own.get(User, users[4].id))
+                outcomes.append("left")
+            except ScheduleError:
+                outcomes.append("too late to leave")
+
+    def cancel():
+        with session_factory() as own:
+            barrier.wait()
+            services.cancel(own, settings, full_ten[0].id, own.get(User, users[0].id), now=now)
+
+    threads = [threading.Thread(target=leave), threading.Thread(target=cancel)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    session.expire_all()
+    entry = session.get(WaitlistEntry, joined.entry.id)
+    booked = users[4].id in active_at_ten(session)
+    if outcomes == ["left"]:
+        assert entry.status == "left" and not booked
+    else:
+        assert entry.status == "promoted" and booked
