@@ -43,6 +43,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "There is a free place: book it instead of waiting.",
         "ru": "Есть свободное место — запишитесь вместо ожидания.",
     },
+    "has_bookings": {
+        "en": "There are bookings at this time.",
+        "ru": "На это время есть записи.",
+    },
     "phone_required": {
         "en": "Please share your phone number first.",
         "ru": "Сначала поделитесь номером телефона.",

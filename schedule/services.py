@@ -112,6 +112,14 @@ def _owned_active(session: Session, booking_id: int, user: User | None) -> Booki
     return booking
 
 
+def _mark_cancelled(booking: Booking, by: str, reason: str | None, now: datetime) -> None:
+    booking.status = CANCELLED
+    booking.cancelled_at = now
+    booking.cancelled_by = by
+    booking.cancel_reason = (reason or "").strip()[:1000] or None
+    booking.updated_at = now
+
+
 def _check_client_deadline(booking: Booking, settings: Settings, now: datetime) -> None:
     if booking.starts_at - now < timedelta(minutes=settings.cancel_deadline_minutes):
         raise ScheduleError("deadline_passed")
@@ -133,11 +141,7 @@ def cancel(
         booking = _owned_active(session, booking_id, user)
         if user is not None:
             _check_client_deadline(booking, settings, now)
-        booking.status = CANCELLED
-        booking.cancelled_at = now
-        booking.cancelled_by = "client" if user is not None else "admin"
-        booking.cancel_reason = (reason or "").strip()[:1000] or None
-        booking.updated_at = now
+        _mark_cancelled(booking, "admin" if user is None else "client", reason, now)
         session.flush()
         promoted = waitlist.promote(session, settings, booking.starts_at, booking.ends_at, now)
     _emit(on_event, BookingCancelled(booking, by_admin=user is None), *promoted)
@@ -219,9 +223,11 @@ def set_opening_hours(
     settings: Settings,
     week: WeekHours,
     *,
+    now: datetime | None = None,
     on_event: EventHandler | None = None,
 ) -> WeekHours:
     """Replace the trainer's opening hours (validated against the grid)."""
+    now = now or utcnow()
     Settings(slot_minutes=settings.slot_minutes, training_minutes=settings.training_minutes,
              opening_hours=week)  # raises ConfigError when off the grid
     with write_transaction(session):
@@ -232,12 +238,29 @@ def set_opening_hours(
             for opens, closes in intervals
         )
         session.flush()
-        now = utcnow()
         promoted = waitlist.promote(
             session, settings, now, now + timedelta(days=settings.booking_horizon_days + 1), now
         )
     _emit(on_event, *promoted)
     return effective_hours(session, settings)
+
+
+def closure_span(
+    settings: Settings, day: date, start_minute: int | None = None, end_minute: int | None = None
+) -> tuple[datetime, datetime]:
+    """UTC bounds of closing a whole local day, or the wall-time range [start, end) of it."""
+    if start_minute is None and end_minute is None:
+        return (
+            local_midnight_utc(day, settings),
+            local_midnight_utc(day + timedelta(days=1), settings),
+        )
+    if start_minute is None or end_minute is None or not 0 <= start_minute < end_minute <= 1440:
+        raise InvalidInput("a closure needs a start before its end, within the day")
+    return (
+        wall_to_utc(day, start_minute, settings) or local_midnight_utc(day, settings),
+        wall_to_utc(day, end_minute, settings)
+        or local_midnight_utc(day + timedelta(days=1), settings),
+    )
 
 
 def add_closure(
@@ -248,21 +271,30 @@ def add_closure(
     start_minute: int | None = None,
     end_minute: int | None = None,
     reason: str = "",
+    cancel_bookings: bool = False,
+    now: datetime | None = None,
+    on_event: EventHandler | None = None,
 ) -> Closure:
-    """Close a whole local day, or the wall-time range [start_minute, end_minute) of it."""
-    if start_minute is None and end_minute is None:
-        starts = local_midnight_utc(day, settings)
-        ends = local_midnight_utc(day + timedelta(days=1), settings)
-    else:
-        if start_minute is None or end_minute is None or end_minute <= start_minute:
-            raise InvalidInput("a closure needs a start before its end")
-        starts = wall_to_utc(day, start_minute, settings) or local_midnight_utc(day, settings)
-        ends = wall_to_utc(day, end_minute, settings) or local_midnight_utc(
-            day + timedelta(days=1), settings
-        )
+    """Close a whole local day, or a wall-time range of it.
+
+    Active bookings inside it are never left there silently: without `cancel_bookings` the
+    closure is refused ("has_bookings"; list them with `bookings_between(closure_span(...))`),
+    with it they are cancelled by the trainer, the closure's reason told to each client.
+    """
+    now = now or utcnow()
+    starts, ends = closure_span(settings, day, start_minute, end_minute)
+    reason = reason.strip()[:500]
     with write_transaction(session):
-        closure = Closure(starts_at=starts, ends_at=ends, reason=reason.strip()[:500])
+        inside = bookings_between(session, starts, ends)
+        if inside and not cancel_bookings:
+            raise ScheduleError(
+                "has_bookings", f"{len(inside)} booking(s) fall inside this time."
+            )
+        for booking in inside:
+            _mark_cancelled(booking, "admin", reason or None, now)
+        closure = Closure(starts_at=starts, ends_at=ends, reason=reason, created_at=now)
         session.add(closure)
+    _emit(on_event, *(BookingCancelled(booking, by_admin=True) for booking in inside))
     return closure
 
 

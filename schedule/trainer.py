@@ -1,0 +1,116 @@
+"""What the trainer reads: clients with their visits, the week's occupancy, a CSV export."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from .availability import DayView, snapshot_for_days, view_day
+from .models import ACTIVE, Booking, User, utcnow
+from .settings import Settings
+from .timegrid import local_midnight_utc, to_local
+
+
+@dataclass(frozen=True)
+class ClientSummary:
+    user: User
+    upcoming: int
+    past: int
+    last_visit: datetime | None  # naive UTC start of the latest past training
+
+
+def clients(session: Session, now: datetime | None = None) -> list[ClientSummary]:
+    """Every client who ever booked, with upcoming and past active bookings, in one query."""
+    now = now or utcnow()
+    active = Booking.status == ACTIVE
+    upcoming = func.sum(case((active & (Booking.ends_at > now), 1), else_=0))
+    past = func.sum(case((active & (Booking.ends_at <= now), 1), else_=0))
+    last_visit = func.max(case((active & (Booking.ends_at <= now), Booking.starts_at)))
+    rows = session.execute(
+        select(User, upcoming, past, last_visit)
+        .join(Booking, Booking.user_id == User.id)
+        .group_by(User.id)
+        .order_by(User.first_name, User.id)
+    ).all()
+    return [
+        ClientSummary(user, int(up or 0), int(done or 0), last) for user, up, done, last in rows
+    ]
+
+
+def week_occupancy(
+    session: Session, settings: Settings, first_day: date, days: int = 7
+) -> list[DayView]:
+    """Booked and free places per cell for `days` days from `first_day` (one snapshot)."""
+    last_day = first_day + timedelta(days=days - 1)
+    snapshot = snapshot_for_days(session, settings, first_day, last_day)
+    now = utcnow()
+    return [view_day(snapshot, first_day + timedelta(days=n), None, now) for n in range(days)]
+
+
+CSV_COLUMNS = (
+    "booking_id",
+    "date",
+    "start",
+    "end",
+    "status",
+    "client",
+    "username",
+    "telegram_id",
+    "phone",
+    "source",
+    "cancelled_by",
+    "cancel_reason",
+    "booked_at",
+)
+
+
+def export_csv(session: Session, settings: Settings, first_day: date, last_day: date) -> str:
+    """Bookings starting from `first_day` to `last_day` inclusive, local times, UTF-8 with BOM.
+
+    The BOM and the CRLF line ends make spreadsheets open it with the right encoding.
+    """
+    if last_day < first_day:
+        first_day, last_day = last_day, first_day
+    bookings = session.scalars(
+        select(Booking)
+        .where(
+            Booking.starts_at >= local_midnight_utc(first_day, settings),
+            Booking.starts_at < local_midnight_utc(last_day + timedelta(days=1), settings),
+        )
+        .order_by(Booking.starts_at, Booking.id)
+    )
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for booking in bookings:
+        starts, ends = to_local(booking.starts_at, settings), to_local(booking.ends_at, settings)
+        user = booking.user
+        writer.writerow(
+            (
+                booking.id,
+                starts.date().isoformat(),
+                starts.strftime("%H:%M"),
+                ends.strftime("%H:%M"),
+                booking.status,
+                _cell(user.name),
+                _cell(user.username or ""),
+                user.telegram_id,
+                user.phone or "",
+                booking.source,
+                booking.cancelled_by or "",
+                _cell(booking.cancel_reason or ""),
+                to_local(booking.created_at, settings).strftime("%Y-%m-%d %H:%M"),
+            )
+        )
+    return out.getvalue()
+
+
+def _cell(text: str) -> str:
+    """Neutralise spreadsheet formulas in user-provided text (CSV injection)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

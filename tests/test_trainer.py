@@ -1,0 +1,122 @@
+"""The trainer's reads and changes in schedule: clients, occupancy, CSV, closures over bookings."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, timedelta
+
+import pytest
+
+from schedule import ScheduleError, services, trainer
+from schedule.events import BookingCancelled
+from schedule.models import Booking
+
+DAY = date(2026, 11, 26)
+
+
+@pytest.fixture
+def anna(session):
+    return services.upsert_user(
+        session, {"id": 11, "first_name": "Анна", "last_name": "Ким", "username": "anna"}
+    )
+
+
+@pytest.fixture
+def boris(session):
+    return services.upsert_user(session, {"id": 12, "first_name": "=cmd|' /C calc'!A0"})
+
+
+def test_clients_count_upcoming_and_past_visits(session, settings, anna, boris, now):
+    first = services.book(session, settings, anna, DAY, 10 * 60, now=now)
+    services.book(session, settings, anna, DAY + timedelta(days=1), 10 * 60, now=now)
+    cancelled = services.book(session, settings, boris, DAY, 12 * 60, now=now)
+    services.cancel(session, settings, cancelled.id, boris, now=now)
+
+    later = first.ends_at + timedelta(minutes=1)
+    summary = {c.user.telegram_id: c for c in trainer.clients(session, later)}
+    assert (summary[11].upcoming, summary[11].past, summary[11].last_visit) == (
+        1,
+        1,
+        first.starts_at,
+    )
+    assert (summary[12].upcoming, summary[12].past, summary[12].last_visit) == (0, 0, None)
+
+
+def test_week_occupancy_counts_every_cell(session, settings, anna, boris, now):
+    services.book(session, settings, anna, DAY, 10 * 60, now=now)
+    services.book(session, settings, boris, DAY, 10 * 60 + 30, now=now)
+    week = trainer.week_occupancy(session, settings, DAY)
+    assert [view.day for view in week] == [DAY + timedelta(days=n) for n in range(7)]
+    booked = {slot.start: slot.booked for slot in week[0].slots}
+    assert (
+        booked["09:30"],
+        booked["10:00"],
+        booked["10:30"],
+        booked["11:30"],
+        booked["12:00"],
+    ) == (
+        0,
+        1,
+        2,
+        1,
+        0,
+    )
+    assert all(slot.booked == 0 for slot in week[1].slots)
+
+
+def test_csv_export_opens_cleanly_in_a_spreadsheet(session, settings, anna, boris, now):
+    services.book(session, settings, anna, DAY, 10 * 60, now=now)
+    gone = services.book(session, settings, boris, DAY + timedelta(days=1), 8 * 60, now=now)
+    services.cancel(session, settings, gone.id, None, now=now, reason='Sick; sorry, "coach"')
+    services.book(session, settings, anna, DAY + timedelta(days=5), 8 * 60, now=now)  # outside
+
+    text = trainer.export_csv(session, settings, DAY, DAY + timedelta(days=1))
+    assert text.startswith("\ufeff") and "\r\n" in text
+    rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+    assert [(r["date"], r["start"], r["end"], r["status"]) for r in rows] == [
+        ("2026-11-26", "10:00", "11:30", "active"),
+        ("2026-11-27", "08:00", "09:30", "cancelled"),
+    ]
+    assert rows[0]["client"] == "Анна Ким" and rows[0]["username"] == "anna"
+    assert rows[1]["client"].startswith("'=")  # a formula is neutralised
+    assert rows[1]["cancel_reason"] == 'Sick; sorry, "coach"'
+
+
+def test_closing_a_time_with_bookings_is_refused_until_confirmed(session, settings, anna, now):
+    booking = services.book(session, settings, anna, DAY, 10 * 60, now=now)
+    with pytest.raises(ScheduleError) as refused:
+        services.add_closure(session, settings, DAY, start_minute=11 * 60, end_minute=13 * 60)
+    assert refused.value.code == "has_bookings"
+    assert session.get(Booking, booking.id).status == "active"
+    inside = services.bookings_between(
+        session, *services.closure_span(settings, DAY, 11 * 60, 13 * 60)
+    )
+    assert [b.id for b in inside] == [booking.id]
+
+    events = []
+    services.add_closure(
+        session,
+        settings,
+        DAY,
+        start_minute=11 * 60,
+        end_minute=13 * 60,
+        reason="Ремонт",
+        cancel_bookings=True,
+        now=now,
+        on_event=events.append,
+    )
+    cancelled = session.get(Booking, booking.id)
+    assert (cancelled.status, cancelled.cancelled_by, cancelled.cancel_reason) == (
+        "cancelled",
+        "admin",
+        "Ремонт",
+    )
+    assert [(type(e), e.booking.id) for e in events] == [(BookingCancelled, booking.id)]
+
+
+def test_closing_a_whole_empty_day(session, settings, anna, now):
+    services.add_closure(session, settings, DAY, reason="Holiday")
+    with pytest.raises(ScheduleError) as refused:
+        services.book(session, settings, anna, DAY, 10 * 60, now=now)
+    assert refused.value.code == "closed"
