@@ -37,6 +37,9 @@ class Span:
     def covers(self, instant: datetime) -> bool:
         return self.starts_at <= instant < self.ends_at
 
+    def overlaps(self, starts_at: datetime, ends_at: datetime) -> bool:
+        return self.starts_at < ends_at and starts_at < self.ends_at
+
 
 @dataclass(frozen=True)
 class Snapshot:
@@ -63,17 +66,16 @@ class Snapshot:
         if local_date(starts_at, settings) > horizon:
             return "too_far"
         instants = occupied_instants(starts_at, settings)
-        if any(
-            not is_open(t, self.hours, settings) or any(c.covers(t) for c in self.closures)
-            for t in instants
+        ends_at = training_end(starts_at, settings)
+        # A closure need not lie on the grid: any overlap with the training closes it.
+        if not all(is_open(t, self.hours, settings) for t in instants) or any(
+            c.overlaps(starts_at, ends_at) for c in self.closures
         ):
             return "closed"
-        ends_at = training_end(starts_at, settings)
         if user_id is not None and any(
             b.user_id == user_id
             and b.booking_id != ignore_booking
-            and b.starts_at < ends_at
-            and starts_at < b.ends_at
+            and b.overlaps(starts_at, ends_at)
             for b in self.bookings
         ):
             return "overlapping"
@@ -165,11 +167,14 @@ def snapshot_for_start(session: Session, settings: Settings, starts_at: datetime
     return load_snapshot(session, settings, starts_at - margin, starts_at + 2 * margin)
 
 
-def view_day(snapshot: Snapshot, day: date, user_id: int | None, now: datetime) -> DayView:
+def view_day(
+    snapshot: Snapshot, day: date, user_id: int | None, now: datetime, ignore_booking: int = 0
+) -> DayView:
+    """The day's cells; `ignore_booking` (one being moved) does not block its owner's starts."""
     settings = snapshot.settings
     slots = []
     for cell in day_cells(day, snapshot.hours, settings):
-        booked = snapshot.booked_at(cell.starts_at)
+        booked = snapshot.booked_at(cell.starts_at, ignore_booking)
         mine = user_id is not None and any(
             b.user_id == user_id and b.covers(cell.starts_at) for b in snapshot.bookings
         )
@@ -178,7 +183,7 @@ def view_day(snapshot: Snapshot, day: date, user_id: int | None, now: datetime) 
                 cell=cell,
                 booked=booked,
                 free=max(settings.capacity - booked, 0),
-                can_start=snapshot.refusal(cell.starts_at, user_id, now) is None,
+                can_start=snapshot.refusal(cell.starts_at, user_id, now, ignore_booking) is None,
                 mine=mine,
             )
         )
@@ -186,10 +191,16 @@ def view_day(snapshot: Snapshot, day: date, user_id: int | None, now: datetime) 
 
 
 def day_availability(
-    session: Session, settings: Settings, day: date, user_id: int | None, now: datetime
+    session: Session,
+    settings: Settings,
+    day: date,
+    user_id: int | None,
+    now: datetime,
+    ignore_booking: int = 0,
 ) -> DayView:
     """Every cell of `day` with its booked and free places and whether `user_id` may start there."""
-    return view_day(snapshot_for_days(session, settings, day, day), day, user_id, now)
+    snapshot = snapshot_for_days(session, settings, day, day)
+    return view_day(snapshot, day, user_id, now, ignore_booking)
 
 
 def horizon_days(settings: Settings, now: datetime) -> list[date]:
@@ -198,16 +209,21 @@ def horizon_days(settings: Settings, now: datetime) -> list[date]:
 
 
 def horizon_availability(
-    session: Session, settings: Settings, user_id: int | None, now: datetime
+    session: Session,
+    settings: Settings,
+    user_id: int | None,
+    now: datetime,
+    ignore_booking: int = 0,
 ) -> list[DayView]:
     """Every day from today to the horizon, read with one snapshot."""
     days = horizon_days(settings, now)
     snapshot = snapshot_for_days(session, settings, days[0], days[-1])
-    return [view_day(snapshot, day, user_id, now) for day in days]
+    return [view_day(snapshot, day, user_id, now, ignore_booking) for day in days]
 
 
 def bookable_days(
     session: Session, settings: Settings, user_id: int | None, now: datetime
 ) -> list[date]:
-    return [view.day for view in horizon_availability(session, settings, user_id, now) if view.available]
+    views = horizon_availability(session, settings, user_id, now)
+    return [view.day for view in views if view.available]
 

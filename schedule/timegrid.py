@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import re
-
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from .errors import InvalidInput, ScheduleError
 from .settings import Settings, WeekHours, format_minutes
-
-UTC = timezone.utc
 
 
 def to_local(instant: datetime, settings: Settings) -> datetime:
@@ -36,7 +33,7 @@ def wall_to_utc(day: date, minutes: int, settings: Settings) -> datetime | None:
 
 
 def local_midnight_utc(day: date, settings: Settings) -> datetime:
-    """The UTC instant at which `day` begins in the studio (midnight, or the first instant after)."""
+    """The UTC instant at which local `day` begins (midnight, or the first instant after it)."""
     aware = datetime.combine(day, time(), tzinfo=settings.zone)
     return aware.astimezone(UTC).replace(tzinfo=None)
 
@@ -93,11 +90,13 @@ def training_end(starts_at: datetime, settings: Settings) -> datetime:
     return starts_at + timedelta(minutes=settings.training_minutes)
 
 
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# ASCII digits only: str.isdigit() and \d also accept digits int() cannot read, like "²".
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_START = re.compile(r"([0-9]{2}):([0-9]{2})")
 
 
 def parse_date(text: object) -> date:
-    if isinstance(text, str) and _DATE.match(text):
+    if isinstance(text, str) and _DATE.fullmatch(text):
         try:
             return date.fromisoformat(text)
         except ValueError:
@@ -107,12 +106,13 @@ def parse_date(text: object) -> date:
 
 def parse_start(text: object, settings: Settings) -> int:
     """'HH:MM' on the grid -> minutes since local midnight."""
-    if not isinstance(text, str) or len(text.strip()) != 5 or text.strip()[2] != ":":
+    match = _START.fullmatch(text.strip()) if isinstance(text, str) else None
+    if match is None:
         raise InvalidInput("start must be a time like 09:30")
-    hours, minutes = text.strip().split(":")
-    if not (hours.isdigit() and minutes.isdigit()) or int(hours) > 23 or int(minutes) > 59:
+    hours, minutes = int(match[1]), int(match[2])
+    if hours > 23 or minutes > 59:
         raise InvalidInput(f"{text!r} is not a time of day")
-    minute = int(hours) * 60 + int(minutes)
+    minute = hours * 60 + minutes
     if minute % settings.slot_minutes:
         raise InvalidInput(f"{text!r} is off the {settings.slot_minutes}-minute grid")
     return minute

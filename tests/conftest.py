@@ -97,3 +97,16 @@ def settings() -> Settings:
 def now() -> datetime:
     """Wednesday 2026-11-25 09:00 in Moscow (06:00 UTC): a fixed clock for rule tests."""
     return datetime(2026, 11, 25, 6, 0)
+
+
+@pytest.fixture
+def make_user(session):
+    """Create a user as Telegram would describe them: make_user("Anna") -> User."""
+    from schedule.services import upsert_user
+
+    ids = iter(range(100_001, 200_000))
+
+    def make(first_name: str = "Client", **fields):
+        return upsert_user(session, {"id": next(ids), "first_name": first_name, **fields})
+
+    return make
