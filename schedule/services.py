@@ -16,7 +16,7 @@ from .errors import InvalidInput, ScheduleError
 from .events import BookingCancelled, BookingMade, BookingMoved, Event, EventHandler
 from .models import ACTIVE, CANCELLED, Booking, Closure, OpeningHours, User, utcnow
 from .settings import Settings, WeekHours
-from .timegrid import local_midnight_utc, start_instant, training_end, wall_to_utc
+from .timegrid import local_midnight_utc, start_instant, training_end, wall_to_utc_or_after
 
 SOURCES = ("miniapp", "bot", "admin", "waitlist")
 USER_FIELDS = ("first_name", "last_name", "username", "language_code")
@@ -230,6 +230,9 @@ def set_opening_hours(
     now = now or utcnow()
     Settings(slot_minutes=settings.slot_minutes, training_minutes=settings.training_minutes,
              opening_hours=week)  # raises ConfigError when off the grid
+    if not any(week.values()):
+        # An empty table means "OPENING_HOURS applies", so a closed week can't be stored.
+        raise InvalidInput("at least one day must stay open; close dates with closures")
     with write_transaction(session):
         session.execute(delete(OpeningHours))
         session.add_all(
@@ -257,9 +260,8 @@ def closure_span(
     if start_minute is None or end_minute is None or not 0 <= start_minute < end_minute <= 1440:
         raise InvalidInput("a closure needs a start before its end, within the day")
     return (
-        wall_to_utc(day, start_minute, settings) or local_midnight_utc(day, settings),
-        wall_to_utc(day, end_minute, settings)
-        or local_midnight_utc(day + timedelta(days=1), settings),
+        wall_to_utc_or_after(day, start_minute, settings),
+        wall_to_utc_or_after(day, end_minute, settings),
     )
 
 

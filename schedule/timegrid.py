@@ -32,6 +32,15 @@ def wall_to_utc(day: date, minutes: int, settings: Settings) -> datetime | None:
     return instant.replace(tzinfo=None)
 
 
+def wall_to_utc_or_after(day: date, minutes: int, settings: Settings) -> datetime:
+    """Like wall_to_utc, but a wall time in a DST gap gives the instant the clock resumes."""
+    for later in range(minutes, minutes + 24 * 60):
+        instant = wall_to_utc(day, later, settings)
+        if instant is not None:
+            return instant
+    raise ValueError(f"no wall time after {minutes} minutes on {day}")
+
+
 def local_midnight_utc(day: date, settings: Settings) -> datetime:
     """The UTC instant at which local `day` begins (midnight, or the first instant after it)."""
     aware = datetime.combine(day, time(), tzinfo=settings.zone)

@@ -1,0 +1,590 @@
+"""The use cases: each one transaction, refusing with a domain error and changing nothing."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pytest
+from sqlalchemy import event, select
+
+from schedule import Booking, ConfigError, InvalidInput, ScheduleError, Settings, User
+from schedule.availability import day_availability, effective_hours
+from schedule.events import BookingCancelled, BookingMade, BookingMoved
+from schedule.services import (
+    add_closure,
+    book,
+    cancel,
+    day_bookings,
+    remove_closure,
+    reschedule,
+    set_opening_hours,
+    upcoming_bookings,
+    upsert_user,
+)
+from schedule.settings import parse_opening_hours
+from schedule.timegrid import parse_start
+
+TODAY = date(2026, 11, 25)  # the `now` fixture: Wednesday 09:00 in Moscow (06:00 UTC)
+TOMORROW = date(2026, 11, 26)
+TEN = 10 * 60
+
+
+def at(hhmm: str) -> int:
+    return parse_start(hhmm, Settings())
+
+
+def code_of(call) -> str:
+    with pytest.raises(ScheduleError) as error:
+        call()
+    return error.value.code
+
+
+def row_of(session_factory, booking_id: int) -> dict:
+    """The booking as the database holds it, read in a fresh session."""
+    with session_factory() as fresh:
+        booking = fresh.get(Booking, booking_id)
+        return {c.name: getattr(booking, c.name) for c in Booking.__table__.columns}
+
+
+# book
+
+
+def test_book_stores_utc_and_tells_what_happened(session, settings, make_user, now):
+    user = make_user()
+    events = []
+
+    booking = book(
+        session, settings, user, TOMORROW, TEN, now=now, source="bot", on_event=events.append
+    )
+
+    assert (booking.starts_at, booking.ends_at) == (
+        datetime(2026, 11, 26, 7),
+        datetime(2026, 11, 26, 8, 30),
+    )
+    assert (booking.status, booking.source, booking.user_id) == ("active", "bot", user.id)
+    assert events == [BookingMade(booking)]
+
+
+def test_book_commits(session, session_factory, settings, make_user, now):
+    booking = book(session, settings, make_user(), TOMORROW, TEN, now=now)
+
+    assert row_of(session_factory, booking.id)["status"] == "active"
+
+
+def test_book_refuses_an_unknown_source(session, settings, make_user, now):
+    with pytest.raises(InvalidInput):
+        book(session, settings, make_user(), TOMORROW, TEN, now=now, source="fax")
+
+
+def test_a_refused_booking_writes_nothing_and_tells_nothing(session, settings, make_user, now):
+    events = []
+
+    code = code_of(
+        lambda: book(
+            session, settings, make_user(), TOMORROW, at("17:30"), now=now, on_event=events.append
+        )
+    )
+
+    assert code == "closed"
+    assert events == []
+    assert session.scalars(select(Booking)).all() == []
+
+
+def test_phone_required_before_the_first_booking_except_for_the_trainer(session, make_user, now):
+    settings = Settings(phone_required=True)
+    user = make_user()
+
+    assert (
+        code_of(lambda: book(session, settings, user, TOMORROW, TEN, now=now)) == "phone_required"
+    )
+    assert book(session, settings, user, TOMORROW, TEN, now=now, source="admin").is_active
+    user.phone = "+79990000000"
+    session.commit()
+    assert book(session, settings, user, TOMORROW, at("14:00"), now=now).is_active
+
+
+def test_error_messages_are_readable_in_russian_and_english(session, settings, make_user, now):
+    with pytest.raises(ScheduleError) as error:
+        book(session, settings, make_user(), TOMORROW, at("17:30"), now=now)
+
+    assert error.value.message("en") == "The studio is closed at this time."
+    assert error.value.message("ru") == "В это время студия закрыта."
+    assert error.value.http_status == 409
+
+
+# cancel
+
+
+def _tomorrow_at_ten(session, settings, user, now):
+    return book(session, settings, user, TOMORROW, TEN, now=now)  # 07:00 UTC
+
+
+def test_a_client_cancels_up_to_the_deadline(session, settings, make_user, now):
+    user = make_user()
+    booking = _tomorrow_at_ten(session, settings, user, now)
+    events = []
+    two_hours_before = booking.starts_at - timedelta(minutes=120)
+
+    cancelled = cancel(
+        session, settings, booking.id, user, now=two_hours_before, on_event=events.append
+    )
+
+    assert (cancelled.status, cancelled.cancelled_by, cancelled.cancelled_at) == (
+        "cancelled",
+        "client",
+        two_hours_before,
+    )
+    assert events == [BookingCancelled(cancelled, by_admin=False)]
+
+
+def test_a_client_cannot_cancel_past_the_deadline(
+    session, session_factory, settings, make_user, now
+):
+    user = make_user()
+    booking = _tomorrow_at_ten(session, settings, user, now)
+    late = booking.starts_at - timedelta(minutes=119)
+
+    assert (
+        code_of(lambda: cancel(session, settings, booking.id, user, now=late)) == "deadline_passed"
+    )
+    assert row_of(session_factory, booking.id)["status"] == "active"
+
+
+def test_the_trainer_cancels_any_time_with_a_reason(
+    session, session_factory, settings, make_user, now
+):
+    booking = _tomorrow_at_ten(session, settings, make_user(), now)
+    events = []
+    running = booking.starts_at + timedelta(minutes=10)
+
+    cancel(
+        session,
+        settings,
+        booking.id,
+        None,
+        now=running,
+        reason="  Trainer is ill  ",
+        on_event=events.append,
+    )
+
+    row = row_of(session_factory, booking.id)
+    assert (row["status"], row["cancelled_by"], row["cancel_reason"]) == (
+        "cancelled",
+        "admin",
+        "Trainer is ill",
+    )
+    assert [type(e) for e in events] == [BookingCancelled] and events[0].by_admin
+
+
+def test_a_client_cannot_cancel_someone_elses_booking(session, settings, make_user, now):
+    booking = _tomorrow_at_ten(session, settings, make_user("Owner"), now)
+
+    assert (
+        code_of(lambda: cancel(session, settings, booking.id, make_user("Stranger"), now=now))
+        == "not_found"
+    )
+    assert code_of(lambda: cancel(session, settings, 999_999, None, now=now)) == "not_found"
+
+
+def test_cancelling_twice_is_refused(session, settings, make_user, now):
+    user = make_user()
+    booking = _tomorrow_at_ten(session, settings, user, now)
+    cancel(session, settings, booking.id, user, now=now)
+
+    assert code_of(lambda: cancel(session, settings, booking.id, user, now=now)) == "not_active"
+
+
+# reschedule
+
+
+def test_reschedule_moves_the_booking(session, session_factory, settings, make_user, now):
+    user = make_user()
+    booking = _tomorrow_at_ten(session, settings, user, now)
+    previous = booking.starts_at
+    events = []
+
+    moved = reschedule(
+        session,
+        settings,
+        booking.id,
+        user,
+        TOMORROW + timedelta(days=1),
+        at("14:00"),
+        now=now,
+        on_event=events.append,
+    )
+
+    assert moved.id == booking.id
+    row = row_of(session_factory, booking.id)
+    assert (row["starts_at"], row["ends_at"], row["status"]) == (
+        datetime(2026, 11, 27, 11),
+        datetime(2026, 11, 27, 12, 30),
+        "active",
+    )
+    assert events[0] == BookingMoved(moved, previous)
+
+
+def test_reschedule_by_one_cell_overlapping_the_booking_itself(session, settings, make_user, now):
+    settings = Settings(capacity=1)
+    user = make_user()
+    booking = _tomorrow_at_ten(session, settings, user, now)
+
+    moved = reschedule(session, settings, booking.id, user, TOMORROW, at("10:30"), now=now)
+
+    assert moved.starts_at == datetime(2026, 11, 26, 7, 30)
+    view = day_availability(session, settings, TOMORROW, user.id, now)
+    assert [s.start for s in view.slots if s.mine] == ["10:30", "11:00", "11:30"]
+
+
+def _full_at_two(session, settings, make_user, now):
+    for n in range(settings.capacity):
+        book(session, settings, make_user(f"V{n}"), TOMORROW, at("14:00"), now=now)
+
+
+@pytest.mark.parametrize(
+    ("day", "start", "code"),
+    [
+        (TOMORROW, "14:00", "full"),
+        (TOMORROW, "14:30", "full"),
+        (TOMORROW, "17:00", "closed"),
+        (TODAY, "09:00", "too_soon"),
+        (TODAY + timedelta(days=8), "10:00", "too_far"),
+        (TOMORROW, "11:30", "overlapping"),
+    ],
+)
+def test_a_failed_reschedule_leaves_the_old_booking_exactly_as_it_was(
+    session, session_factory, settings, make_user, now, day, start, code
+):
+    user = make_user()
+    booking = _tomorrow_at_ten(session, settings, user, now)
+    book(session, settings, user, TOMORROW, at("12:00"), now=now)
+    _full_at_two(session, settings, make_user, now)
+    before = row_of(session_factory, booking.id)
+    events = []
+
+    assert (
+        code_of(
+            lambda: reschedule(
+                session, settings, booking.id, user, day, at(start), now=now, on_event=events.append
+            )
+        )
+        == code
+    )
+
+    assert row_of(session_factory, booking.id) == before
+    assert (booking.starts_at, booking.status) == (before["starts_at"], "active")
+    assert events == []
+
+
+def test_a_client_cannot_reschedule_past_the_deadline(
+    session, session_factory, settings, make_user, now
+):
+    user = make_user()
+    booking = _tomorrow_at_ten(session, settings, user, now)
+    before = row_of(session_factory, booking.id)
+    late = booking.starts_at - timedelta(minutes=90)
+
+    assert (
+        code_of(
+            lambda: reschedule(session, settings, booking.id, user, TOMORROW, at("14:00"), now=late)
+        )
+        == "deadline_passed"
+    )
+    assert row_of(session_factory, booking.id) == before
+    assert reschedule(session, settings, booking.id, None, TOMORROW, at("14:00"), now=late)
+
+
+def test_nobody_reschedules_someone_elses_or_a_cancelled_booking(session, settings, make_user, now):
+    owner = make_user("Owner")
+    booking = _tomorrow_at_ten(session, settings, owner, now)
+
+    assert (
+        code_of(
+            lambda: reschedule(
+                session, settings, booking.id, make_user("Stranger"), TOMORROW, at("14:00"), now=now
+            )
+        )
+        == "not_found"
+    )
+    cancel(session, settings, booking.id, owner, now=now)
+    assert (
+        code_of(
+            lambda: reschedule(session, settings, booking.id, owner, TOMORROW, at("14:00"), now=now)
+        )
+        == "not_active"
+    )
+
+
+def test_rescheduling_frees_the_old_place(session, settings, make_user, now):
+    settings = Settings(capacity=1)
+    mover = make_user("Mover")
+    booking = _tomorrow_at_ten(session, settings, mover, now)
+    reschedule(session, settings, booking.id, mover, TOMORROW, at("14:00"), now=now)
+
+    assert book(session, settings, make_user("Next"), TOMORROW, TEN, now=now).is_active
+
+
+# upcoming and day bookings
+
+
+def test_upcoming_bookings_are_the_users_active_ones_not_yet_ended(
+    session, settings, make_user, now
+):
+    user, other = make_user("Me"), make_user("Other")
+    running = book(session, settings, user, TODAY, at("09:30"), now=now)
+    later = book(session, settings, user, TOMORROW + timedelta(days=1), TEN, now=now)
+    soon = _tomorrow_at_ten(session, settings, user, now)
+    cancelled = book(session, settings, user, TOMORROW, at("14:00"), now=now)
+    cancel(session, settings, cancelled.id, user, now=now)
+    book(session, settings, other, TOMORROW, at("12:00"), now=now)
+
+    ids = [b.id for b in upcoming_bookings(session, user, now)]
+    assert ids == [running.id, soon.id, later.id]
+    during = running.starts_at + timedelta(minutes=89)
+    assert [b.id for b in upcoming_bookings(session, user, during)][0] == running.id
+    assert running.id not in [b.id for b in upcoming_bookings(session, user, running.ends_at)]
+
+
+def test_day_bookings_are_those_starting_on_the_local_day(session, make_user, now):
+    settings = Settings(opening_hours=parse_opening_hours("00:00-24:00"))
+    user, other = make_user("Me"), make_user("Other")
+    first = book(
+        session, settings, user, TOMORROW, at("00:00"), now=now
+    )  # 21:00 UTC the day before
+    late = book(session, settings, other, TOMORROW, at("23:30"), now=now)
+    gone = book(session, settings, user, TOMORROW, at("12:00"), now=now)
+    cancel(session, settings, gone.id, None, now=now)
+    book(session, settings, user, TOMORROW + timedelta(days=1), at("00:00"), now=now)
+    book(session, settings, other, TODAY, at("23:30"), now=now)
+
+    assert [b.id for b in day_bookings(session, settings, TOMORROW)] == [first.id, late.id]
+    assert [b.id for b in day_bookings(session, settings, TOMORROW, include_cancelled=True)] == [
+        first.id,
+        gone.id,
+        late.id,
+    ]
+    assert day_bookings(session, settings, TOMORROW)[0].user.first_name == "Me"
+
+
+# opening hours
+
+
+def test_opening_hours_in_the_database_override_the_environment(session, settings, make_user, now):
+    week = parse_opening_hours("mon-fri 07:00-10:00,16:00-21:00; sat 10:00-14:00")
+
+    assert set_opening_hours(session, settings, week, now=now) == week
+    assert effective_hours(session, settings) == week
+    view = day_availability(session, settings, TOMORROW, None, now)
+    assert [s.start for s in view.slots][:2] == ["07:00", "07:30"]
+    assert [s.start for s in view.slots][-1] == "20:30"
+    assert code_of(lambda: book(session, settings, make_user(), TOMORROW, TEN, now=now)) == "closed"
+    assert day_availability(session, settings, date(2026, 11, 29), None, now).slots == []
+
+
+def test_without_trainer_hours_the_environment_applies(session, now):
+    settings = Settings(opening_hours=parse_opening_hours("12:00-13:30"))
+
+    assert [s.start for s in day_availability(session, settings, TOMORROW, None, now).slots] == [
+        "12:00",
+        "12:30",
+        "13:00",
+    ]
+
+
+def test_a_closed_week_is_refused_since_no_hours_mean_the_environments(session, settings, now):
+    kept = parse_opening_hours("09:00-12:00")
+    set_opening_hours(session, settings, kept, now=now)
+
+    with pytest.raises(InvalidInput):
+        set_opening_hours(session, settings, {day: () for day in range(7)}, now=now)
+
+    assert effective_hours(session, settings) == kept
+
+
+def test_unlisted_weekdays_are_closed_in_trainer_hours(session, settings, now):
+    set_opening_hours(session, settings, {0: ((600, 720),)}, now=now)
+
+    assert effective_hours(session, settings)[3] == ()
+    assert day_availability(session, settings, TOMORROW, None, now).slots == []
+
+
+@pytest.mark.parametrize(
+    "week",
+    [{0: ((485, 600),)}, {0: ((480, 720), (600, 900))}, {9: ((480, 600),)}, {0: ((600, 480),)}],
+)
+def test_bad_opening_hours_are_refused_and_the_old_ones_kept(session, settings, now, week):
+    kept = parse_opening_hours("09:00-12:00")
+    set_opening_hours(session, settings, kept, now=now)
+
+    with pytest.raises((ConfigError, InvalidInput)):
+        set_opening_hours(session, settings, week, now=now)
+
+    assert effective_hours(session, settings) == kept
+
+
+# closures
+
+
+def test_a_closure_can_be_removed_again(session, settings, make_user, now):
+    closure = add_closure(session, settings, TOMORROW, reason="holiday", now=now)
+    assert not day_availability(session, settings, TOMORROW, None, now).available
+
+    remove_closure(session, settings, closure.id, now=now)
+
+    assert day_availability(session, settings, TOMORROW, None, now).available
+    assert code_of(lambda: remove_closure(session, settings, closure.id, now=now)) == "not_found"
+
+
+def test_a_whole_day_closure_runs_from_local_midnight_to_midnight(session, settings, now):
+    closure = add_closure(session, settings, TOMORROW, reason="holiday", now=now)
+
+    assert (closure.starts_at, closure.ends_at) == (
+        datetime(2026, 11, 25, 21),
+        datetime(2026, 11, 26, 21),
+    )
+    assert closure.reason == "holiday"
+
+
+def test_a_closure_over_bookings_is_refused_unless_they_are_cancelled(
+    session, session_factory, settings, make_user, now
+):
+    booking = _tomorrow_at_ten(session, settings, make_user(), now)
+
+    assert (
+        code_of(
+            lambda: add_closure(
+                session,
+                settings,
+                TOMORROW,
+                start_minute=at("11:00"),
+                end_minute=at("12:00"),
+                now=now,
+            )
+        )
+        == "has_bookings"
+    )
+    assert row_of(session_factory, booking.id)["status"] == "active"
+    events = []
+    add_closure(
+        session,
+        settings,
+        TOMORROW,
+        start_minute=at("11:00"),
+        end_minute=at("12:00"),
+        reason="Flood",
+        cancel_bookings=True,
+        now=now,
+        on_event=events.append,
+    )
+    row = row_of(session_factory, booking.id)
+    assert (row["status"], row["cancelled_by"], row["cancel_reason"]) == (
+        "cancelled",
+        "admin",
+        "Flood",
+    )
+    assert [type(e) for e in events] == [BookingCancelled]
+
+
+def test_a_closure_starting_in_the_dst_gap_starts_when_the_clock_resumes(session, now):
+    settings = Settings(timezone="Europe/Berlin", opening_hours=parse_opening_hours("00:00-24:00"))
+    spring_forward = date(2026, 3, 29)
+
+    closure = add_closure(
+        session,
+        settings,
+        spring_forward,
+        start_minute=at("02:00"),
+        end_minute=at("04:00"),
+        now=datetime(2026, 3, 1),
+    )
+
+    assert (closure.starts_at, closure.ends_at) == (
+        datetime(2026, 3, 29, 1),
+        datetime(2026, 3, 29, 2),
+    )
+    view = day_availability(session, settings, spring_forward, None, datetime(2026, 3, 27))
+    # 00:30 CET ends as the clock jumps to 03:00 CEST; 01:00 CET would run into the closure.
+    assert [s.start for s in view.slots if s.can_start][:3] == ["00:00", "00:30", "04:00"]
+
+
+@pytest.mark.parametrize(
+    ("start", "end"), [(600, None), (None, 600), (600, 600), (660, 600), (-30, 600), (600, 1470)]
+)
+def test_a_closure_needs_a_range_within_the_day(session, settings, now, start, end):
+    with pytest.raises(InvalidInput):
+        add_closure(session, settings, TOMORROW, start_minute=start, end_minute=end, now=now)
+
+
+# upsert_user
+
+
+def _count_writes(session):
+    writes = []
+
+    def record(_conn, _cursor, statement, *_args):
+        if statement.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")):
+            writes.append(statement)
+
+    event.listen(session.get_bind(), "before_cursor_execute", record)
+    return writes
+
+
+def test_upsert_user_creates_a_user_from_telegram(session):
+    user = upsert_user(
+        session,
+        {
+            "id": 5_000_000_001,
+            "first_name": "Anna",
+            "last_name": "K",
+            "username": "anna",
+            "language_code": "ru",
+            "is_bot": False,
+        },
+    )
+
+    assert (user.telegram_id, user.name, user.username, user.language_code) == (
+        5_000_000_001,
+        "Anna K",
+        "anna",
+        "ru",
+    )
+    assert session.scalar(select(User.id).where(User.telegram_id == 5_000_000_001)) == user.id
+
+
+def test_upsert_user_writes_nothing_when_unchanged(session):
+    telegram = {"id": 42, "first_name": "Anna", "username": "anna"}
+    user = upsert_user(session, telegram)
+    writes = _count_writes(session)
+
+    again = upsert_user(session, dict(telegram))
+
+    assert again.id == user.id
+    assert writes == []
+
+
+def test_upsert_user_refreshes_changed_names(session, session_factory):
+    upsert_user(session, {"id": 42, "first_name": "Anna", "username": "anna"})
+
+    user = upsert_user(session, {"id": 42, "first_name": "Anne", "last_name": "Lee"})
+
+    with session_factory() as fresh:
+        stored = fresh.scalar(select(User).where(User.telegram_id == 42))
+        assert (stored.first_name, stored.last_name, stored.username) == ("Anne", "Lee", None)
+    assert user.name == "Anne Lee"
+    assert session.scalar(select(User.id).where(User.telegram_id == 42)) == user.id
+
+
+def test_upsert_user_keeps_what_telegram_does_not_send(session):
+    user = upsert_user(session, {"id": 42, "first_name": "Anna"})
+    user.phone = "+79990000000"
+    session.commit()
+
+    assert upsert_user(session, {"id": 42, "first_name": "Ann"}).phone == "+79990000000"
+
+
+@pytest.mark.parametrize(
+    "telegram", [{}, {"id": "42"}, {"id": True}, {"id": 4.2}, {"id": None, "first_name": "X"}]
+)
+def test_upsert_user_needs_a_numeric_id(session, telegram):
+    with pytest.raises(InvalidInput):
+        upsert_user(session, telegram)
