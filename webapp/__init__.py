@@ -38,6 +38,12 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     app.register_blueprint(health.bp)
 
+    from . import cli, logs, metrics
+
+    logs.init_app(app)
+    cli.init_app(app)
+    metrics.init_app(app)
+
     if app.config["SQLALCHEMY_DATABASE_URI"] == default_sqlite_url():
         _upgrade_embedded_database(app)
     return app
