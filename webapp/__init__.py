@@ -44,6 +44,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     cli.init_app(app)
     metrics.init_app(app)
 
+    from . import api, auth, bookings, pages, responses
+
+    app.extensions["init_data_cache"] = auth.InitDataCache()
+    for blueprint in (auth.bp, api.bp, bookings.bp, pages.bp):
+        app.register_blueprint(blueprint)
+    responses.init_app(app)
+
     if app.config["SQLALCHEMY_DATABASE_URI"] == default_sqlite_url():
         _upgrade_embedded_database(app)
     return app

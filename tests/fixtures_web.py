@@ -1,0 +1,129 @@
+"""Fixtures of the web side: the app over each database, signed users, a live waitress server."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
+import pytest
+import waitress
+from flask import Flask
+
+from tests.initdata import TEST_BOT_TOKEN, sign_init_data
+from webapp import create_app
+from webapp.extensions import db
+
+ANNA = {"id": 1001, "first_name": "Anna", "last_name": "K", "username": "anna",
+        "language_code": "en"}
+BORIS = {"id": 1002, "first_name": "Борис", "username": "boris", "language_code": "ru"}
+TRAINER = {"id": 900, "first_name": "Trainer", "username": "coach", "language_code": "en"}
+
+# Wednesday 2026-11-25, 09:00 in Moscow: tomorrow is a full day of free slots.
+TOMORROW = "2026-11-26"
+
+
+class Clock:
+    """The app's "now" (naive UTC), moved by tests."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+def auth(user: dict = ANNA, **kwargs) -> dict[str, str]:
+    """The Authorization header the Mini App sends for `user`."""
+    return {"Authorization": "tma " + sign_init_data(user, **kwargs)}
+
+
+def make_user(telegram_id: int, language_code: str = "en") -> dict:
+    return {"id": telegram_id, "first_name": f"User{telegram_id}", "language_code": language_code}
+
+
+def build_app(database_url: str, clock: Clock, **config) -> Flask:
+    return create_app({
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "BOT_TOKEN": TEST_BOT_TOKEN,
+        "ADMIN_IDS": frozenset({TRAINER["id"]}),
+        "DEV_LOGIN": False,
+        "SECRET_KEY": "test-secret",
+        "CLOCK": clock,
+        **config,
+    })
+
+
+@pytest.fixture
+def clock(now) -> Clock:
+    return Clock(now)
+
+
+def _dispose(app: Flask) -> None:
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def app(database_url, clock) -> Iterator[Flask]:
+    """The app over each database: a SQLite file, then PostgreSQL."""
+    app = build_app(database_url, clock)
+    yield app
+    _dispose(app)
+
+
+@pytest.fixture
+def sqlite_app(sqlite_url, clock) -> Iterator[Flask]:
+    """The app over a SQLite file only (page rendering does not depend on the database)."""
+    from schedule.db import create_schema, make_engine
+
+    engine = make_engine(sqlite_url)
+    create_schema(engine)
+    engine.dispose()
+    app = build_app(sqlite_url, clock)
+    yield app
+    _dispose(app)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def page_client(sqlite_app):
+    return sqlite_app.test_client()
+
+
+def serve(app: Flask, threads: int = 8) -> tuple[str, callable]:
+    """Start waitress for `app` on a free loopback port; returns (base URL, stop)."""
+    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=threads)
+    thread = threading.Thread(target=server.run, name="waitress", daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        server.task_dispatcher.shutdown()
+        server.close()
+        thread.join(timeout=5)
+
+    return f"http://127.0.0.1:{server.effective_port}", stop
+
+
+@pytest.fixture
+def live_url(app) -> Iterator[str]:
+    """The app (each database) served by waitress on loopback."""
+    url, stop = serve(app, threads=20)
+    yield url
+    stop()
+
+
+@pytest.fixture
+def live_sqlite_url(sqlite_app) -> Iterator[str]:
+    url, stop = serve(sqlite_app)
+    yield url
+    stop()

@@ -1,0 +1,135 @@
+"""The JSON API (DESIGN.md's contract): slots, the caller's bookings, the trainer's day."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, g, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from schedule import InvalidInput, ScheduleError, services
+from schedule.availability import day_availability
+from schedule.timegrid import parse_date, parse_start
+
+from .auth import admin_required, login_required
+from .extensions import db
+from .present import admin_booking_json, booking_json, slots_json
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+# Ids beyond a 32-bit integer cannot exist, and PostgreSQL would refuse to compare them.
+MAX_ID = 2**31 - 1
+
+
+def settings():
+    return current_app.config["SCHEDULE"]
+
+
+def now():
+    return current_app.config["CLOCK"]()
+
+
+def events():
+    return current_app.extensions["booking_events"]
+
+
+def json_body() -> tuple:
+    """(day, minute) from a JSON body {"date": "YYYY-MM-DD", "start": "HH:MM"}; 400 otherwise."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise InvalidInput('send a JSON object like {"date": "2026-01-31", "start": "09:30"}')
+    return parse_day(body.get("date")), parse_start(body.get("start"), settings())
+
+
+def parse_day(text: object):
+    """A date from input; years near 1 or 9999 are refused (date arithmetic there overflows)."""
+    day = parse_date(text)
+    if not 1900 <= day.year <= 2999:
+        raise InvalidInput(f"{text!r} is not a date the studio can show")
+    return day
+
+
+def booking_id_or_404(booking_id: int) -> int:
+    if booking_id > MAX_ID:
+        raise ScheduleError("not_found")
+    return booking_id
+
+
+@bp.get("/slots")
+@login_required
+def slots():
+    day = parse_day(request.args.get("date"))
+    view = day_availability(db.session(), settings(), day, g.user.id, now())
+    return jsonify(slots_json(view, settings()))
+
+
+@bp.get("/bookings")
+@login_required
+def my_bookings():
+    bookings = services.upcoming_bookings(db.session(), g.user, now())
+    return jsonify(bookings=[booking_json(b, settings()) for b in bookings])
+
+
+@bp.post("/bookings")
+@login_required
+def book():
+    day, minute = json_body()
+    booking = services.book(
+        db.session(), settings(), g.user, day, minute, now=now(), on_event=events()
+    )
+    return jsonify(booking_json(booking, settings())), 201
+
+
+@bp.delete("/bookings/<int:booking_id>")
+@login_required
+def cancel(booking_id: int):
+    booking = services.cancel(
+        db.session(), settings(), booking_id_or_404(booking_id), g.user, now=now(),
+        on_event=events(),
+    )
+    return jsonify(booking_json(booking, settings()))
+
+
+@bp.post("/bookings/<int:booking_id>/reschedule")
+@login_required
+def reschedule(booking_id: int):
+    booking_id = booking_id_or_404(booking_id)
+    day, minute = json_body()
+    booking = services.reschedule(
+        db.session(), settings(), booking_id, g.user, day, minute, now=now(), on_event=events()
+    )
+    return jsonify(booking_json(booking, settings()))
+
+
+@bp.get("/admin/bookings")
+@admin_required
+def admin_bookings():
+    day = parse_day(request.args.get("date"))
+    status = request.args.get("status", "active")
+    if status not in ("active", "all"):
+        raise InvalidInput("status must be active or all")
+    bookings = services.day_bookings(
+        db.session(), settings(), day, include_cancelled=status == "all"
+    )
+    return jsonify(bookings=[admin_booking_json(b, settings()) for b in bookings])
+
+
+@bp.errorhandler(ScheduleError)
+def schedule_error(error: ScheduleError):
+    db.session.rollback()
+    return jsonify(error=error.code, message=error.message(g.get("lang"))), error.http_status
+
+
+@bp.errorhandler(HTTPException)
+def http_error(error: HTTPException):
+    return json_error(error)
+
+
+def json_error(error: HTTPException):
+    """{"error", "message"} for an HTTP error (401, 403, 404, 405, 413, ...)."""
+    code = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+            413: "too_large"}.get(error.code or 500, "invalid" if (error.code or 500) < 500
+                                  else "server_error")
+    response = jsonify(error=code, message=error.description)
+    response.status_code = error.code or 500
+    if error.code == 405:
+        response.headers["Allow"] = ", ".join(error.valid_methods or ())  # type: ignore[attr-defined]
+    return response

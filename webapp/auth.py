@@ -1,0 +1,228 @@
+"""Who is asking: Telegram Mini App init data on every request, and the dev login.
+
+Every request the Mini App makes carries ``Authorization: tma <initData>``. The init data
+is checked as Telegram documents it: the fields except ``hash``, sorted and joined by
+newlines, signed with HMAC-SHA256 under the key HMAC_SHA256("WebAppData", BOT_TOKEN).
+
+Views use the two decorators:
+
+    @bp.get("/something")
+    @login_required          # 401 unless the init data is genuine and fresh
+    def something():
+        g.user   # schedule.models.User, created or refreshed from the init data
+        g.lang   # "ru" or "en", from the user's language_code
+
+    @admin_required          # as login_required, and 403 unless g.user is in ADMIN_IDS
+
+With ``DEV_LOGIN=1`` (debug or testing only) ``/dev/login`` lets a plain browser pick a
+test user: it signs init data for that user and opens the Mini App with it in the URL
+fragment, exactly where Telegram puts it, so the rest of the app cannot tell the difference.
+Without BOT_TOKEN that init data is signed with DEV_BOT_TOKEN, which is accepted only while
+DEV_LOGIN is on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import TypeVar
+from urllib.parse import parse_qsl, urlencode
+
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
+from werkzeug.exceptions import Forbidden, Unauthorized
+
+from schedule import ScheduleError, services
+
+from .extensions import db
+from .i18n import language
+
+bp = Blueprint("auth", __name__)
+
+# Allowed skew for an auth_date set by a clock running ahead of ours.
+FUTURE_TOLERANCE_SECONDS = 300
+CACHE_SIZE = 4096
+DEV_BOT_TOKEN = "0:DEV_LOGIN-only-not-a-telegram-token"
+
+View = TypeVar("View", bound=Callable)
+
+
+class AuthError(Unauthorized):
+    """Missing, forged or expired init data (a 401 whose description says which)."""
+
+
+@dataclass(frozen=True)
+class InitData:
+    user: dict
+    auth_date: int
+
+
+def _secret(bot_token: str) -> bytes:
+    return hmac.new(b"WebAppData", bot_token.encode(), hashlib.sha256).digest()
+
+
+def verify_init_data(raw: str, bot_token: str, max_age: int, now: float) -> InitData:
+    """Parse and check init data as Telegram signs it; raise AuthError when it is not valid."""
+    fields = dict(parse_qsl(raw, keep_blank_values=True))
+    received = fields.pop("hash", "")
+    check_string = "\n".join(f"{k}={v}" for k, v in sorted(fields.items()))
+    expected = hmac.new(_secret(bot_token), check_string.encode(), hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected, received.lower()):
+        raise AuthError("Init data signature is not valid.")
+    try:
+        auth_date = int(fields["auth_date"])
+        user = json.loads(fields["user"])
+    except (KeyError, ValueError):
+        raise AuthError("Init data has no user or auth date.") from None
+    if not isinstance(user, dict) or not isinstance(user.get("id"), int):
+        raise AuthError("Init data has no user.")
+    _check_age(auth_date, max_age, now)
+    return InitData(user=user, auth_date=auth_date)
+
+
+def _check_age(auth_date: int, max_age: int, now: float) -> None:
+    if auth_date > now + FUTURE_TOLERANCE_SECONDS or now - auth_date > max_age:
+        raise AuthError("Init data has expired; reopen the app.")
+
+
+class InitDataCache:
+    """Verified init-data strings (bounded LRU), so repeat requests skip HMAC and JSON."""
+
+    def __init__(self, size: int = CACHE_SIZE) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple[str, str], InitData] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def verify(self, raw: str, bot_token: str, max_age: int, now: float) -> InitData:
+        key = (bot_token, raw)
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+        if found is not None:
+            _check_age(found.auth_date, max_age, now)
+            return found
+        verified = verify_init_data(raw, bot_token, max_age, now)
+        with self._lock:
+            self._items[key] = verified
+            if len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return verified
+
+
+def accepted_tokens() -> list[str]:
+    """Bot tokens whose signatures are accepted: BOT_TOKEN, and the dev token under DEV_LOGIN."""
+    tokens = [current_app.config["BOT_TOKEN"]] if current_app.config["BOT_TOKEN"] else []
+    if current_app.config["DEV_LOGIN"]:
+        tokens.append(DEV_BOT_TOKEN)
+    return tokens
+
+
+def current_init_data() -> InitData:
+    scheme, _, raw = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "tma" or not raw.strip():
+        raise AuthError("Open the app from Telegram (no init data was sent).")
+    tokens = accepted_tokens()
+    if not tokens:
+        raise AuthError("BOT_TOKEN is not configured.")
+    cache: InitDataCache = current_app.extensions["init_data_cache"]
+    now = time.time()
+    max_age = current_app.config["INIT_DATA_MAX_AGE"]
+    error: AuthError | None = None
+    for token in tokens:
+        try:
+            return cache.verify(raw.strip(), token, max_age, now)
+        except AuthError as refused:
+            error = error or refused
+    raise error  # type: ignore[misc]
+
+
+def authenticate() -> None:
+    """Set g.user and g.lang from the request's init data, or raise a 401."""
+    if "user" in g:
+        return
+    init_data = current_init_data()
+    try:
+        g.user = services.upsert_user(db.session(), init_data.user)
+    except ScheduleError:
+        raise AuthError("Init data has no valid user.") from None
+    g.lang = language(g.user.language_code)
+
+
+def is_admin(user) -> bool:
+    return user.telegram_id in current_app.config["ADMIN_IDS"]
+
+
+def login_required(view: View) -> View:
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        authenticate()
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
+def admin_required(view: View) -> View:
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        authenticate()
+        if not is_admin(g.user):
+            raise Forbidden("This is for the trainer only.")
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
+# --- development login -----------------------------------------------------------------
+
+DEV_USERS = (
+    {"id": 1001, "first_name": "Anna", "last_name": "Test", "username": "anna_test",
+     "language_code": "en"},
+    {"id": 1002, "first_name": "Борис", "last_name": "Тестов", "username": "boris_test",
+     "language_code": "ru"},
+)
+
+
+def dev_users() -> list[dict]:
+    admins = [
+        {"id": admin_id, "first_name": "Trainer", "username": f"trainer{admin_id}",
+         "language_code": "en"}
+        for admin_id in sorted(current_app.config["ADMIN_IDS"])
+    ]
+    return [*DEV_USERS, *admins]
+
+
+def sign_init_data(user: dict, bot_token: str, auth_date: int) -> str:
+    fields = {
+        "user": json.dumps(user, separators=(",", ":"), ensure_ascii=False),
+        "auth_date": str(auth_date),
+    }
+    check_string = "\n".join(f"{k}={v}" for k, v in sorted(fields.items()))
+    fields["hash"] = hmac.new(_secret(bot_token), check_string.encode(), hashlib.sha256).hexdigest()
+    return urlencode(fields)
+
+
+@bp.get("/dev/login")
+def dev_login():
+    """DEV_LOGIN only: /dev/login lists test users; /dev/login?user=ID opens the app as one."""
+    if not current_app.config["DEV_LOGIN"]:
+        abort(404)
+    users = dev_users()
+    chosen = request.args.get("user", "")
+    if not chosen:
+        return render_template("auth/dev_login.html", users=users)
+    user = next((u for u in users if str(u["id"]) == chosen), None)
+    if user is None:
+        if not chosen.isdigit() or len(chosen) > 15:
+            abort(404)
+        user = {"id": int(chosen), "first_name": f"User {chosen}",
+                "language_code": request.args.get("lang", "en")[:8]}
+    token = current_app.config["BOT_TOKEN"] or DEV_BOT_TOKEN
+    init_data = sign_init_data(user, token, int(time.time()))
+    return redirect(url_for("pages.index") + "#" + urlencode({"tgWebAppData": init_data}))

@@ -1,0 +1,71 @@
+"""Domain objects as the API's JSON and the pages' labels, in the studio's local time."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from schedule import Booking, Settings
+from schedule.availability import DayView
+from schedule.settings import format_minutes
+from schedule.timegrid import to_local
+
+from .i18n import day_label
+
+
+def local_day(instant: datetime, settings: Settings) -> date:
+    return to_local(instant, settings).date()
+
+
+def clock(instant: datetime, settings: Settings) -> str:
+    return to_local(instant, settings).strftime("%H:%M")
+
+
+def booking_json(booking: Booking, settings: Settings) -> dict:
+    return {
+        "id": booking.id,
+        "date": local_day(booking.starts_at, settings).isoformat(),
+        "start": clock(booking.starts_at, settings),
+        "end": clock(booking.ends_at, settings),
+        "status": booking.status,
+    }
+
+
+def admin_booking_json(booking: Booking, settings: Settings) -> dict:
+    user = booking.user
+    return {
+        **booking_json(booking, settings),
+        "user": {
+            "telegram_id": user.telegram_id,
+            "name": user.name,
+            "username": user.username,
+            "phone": user.phone,
+        },
+    }
+
+
+def slots_json(view: DayView, settings: Settings) -> dict:
+    return {
+        "date": view.day.isoformat(),
+        "timezone": settings.timezone,
+        "capacity": settings.capacity,
+        "training_minutes": settings.training_minutes,
+        "slot_minutes": settings.slot_minutes,
+        "slots": [
+            {
+                "start": slot.start,
+                "end": format_minutes((slot.cell.minute + settings.slot_minutes) % 1440),
+                "booked": slot.booked,
+                "free": slot.free,
+                "can_start": slot.can_start,
+                "mine": slot.mine,
+            }
+            for slot in view.slots
+        ],
+    }
+
+
+def when(booking: Booking, settings: Settings) -> str:
+    """'Wed 25 Nov, 10:00–11:30' in the current language."""
+    day = local_day(booking.starts_at, settings)
+    start, end = clock(booking.starts_at, settings), clock(booking.ends_at, settings)
+    return f"{day_label(day)}, {start}–{end}"

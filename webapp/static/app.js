@@ -1,0 +1,63 @@
+// The Mini App's own JS: the auth header, Telegram's buttons, theme and haptics.
+(() => {
+  const tg = window.Telegram && Telegram.WebApp;
+  const launch = new URLSearchParams(location.hash.slice(1));
+  const initData = (tg && tg.initData) || launch.get("tgWebAppData") || "";
+  const q = (s) => document.querySelector(s);
+
+  if (!tg) {  // Telegram's script did not load: take the theme from the launch parameters.
+    try {
+      const theme = JSON.parse(launch.get("tgWebAppThemeParams") || "{}");
+      for (const k in theme) document.documentElement.style.setProperty("--tg-theme-" + k.replace(/_/g, "-"), theme[k]);
+    } catch (e) { /* a plain browser: the CSS fallbacks apply */ }
+  }
+
+  document.addEventListener("htmx:configRequest", (e) => { e.detail.headers.Authorization = "tma " + initData; });
+
+  const haptic = (kind) => tg && tg.HapticFeedback && tg.HapticFeedback.notificationOccurred(kind);
+  document.addEventListener("tg-haptic", (e) => haptic(e.detail.value));
+
+  const failed = () => {
+    const notice = q("[data-notice]");
+    if (notice) {
+      notice.textContent = (q("[data-offline]") || { dataset: {} }).dataset.offline || "No connection.";
+      notice.className = "notice error";
+      notice.hidden = false;
+    }
+    haptic("error");
+  };
+  document.addEventListener("htmx:sendError", failed);
+  document.addEventListener("htmx:responseError", failed);
+
+  const confirmControl = () => q("[data-action=confirm]:not([disabled])");
+  const backControl = () => q("[data-sheet] [data-dismiss]") || q("[data-back]") ||
+    (q("[data-nav][aria-current=page]:not([data-nav=book])") && q("[data-nav=book]"));
+  const sync = () => {
+    if (!tg) return;
+    const confirm = confirmControl();
+    if (confirm) tg.MainButton.setText(confirm.textContent.trim()).show(); else tg.MainButton.hide();
+    if (backControl()) tg.BackButton.show(); else tg.BackButton.hide();
+  };
+  document.addEventListener("htmx:afterSettle", sync);
+
+  document.addEventListener("click", (e) => {
+    const el = e.target.closest("[data-dismiss],[data-date],[data-slot-start],a[data-external]");
+    if (!el) return;
+    if (el.matches("[data-dismiss]")) {
+      el.closest("[data-sheet]").remove();
+      sync();
+    } else if (el.matches("a[data-external]")) {
+      if (tg && tg.openLink) { e.preventDefault(); tg.openLink(el.href); }
+    } else {
+      for (const other of el.parentNode.querySelectorAll("[aria-current=true]")) other.removeAttribute("aria-current");
+      el.setAttribute("aria-current", "true");
+    }
+  });
+
+  if (tg) {
+    tg.ready();
+    tg.expand();
+    tg.MainButton.onClick(() => { const c = confirmControl(); if (c) c.click(); });
+    tg.BackButton.onClick(() => { const b = backControl(); if (b) b.click(); });
+  }
+})();
