@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import re
 from collections.abc import Mapping
@@ -12,6 +14,8 @@ from schedule.db import database_url
 
 DEFAULT_API_URL = "https://api.telegram.org"
 TOKEN_PATTERN = re.compile(r"^\d{5,}:[A-Za-z0-9_-]{30,}$")
+# Telegram allows 1-256 of these characters in a webhook's secret_token.
+WEBHOOK_SECRET_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 
 def parse_admin_ids(raw: str) -> frozenset[int]:
@@ -40,6 +44,20 @@ class BotConfig:
         """PUBLIC_URL when Telegram would accept it for a web_app button (https only)."""
         return self.public_url if self.public_url.startswith("https://") else None
 
+    def _derived(self, purpose: str) -> str:
+        return hmac.new(self.token.encode(), purpose.encode(), hashlib.sha256).hexdigest()
+
+    @property
+    def webhook_secret_token(self) -> str:
+        """What Telegram sends in X-Telegram-Bot-Api-Secret-Token: WEBHOOK_SECRET, or one
+        derived from the token, so that every web process agrees without extra config."""
+        return self.webhook_secret or self._derived("webhook-secret-token")
+
+    @property
+    def webhook_path(self) -> str:
+        """The secret last segment of the webhook URL (never the token itself)."""
+        return self._derived("webhook-path")[:32]
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> BotConfig:
         env = os.environ if environ is None else environ
@@ -49,12 +67,15 @@ class BotConfig:
                 "TELEGRAM_API_URL must be a base URL like https://api.telegram.org "
                 "(no trailing /bot)"
             )
+        webhook_secret = env.get("WEBHOOK_SECRET", "").strip()
+        if webhook_secret and not WEBHOOK_SECRET_PATTERN.match(webhook_secret):
+            raise ConfigError("WEBHOOK_SECRET may hold only A-Z, a-z, 0-9, _ and - (1-256 of them)")
         return cls(
             token=env.get("BOT_TOKEN", "").strip(),
             api_url=api_url,
             public_url=env.get("PUBLIC_URL", "").strip().rstrip("/"),
             admin_ids=parse_admin_ids(env.get("ADMIN_IDS", "")),
-            webhook_secret=env.get("WEBHOOK_SECRET", "").strip(),
+            webhook_secret=webhook_secret,
             database_url=database_url(env),
             settings=Settings.from_env(env),
         )

@@ -15,7 +15,7 @@ from schedule import Settings
 from schedule.db import create_schema, make_engine
 
 # Fixture modules of each area (tests/fixtures_<area>.py) are listed here.
-pytest_plugins: list[str] = ["tests.fixtures_web"]
+pytest_plugins: list[str] = ["tests.fixtures_web", "tests.fixtures_bot"]
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")

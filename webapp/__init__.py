@@ -51,6 +51,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.register_blueprint(blueprint)
     responses.init_app(app)
 
+    from . import webhook
+
+    webhook.init_app(app)  # the bot's webhook route, `flask bot ...`, booking_events notifier
+
     if app.config["SQLALCHEMY_DATABASE_URI"] == default_sqlite_url():
         _upgrade_embedded_database(app)
     return app

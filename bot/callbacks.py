@@ -1,0 +1,124 @@
+"""Callback data of inline buttons: compact, versioned, validated.
+
+A button carries `1|<action>|<field>|...`, e.g. `1|K|20261125|1000` (book 25 Nov 10:00) or
+`1|X|42` (cancel booking 42). Telegram caps callback data at 64 bytes, and a client can send
+any bytes it likes, so `decode` trusts nothing: an unknown version, action or field shape is a
+`BadCallback`. Decoding proves only the shape; handlers re-check ownership and state.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+VERSION = "1"
+SEPARATOR = "|"
+MAX_BYTES = 64
+
+MENU = "S"  # the /start menu
+DAYS = "B"  # bookable days
+DAY = "D"  # starts of a day
+PICK = "T"  # a start chosen: confirm or back
+BOOK = "K"  # confirmed: book it
+MY = "M"  # my trainings
+CANCEL_ASK = "C"  # cancel my booking: confirm or back
+CANCEL = "X"  # confirmed: cancel it
+ADMIN_DAY = "A"  # the trainer's view of a day
+ADMIN_CANCEL_ASK = "AC"  # the trainer picks a reason
+ADMIN_CANCEL = "AX"  # the trainer cancels with that reason
+
+REASON_COUNT = 3
+
+# The fields each action carries, in order.
+FIELDS: dict[str, tuple[str, ...]] = {
+    MENU: (),
+    DAYS: (),
+    DAY: ("day",),
+    PICK: ("day", "minute"),
+    BOOK: ("day", "minute"),
+    MY: (),
+    CANCEL_ASK: ("booking_id",),
+    CANCEL: ("booking_id",),
+    ADMIN_DAY: ("day",),
+    ADMIN_CANCEL_ASK: ("booking_id",),
+    ADMIN_CANCEL: ("booking_id", "reason"),
+}
+
+_SHAPES = {
+    "day": re.compile(r"^\d{8}$"),
+    "minute": re.compile(r"^\d{4}$"),
+    "booking_id": re.compile(r"^[1-9]\d{0,11}$"),
+    "reason": re.compile(r"^\d$"),
+}
+
+
+class BadCallback(ValueError):
+    """Callback data this version of the bot did not make (stale, or forged)."""
+
+
+@dataclass(frozen=True)
+class Callback:
+    action: str
+    day: date | None = None
+    minute: int | None = None
+    booking_id: int | None = None
+    reason: int | None = None
+
+    def encode(self) -> str:
+        parts = [VERSION, self.action]
+        for name in FIELDS[self.action]:
+            parts.append(_encode_field(name, getattr(self, name)))
+        data = SEPARATOR.join(parts)
+        if len(data.encode()) > MAX_BYTES:
+            raise ValueError(f"callback data over {MAX_BYTES} bytes: {data!r}")
+        return data
+
+
+def _encode_field(name: str, value: object) -> str:
+    if value is None:
+        raise ValueError(f"callback field {name} is missing")
+    if name == "day":
+        return value.strftime("%Y%m%d")  # type: ignore[attr-defined]
+    if name == "minute":
+        return f"{value // 60:02d}{value % 60:02d}"  # type: ignore[operator]
+    return str(value)
+
+
+def encode(action: str, **fields: object) -> str:
+    return Callback(action, **fields).encode()  # type: ignore[arg-type]
+
+
+def decode(data: str | None) -> Callback:
+    if not data or len(data.encode()) > MAX_BYTES:
+        raise BadCallback("empty or oversized callback data")
+    version, _, rest = data.partition(SEPARATOR)
+    if version != VERSION:
+        raise BadCallback(f"callback data of version {version!r}")
+    action, *values = rest.split(SEPARATOR)
+    names = FIELDS.get(action)
+    if names is None or len(values) != len(names):
+        raise BadCallback(f"unknown callback {data!r}")
+    fields: dict[str, object] = {}
+    for name, value in zip(names, values, strict=True):
+        if not _SHAPES[name].match(value):
+            raise BadCallback(f"bad {name} in callback {data!r}")
+        fields[name] = _decode_field(name, value)
+    return Callback(action, **fields)  # type: ignore[arg-type]
+
+
+def _decode_field(name: str, value: str) -> object:
+    if name == "day":
+        try:
+            return date(int(value[:4]), int(value[4:6]), int(value[6:]))
+        except ValueError:
+            raise BadCallback(f"{value!r} is not a date") from None
+    if name == "minute":
+        hours, minutes = int(value[:2]), int(value[2:])
+        if hours > 23 or minutes > 59:
+            raise BadCallback(f"{value!r} is not a time of day")
+        return hours * 60 + minutes
+    number = int(value)
+    if name == "reason" and number >= REASON_COUNT:
+        raise BadCallback(f"no reason number {number}")
+    return number

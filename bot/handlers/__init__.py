@@ -1,0 +1,16 @@
+"""Handlers by concern; the order of registration is the order telebot tries them."""
+
+from __future__ import annotations
+
+from telebot import TeleBot
+
+from . import admin, booking, my, start
+from .common import BotContext
+
+
+def register_all(bot: TeleBot, ctx: BotContext) -> None:
+    start.register(bot, ctx)
+    booking.register(bot, ctx)
+    my.register(bot, ctx)
+    admin.register(bot, ctx)
+    start.register_fallbacks(bot, ctx)

@@ -1,0 +1,112 @@
+"""The trainer (ADMIN_IDS): /today and a day picker listing each training with its visitors,
+and cancelling a client's booking with a reason the client is told."""
+
+from __future__ import annotations
+
+import html
+from datetime import date
+from itertools import groupby
+
+from sqlalchemy.orm import Session
+from telebot import TeleBot
+from telebot.types import CallbackQuery, Message
+
+from schedule import Booking, ScheduleError, User, services
+from schedule.availability import horizon_days
+from schedule.timegrid import local_date, to_local
+
+from .. import callbacks as cb
+from .. import keyboards
+from ..texts import REASONS, day_label, label, language, text, when
+from .common import Answer, BotContext, View, on_callback, on_message, send, show
+
+
+def visitor_line(user: User) -> str:
+    parts = [html.escape(user.name, quote=False)]
+    if user.username:
+        parts.append("@" + html.escape(user.username, quote=False))
+    if user.phone:
+        parts.append(html.escape(user.phone, quote=False))
+    return "  • " + " ".join(parts)
+
+
+def admin_day_view(ctx: BotContext, session: Session, lang: str, day: date) -> View:
+    settings = ctx.settings
+    bookings = services.day_bookings(session, settings, day)
+    if not bookings:
+        lines = [text(lang, "admin_day_empty", day=day_label(day, lang))]
+    else:
+        lines = [text(lang, "admin_day", day=day_label(day, lang))]
+        for starts_at, group in groupby(bookings, key=lambda booking: booking.starts_at):
+            visitors = list(group)
+            start, end = to_local(starts_at, settings), to_local(visitors[0].ends_at, settings)
+            lines.append("")
+            lines.append(
+                text(
+                    lang,
+                    "admin_slot",
+                    time=f"{start:%H:%M}–{end:%H:%M}",
+                    count=len(visitors),
+                    capacity=settings.capacity,
+                )
+            )
+            lines.extend(visitor_line(booking.user) for booking in visitors)
+    horizon = horizon_days(settings, ctx.clock())
+    markup = keyboards.admin_day(lang, day, horizon, bookings, settings)
+    return "\n".join(lines), markup
+
+
+def register(bot: TeleBot, ctx: BotContext) -> None:
+    settings = ctx.settings
+
+    @on_message(bot, ctx, commands=["today"])
+    def today_command(message: Message, session: Session, user: User, lang: str) -> None:
+        if not ctx.is_admin(message.from_user.id):
+            bot.send_message(message.chat.id, text(lang, "admin_only"))
+            return
+        send(bot, message.chat.id, admin_day_view(ctx, session, lang, ctx.today()))
+
+    @on_callback(bot, ctx, cb.ADMIN_DAY, cb.ADMIN_CANCEL_ASK, cb.ADMIN_CANCEL)
+    def trainer(call: CallbackQuery, data: cb.Callback, session, user, lang) -> Answer | None:
+        if not ctx.is_admin(call.from_user.id):
+            return Answer(label(lang, "admin_only"), alert=True)
+        if data.action == cb.ADMIN_DAY:
+            show(bot, call, admin_day_view(ctx, session, lang, data.day))
+            return None
+        booking = session.get(Booking, data.booking_id, populate_existing=True)
+        if booking is None or not booking.is_active:
+            show(bot, call, admin_day_view(ctx, session, lang, ctx.today()))
+            code = "not_found" if booking is None else "not_active"
+            return Answer(ScheduleError(code).message(lang), alert=True)
+        day = local_date(booking.starts_at, settings)
+        if data.action == cb.ADMIN_CANCEL_ASK:
+            message = text(
+                lang,
+                "admin_pick_reason",
+                name=booking.user.name,
+                when=when(booking.starts_at, booking.ends_at, settings, lang),
+            )
+            show(bot, call, (message, keyboards.admin_reasons(lang, booking.id, day)))
+            return None
+        return cancel_with_reason(call, session, lang, booking, data.reason, day)
+
+    def cancel_with_reason(
+        call: CallbackQuery, session: Session, lang: str, booking: Booking, reason: int, day: date
+    ) -> Answer:
+        # The client reads the reason, so it is stored in the client's language.
+        client_lang = language(booking.user.language_code)
+        try:
+            services.cancel(
+                session,
+                settings,
+                booking.id,
+                None,
+                now=ctx.clock(),
+                reason=REASONS[client_lang][reason],
+                on_event=ctx.on_event,
+            )
+        except ScheduleError as error:
+            show(bot, call, admin_day_view(ctx, session, lang, day))
+            return Answer(error.message(lang), alert=True)
+        show(bot, call, admin_day_view(ctx, session, lang, day))
+        return Answer(label(lang, "toast_cancelled"))

@@ -1,0 +1,157 @@
+"""Inline keyboards. Every button's callback data comes from bot.callbacks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+
+from telebot.types import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    WebAppInfo,
+)
+
+from schedule import Booking, Settings
+
+from . import callbacks as cb
+from .texts import REASONS, day_label, label, short_when
+
+Button = InlineKeyboardButton
+
+
+def _button(label: str, action: str, **fields: object) -> Button:
+    return Button(label, callback_data=cb.encode(action, **fields))
+
+
+def _rows(buttons: Sequence[Button], width: int) -> list[list[Button]]:
+    return [list(buttons[i : i + width]) for i in range(0, len(buttons), width)]
+
+
+def _markup(rows: Iterable[list[Button]]) -> InlineKeyboardMarkup:
+    markup = InlineKeyboardMarkup()
+    for row in rows:
+        if row:
+            markup.row(*row)
+    return markup
+
+
+def app_button(lang: str, web_app_url: str | None) -> list[Button]:
+    if not web_app_url:
+        return []
+    return [Button(label(lang, "btn_open_app"), web_app=WebAppInfo(web_app_url))]
+
+
+def menu(lang: str, web_app_url: str | None, is_admin: bool, today: date) -> InlineKeyboardMarkup:
+    rows = [
+        app_button(lang, web_app_url),
+        [_button(label(lang, "btn_book"), cb.DAYS), _button(label(lang, "btn_my"), cb.MY)],
+    ]
+    if is_admin:
+        rows.append([_button(label(lang, "btn_today"), cb.ADMIN_DAY, day=today)])
+    return _markup(rows)
+
+
+def days(lang: str, bookable: Sequence[date]) -> InlineKeyboardMarkup:
+    buttons = [_button(day_label(day, lang), cb.DAY, day=day) for day in bookable]
+    return _markup([*_rows(buttons, 2), [_button(label(lang, "btn_menu"), cb.MENU)]])
+
+
+def starts(
+    lang: str, day: date, free_by_minute: Sequence[tuple[int, str, int]]
+) -> InlineKeyboardMarkup:
+    """One button per bookable start: (minute, 'HH:MM', free places)."""
+    buttons = [
+        _button(label(lang, "start_button", time=start, free=free), cb.PICK, day=day, minute=minute)
+        for minute, start, free in free_by_minute
+    ]
+    return _markup([*_rows(buttons, 3), [_button(label(lang, "btn_back"), cb.DAYS)]])
+
+
+def confirm_booking(lang: str, day: date, minute: int) -> InlineKeyboardMarkup:
+    return _markup(
+        [
+            [_button(label(lang, "btn_confirm"), cb.BOOK, day=day, minute=minute)],
+            [_button(label(lang, "btn_back"), cb.DAY, day=day)],
+        ]
+    )
+
+
+def booked(lang: str, booking: Booking, settings: Settings, web_app_url: str | None):
+    return _markup(
+        [
+            [_cancel_button(lang, booking, settings)],
+            app_button(lang, web_app_url),
+            [_button(label(lang, "btn_my"), cb.MY)],
+        ]
+    )
+
+
+def _cancel_button(lang: str, booking: Booking, settings: Settings) -> Button:
+    when = short_when(booking.starts_at, settings, lang)
+    return _button(
+        label(lang, "btn_cancel_booking", when=when), cb.CANCEL_ASK, booking_id=booking.id
+    )
+
+
+def my_bookings(
+    lang: str, bookings: Sequence[Booking], settings: Settings, web_app_url: str | None
+) -> InlineKeyboardMarkup:
+    return _markup(
+        [
+            *([_cancel_button(lang, booking, settings)] for booking in bookings),
+            [_button(label(lang, "btn_book"), cb.DAYS), _button(label(lang, "btn_menu"), cb.MENU)],
+            app_button(lang, web_app_url),
+        ]
+    )
+
+
+def confirm_cancel(lang: str, booking_id: int) -> InlineKeyboardMarkup:
+    return _markup(
+        [
+            [_button(label(lang, "btn_yes_cancel"), cb.CANCEL, booking_id=booking_id)],
+            [_button(label(lang, "btn_back"), cb.MY)],
+        ]
+    )
+
+
+def admin_day(
+    lang: str, shown: date, horizon: Sequence[date], bookings: Sequence[Booking], settings: Settings
+) -> InlineKeyboardMarkup:
+    cancel_buttons = [
+        _button(
+            label(
+                lang,
+                "admin_cancel_button",
+                time=short_when(booking.starts_at, settings, lang).rsplit(" ", 1)[1],
+                name=booking.user.name,
+            ),
+            cb.ADMIN_CANCEL_ASK,
+            booking_id=booking.id,
+        )
+        for booking in bookings
+    ]
+    day_buttons = [
+        _button(("• " if day == shown else "") + day_label(day, lang), cb.ADMIN_DAY, day=day)
+        for day in horizon
+    ]
+    return _markup([*_rows(cancel_buttons, 1), *_rows(day_buttons, 3)])
+
+
+def admin_reasons(lang: str, booking_id: int, day: date) -> InlineKeyboardMarkup:
+    return _markup(
+        [
+            *(
+                [_button(reason, cb.ADMIN_CANCEL, booking_id=booking_id, reason=number)]
+                for number, reason in enumerate(REASONS[lang])
+            ),
+            [_button(label(lang, "btn_back"), cb.ADMIN_DAY, day=day)],
+        ]
+    )
+
+
+def share_phone(lang: str) -> ReplyKeyboardMarkup:
+    markup = ReplyKeyboardMarkup(resize_keyboard=True, one_time_keyboard=True)
+    markup.add(KeyboardButton(label(lang, "btn_share_phone"), request_contact=True))
+    return markup

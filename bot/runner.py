@@ -1,0 +1,145 @@
+"""Running the bot: start-up settings (commands, menu button) and long polling."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+from telebot import TeleBot, apihelper
+from telebot.types import (
+    BotCommand,
+    BotCommandScopeChat,
+    MenuButtonCommands,
+    MenuButtonWebApp,
+    Update,
+    WebAppInfo,
+)
+
+from schedule.db import make_session_factory
+from schedule.models import utcnow
+
+from .config import BotConfig
+from .factory import BookingBot, create_bot
+from .notify import Notifier
+from .texts import ADMIN_COMMANDS, COMMANDS, EN, RU, label
+
+log = logging.getLogger("bot")
+
+POLL_TIMEOUT_SECONDS = 20
+MAX_ERROR_PAUSE_SECONDS = 60
+
+
+def _commands(pairs) -> list[BotCommand]:
+    return [BotCommand(command, description) for command, description in pairs]
+
+
+def configure_commands(bot: TeleBot, config: BotConfig) -> None:
+    """The command list in Russian and English (admins also see /today) and the menu button."""
+    for lang in (EN, RU):
+        bot.set_my_commands(_commands(COMMANDS[lang]), language_code=lang)
+    bot.set_my_commands(_commands(COMMANDS[EN]))
+    for admin_id in sorted(config.admin_ids):
+        for lang in (EN, RU):
+            try:
+                bot.set_my_commands(
+                    _commands(COMMANDS[lang] + ADMIN_COMMANDS[lang]),
+                    scope=BotCommandScopeChat(admin_id),
+                    language_code=lang,
+                )
+            except Exception as error:  # the admin has not opened the bot yet: chat not found
+                log.warning("could not set the trainer's commands for %s: %s", admin_id, error)
+    set_menu_button(bot, config.web_app_url)
+
+
+def set_menu_button(bot: TeleBot, web_app_url: str | None) -> None:
+    """The chat menu button opens the Mini App at `web_app_url` (https), else lists commands."""
+    if web_app_url:
+        button = MenuButtonWebApp("web_app", label(EN, "btn_open_app"), WebAppInfo(web_app_url))
+    else:
+        log.warning("PUBLIC_URL is not an https URL: the menu button shows the commands")
+        button = MenuButtonCommands("commands")
+    bot.set_chat_menu_button(menu_button=button)
+
+
+def run_polling(
+    config: BotConfig,
+    stop_event: threading.Event | None = None,
+    *,
+    session_factory: sessionmaker[Session] | None = None,
+    clock: Callable[[], datetime] = utcnow,
+    poll_timeout: int = POLL_TIMEOUT_SECONDS,
+    ready: threading.Event | None = None,
+) -> None:
+    """Long-poll until `stop_event` is set: remove any webhook, set the commands and the menu
+    button, then handle updates one by one. Errors pause with a growing backoff; no update
+    and no outage ends the loop. `ready` is set once polling has begun."""
+    stop_event = stop_event or threading.Event()
+    session_factory = session_factory or make_session_factory(config.database_url)
+    notifier = Notifier(config, session_factory)
+    bot = create_bot(config, session_factory, clock=clock, on_event=notifier)
+    pause = _Backoff()
+    while not stop_event.is_set():
+        try:
+            bot.delete_webhook()
+            configure_commands(bot, config)
+            break
+        except Exception as error:
+            log.error("could not reach the Bot API at start-up: %s", error)
+            stop_event.wait(pause.next())
+    log.info("polling for updates")
+    if ready is not None:
+        ready.set()
+    offset = None
+    try:
+        while not stop_event.is_set():
+            try:
+                updates = apihelper.get_updates(
+                    config.token, offset, None, poll_timeout + 10, None, poll_timeout
+                )
+            except Exception as error:
+                log.error("getUpdates failed: %s", error)
+                stop_event.wait(pause.next())
+                continue
+            pause.reset()
+            for raw in updates:
+                offset = raw["update_id"] + 1
+                handle_raw_update(bot, raw)
+        if offset is not None:
+            _confirm(bot, offset)
+    finally:
+        notifier.close()
+        log.info("polling stopped")
+
+
+def handle_raw_update(bot: BookingBot, raw: dict) -> None:
+    """Parse and handle one update; one that cannot even be parsed is logged and skipped
+    (it is confirmed with the rest, so it cannot block the updates behind it)."""
+    try:
+        update = Update.de_json(raw)
+    except Exception:
+        log.exception("skipping update %s: not a valid update", raw.get("update_id"))
+        return
+    bot.handle_update(update)
+
+
+def _confirm(bot: TeleBot, offset: int) -> None:
+    """Tell Telegram the updates before `offset` are done, so it will not deliver them again."""
+    try:
+        bot.get_updates(offset=offset, limit=1, timeout=5, long_polling_timeout=1)
+    except Exception as error:  # the update ids are recorded anyway: no update runs twice
+        log.warning("could not confirm the last updates: %s", error)
+
+
+class _Backoff:
+    def __init__(self) -> None:
+        self.seconds = 0.0
+
+    def next(self) -> float:
+        self.seconds = min(max(self.seconds * 2, 0.5), MAX_ERROR_PAUSE_SECONDS)
+        return self.seconds
+
+    def reset(self) -> None:
+        self.seconds = 0.0

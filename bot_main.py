@@ -1,0 +1,54 @@
+"""Run the bot with long polling: `python bot_main.py` (Ctrl-C or SIGTERM stops it cleanly).
+
+Configuration comes from the environment or `.env` (BOT_TOKEN, TELEGRAM_API_URL, PUBLIC_URL,
+ADMIN_IDS, DATABASE_URL and the studio's rules). Any webhook is removed first.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+
+from dotenv import load_dotenv
+
+
+def main() -> int:
+    load_dotenv()
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+    from bot.config import BotConfig
+    from bot.runner import run_polling
+    from schedule import ConfigError
+    from schedule.db import default_sqlite_url
+
+    try:
+        config = BotConfig.from_env()
+    except ConfigError as error:
+        print(f"Configuration error: {error}", file=sys.stderr)
+        return 2
+    if not config.token:
+        print("BOT_TOKEN is not set (in the environment or .env)", file=sys.stderr)
+        return 2
+    if config.database_url == default_sqlite_url():
+        from webapp import create_app
+
+        create_app()  # brings the embedded SQLite database to the current schema
+
+    stop = threading.Event()
+
+    def request_stop(signum, _frame) -> None:
+        logging.getLogger("bot").info("%s received, stopping", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    run_polling(config, stop)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

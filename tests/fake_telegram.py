@@ -1,0 +1,447 @@
+"""A fake Bot API server on loopback for the real pyTelegramBotAPI to talk HTTP to.
+
+It answers the methods the bot uses the way Telegram does (including its refusals: bad HTML,
+callback data over 64 bytes, editing a message into itself, answering a query twice), records
+every call with its parameters, serves injected updates to getUpdates, and can be told to
+answer 403 or 429 for a chat or to drop connections.
+"""
+
+from __future__ import annotations
+
+import html.parser
+import json
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from tests.initdata import TEST_BOT_TOKEN
+
+JSON_PARAMS = {
+    "reply_markup",
+    "commands",
+    "menu_button",
+    "scope",
+    "allowed_updates",
+    "link_preview_options",
+    "entities",
+    "reply_parameters",
+}
+ALLOWED_TAGS = {
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "ins",
+    "s",
+    "strike",
+    "del",
+    "span",
+    "tg-spoiler",
+    "a",
+    "code",
+    "pre",
+    "blockquote",
+    "tg-emoji",
+}
+BAD_AMPERSAND = re.compile(r"&(?!(?:lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);)")
+BAD_LT = re.compile(r"<(?![a-zA-Z/])")
+MAX_TEXT = 4096
+MAX_CALLBACK_DATA = 64
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+    at: float = field(default_factory=time.monotonic)
+    status: int = 200
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, description: str, **parameters: Any) -> None:
+        super().__init__(description)
+        self.status = status
+        self.description = description
+        self.parameters = parameters
+
+    def body(self) -> dict[str, Any]:
+        body = {"ok": False, "error_code": self.status, "description": self.description}
+        if self.parameters:
+            body["parameters"] = self.parameters
+        return body
+
+
+class _TagChecker(html.parser.HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=False)
+        self.open: list[str] = []
+        self.problem: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag not in ALLOWED_TAGS:
+            self.problem = f'Unsupported start tag "{tag}"'
+        self.open.append(tag)
+
+    def handle_endtag(self, tag):
+        if not self.open or self.open.pop() != tag:
+            self.problem = f'Unexpected end tag "{tag}"'
+
+    def handle_entityref(self, name):
+        if name not in ("lt", "gt", "amp", "quot"):
+            self.problem = f'Unsupported HTML entity "&{name};"'
+
+
+def check_html(text: str) -> None:
+    """Refuse what Telegram refuses in parse_mode HTML."""
+    if BAD_AMPERSAND.search(text) or BAD_LT.search(text):
+        raise ApiError(400, "Bad Request: can't parse entities: unescaped character")
+    checker = _TagChecker()
+    checker.feed(text)
+    checker.close()
+    if checker.problem or checker.open:
+        raise ApiError(400, f"Bad Request: can't parse entities: {checker.problem or 'unclosed'}")
+
+
+def plain_text(text: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", text))
+
+
+def check_markup(markup: dict | None) -> None:
+    if not markup or "inline_keyboard" not in markup:
+        return
+    for row in markup["inline_keyboard"]:
+        for button in row:
+            kinds = [k for k in ("callback_data", "url", "web_app") if k in button]
+            if not button.get("text") or len(kinds) != 1:
+                raise ApiError(400, "Bad Request: BUTTON_TYPE_INVALID")
+            data = button.get("callback_data")
+            if data is not None and not 1 <= len(data.encode()) <= MAX_CALLBACK_DATA:
+                raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+            if "web_app" in button and not button["web_app"].get("url", "").startswith("https://"):
+                raise ApiError(400, "Bad Request: BUTTON_URL_INVALID")
+
+
+class FakeTelegram:
+    def __init__(self, token: str = TEST_BOT_TOKEN) -> None:
+        self.token = token
+        self.bot_user = {
+            "id": int(token.split(":")[0]),
+            "is_bot": True,
+            "first_name": "Studio",
+            "username": "studio_test_bot",
+        }
+        self.calls: list[Call] = []
+        self.messages: dict[tuple[int, int], dict] = {}
+        self.webhook_url = ""
+        self._changed = threading.Condition()
+        self._updates: list[dict] = []
+        self._ids = {"update": 0, "message": 0, "query": 0}
+        self._open_queries: set[str] = set()
+        self._failures: dict[int, list[ApiError]] = {}
+        self._drops = 0
+        self._closing = False
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self.server.daemon_threads = True
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> FakeTelegram:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        with self._changed:
+            self._closing = True
+            self._changed.notify_all()
+        self.server.shutdown()
+        self.server.server_close()
+
+    # -- what tests set up -----------------------------------------------------------------
+
+    def _next(self, kind: str) -> int:
+        with self._changed:
+            self._ids[kind] += 1
+            return self._ids[kind]
+
+    def fail(self, chat_id: int, status: int, times: int = 1, retry_after: int = 1) -> None:
+        """The next `times` calls naming `chat_id` get a 403 (blocked) or 429 (flood)."""
+        if status == 403:
+            error = ApiError(403, "Forbidden: bot was blocked by the user")
+        elif status == 429:
+            error = ApiError(
+                429, f"Too Many Requests: retry after {retry_after}", retry_after=retry_after
+            )
+        else:
+            error = ApiError(status, "Bad Request")
+        with self._changed:
+            self._failures.setdefault(chat_id, []).extend([error] * times)
+
+    def drop_connections(self, times: int) -> None:
+        """The next `times` requests are cut off without an answer (a network failure)."""
+        with self._changed:
+            self._drops += times
+
+    def message_update(self, user: dict, text: str) -> dict:
+        message = self._user_message(user, text=text)
+        if text.startswith("/"):
+            command = text.split()[0]
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        return {"update_id": self._next("update"), "message": message}
+
+    def contact_update(self, user: dict, phone: str, contact_user_id: int | None = None) -> dict:
+        contact = {
+            "phone_number": phone,
+            "first_name": user["first_name"],
+            "user_id": user["id"] if contact_user_id is None else contact_user_id,
+        }
+        return {
+            "update_id": self._next("update"),
+            "message": self._user_message(user, contact=contact),
+        }
+
+    def callback_update(self, user: dict, message: dict | None, data: str) -> dict:
+        query_id = str(self._next("query"))
+        with self._changed:
+            self._open_queries.add(query_id)
+        query = {"id": query_id, "from": user, "chat_instance": "1", "data": data}
+        if message is not None:
+            query["message"] = message
+        return {"update_id": self._next("update"), "callback_query": query}
+
+    def enqueue(self, update: dict) -> None:
+        """Make `update` available to getUpdates."""
+        with self._changed:
+            self._updates.append(update)
+            self._changed.notify_all()
+
+    def _user_message(self, user: dict, **content: Any) -> dict:
+        chat = {"id": user["id"], "type": "private", "first_name": user["first_name"]}
+        return {
+            "message_id": self._next("message"),
+            "from": user,
+            "chat": chat,
+            "date": int(time.time()),
+            **content,
+        }
+
+    # -- what tests read -------------------------------------------------------------------
+
+    def calls_of(self, method: str, since: int = 0) -> list[Call]:
+        with self._changed:
+            return [c for c in self.calls[since:] if c.method == method]
+
+    def wait_for(self, condition: Callable[[], Any], timeout: float = 10.0) -> Any:
+        """Wait until `condition()` is truthy (re-checked on every call the server gets)."""
+        with self._changed:
+            result = self._changed.wait_for(condition, timeout)
+        if not result:
+            raise AssertionError(f"timed out waiting for {condition}")
+        return result
+
+    def last_message(self, chat_id: int) -> dict:
+        """The bot's newest message in `chat_id` as it looks now (after any edits)."""
+        with self._changed:
+            mine = [m for (chat, _), m in self.messages.items() if chat == chat_id]
+        if not mine:
+            raise AssertionError(f"the bot sent nothing to {chat_id}")
+        return max(mine, key=lambda m: m["message_id"])
+
+    def unanswered_queries(self) -> set[str]:
+        with self._changed:
+            return set(self._open_queries)
+
+    # -- the Bot API -----------------------------------------------------------------------
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                self._serve()
+
+            def do_POST(self) -> None:
+                self._serve()
+
+            def _serve(self) -> None:
+                with fake._changed:
+                    drop = fake._drops > 0
+                    fake._drops -= drop
+                if drop:
+                    self.close_connection = True
+                    self.connection.close()
+                    return
+                status, body = fake._dispatch(self.path, self._params())
+                payload = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def _params(self) -> dict[str, Any]:
+                params = dict(parse_qsl(urlsplit(self.path).query))
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                kind = self.headers.get("Content-Type", "")
+                if raw and kind.startswith("application/json"):
+                    params.update(json.loads(raw))
+                elif raw and kind.startswith("application/x-www-form-urlencoded"):
+                    params.update(parse_qsl(raw.decode()))
+                for name, value in params.items():
+                    if value in ("True", "False", "true", "false"):
+                        params[name] = value.lower() == "true"
+                for name in JSON_PARAMS & params.keys():
+                    if isinstance(params[name], str):
+                        params[name] = json.loads(params[name])
+                return params
+
+        return Handler
+
+    def _dispatch(self, path: str, params: dict[str, Any]) -> tuple[int, dict]:
+        match = re.fullmatch(r"/bot([^/]+)/(\w+)", urlsplit(path).path)
+        if not match or match[1] != self.token:
+            return 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
+        method = match[2]
+        call = Call(method, params)
+        try:
+            result = self._answer(method, params)
+        except ApiError as error:
+            call.status = error.status
+            status, body = error.status, error.body()
+        else:
+            status, body = 200, {"ok": True, "result": result}
+        with self._changed:
+            self.calls.append(call)
+            self._changed.notify_all()
+        return status, body
+
+    def _answer(self, method: str, params: dict[str, Any]) -> Any:
+        chat_id = int(params["chat_id"]) if "chat_id" in params else None
+        with self._changed:
+            failures = self._failures.get(chat_id)
+            if failures:
+                raise failures.pop(0)
+        handler = getattr(self, f"_api_{method}", None)
+        if handler is None:
+            raise ApiError(404, "Not Found: method not found")
+        return handler(params)
+
+    def _api_getMe(self, params):
+        return self.bot_user
+
+    def _api_getUpdates(self, params):
+        offset = int(params.get("offset", 0))
+        limit = int(params.get("limit", 100))
+        timeout = min(float(params.get("timeout", 0)), 10.0)
+        with self._changed:
+            self._updates = [u for u in self._updates if u["update_id"] >= offset]
+            self._changed.wait_for(lambda: self._updates or self._closing, timeout)
+            return self._updates[:limit]
+
+    def _api_sendMessage(self, params):
+        text = str(params.get("text", ""))
+        self._check_text(text, params)
+        markup = params.get("reply_markup")
+        check_markup(markup)
+        chat_id = int(params["chat_id"])
+        message = {
+            "message_id": self._next("message"),
+            "from": self.bot_user,
+            "chat": {"id": chat_id, "type": "private"},
+            "date": int(time.time()),
+            "text": plain_text(text) if params.get("parse_mode") == "HTML" else text,
+            "html": text,
+        }
+        if markup and "inline_keyboard" in markup:
+            message["reply_markup"] = markup
+        with self._changed:
+            self.messages[(chat_id, message["message_id"])] = message
+        return message
+
+    def _edit(self, params, text: str | None):
+        key = (int(params["chat_id"]), int(params["message_id"]))
+        markup = params.get("reply_markup")
+        check_markup(markup)
+        with self._changed:
+            message = self.messages.get(key)
+            if message is None:
+                raise ApiError(400, "Bad Request: message to edit not found")
+            new_html = message["html"] if text is None else text
+            if new_html == message["html"] and markup == message.get("reply_markup"):
+                raise ApiError(
+                    400,
+                    "Bad Request: message is not modified: specified new "
+                    "message content and reply markup are exactly the same",
+                )
+            message["html"] = new_html
+            message["text"] = plain_text(new_html)
+            if markup:
+                message["reply_markup"] = markup
+            else:
+                message.pop("reply_markup", None)
+            return dict(message)
+
+    def _api_editMessageText(self, params):
+        text = str(params.get("text", ""))
+        self._check_text(text, params)
+        return self._edit(params, text)
+
+    def _api_editMessageReplyMarkup(self, params):
+        return self._edit(params, None)
+
+    def _api_answerCallbackQuery(self, params):
+        query_id = str(params.get("callback_query_id"))
+        if len(str(params.get("text", ""))) > 200:
+            raise ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
+        with self._changed:
+            if query_id not in self._open_queries:
+                raise ApiError(
+                    400,
+                    "Bad Request: query is too old and response timeout "
+                    "expired or query ID is invalid",
+                )
+            self._open_queries.discard(query_id)
+        return True
+
+    def _api_setMyCommands(self, params):
+        return True
+
+    def _api_setChatMenuButton(self, params):
+        button = params.get("menu_button") or {}
+        if button.get("type") == "web_app" and not button["web_app"]["url"].startswith("https://"):
+            raise ApiError(400, "Bad Request: BUTTON_URL_INVALID")
+        return True
+
+    def _api_setWebhook(self, params):
+        self.webhook_url = params.get("url", "")
+        return True
+
+    def _api_deleteWebhook(self, params):
+        self.webhook_url = ""
+        return True
+
+    def _api_getWebhookInfo(self, params):
+        return {"url": self.webhook_url, "has_custom_certificate": False, "pending_update_count": 0}
+
+    def _check_text(self, text: str, params) -> None:
+        if not text or len(plain_text(text)) > MAX_TEXT:
+            raise ApiError(400, "Bad Request: message text is empty or too long")
+        if params.get("parse_mode") == "HTML":
+            check_html(text)

@@ -1,0 +1,150 @@
+"""Fixtures of the bot side: the fake Bot API server, the real bot wired to it, chat users."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+import bot.models  # noqa: F401 - the bot's table is part of the schema tests create
+from bot.config import BotConfig
+from bot.factory import BookingBot, create_bot
+from bot.notify import Notifier
+from schedule import Settings
+from schedule.db import make_session_factory
+from tests.fake_telegram import Call, FakeTelegram
+from tests.initdata import TEST_BOT_TOKEN
+
+PUBLIC_URL = "https://studio.example"
+ALICE = {
+    "id": 2001,
+    "is_bot": False,
+    "first_name": "Alice <&>",
+    "username": "alice",
+    "language_code": "en",
+}
+BORIS = {"id": 2002, "is_bot": False, "first_name": "Борис", "language_code": "ru"}
+COACH = {"id": 2900, "is_bot": False, "first_name": "Coach", "language_code": "en"}
+
+
+class ChatUser:
+    """A Telegram user talking to the bot: sends texts and taps buttons; each action returns
+    the Bot API calls the bot made while handling it."""
+
+    def __init__(self, fake: FakeTelegram, deliver: Callable[[dict], object], user: dict) -> None:
+        self.fake = fake
+        self.deliver = deliver
+        self.user = user
+        self.id = user["id"]
+
+    def _run(self, update: dict) -> list[Call]:
+        mark = len(self.fake.calls)
+        self.deliver(update)
+        return self.fake.calls[mark:]
+
+    def send(self, text: str) -> list[Call]:
+        return self._run(self.fake.message_update(self.user, text))
+
+    def share_contact(self, phone: str, contact_user_id: int | None = None) -> list[Call]:
+        return self._run(self.fake.contact_update(self.user, phone, contact_user_id))
+
+    @property
+    def screen(self) -> dict:
+        """The bot's newest message in this chat, as it looks now."""
+        return self.fake.last_message(self.id)
+
+    def buttons(self, message: dict | None = None) -> list[dict]:
+        markup = (message or self.screen).get("reply_markup") or {}
+        return [button for row in markup.get("inline_keyboard", []) for button in row]
+
+    def button(self, label: str, message: dict | None = None) -> dict:
+        matches = [b for b in self.buttons(message) if label in b["text"]]
+        if not matches:
+            texts = [b["text"] for b in self.buttons(message)]
+            raise AssertionError(f"no button {label!r} among {texts}")
+        return matches[0]
+
+    def tap(self, label: str, message: dict | None = None) -> list[Call]:
+        """Tap the first button whose text contains `label` on `message` (default: the newest)."""
+        message = message or self.screen
+        return self.tap_data(self.button(label, message)["callback_data"], message)
+
+    def tap_data(self, data: str, message: dict | None = None) -> list[Call]:
+        message = dict(message or self.screen)
+        message.pop("html", None)
+        return self._run(self.fake.callback_update(self.user, message, data))
+
+
+def answers(calls: list[Call]) -> list[dict]:
+    return [c.params for c in calls if c.method == "answerCallbackQuery"]
+
+
+@pytest.fixture
+def fake_telegram() -> Iterator[FakeTelegram]:
+    fake = FakeTelegram().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def bot_config(fake_telegram, database_url) -> BotConfig:
+    return BotConfig(
+        token=TEST_BOT_TOKEN,
+        api_url=fake_telegram.url,
+        public_url=PUBLIC_URL,
+        admin_ids=frozenset({COACH["id"]}),
+        database_url=database_url,
+        settings=Settings(),
+    )
+
+
+@pytest.fixture
+def bot_sessions(database_url) -> Iterator[sessionmaker[Session]]:
+    factory = make_session_factory(database_url)
+    yield factory
+    factory.kw["bind"].dispose()
+
+
+@pytest.fixture
+def notifier(bot_config, bot_sessions) -> Iterator[Notifier]:
+    notifier = Notifier(bot_config, bot_sessions)
+    yield notifier
+    notifier.close()
+
+
+@pytest.fixture
+def make_bot(bot_config, bot_sessions, notifier, clock) -> Callable[..., BookingBot]:
+    def make(**changes) -> BookingBot:
+        return create_bot(
+            replace(bot_config, **changes), bot_sessions, clock=clock, on_event=notifier
+        )
+
+    return make
+
+
+@pytest.fixture
+def telegram_bot(make_bot) -> BookingBot:
+    """The real bot, handling each update synchronously (as the webhook does)."""
+    return make_bot()
+
+
+@pytest.fixture
+def chat(fake_telegram, telegram_bot) -> Callable[[dict], ChatUser]:
+    return lambda user: ChatUser(fake_telegram, telegram_bot.handle_update, user)
+
+
+@pytest.fixture
+def alice(chat) -> ChatUser:
+    return chat(ALICE)
+
+
+@pytest.fixture
+def boris(chat) -> ChatUser:
+    return chat(BORIS)
+
+
+@pytest.fixture
+def coach(chat) -> ChatUser:
+    return chat(COACH)

@@ -1,0 +1,97 @@
+"""The bot in webhook mode, and the bot's notifier for the Mini App.
+
+Telegram POSTs each update to `<PUBLIC_URL>/telegram/webhook/<secret path>` with the header
+X-Telegram-Bot-Api-Secret-Token; a wrong header is a 403. Each update_id is handled once, even
+when several web processes receive redeliveries (bot.models.claim_update).
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from dataclasses import dataclass, replace
+
+from flask import Blueprint, Flask, abort, current_app, jsonify, request
+from sqlalchemy.orm import sessionmaker
+from telebot.types import Update
+
+from bot.config import DEFAULT_API_URL, BotConfig
+from bot.factory import BookingBot, create_bot
+from bot.notify import Notifier
+
+from .extensions import db
+
+log = logging.getLogger(__name__)
+
+WEBHOOK_PREFIX = "/telegram/webhook"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+bp = Blueprint("webhook", __name__)
+
+
+@dataclass(frozen=True)
+class Telegram:
+    """The web process's bot (webhook handlers) and notifier, in app.extensions["telegram"]."""
+
+    config: BotConfig
+    bot: BookingBot
+    notifier: Notifier
+
+
+def bot_config(app: Flask) -> BotConfig:
+    """BOT from the environment, with the values tests and the instance config may override."""
+    return replace(
+        app.config["BOT"],
+        token=app.config["BOT_TOKEN"],
+        admin_ids=frozenset(app.config["ADMIN_IDS"]),
+        public_url=app.config["PUBLIC_URL"].rstrip("/"),
+        settings=app.config["SCHEDULE"],
+        database_url=app.config["SQLALCHEMY_DATABASE_URI"],
+    )
+
+
+def webhook_url(config: BotConfig, base_url: str | None = None) -> str:
+    return f"{(base_url or config.public_url).rstrip('/')}{WEBHOOK_PREFIX}/{config.webhook_path}"
+
+
+def init_app(app: Flask) -> None:
+    """Register the webhook route and `flask bot ...`; with BOT_TOKEN set, build the bot and
+    install its notifier as the app's booking_events. Under testing, nothing ever calls the
+    real api.telegram.org: the bot is built only when TELEGRAM_API_URL points elsewhere."""
+    from bot.cli import bot_cli
+
+    app.register_blueprint(bp)
+    app.cli.add_command(bot_cli)
+    config = bot_config(app)
+    if not config.token or (app.testing and config.api_url == DEFAULT_API_URL):
+        return
+    with app.app_context():
+        session_factory = sessionmaker(db.engine, expire_on_commit=False)
+    notifier = Notifier(config, session_factory)
+    bot = create_bot(
+        config, session_factory, clock=lambda: app.config["CLOCK"](), on_event=notifier
+    )
+    app.extensions["telegram"] = Telegram(config, bot, notifier)
+    app.extensions["booking_events"] = notifier
+
+
+@bp.post(f"{WEBHOOK_PREFIX}/<path_secret>")
+def receive_update(path_secret: str):
+    telegram: Telegram | None = current_app.extensions.get("telegram")
+    if telegram is None or not hmac.compare_digest(
+        path_secret.encode(), telegram.config.webhook_path.encode()
+    ):
+        abort(404)
+    given = request.headers.get(SECRET_HEADER, "").encode()
+    if not hmac.compare_digest(given, telegram.config.webhook_secret_token.encode()):
+        return jsonify(error="forbidden", message="Wrong secret token."), 403
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict) or not isinstance(payload.get("update_id"), int):
+        return jsonify(error="invalid", message="The body is not a Telegram update."), 400
+    try:
+        update = Update.de_json(payload)
+    except Exception:  # answered 200 all the same: a redelivery would fail the same way
+        log.exception("skipping update %s: not a valid update", payload["update_id"])
+        return jsonify(ok=True, skipped=True)
+    telegram.bot.handle_update(update)
+    return jsonify(ok=True)
