@@ -1,0 +1,224 @@
+"""Time one day's availability with 0, 10,000 and 1,000,000 historical bookings.
+
+    python bench/availability.py              # SQLite files in a temporary folder
+    python bench/availability.py --postgres   # also PostgreSQL (TEST_PG_ADMIN_URL or local)
+    python bench/availability.py --explain    # print the query plan of the day's queries
+
+Each case builds a database with that much history (years of past trainings, about one in
+six cancelled), plus the same busy day under test and a week of future bookings, then times
+`schedule.availability.day_availability` for that day. The cost must not grow with history:
+targets are a ratio of largest to empty median <= 1.5 and one day under 5 ms on SQLite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import create_engine, insert, text
+from sqlalchemy.orm import Session
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from schedule import Booking, Settings, User  # noqa: E402
+from schedule.availability import day_availability  # noqa: E402
+from schedule.db import create_schema, make_engine  # noqa: E402
+from schedule.timegrid import wall_to_utc  # noqa: E402
+
+SIZES = (0, 10_000, 1_000_000)
+NOW = datetime(2026, 11, 25, 6, 0)  # Wednesday 09:00 in Moscow
+DAY = date(2026, 11, 26)  # the day whose availability is timed
+USERS = 2_000
+CHUNK = 20_000
+PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+def booking_rows(
+    settings: Settings, day: date, count: int, rng: random.Random, *, cancelled_share: float = 0.0
+):
+    """`count` bookings on `day`, each at a start of the grid that fits the opening hours."""
+    opens, closes = settings.opening_hours[day.weekday()][0]
+    starts = range(opens, closes - settings.training_minutes + 1, settings.slot_minutes)
+    training = timedelta(minutes=settings.training_minutes)
+    for _ in range(count):
+        starts_at = wall_to_utc(day, rng.choice(starts), settings)
+        cancelled = rng.random() < cancelled_share
+        yield {
+            "user_id": rng.randint(1, USERS),
+            "starts_at": starts_at,
+            "ends_at": starts_at + training,
+            "status": "cancelled" if cancelled else "active",
+            "source": rng.choice(("miniapp", "bot")),
+            "cancelled_at": starts_at - timedelta(hours=rng.randint(3, 72)) if cancelled else None,
+            "cancelled_by": "client" if cancelled else None,
+            "created_at": starts_at - timedelta(days=rng.randint(1, 7)),
+            "updated_at": starts_at,
+        }
+
+
+def history_rows(settings: Settings, count: int, rng: random.Random):
+    """`count` past bookings spread evenly over the years before NOW."""
+    if not count:
+        return
+    days = max(1, min(count // 20, 365 * 12))  # ~20 a day, or denser for huge histories
+    per_day, extra = divmod(count, days)
+    first = NOW.date() - timedelta(days=days + 1)
+    for n in range(days):
+        yield from booking_rows(
+            settings, first + timedelta(days=n), per_day + (n < extra), rng, cancelled_share=1 / 6
+        )
+
+
+def build(url: str, size: int, settings: Settings) -> None:
+    engine = make_engine(url)
+    create_schema(engine)
+    rng = random.Random(size)
+    with engine.begin() as conn:
+        conn.execute(
+            insert(User),
+            [
+                {
+                    "telegram_id": 10_000 + n,
+                    "first_name": f"Client {n}",
+                    "blocked_bot": False,
+                    "created_at": NOW,
+                    "updated_at": NOW,
+                }
+                for n in range(USERS)
+            ],
+        )
+    future = [
+        row
+        for n in range(8)
+        for row in booking_rows(settings, NOW.date() + timedelta(days=n), 12, rng)
+    ]
+    rows = iter([*future, *history_rows(settings, size, rng)])
+    while chunk := [row for _, row in zip(range(CHUNK), rows, strict=False)]:
+        with engine.begin() as conn:
+            conn.execute(insert(Booking), chunk)
+    engine.dispose()
+
+
+def time_day(url: str, settings: Settings, repeats: int) -> list[float]:
+    engine = make_engine(url)
+    timings = []
+    with Session(engine) as session:
+        for n in range(repeats + 20):
+            started = time.perf_counter()
+            view = day_availability(session, settings, DAY, 1, NOW)
+            elapsed = (time.perf_counter() - started) * 1000
+            session.rollback()  # no snapshot carried over between taps
+            if n >= 20:  # the first taps warm the connection and caches
+                timings.append(elapsed)
+    assert len(view.slots) == 20
+    engine.dispose()
+    return timings
+
+
+def explain(url: str, settings: Settings) -> None:
+    engine = make_engine(url)
+    statements = []
+
+    def record(_conn, _cursor, statement, parameters, _context, _many):
+        statements.append((statement, parameters))
+
+    from sqlalchemy import event
+
+    event.listen(engine, "before_cursor_execute", record)
+    with Session(engine) as session:
+        day_availability(session, settings, DAY, 1, NOW)
+    event.remove(engine, "before_cursor_execute", record)
+    prefix = "EXPLAIN QUERY PLAN " if url.startswith("sqlite") else "EXPLAIN "
+    with engine.connect() as conn:
+        for statement, parameters in statements:
+            print("   ", " ".join(statement.split())[:160])
+            for row in conn.exec_driver_sql(prefix + statement, parameters):
+                print("      ->", row[-1])
+    engine.dispose()
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def run(label: str, make_url, settings: Settings, repeats: int, show_plan: bool) -> bool:
+    print(f"{label}: one day's availability ({repeats} runs each)")
+    medians = {}
+    for size in SIZES:
+        url, drop = make_url(size)
+        try:
+            started = time.perf_counter()
+            build(url, size, settings)
+            built = time.perf_counter() - started
+            timings = time_day(url, settings, repeats)
+            if show_plan:
+                explain(url, settings)
+        finally:
+            drop()
+        medians[size] = statistics.median(timings)
+        print(
+            f"  {size:>9,} historical bookings: median {medians[size]:6.2f} ms, "
+            f"p95 {percentile(timings, 0.95):6.2f} ms   (built in {built:.1f} s)"
+        )
+    ratio = medians[SIZES[-1]] / medians[SIZES[0]]
+    worst = max(medians.values())
+    print(f"  ratio largest/empty: {ratio:.2f} (target <= 1.5); slowest median {worst:.2f} ms")
+    return ratio <= 1.5 and (not label.startswith("SQLite") or worst < 5)
+
+
+def sqlite_urls(folder: Path):
+    def make(size: int):
+        path = folder / f"history_{size}.sqlite3"
+        return f"sqlite:///{path}", lambda: [
+            p.unlink(missing_ok=True) for p in folder.glob(f"{path.name}*")
+        ]
+
+    return make
+
+
+def postgres_urls(admin_url: str):
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+
+    def make(size: int):
+        name = f"booking_bench_{uuid.uuid4().hex[:8]}"
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+        def drop():
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+        return admin_url.rsplit("/", 1)[0] + "/" + name, drop
+
+    return make
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=200)
+    parser.add_argument("--postgres", action="store_true", help="also time PostgreSQL")
+    parser.add_argument("--pg-admin-url", default=PG_ADMIN_URL)
+    parser.add_argument("--explain", action="store_true", help="print the query plans")
+    args = parser.parse_args(argv)
+    settings = Settings()
+    ok = True
+    with tempfile.TemporaryDirectory() as folder:
+        ok &= run("SQLite file", sqlite_urls(Path(folder)), settings, args.repeats, args.explain)
+    if args.postgres:
+        ok &= run(
+            "PostgreSQL", postgres_urls(args.pg_admin_url), settings, args.repeats, args.explain
+        )
+    print("targets met" if ok else "TARGETS MISSED")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
