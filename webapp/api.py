@@ -112,12 +112,6 @@ def admin_bookings():
     return jsonify(bookings=[admin_booking_json(b, settings()) for b in bookings])
 
 
-@bp.errorhandler(ScheduleError)
-def schedule_error(error: ScheduleError):
-    db.session.rollback()
-    return jsonify(error=error.code, message=error.message(g.get("lang"))), error.http_status
-
-
 @bp.errorhandler(HTTPException)
 def http_error(error: HTTPException):
     return json_error(error)

@@ -122,7 +122,7 @@ def confirm():
         "bookings/_confirm.html",
         day=day, start=format_minutes(minute), moving=_moving(request.args.get("move")),
         label=f"{day_label(day)}, {format_minutes(minute)}–"
-        f"{clock(training_end(starts_at, settings()))}",
+        f"{clock(training_end(starts_at, settings()), settings())}",
     )
 
 
@@ -208,11 +208,3 @@ def calendar(token: str):
     return Response(body, mimetype="text/calendar", headers={
         "Content-Disposition": f"attachment; filename=training-{booking.id}.ics",
     })
-
-
-@bp.errorhandler(ScheduleError)
-def refused(error: ScheduleError):
-    """Malformed input or a booking that is not the caller's, shown where the tap happened."""
-    db.session.rollback()
-    return _render("errors/_error.html", error.http_status, "error",
-                   message=error.message(g.get("lang")))

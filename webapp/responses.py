@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import json
 import re
 import threading
 from functools import lru_cache
 from pathlib import Path
 
-from flask import Flask, current_app, render_template, request, url_for
+from flask import Flask, current_app, g, jsonify, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
+from schedule import ScheduleError
+
 from .api import json_error
+from .extensions import db
 from .i18n import language
 
 COMPRESSIBLE = frozenset({
@@ -28,6 +32,7 @@ VERSIONED_NAME = re.compile(r"-\d+\.\d+\.\d+(\.min)?\.\w+$")
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, http_error)
+    app.register_error_handler(ScheduleError, refused)
     app.after_request(cache_headers)
     app.after_request(compress)
     app.extensions["gzip_static"] = {}
@@ -43,6 +48,16 @@ def http_error(error: HTTPException):
         return error
     lang = language(request.accept_languages.best_match(["ru", "en"]))
     return render_template("errors/_error.html", error=error, lang=lang), error.code or 500
+
+
+def refused(error: ScheduleError):
+    """A request the rules refuse (or malformed input): JSON under /api, else shown in place."""
+    db.session.rollback()
+    message = error.message(g.get("lang"))
+    if request.path.startswith("/api/"):
+        return jsonify(error=error.code, message=message), error.http_status
+    body = render_template("errors/_error.html", message=message)
+    return body, error.http_status, {"HX-Trigger": json.dumps({"tg-haptic": "error"})}
 
 
 @lru_cache(maxsize=64)
