@@ -57,10 +57,10 @@ def configure_commands(bot: TeleBot, config: BotConfig) -> None:
 def set_menu_button(bot: TeleBot, web_app_url: str | None) -> None:
     """The chat menu button opens the Mini App at `web_app_url` (https), else lists commands."""
     if web_app_url:
-        button = MenuButtonWebApp("web_app", label(EN, "btn_open_app"), WebAppInfo(web_app_url))
+        button = MenuButtonWebApp(label(EN, "btn_open_app"), WebAppInfo(web_app_url))
     else:
         log.warning("PUBLIC_URL is not an https URL: the menu button shows the commands")
-        button = MenuButtonCommands("commands")
+        button = MenuButtonCommands()
     bot.set_chat_menu_button(menu_button=button)
 
 

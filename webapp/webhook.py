@@ -69,7 +69,11 @@ def init_app(app: Flask) -> None:
         session_factory = sessionmaker(db.engine, expire_on_commit=False)
     notifier = Notifier(config, session_factory)
     bot = create_bot(
-        config, session_factory, clock=lambda: app.config["CLOCK"](), on_event=notifier
+        config,
+        session_factory,
+        clock=lambda: app.config["CLOCK"](),
+        # Through the app's hook, so that whatever wraps the notifier sees bot bookings too.
+        on_event=lambda event: app.extensions["booking_events"](event),
     )
     app.extensions["telegram"] = Telegram(config, bot, notifier)
     app.extensions["booking_events"] = notifier
