@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 from .models import ACTIVE, Booking, Closure, OpeningHours
 from .settings import Settings, WeekHours
 from .timegrid import (
+    FIRST_DAY,
+    LAST_DAY,
     Cell,
     day_cells,
     is_open,
@@ -199,6 +201,8 @@ def day_availability(
     ignore_booking: int = 0,
 ) -> DayView:
     """Every cell of `day` with its booked and free places and whether `user_id` may start there."""
+    if not FIRST_DAY <= day <= LAST_DAY:
+        return DayView(day, [])
     snapshot = snapshot_for_days(session, settings, day, day)
     return view_day(snapshot, day, user_id, now, ignore_booking)
 

@@ -34,7 +34,11 @@ def upsert_user(session: Session, telegram_user: Mapping[str, object]) -> User:
     if not isinstance(telegram_id, int) or isinstance(telegram_id, bool):
         raise InvalidInput("Telegram user without a numeric id")
     fields = {
-        name: (str(telegram_user[name])[:255] if telegram_user.get(name) is not None else None)
+        name: (
+            str(telegram_user[name])[: User.__table__.c[name].type.length]
+            if telegram_user.get(name) is not None
+            else None
+        )
         for name in USER_FIELDS
     }
     fields["first_name"] = fields["first_name"] or ""
@@ -102,9 +106,16 @@ def book(
     return booking
 
 
+def _is_row_id(value: object) -> bool:
+    """Whether `value` could be an id in the database (a bigger one would fail the query)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31
+
+
 def _owned_active(session: Session, booking_id: int, user: User | None) -> Booking:
     """The active booking `booking_id`, which must belong to `user` unless user is None (admin)."""
-    booking = session.get(Booking, booking_id, populate_existing=True)
+    booking = (
+        session.get(Booking, booking_id, populate_existing=True) if _is_row_id(booking_id) else None
+    )
     if booking is None or (user is not None and booking.user_id != user.id):
         raise ScheduleError("not_found")
     if booking.status != ACTIVE:
@@ -310,7 +321,7 @@ def remove_closure(
 ) -> None:
     """Reopen a closed time; waiting clients may get the places it frees."""
     with write_transaction(session):
-        closure = session.get(Closure, closure_id)
+        closure = session.get(Closure, closure_id) if _is_row_id(closure_id) else None
         if closure is None:
             raise ScheduleError("not_found", "Closure not found.")
         session.delete(closure)

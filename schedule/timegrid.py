@@ -104,12 +104,21 @@ _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _START = re.compile(r"([0-9]{2}):([0-9]{2})")
 
 
+# The days the studio's calendar can show: near date.min and date.max, local midnight in
+# UTC (and the day after) would overflow datetime.
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(9999, 12, 30)
+
+
 def parse_date(text: object) -> date:
     if isinstance(text, str) and _DATE.fullmatch(text):
         try:
-            return date.fromisoformat(text)
+            day = date.fromisoformat(text)
         except ValueError:
             pass
+        else:
+            if FIRST_DAY <= day <= LAST_DAY:
+                return day
     raise InvalidInput(f"{text!r} is not a date like 2026-01-31")
 
 

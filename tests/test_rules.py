@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+import pytest
+
 from schedule import ScheduleError, Settings
 from schedule.availability import bookable_days, day_availability, horizon_availability
 from schedule.services import add_closure, book, cancel
@@ -421,3 +423,10 @@ def test_ordinary_hours_on_dst_days_keep_twenty_cells(session, make_user):
         assert slots["16:30"].can_start and not slots["17:00"].can_start
         booking = book_at(session, settings, user, day, "08:00", now)
         assert booking.ends_at - booking.starts_at == timedelta(minutes=90)
+
+
+@pytest.mark.parametrize("day", [date(1, 1, 1), date(9999, 12, 31)])
+def test_the_ends_of_the_calendar_list_no_startable_cells(session, settings, now, day):
+    view = day_availability(session, settings, day, None, now)
+
+    assert not view.available

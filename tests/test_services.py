@@ -588,3 +588,39 @@ def test_upsert_user_keeps_what_telegram_does_not_send(session):
 def test_upsert_user_needs_a_numeric_id(session, telegram):
     with pytest.raises(InvalidInput):
         upsert_user(session, telegram)
+
+
+def test_upsert_user_fits_long_telegram_fields_into_their_columns(session, session_factory):
+    long = "x" * 300
+
+    user = upsert_user(
+        session, {"id": 43, "first_name": long, "username": long, "language_code": long}
+    )
+
+    with session_factory() as fresh:
+        stored = fresh.get(User, user.id)
+        assert (len(stored.first_name), len(stored.username), len(stored.language_code)) == (
+            255,
+            64,
+            16,
+        )
+    assert (
+        upsert_user(
+            session, {"id": 43, "first_name": long, "username": long, "language_code": long}
+        ).id
+        == user.id
+    )
+
+
+@pytest.mark.parametrize("booking_id", [2**31, 2**63, -1, 0])
+def test_a_booking_id_out_of_range_is_simply_not_found(
+    session, settings, make_user, now, booking_id
+):
+    user = make_user()
+
+    assert code_of(lambda: cancel(session, settings, booking_id, user, now=now)) == "not_found"
+    assert (
+        code_of(lambda: reschedule(session, settings, booking_id, None, TOMORROW, TEN, now=now))
+        == "not_found"
+    )
+    assert code_of(lambda: remove_closure(session, settings, booking_id, now=now)) == "not_found"

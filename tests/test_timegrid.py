@@ -112,6 +112,8 @@ def test_start_in_the_dst_gap_is_refused_as_closed():
 
 def test_parse_date():
     assert parse_date("2026-02-28") == date(2026, 2, 28)
+    assert parse_date("1900-01-01") == date(1900, 1, 1)
+    assert parse_date("9999-12-30") == date(9999, 12, 30)
 
 
 @pytest.mark.parametrize(
@@ -132,6 +134,9 @@ def test_parse_date():
         20260201,
         ["2026-02-01"],
         "２０２６-０２-０１",
+        "0001-01-01",
+        "1899-12-31",
+        "9999-12-31",
     ],
 )
 def test_parse_date_refuses_anything_but_yyyy_mm_dd(text):
