@@ -1,0 +1,193 @@
+"""Benchmark of the web app under waitress on loopback.
+
+    python bench/web.py [--seconds 5] [--clients 8] [--database-url URL]
+
+Serves the app from a child process (so the load generator does not share its GIL) over a
+fresh SQLite file (or the given database, whose tables are created), and measures, in one
+run: requests per second of the slot grid (the htmx fragment and the JSON API) and of the
+cheapest route (/healthz), the ratios grid/cheapest, the grid's p50/p99 latency, and the
+first-load bytes of the Mini App on the wire with gzip (page + CSS + JS + first fragment).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import http.client
+import multiprocessing
+import os
+import re
+import tempfile
+import threading
+import time
+from datetime import date, datetime, timedelta
+
+BENCH_TOKEN = "123456:BENCH-token-not-for-telegram-0123456789"
+USER = {"id": 4242, "first_name": "Bench", "language_code": "en"}
+
+
+def _serve(database_url: str, threads: int, port_pipe) -> None:
+    import logging
+
+    import waitress
+
+    from schedule.db import create_schema, make_engine
+    from webapp import create_app
+
+    logging.disable(logging.WARNING)
+    engine = make_engine(database_url)
+    create_schema(engine)
+    engine.dispose()
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "BOT_TOKEN": BENCH_TOKEN,
+                      "DEV_LOGIN": False})
+    _seed(app)
+    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=threads)
+    port_pipe.send(server.effective_port)
+    server.run()
+
+
+def _seed(app) -> None:
+    """A realistic day: a dozen bookings by other clients on the benchmarked date."""
+    from schedule import services
+    from webapp.extensions import db
+
+    with app.app_context():
+        session = db.session()
+        settings = app.config["SCHEDULE"]
+        day = bench_day()
+        for n, start in enumerate(["09:00", "09:00", "10:30", "12:00", "12:00", "12:00",
+                                   "13:30", "15:00", "15:00", "16:00", "16:30", "08:00"]):
+            user = services.upsert_user(session, {"id": 9000 + n, "first_name": f"C{n}"})
+            try:
+                services.book(session, settings, user, day,
+                              int(start[:2]) * 60 + int(start[3:]))
+            except Exception:  # noqa: BLE001 - a seed refused by the rules is simply skipped
+                session.rollback()
+
+
+def bench_day() -> date:
+    return (datetime.now() + timedelta(days=2)).date()
+
+
+def _auth() -> dict[str, str]:
+    from webapp.auth import sign_init_data
+
+    return {"Authorization": "tma " + sign_init_data(USER, BENCH_TOKEN, int(time.time()))}
+
+
+def load(port: int, path: str, headers: dict, seconds: float, clients: int) -> dict:
+    """`clients` keep-alive connections requesting `path` for `seconds`; rate and latencies."""
+    latencies: list[float] = []
+    errors: list[int] = []
+    lock = threading.Lock()
+    deadline = time.perf_counter() + seconds
+
+    def client() -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        mine: list[float] = []
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            connection.request("GET", path, headers=headers)
+            response = connection.getresponse()
+            response.read()
+            mine.append(time.perf_counter() - started)
+            if response.status != 200:
+                errors.append(response.status)
+        connection.close()
+        with lock:
+            latencies.extend(mine)
+
+    started = time.perf_counter()
+    workers = [threading.Thread(target=client) for _ in range(clients)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    if errors:
+        raise SystemExit(f"{path}: {len(errors)} non-200 answers, e.g. {errors[0]}")
+    return {
+        "rps": len(latencies) / elapsed,
+        "p50_ms": latencies[len(latencies) // 2] * 1000,
+        "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
+        "count": len(latencies),
+    }
+
+
+def fetch(port: int, path: str, headers: dict) -> tuple[int, bytes, dict]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    connection.request("GET", path, headers={"Accept-Encoding": "gzip", **headers})
+    response = connection.getresponse()
+    body = response.read()
+    connection.close()
+    return response.status, body, dict(response.getheaders())
+
+
+def first_load(port: int, headers: dict) -> dict[str, int]:
+    """Bytes on the wire (gzip) for the page, its CSS and JS, and the first fragment."""
+    sizes: dict[str, int] = {}
+    status, page, _ = fetch(port, "/", {})
+    sizes["/ (page)"] = len(page)
+    html = gzip.decompress(page).decode()
+    for url in re.findall(r'(?:src|href)="(/static/[^"]+)"', html):
+        status, body, response_headers = fetch(port, url, {})
+        assert status == 200 and response_headers.get("Content-Encoding") == "gzip", url
+        sizes[url.split("?")[0]] = len(body)
+    status, fragment, _ = fetch(port, "/app/book", headers)
+    assert status == 200
+    sizes["/app/book (first fragment)"] = len(fragment)
+    return sizes
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=8, help="waitress threads")
+    parser.add_argument("--database-url", default="")
+    args = parser.parse_args()
+
+    folder = tempfile.mkdtemp(prefix="bench-web-")
+    database_url = args.database_url or f"sqlite:///{os.path.join(folder, 'bench.sqlite3')}"
+    receive, send = multiprocessing.Pipe(duplex=False)
+    server = multiprocessing.get_context("fork").Process(
+        target=_serve, args=(database_url, args.threads, send), daemon=True
+    )
+    server.start()
+    port = receive.recv()
+    try:
+        headers = {**_auth(), "Accept-Encoding": "gzip"}
+        day = bench_day().isoformat()
+        routes = {
+            "cheapest: GET /healthz": ("/healthz", {"Accept-Encoding": "gzip"}),
+            "grid fragment: GET /app/grid": (f"/app/grid?date={day}", headers),
+            "grid JSON: GET /api/slots": (f"/api/slots?date={day}", headers),
+        }
+        for path, route_headers in routes.values():  # warm up: connections, caches
+            load(port, path, route_headers, 0.5, args.clients)
+        results = {name: load(port, path, h, args.seconds, args.clients)
+                   for name, (path, h) in routes.items()}
+        sizes = first_load(port, _auth())
+    finally:
+        server.terminate()
+        server.join()
+
+    backend = database_url.split(":", 1)[0]
+    print(f"waitress {args.threads} threads, {args.clients} keep-alive clients, "
+          f"{args.seconds:g} s per route, {backend}, {os.cpu_count()} CPUs")
+    for name, result in results.items():
+        print(f"  {name:32s} {result['rps']:8.0f} req/s   p50 {result['p50_ms']:6.1f} ms"
+              f"   p99 {result['p99_ms']:6.1f} ms   ({result['count']} requests)")
+    cheapest = results["cheapest: GET /healthz"]["rps"]
+    for name in ("grid fragment: GET /app/grid", "grid JSON: GET /api/slots"):
+        ratio = results[name]["rps"] / cheapest
+        print(f"  ratio {name.split(':')[0]:14s} / cheapest = {ratio:.2f}")
+    print("first load, gzip bytes on the wire:")
+    for name, size in sizes.items():
+        print(f"  {name:34s} {size:7d}")
+    print(f"  {'total':34s} {sum(sizes.values()):7d}  ({sum(sizes.values()) / 1024:.1f} KB)")
+
+
+if __name__ == "__main__":
+    main()
