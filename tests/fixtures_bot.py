@@ -55,8 +55,24 @@ class ChatUser:
         """The bot's newest message in this chat, as it looks now."""
         return self.fake.last_message(self.id)
 
+    def now_showing(self, message: dict) -> dict:
+        """`message` as it looks now (after the bot's edits)."""
+        return self.fake.messages[(self.id, message["message_id"])]
+
+    @property
+    def keyboard_screen(self) -> dict:
+        """The bot's newest message in this chat that has inline buttons."""
+        with_buttons = [
+            m
+            for (chat, _), m in self.fake.messages.items()
+            if chat == self.id and m.get("reply_markup")
+        ]
+        if not with_buttons:
+            raise AssertionError(f"no message with buttons in chat {self.id}")
+        return max(with_buttons, key=lambda m: m["message_id"])
+
     def buttons(self, message: dict | None = None) -> list[dict]:
-        markup = (message or self.screen).get("reply_markup") or {}
+        markup = (message or self.keyboard_screen).get("reply_markup") or {}
         return [button for row in markup.get("inline_keyboard", []) for button in row]
 
     def button(self, label: str, message: dict | None = None) -> dict:
@@ -67,12 +83,13 @@ class ChatUser:
         return matches[0]
 
     def tap(self, label: str, message: dict | None = None) -> list[Call]:
-        """Tap the first button whose text contains `label` on `message` (default: the newest)."""
-        message = message or self.screen
+        """Tap the first button whose text contains `label` on `message` (default: the newest
+        message with buttons)."""
+        message = message or self.keyboard_screen
         return self.tap_data(self.button(label, message)["callback_data"], message)
 
     def tap_data(self, data: str, message: dict | None = None) -> list[Call]:
-        message = dict(message or self.screen)
+        message = dict(message or self.keyboard_screen)
         message.pop("html", None)
         return self._run(self.fake.callback_update(self.user, message, data))
 

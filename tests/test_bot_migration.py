@@ -1,0 +1,83 @@
+"""Migration 0002 builds bot.models.ProcessedUpdate exactly, and goes away on downgrade."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine, inspect, text
+
+from bot.models import ProcessedUpdate
+from schedule.db import make_engine
+from schedule.models import Base
+from tests.conftest import PG_ADMIN_URL, require
+
+TABLE = ProcessedUpdate.__tablename__
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def blank_database_url(request, tmp_path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'blank.sqlite3'}"
+        return
+    name = f"booking_bot_migration_{uuid.uuid4().hex[:10]}"
+    try:
+        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as error:  # noqa: BLE001 - any failure means "no server here"
+        require(f"PostgreSQL is not reachable at {PG_ADMIN_URL}: {error.__class__.__name__}")
+    yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def migrate(url: str, command: str, revision: str) -> None:
+    import flask_migrate
+
+    from webapp import MIGRATIONS, create_app
+    from webapp.extensions import db
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
+    with app.app_context():
+        getattr(flask_migrate, command)(directory=MIGRATIONS, revision=revision)
+        db.engine.dispose()
+
+
+def differences_in_bot_table(url: str) -> list:
+    """Autogenerate's differences between the database and the models, for the bot's table."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            diffs = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    finally:
+        engine.dispose()
+    return [diff for diff in diffs if TABLE in repr(diff)]
+
+
+def table_names(url: str) -> set[str]:
+    engine = make_engine(url)
+    try:
+        return set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def test_migration_0002_matches_the_bot_model(blank_database_url):
+    migrate(blank_database_url, "upgrade", "0002")
+
+    assert TABLE in table_names(blank_database_url)
+    assert differences_in_bot_table(blank_database_url) == []
+
+
+def test_downgrade_to_0001_drops_the_table(blank_database_url):
+    migrate(blank_database_url, "upgrade", "0002")
+
+    migrate(blank_database_url, "downgrade", "0001")
+
+    assert TABLE not in table_names(blank_database_url)
+    assert "bookings" in table_names(blank_database_url)

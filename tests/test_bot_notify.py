@@ -1,0 +1,143 @@
+"""bot.notify: the trainers hear of every change, clients of the trainer's cancellations."""
+
+from __future__ import annotations
+
+import time
+from datetime import date, datetime
+
+from sqlalchemy import select
+
+from schedule import Booking, Settings, services, waitlist
+from tests.fixtures_bot import ALICE, BORIS, COACH
+
+THURSDAY = date(2026, 11, 26)
+NOW = datetime(2026, 11, 25, 6, 0)
+
+
+def messages_to(fake_telegram, telegram_id: int) -> list[str]:
+    return [
+        c.params["text"]
+        for c in fake_telegram.calls
+        if c.method == "sendMessage"
+        and c.params.get("chat_id") == str(telegram_id)
+        and c.status == 200
+    ]
+
+
+def book(session_factory, telegram_user: dict, minute: int = 600, on_event=None) -> Booking:
+    with session_factory() as session:
+        user = services.upsert_user(session, telegram_user)
+        return services.book(
+            session, Settings(), user, THURSDAY, minute, now=NOW, on_event=on_event
+        )
+
+
+def test_the_trainer_cancels_and_the_client_is_told_why(alice, coach, notifier, fake_telegram):
+    alice.send("/book")
+    alice.tap("Thu 26 Nov")
+    alice.tap("10:00")
+    alice.tap("Book it")
+
+    coach.send("/today")
+    coach.tap("Thu 26")
+    coach.tap("✖ 10:00")
+    reasons = coach.screen
+    assert "Choose the reason" in reasons["text"]
+    coach.tap("The trainer is ill")
+    assert notifier.flush()
+
+    [told] = messages_to(fake_telegram, ALICE["id"])[-1:]
+    assert told == (
+        "Your training on <b>Thu 26 Nov 10:00–11:30</b> was cancelled by the trainer.\n"
+        "Reason: The trainer is ill"
+    )
+    to_coach = messages_to(fake_telegram, COACH["id"])
+    assert to_coach[-1].startswith("❌ Cancelled by the trainer: Alice &lt;&amp;&gt; (@alice)")
+    assert coach.now_showing(reasons)["text"] == "No trainings on Thu 26 Nov."
+
+
+def test_a_russian_client_reads_the_reason_in_russian(boris, coach, notifier, fake_telegram):
+    boris.send("/book")
+    boris.tap("Чт 26 ноября")
+    boris.tap("10:00")
+    boris.tap("Записаться")
+
+    coach.send("/today")
+    coach.tap("Thu 26")
+    coach.tap("✖ 10:00")
+    coach.tap("The studio is closed")
+    assert notifier.flush()
+
+    assert messages_to(fake_telegram, BORIS["id"])[-1] == (
+        "Тренер отменил вашу тренировку <b>Чт 26 ноября 10:00–11:30</b>.\nПричина: Студия закрыта"
+    )
+
+
+def test_a_client_cancelling_is_not_told_but_the_trainer_is(alice, notifier, fake_telegram):
+    alice.send("/book")
+    alice.tap("Thu 26 Nov")
+    alice.tap("10:00")
+    alice.tap("Book it")
+    alice.tap("Cancel")
+    alice.tap("Yes, cancel")
+    assert notifier.flush()
+
+    to_coach = messages_to(fake_telegram, COACH["id"])
+    assert to_coach[0].startswith("🆕 New booking: Alice &lt;&amp;&gt; (@alice)")
+    assert to_coach[1].startswith("❌ Cancelled by the client: Alice")
+    assert not [
+        t for t in messages_to(fake_telegram, ALICE["id"]) if "cancelled by the trainer" in t
+    ]
+
+
+def test_a_reschedule_reaches_the_trainer(bot_sessions, notifier, fake_telegram):
+    booking = book(bot_sessions, ALICE)
+    with bot_sessions() as session:
+        user = session.get(Booking, booking.id).user
+        services.reschedule(
+            session, Settings(), booking.id, user, THURSDAY, 720, now=NOW, on_event=notifier
+        )
+    assert notifier.flush()
+
+    assert messages_to(fake_telegram, COACH["id"]) == [
+        "🔁 Moved: Alice &lt;&amp;&gt; (@alice)\nThu 26 Nov 10:00 → <b>Thu 26 Nov 12:00–13:30</b>"
+    ]
+
+
+def test_the_trainer_reads_news_in_their_own_language(coach, bot_sessions, notifier, fake_telegram):
+    coach.user = {**COACH, "language_code": "ru"}
+    coach.send("/start")
+
+    book(bot_sessions, ALICE, on_event=notifier)
+    assert notifier.flush()
+
+    assert messages_to(fake_telegram, COACH["id"])[-1].startswith("🆕 Новая запись: Alice")
+
+
+def test_the_waitlist_booking_a_client_tells_them(bot_sessions, notifier, fake_telegram):
+    others = [{"id": 3000 + n, "first_name": f"U{n}"} for n in range(4)]
+    bookings = [book(bot_sessions, user) for user in others]
+    with bot_sessions() as session:
+        boris = services.upsert_user(session, BORIS)
+        waitlist.join(session, Settings(), boris, THURSDAY, 600, now=NOW)
+        user = session.get(Booking, bookings[0].id).user
+        services.cancel(session, Settings(), bookings[0].id, user, now=NOW, on_event=notifier)
+    assert notifier.flush()
+
+    assert messages_to(fake_telegram, BORIS["id"]) == [
+        "Освободилось место, и вы записаны из листа ожидания: <b>Чт 26 ноября 10:00–11:30</b>."
+    ]
+    with bot_sessions() as session:
+        assert session.scalar(select(Booking).where(Booking.user_id == boris.id)).is_active
+
+
+def test_notifying_never_raises_and_never_waits_for_telegram(bot_sessions, notifier, fake_telegram):
+    notifier(object())  # not an event: logged, not raised
+
+    fake_telegram.fail(COACH["id"], 429, retry_after=1)
+    started = time.monotonic()
+    book(bot_sessions, ALICE, on_event=notifier)
+    assert time.monotonic() - started < 0.5
+
+    assert notifier.flush()
+    assert len(messages_to(fake_telegram, COACH["id"])) == 1
