@@ -39,7 +39,9 @@ def test_a_changed_name_is_stored_on_the_next_request(app, client):
         assert db.session.query(User).filter_by(telegram_id=ANNA["id"]).one().first_name == "Anya"
 
 
-@pytest.mark.parametrize("header", [None, "", "tma ", "Bearer abc", "tma garbage", "tma hash=00"])
+@pytest.mark.parametrize(
+    "header", [None, "", "tma ", "Bearer abc", "tma garbage", "tma hash=00", "tma hash=%C3%A9"]
+)
 def test_missing_or_malformed_init_data_is_401(client, header):
     headers = {} if header is None else {"Authorization": header}
     assert_401(client.get("/api/bookings", headers=headers))

@@ -45,6 +45,7 @@ window.Telegram = {WebApp: {
   initData: launch.get("tgWebAppData") || "", ready: rec("ready"), expand: rec("expand"),
   MainButton: button("main"), BackButton: button("back"), openLink: rec("openLink"),
   HapticFeedback: {notificationOccurred: rec("haptic")},
+  requestContact: (callback) => callback(true, {status: "sent", response: window.__contact}),
 }};
 """
 
@@ -261,3 +262,31 @@ def test_the_dark_theme_is_readable(browser, sqlite_app, live_sqlite_url, artifa
     assert contrast(colours["tab"], colours["page"]) >= 3
     assert contrast(colours["buttonText"], colours["button"]) >= 3
     page.context.close()
+
+
+def test_sharing_the_phone_through_telegram_then_booking(browser, clock, sqlite_url):
+    from schedule import Settings
+    from schedule.db import create_schema, make_engine
+    from tests.fixtures_web import build_app, serve
+    from tests.test_pages import contact_response
+
+    create_schema(make_engine(sqlite_url))
+    app = build_app(sqlite_url, clock, SCHEDULE=Settings(phone_required=True))
+    url, stop = serve(app)
+    try:
+        page = open_app(browser, url, telegram_stub=True)
+        page.evaluate(f"window.__contact = {json.dumps(contact_response(ANNA['id']))}")
+        page.click(f"[data-date='{TOMORROW}']")
+        page.wait_for_function("document.querySelector('#grid h2').textContent.includes('26')")
+        page.click("[data-slot-start='10:00']")
+        page.click("[data-action=confirm]")
+        page.click("[data-share-phone]")
+        page.locator("[data-notice]:not(.error):not([hidden])").wait_for()
+        page.click(f"[data-date='{TOMORROW}']")
+        page.wait_for_function("document.querySelector('#grid h2').textContent.includes('26')")
+        page.click("[data-slot-start='10:00']")
+        page.click("[data-action=confirm]")
+        page.locator("[data-slot-start='10:00'].mine").wait_for()
+        page.context.close()
+    finally:
+        stop()

@@ -4,13 +4,19 @@ language, gzip and cache headers."""
 from __future__ import annotations
 
 import gzip
+import hashlib
+import hmac
+import json
 import re
+import time
+from urllib.parse import urlencode
 
 import pytest
 
 from schedule import services
 from schedule.timegrid import parse_date
 from tests.fixtures_web import ANNA, BORIS, TOMORROW, TRAINER, auth, make_user
+from tests.initdata import TEST_BOT_TOKEN
 from webapp.extensions import db
 
 
@@ -306,3 +312,51 @@ def test_user_specific_responses_are_not_cached(page_client):
         "private, no-store"
     assert page_client.get("/api/bookings", headers=auth(ANNA)).headers["Cache-Control"] == \
         "private, no-store"
+
+
+# --- the phone, when PHONE_REQUIRED=1 --------------------------------------------------------
+
+
+def contact_response(telegram_id: int, phone: str = "+7 999 123-45-67",
+                     bot_token: str = TEST_BOT_TOKEN) -> str:
+    """requestContact's signed `response`, as Telegram builds it."""
+    fields = {"contact": json.dumps({"user_id": telegram_id, "phone_number": phone,
+                                     "first_name": "Anna"}),
+              "auth_date": str(int(time.time()))}
+    check = "\n".join(f"{k}={v}" for k, v in sorted(fields.items()))
+    secret = hmac.new(b"WebAppData", bot_token.encode(), hashlib.sha256).digest()
+    fields["hash"] = hmac.new(secret, check.encode(), hashlib.sha256).hexdigest()
+    return urlencode(fields)
+
+
+@pytest.fixture
+def phone_client(sqlite_url, clock):
+    from schedule import Settings
+    from schedule.db import create_schema, make_engine
+    from tests.fixtures_web import build_app
+
+    create_schema(make_engine(sqlite_url))
+    return build_app(sqlite_url, clock, SCHEDULE=Settings(phone_required=True)).test_client()
+
+
+def test_without_a_phone_the_booking_asks_to_share_it(phone_client):
+    refused = book(phone_client)
+    assert refused.status_code == 409
+    assert "Please share your phone number first." in html(refused)
+    assert 'data-share-phone hx-post="/app/phone"' in html(refused)
+    shared = phone_client.post("/app/phone", data={"response": contact_response(ANNA["id"])},
+                               headers=auth(ANNA))
+    assert shared.status_code == 200
+    assert "Thank you! You can book now." in html(shared)
+    assert book(phone_client).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "response",
+    [contact_response(ANNA["id"], bot_token="987654321:BBanother-bot-token-0123456789abcdefgh"),
+     contact_response(BORIS["id"]), contact_response(ANNA["id"], phone="12"), "", "contact=x"],
+)
+def test_a_forged_foreign_or_bad_contact_is_refused(phone_client, response):
+    shared = phone_client.post("/app/phone", data={"response": response}, headers=auth(ANNA))
+    assert shared.status_code == 400
+    assert book(phone_client).status_code == 409

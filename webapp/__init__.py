@@ -44,10 +44,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     cli.init_app(app)
     metrics.init_app(app)
 
-    from . import api, auth, bookings, pages, responses
+    from . import api, auth, bookings, pages, profile, responses
 
     app.extensions["init_data_cache"] = auth.InitDataCache()
-    for blueprint in (auth.bp, api.bp, bookings.bp, pages.bp):
+    for blueprint in (auth.bp, api.bp, bookings.bp, pages.bp, profile.bp):
         app.register_blueprint(blueprint)
     responses.init_app(app)
 

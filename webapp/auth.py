@@ -67,14 +67,21 @@ def _secret(bot_token: str) -> bytes:
     return hmac.new(b"WebAppData", bot_token.encode(), hashlib.sha256).digest()
 
 
-def verify_init_data(raw: str, bot_token: str, max_age: int, now: float) -> InitData:
-    """Parse and check init data as Telegram signs it; raise AuthError when it is not valid."""
+def signed_fields(raw: str, bot_token: str) -> dict[str, str]:
+    """The fields of a query string Telegram signed (init data, a shared contact), hash
+    checked in constant time; AuthError when the signature does not match."""
     fields = dict(parse_qsl(raw, keep_blank_values=True))
     received = fields.pop("hash", "")
     check_string = "\n".join(f"{k}={v}" for k, v in sorted(fields.items()))
     expected = hmac.new(_secret(bot_token), check_string.encode(), hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected, received.lower()):
+    if not hmac.compare_digest(expected.encode(), received.lower().encode()):
         raise AuthError("Init data signature is not valid.")
+    return fields
+
+
+def verify_init_data(raw: str, bot_token: str, max_age: int, now: float) -> InitData:
+    """Parse and check init data as Telegram signs it; raise AuthError when it is not valid."""
+    fields = signed_fields(raw, bot_token)
     try:
         auth_date = int(fields["auth_date"])
         user = json.loads(fields["user"])
@@ -82,11 +89,11 @@ def verify_init_data(raw: str, bot_token: str, max_age: int, now: float) -> Init
         raise AuthError("Init data has no user or auth date.") from None
     if not isinstance(user, dict) or not isinstance(user.get("id"), int):
         raise AuthError("Init data has no user.")
-    _check_age(auth_date, max_age, now)
+    check_age(auth_date, max_age, now)
     return InitData(user=user, auth_date=auth_date)
 
 
-def _check_age(auth_date: int, max_age: int, now: float) -> None:
+def check_age(auth_date: int, max_age: int, now: float) -> None:
     if auth_date > now + FUTURE_TOLERANCE_SECONDS or now - auth_date > max_age:
         raise AuthError("Init data has expired; reopen the app.")
 
@@ -106,7 +113,7 @@ class InitDataCache:
             if found is not None:
                 self._items.move_to_end(key)
         if found is not None:
-            _check_age(found.auth_date, max_age, now)
+            check_age(found.auth_date, max_age, now)
             return found
         verified = verify_init_data(raw, bot_token, max_age, now)
         with self._lock:

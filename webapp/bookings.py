@@ -138,7 +138,8 @@ def book():
     except ScheduleError as error:
         db.session.rollback()
         return _render("bookings/book.html", error.http_status, "error",
-                       error=error.message(g.lang), **book_context(day))
+                       error=error.message(g.lang), share_phone=error.code == "phone_required",
+                       **book_context(day))
     return _render("bookings/book.html", 200, "success",
                    notice=t("booked", when=when(booking, settings())), **book_context(day))
 

@@ -51,6 +51,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "No connection. Check the network and try again.",
         "ru": "Нет соединения. Проверьте сеть и попробуйте ещё раз.",
     },
+    "share_phone": {"en": "Share my phone number", "ru": "Поделиться номером телефона"},
+    "phone_saved": {
+        "en": "Thank you! You can book now.",
+        "ru": "Спасибо! Теперь можно записаться.",
+    },
     "training_of": {"en": "Training", "ru": "Тренировка"},
 }
 

@@ -41,9 +41,17 @@
   document.addEventListener("htmx:afterSettle", sync);
 
   document.addEventListener("click", (e) => {
-    const el = e.target.closest("[data-dismiss],[data-date],[data-slot-start],a[data-external]");
+    const el = e.target.closest(
+      "[data-dismiss],[data-date],[data-slot-start],a[data-external],[data-share-phone]");
     if (!el) return;
-    if (el.matches("[data-dismiss]")) {
+    if (el.matches("[data-share-phone]")) {
+      // Telegram's own popup; its signed answer goes to the server, which checks it.
+      if (tg && tg.requestContact) tg.requestContact((ok, result) => {
+        if (!ok || !result || !result.response) return;
+        el.setAttribute("hx-vals", JSON.stringify({response: result.response}));
+        htmx.trigger(el, "contact");
+      });
+    } else if (el.matches("[data-dismiss]")) {
       el.closest("[data-sheet]").remove();
       sync();
     } else if (el.matches("a[data-external]")) {
