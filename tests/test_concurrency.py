@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from schedule import Booking, ScheduleError, Settings
+from schedule import Booking, ScheduleError, Settings, User
 from schedule.db import make_engine
 from schedule.services import book, reschedule, upsert_user
 
@@ -212,3 +212,14 @@ def test_processes_racing_on_one_sqlite_file_get_exactly_the_free_places(sqlite_
     outcomes = Counter(results.get(timeout=5) for _ in processes)
     assert outcomes == {"booked": 4, "full": processes_count - 4}
     assert all(process.exitcode == 0 for process in processes)
+
+
+def test_a_new_users_first_requests_racing_create_one_user(racing_factory):
+    telegram = {"id": 4242, "first_name": "Newcomer"}
+
+    results = race(racing_factory, [lambda session: upsert_user(session, dict(telegram))] * 8)
+
+    assert not [r for r in results if not isinstance(r, User)], results
+    assert len({user.id for user in results}) == 1
+    with racing_factory() as session:
+        assert session.scalar(select(func.count()).select_from(User)) == 1
