@@ -80,7 +80,9 @@ def write_transaction(session: Session) -> Iterator[Session]:
         session.commit()
     try:
         locked = session.execute(
-            update(ScheduleLock).where(ScheduleLock.id == 1).values(version=ScheduleLock.version + 1)
+            update(ScheduleLock)
+            .where(ScheduleLock.id == 1)
+            .values(version=ScheduleLock.version + 1)
         )
         if locked.rowcount == 0:
             raise RuntimeError("schedule_lock row missing: run `flask --app webapp db upgrade`")

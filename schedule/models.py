@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import (
     BigInteger,
@@ -32,7 +32,7 @@ CANCELLED = "cancelled"
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 class Base(DeclarativeBase):
@@ -107,7 +107,7 @@ class OpeningHours(Base):
 
 
 class Closure(Base):
-    """The studio is closed from starts_at to ends_at (a whole day is local midnight to midnight)."""
+    """Closed from starts_at to ends_at (a whole day runs from local midnight to midnight)."""
 
     __tablename__ = "closures"
     __table_args__ = (CheckConstraint("ends_at > starts_at", name="ends_after_start"),)

@@ -38,7 +38,8 @@ class Settings:
             raise ConfigError("SLOT_MINUTES must be a positive divisor of 1440 (a day)")
         if self.training_minutes <= 0 or self.training_minutes % self.slot_minutes:
             raise ConfigError(
-                f"TRAINING_MINUTES must be a positive multiple of SLOT_MINUTES ({self.slot_minutes})"
+                "TRAINING_MINUTES must be a positive multiple of "
+                f"SLOT_MINUTES ({self.slot_minutes})"
             )
         if self.capacity < 1:
             raise ConfigError("CAPACITY must be at least 1")
@@ -151,7 +152,7 @@ def parse_intervals(text: str) -> tuple[Interval, ...]:
             raise ValueError(f"{part.strip()!r} closes before it opens")
         intervals.append((opens, closes))
     intervals.sort()
-    for (_, first_closes), (second_opens, _) in zip(intervals, intervals[1:]):
+    for (_, first_closes), (second_opens, _) in zip(intervals, intervals[1:], strict=False):
         if second_opens < first_closes:
             raise ValueError(f"intervals in {text!r} overlap")
     return tuple(intervals)
@@ -165,7 +166,8 @@ def _parse_days(text: str) -> list[int]:
             raise ValueError(f"{part.strip()!r} is not a weekday or range like mon-fri")
         start = WEEKDAYS.index(first)
         stop = WEEKDAYS.index(last) if sep else start
-        days.extend(range(start, stop + 1) if stop >= start else [*range(start, 7), *range(stop + 1)])
+        wrapped = [*range(start, 7), *range(stop + 1)]
+        days.extend(range(start, stop + 1) if stop >= start else wrapped)
     return days
 
 
