@@ -156,3 +156,33 @@ def test_can_start_is_true_exactly_when_booking_would_succeed(
             assert slot.can_start, f"{slot.start} shown unbookable but booking succeeded"
             session.execute(delete(Booking).where(Booking.id == made.id))
             session.commit()
+
+
+@PROPERTY
+@given(
+    bookings=st.lists(st.tuples(user_index, day, start), min_size=1, max_size=15),
+    pick=booking_pick,
+    viewed_day=day,
+)
+def test_can_start_ignoring_a_booking_is_true_exactly_when_it_could_move_there(
+    session, bookings, pick, viewed_day
+):
+    users = fresh_studio(session)
+    _gather_state(session, users, bookings, None)
+    active = session.scalars(select(Booking).where(Booking.status == "active")).all()
+    if not active:
+        return
+    moving = active[pick % len(active)]
+    home = (moving.starts_at, moving.ends_at)
+
+    view = day_availability(session, STUDIO, viewed_day, moving.user_id, NOW, moving.id)
+
+    for slot in view.slots:
+        try:
+            reschedule(session, STUDIO, moving.id, None, viewed_day, slot.cell.minute, now=NOW)
+        except ScheduleError as error:
+            assert not slot.can_start, f"{slot.start} shown open but refused: {error.code}"
+        else:
+            assert slot.can_start, f"{slot.start} shown closed but the move succeeded"
+            moving.starts_at, moving.ends_at = home
+            session.commit()
