@@ -624,3 +624,23 @@ def test_a_booking_id_out_of_range_is_simply_not_found(
         == "not_found"
     )
     assert code_of(lambda: remove_closure(session, settings, booking_id, now=now)) == "not_found"
+
+
+def test_events_are_told_after_the_change_is_committed(
+    session, session_factory, settings, make_user, now
+):
+    seen = []
+
+    def notify(happened):
+        seen.append((type(happened).__name__, row_of(session_factory, happened.booking.id)))
+
+    user = make_user()
+    booking = book(session, settings, user, TOMORROW, TEN, now=now, on_event=notify)
+    reschedule(session, settings, booking.id, user, TOMORROW, at("14:00"), now=now, on_event=notify)
+    cancel(session, settings, booking.id, user, now=now, on_event=notify)
+
+    assert [(name, row["status"], row["starts_at"].hour) for name, row in seen] == [
+        ("BookingMade", "active", 7),
+        ("BookingMoved", "active", 11),
+        ("BookingCancelled", "cancelled", 11),
+    ]
