@@ -17,9 +17,9 @@ from schedule import Booking, ScheduleError, services
 from schedule.availability import day_availability, horizon_availability
 from schedule.models import ACTIVE
 from schedule.settings import format_minutes
-from schedule.timegrid import parse_start, start_instant, training_end
+from schedule.timegrid import parse_date, parse_start, start_instant, training_end
 
-from .api import booking_id_or_404, events, now, parse_day, settings
+from .api import booking_id_or_404, events, now, settings
 from .auth import is_admin, login_required
 from .extensions import db
 from .i18n import TEXTS, day_label, duration, language, t
@@ -95,7 +95,7 @@ def helpers() -> dict:
 @bp.get("/book")
 @login_required
 def book_tab():
-    day = parse_day(request.args["date"]) if request.args.get("date") else None
+    day = parse_date(request.args["date"]) if request.args.get("date") else None
     moving = _moving(request.args.get("move"))
     return _render("bookings/book.html", **book_context(day, moving))
 
@@ -103,7 +103,7 @@ def book_tab():
 @bp.get("/grid")
 @login_required
 def grid():
-    day = parse_day(request.args.get("date"))
+    day = parse_date(request.args.get("date"))
     moving = _moving(request.args.get("move"))
     view = day_availability(
         db.session(), settings(), day, g.user.id, now(), moving.id if moving else 0
@@ -115,7 +115,7 @@ def grid():
 @login_required
 def confirm():
     """The sheet that confirms booking (or moving to) the tapped start."""
-    day = parse_day(request.args.get("date"))
+    day = parse_date(request.args.get("date"))
     minute = parse_start(request.args.get("start"), settings())
     starts_at = start_instant(day, minute, settings())
     return _render(
@@ -129,7 +129,7 @@ def confirm():
 @bp.post("/bookings")
 @login_required
 def book():
-    day = parse_day(request.form.get("date"))
+    day = parse_date(request.form.get("date"))
     minute = parse_start(request.form.get("start"), settings())
     try:
         booking = services.book(
@@ -176,7 +176,7 @@ def cancel(booking_id: int):
 @login_required
 def reschedule(booking_id: int):
     moving = _moving(str(booking_id))
-    day = parse_day(request.form.get("date"))
+    day = parse_date(request.form.get("date"))
     minute = parse_start(request.form.get("start"), settings())
     try:
         booking = services.reschedule(

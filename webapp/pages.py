@@ -8,8 +8,9 @@ from flask import Blueprint, g, render_template, request
 
 from schedule import services
 from schedule.availability import horizon_days
+from schedule.timegrid import parse_date
 
-from .api import now, parse_day, settings
+from .api import now, settings
 from .auth import admin_required
 from .extensions import db
 from .i18n import language
@@ -28,7 +29,7 @@ def index():
 @admin_required
 def admin_tab():
     days = horizon_days(settings(), now())
-    day = parse_day(request.args["date"]) if request.args.get("date") else days[0]
+    day = parse_date(request.args["date"]) if request.args.get("date") else days[0]
     bookings = services.day_bookings(db.session(), settings(), day)
     return render_template(
         "pages/admin.html", tab="admin", day=day, days=days, bookings=bookings,
