@@ -1,0 +1,106 @@
+"""`flask db upgrade` builds the schema the models describe, on SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine, inspect, select, text
+
+from schedule.db import make_engine
+from schedule.models import Base, ScheduleLock
+from tests.conftest import PG_ADMIN_URL, require
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def empty_database_url(request, tmp_path):
+    """A database with nothing in it: a new SQLite file, or a new PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+        return
+    name = f"booking_migrations_{uuid.uuid4().hex[:10]}"
+    try:
+        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as error:  # noqa: BLE001 - any failure means "no server here"
+        require(f"PostgreSQL is not reachable at {PG_ADMIN_URL}: {error.__class__.__name__}")
+    yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def app(empty_database_url):
+    from webapp import create_app
+
+    app = create_app(test_config={"SQLALCHEMY_DATABASE_URI": empty_database_url, "TESTING": True})
+    yield app
+    with app.app_context():
+        from webapp.extensions import db
+
+        db.engine.dispose()
+
+
+def migrate(app, command: str, revision: str = "head") -> None:
+    import flask_migrate
+
+    from webapp import MIGRATIONS
+
+    with app.app_context():
+        getattr(flask_migrate, command)(directory=MIGRATIONS, revision=revision)
+
+
+def schema_differences(url: str) -> list:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    finally:
+        engine.dispose()
+
+
+def tables(url: str) -> set[str]:
+    engine = make_engine(url)
+    try:
+        return set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_builds_exactly_the_models_schema(app, empty_database_url):
+    migrate(app, "upgrade")
+
+    assert schema_differences(empty_database_url) == []
+    assert set(Base.metadata.tables) <= tables(empty_database_url)
+
+
+def test_upgrade_creates_the_lock_row_booking_writes_need(app, empty_database_url):
+    migrate(app, "upgrade")
+
+    engine = make_engine(empty_database_url)
+    with engine.connect() as conn:
+        assert conn.execute(select(ScheduleLock.id)).scalars().all() == [1]
+    engine.dispose()
+
+
+def test_downgrade_removes_everything_and_upgrade_runs_again(app, empty_database_url):
+    migrate(app, "upgrade")
+
+    migrate(app, "downgrade", "base")
+    assert tables(empty_database_url) <= {"alembic_version"}
+
+    migrate(app, "upgrade")
+    assert schema_differences(empty_database_url) == []
+
+
+def test_upgrade_on_a_current_database_changes_nothing(app, empty_database_url):
+    migrate(app, "upgrade")
+    before = tables(empty_database_url)
+
+    migrate(app, "upgrade")
+
+    assert tables(empty_database_url) == before
