@@ -19,7 +19,7 @@ from schedule.models import ACTIVE
 from schedule.settings import format_minutes
 from schedule.timegrid import parse_date, parse_start, start_instant, training_end
 
-from .api import booking_id_or_404, events, now, settings
+from .api import events, now, settings
 from .auth import is_admin, login_required
 from .extensions import db
 from .i18n import TEXTS, day_label, duration, language, t
@@ -45,7 +45,9 @@ def _moving(booking_id: str | None) -> Booking | None:
         return None
     if not booking_id.isdigit():
         raise ScheduleError("not_found")
-    booking = db.session.get(Booking, booking_id_or_404(int(booking_id)))
+    if len(booking_id) > 9:  # beyond any row id; PostgreSQL would refuse the comparison
+        raise ScheduleError("not_found")
+    booking = db.session.get(Booking, int(booking_id))
     if booking is None or booking.user_id != g.user.id or booking.status != ACTIVE:
         raise ScheduleError("not_found")
     return booking
@@ -161,7 +163,7 @@ def confirm_cancel(booking_id: int):
 def cancel(booking_id: int):
     try:
         booking = services.cancel(
-            db.session(), settings(), booking_id_or_404(booking_id), g.user, now=now(),
+            db.session(), settings(), booking_id, g.user, now=now(),
             on_event=events(),
         )
     except ScheduleError as error:
