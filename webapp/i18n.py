@@ -70,8 +70,8 @@ MONTHS = {
 
 
 def language(code: str | None) -> str:
-    """'ru' for Russian (and the Russian-speaking default of the studio), else 'en'."""
-    return "ru" if (code or "").lower().startswith(("ru", "uk", "be", "kk")) else "en"
+    """'ru' for Russian, else 'en' (as schedule's error messages decide)."""
+    return "ru" if (code or "").lower().startswith("ru") else "en"
 
 
 def current_language() -> str:
