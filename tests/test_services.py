@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import delete, event, select
 
 from schedule import Booking, ConfigError, InvalidInput, ScheduleError, Settings, User
 from schedule.availability import day_availability, effective_hours
 from schedule.events import BookingCancelled, BookingMade, BookingMoved
+from schedule.models import ScheduleLock
 from schedule.services import (
     add_closure,
     book,
@@ -644,3 +645,12 @@ def test_events_are_told_after_the_change_is_committed(
         ("BookingMoved", "active", 11),
         ("BookingCancelled", "cancelled", 11),
     ]
+
+
+def test_a_database_without_the_lock_row_says_how_to_fix_it(session, settings, make_user, now):
+    user = make_user()
+    session.execute(delete(ScheduleLock))
+    session.commit()
+
+    with pytest.raises(RuntimeError, match="db upgrade"):
+        book(session, settings, user, TOMORROW, TEN, now=now)

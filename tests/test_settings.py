@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from schedule import ConfigError, Settings
+from schedule.db import database_url
 from schedule.settings import format_intervals, parse_opening_hours
 
 NINE_TO_SIX = ((8 * 60, 18 * 60),)
@@ -174,3 +175,29 @@ def test_format_intervals_round_trips():
 
     assert format_intervals(parse_opening_hours(text)[0]) == text
     assert format_intervals(()) == "closed"
+
+
+@pytest.mark.parametrize(
+    ("raw", "url"),
+    [
+        (
+            "postgresql://user:pass@db.example/booking",
+            "postgresql+psycopg://user:pass@db.example/booking",
+        ),
+        (
+            "postgres://user:pass@db.example/booking",
+            "postgresql+psycopg://user:pass@db.example/booking",
+        ),
+        ("postgresql+psycopg://u@h/d", "postgresql+psycopg://u@h/d"),
+        ("sqlite:////srv/booking.sqlite3", "sqlite:////srv/booking.sqlite3"),
+    ],
+)
+def test_database_url_takes_the_plain_postgresql_form_as_written(raw, url):
+    assert database_url({"DATABASE_URL": raw}) == url
+
+
+def test_database_url_defaults_to_a_sqlite_file_in_instance():
+    url = database_url({})
+
+    assert url.startswith("sqlite:///") and url.endswith("/instance/booking.sqlite3")
+    assert database_url({"DATABASE_URL": "  "}) == url
