@@ -24,7 +24,7 @@ RACERS = 20
 @pytest.fixture
 def racing_factory(database_url):
     """Sessions on an engine with a connection for every racer, so none waits for the pool."""
-    engine = make_engine(database_url, pool_size=RACERS + 5, max_overflow=5)
+    engine = make_engine(database_url, pool_size=RACERS, max_overflow=2)
     yield sessionmaker(engine, expire_on_commit=False)
     engine.dispose()
 
