@@ -62,7 +62,8 @@ def upsert_user(session: Session, telegram_user: Mapping[str, object]) -> User:
 
 
 def set_phone(session: Session, user: User, phone: str) -> User:
-    digits = "".join(ch for ch in phone if ch.isdigit())
+    """Store a phone number as + and its digits (Telegram's contact may omit the +)."""
+    digits = "".join(ch for ch in phone if ch in "0123456789") if isinstance(phone, str) else ""
     if not 7 <= len(digits) <= 15:
         raise InvalidInput("That does not look like a phone number")
     user.phone = "+" + digits

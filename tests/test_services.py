@@ -15,10 +15,12 @@ from schedule.services import (
     add_closure,
     book,
     cancel,
+    closures_after,
     day_bookings,
     remove_closure,
     reschedule,
     set_opening_hours,
+    set_phone,
     upcoming_bookings,
     upsert_user,
 )
@@ -654,3 +656,40 @@ def test_a_database_without_the_lock_row_says_how_to_fix_it(session, settings, m
 
     with pytest.raises(RuntimeError, match="db upgrade"):
         book(session, settings, user, TOMORROW, TEN, now=now)
+
+
+@pytest.mark.parametrize(
+    ("raw", "stored"),
+    [
+        ("79990001122", "+79990001122"),
+        ("+7 (999) 000-11-22", "+79990001122"),
+        ("+44 20 7946 0958", "+442079460958"),
+    ],
+)
+def test_a_shared_phone_is_stored_as_plus_and_digits(session, make_user, raw, stored):
+    user = make_user()
+
+    set_phone(session, user, raw)
+
+    assert session.scalar(select(User.phone).where(User.id == user.id)) == stored
+
+
+@pytest.mark.parametrize("raw", ["", "12345", "1" * 16, "call me", "٧٩٩٩٠٠٠١١٢٢", None])
+def test_something_that_is_not_a_phone_number_is_refused(session, make_user, raw):
+    with pytest.raises(InvalidInput):
+        set_phone(session, make_user(), raw)
+
+
+def test_a_users_name_falls_back_to_username_then_id(session):
+    assert upsert_user(session, {"id": 1, "first_name": "A", "last_name": "B"}).name == "A B"
+    assert upsert_user(session, {"id": 2, "username": "bee"}).name == "@bee"
+    assert upsert_user(session, {"id": 3}).name == "3"
+
+
+def test_closures_after_lists_those_not_yet_over(session, settings, now):
+    past = add_closure(session, settings, TODAY - timedelta(days=1), now=now)
+    today = add_closure(session, settings, TODAY, now=now)
+    later = add_closure(session, settings, TOMORROW, start_minute=TEN, end_minute=TEN + 60, now=now)
+
+    assert [c.id for c in closures_after(session, now)] == [today.id, later.id]
+    assert past.id not in [c.id for c in closures_after(session, now)]
