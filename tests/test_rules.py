@@ -217,13 +217,14 @@ def test_horizon_edge(session, settings, make_user, now):
     assert refusal(session, settings, user, last_day, "16:30", now) is None
 
 
-def test_the_horizon_counts_in_local_days(session, settings, make_user, now):
-    """At 23:30 in Moscow it is already the next day there, though not yet in UTC."""
-    late_evening = datetime(2026, 11, 25, 20, 30)  # 23:30 Moscow, Wednesday
+def test_the_horizon_moves_at_local_midnight(session, settings):
+    """At 00:00 in Moscow it is Thursday there but still Wednesday in UTC."""
+    wednesday_2330 = datetime(2026, 11, 25, 20, 30)
+    thursday_0000 = datetime(2026, 11, 25, 21, 0)
+    eight_days_ahead = TODAY + timedelta(days=8)
 
-    assert startable(session, settings, TODAY + timedelta(days=7), None, late_evening)
-    late_night = datetime(2026, 11, 25, 21, 0)  # 00:00 Moscow, Thursday
-    assert startable(session, settings, TODAY + timedelta(days=8), None, late_night)
+    assert startable(session, settings, eight_days_ahead, None, wednesday_2330) == []
+    assert startable(session, settings, eight_days_ahead, None, thursday_0000)
 
 
 def test_days_in_the_past_or_beyond_the_horizon_list_cells_none_startable(session, settings, now):
