@@ -41,7 +41,12 @@ def main() -> int:
     stop = threading.Event()
 
     def request_stop(signum, _frame) -> None:
-        logging.getLogger("bot").info("%s received, stopping", signal.Signals(signum).name)
+        if stop.is_set():
+            raise SystemExit(1)  # asked twice: stop waiting for the long poll in flight
+        logging.getLogger("bot").info(
+            "%s received: stopping after the current long poll (again to quit now)",
+            signal.Signals(signum).name,
+        )
         stop.set()
 
     signal.signal(signal.SIGINT, request_stop)

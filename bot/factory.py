@@ -41,7 +41,10 @@ class BookingBot(TeleBot):
         self.context = context
 
     def handle_update(self, update: Update | Mapping[str, object]) -> bool:
-        """Handle one update unless some process already took its update_id; never raises."""
+        """Handle one update unless some process already took its update_id (then False).
+
+        A failing handler is logged, never raised; only a database that cannot record the
+        update_id raises, so that the update is delivered again later."""
         if not isinstance(update, Update):
             update = Update.de_json(dict(update))
         with self.context.session_factory() as session:

@@ -28,7 +28,8 @@ from .texts import ADMIN_COMMANDS, COMMANDS, EN, RU, label
 
 log = logging.getLogger("bot")
 
-POLL_TIMEOUT_SECONDS = 20
+# Also how long a stop may wait for the long poll in flight to return.
+POLL_TIMEOUT_SECONDS = 10
 MAX_ERROR_PAUSE_SECONDS = 60
 
 
@@ -105,8 +106,13 @@ def run_polling(
                 continue
             pause.reset()
             for raw in updates:
+                try:
+                    handle_raw_update(bot, raw)
+                except Exception:  # its id could not be recorded: it comes again after a pause
+                    log.exception("update %s not handled; retrying later", raw.get("update_id"))
+                    stop_event.wait(pause.next())
+                    break
                 offset = raw["update_id"] + 1
-                handle_raw_update(bot, raw)
         if offset is not None:
             _confirm(bot, offset)
     finally:

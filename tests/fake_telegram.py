@@ -146,6 +146,7 @@ class FakeTelegram:
         self._failures: dict[int, list[ApiError]] = {}
         self._drops = 0
         self._closing = False
+        self._polls_released = False
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self.server.daemon_threads = True
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -187,6 +188,13 @@ class FakeTelegram:
             error = ApiError(status, "Bad Request")
         with self._changed:
             self._failures.setdefault(chat_id, []).extend([error] * times)
+
+    def release_polls(self) -> None:
+        """From now on getUpdates answers at once, also the calls waiting now (a bot being
+        stopped need not wait out its long poll)."""
+        with self._changed:
+            self._polls_released = True
+            self._changed.notify_all()
 
     def drop_connections(self, times: int) -> None:
         """The next `times` requests are cut off without an answer (a network failure)."""
@@ -352,7 +360,9 @@ class FakeTelegram:
         timeout = min(float(params.get("timeout", 0)), 10.0)
         with self._changed:
             self._updates = [u for u in self._updates if u["update_id"] >= offset]
-            self._changed.wait_for(lambda: self._updates or self._closing, timeout)
+            self._changed.wait_for(
+                lambda: self._updates or self._closing or self._polls_released, timeout
+            )
             return self._updates[:limit]
 
     def _api_sendMessage(self, params):

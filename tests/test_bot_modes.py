@@ -3,16 +3,23 @@ long polling through the real runner in a thread, the webhook through the Flask 
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from bot.models import ProcessedUpdate
 from bot.runner import run_polling
 from schedule import Booking
+from schedule.db import make_engine
 from tests.fixtures_bot import ALICE, COACH, PUBLIC_URL, ChatUser
 from tests.fixtures_web import auth, build_app
 from webapp.extensions import db
@@ -227,6 +234,7 @@ def test_polling_end_to_end(bot_config, bot_sessions, clock, fake_telegram):
         )
     finally:
         stop.set()
+        fake_telegram.release_polls()
         runner.join(15)
     assert not runner.is_alive()
     with bot_sessions() as session:
@@ -242,8 +250,69 @@ def test_polling_waits_out_an_unreachable_api_and_stops_when_asked(bot_config, b
         kwargs={"session_factory": bot_sessions, "ready": ready},
     )
     runner.start()
-    assert not ready.wait(2)  # still trying, not crashed
+    assert not ready.wait(1)  # still trying, not crashed
     assert runner.is_alive()
     stop.set()
     runner.join(15)
     assert not runner.is_alive()
+
+
+def test_polling_retries_an_update_whose_id_cannot_be_recorded(
+    bot_config, bot_sessions, clock, fake_telegram
+):
+    engine = make_engine(bot_config.database_url)
+    ProcessedUpdate.__table__.drop(engine)  # the database cannot record update ids for now
+    stop, ready = threading.Event(), threading.Event()
+    runner = threading.Thread(
+        target=run_polling,
+        args=(bot_config, stop),
+        kwargs={"session_factory": bot_sessions, "clock": clock, "poll_timeout": 1, "ready": ready},
+    )
+    runner.start()
+    try:
+        assert ready.wait(10)
+        polls = len(fake_telegram.calls_of("getUpdates"))
+        fake_telegram.enqueue(fake_telegram.message_update(ALICE, "/start"))
+        fake_telegram.wait_for(lambda: len(fake_telegram.calls_of("getUpdates")) >= polls + 2)
+        assert fake_telegram.calls_of("sendMessage") == []
+
+        ProcessedUpdate.__table__.create(engine)
+        fake_telegram.wait_for(lambda: fake_telegram.calls_of("sendMessage"))
+    finally:
+        stop.set()
+        fake_telegram.release_polls()
+        runner.join(15)
+        engine.dispose()
+    assert not runner.is_alive()
+    assert len(fake_telegram.calls_of("sendMessage")) == 1
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
+def test_bot_main_polls_and_stops_cleanly_on_a_signal(
+    stop_signal, bot_config, fake_telegram, tmp_path
+):
+    env = {
+        **os.environ,
+        "BOT_TOKEN": bot_config.token,
+        "TELEGRAM_API_URL": fake_telegram.url,
+        "DATABASE_URL": bot_config.database_url,
+        "PUBLIC_URL": PUBLIC_URL,
+        "ADMIN_IDS": str(COACH["id"]),
+    }
+    root = Path(__file__).resolve().parents[1]
+    with open(tmp_path / "bot.log", "wb") as log:
+        bot = subprocess.Popen(
+            [sys.executable, "bot_main.py"], cwd=root, env=env, stdout=log, stderr=log
+        )
+        try:
+            fake_telegram.wait_for(lambda: fake_telegram.calls_of("setChatMenuButton"), timeout=30)
+            fake_telegram.enqueue(fake_telegram.message_update(ALICE, "/start"))
+            fake_telegram.wait_for(lambda: fake_telegram.calls_of("sendMessage"))
+
+            bot.send_signal(stop_signal)
+            fake_telegram.release_polls()
+            assert bot.wait(timeout=20) == 0
+        finally:
+            if bot.poll() is None:
+                bot.kill()
+    assert "polling stopped" in (tmp_path / "bot.log").read_text()
