@@ -76,7 +76,7 @@ def _auth() -> dict[str, str]:
 
 
 def load(port: int, path: str, headers: dict, seconds: float, clients: int) -> dict:
-    """`clients` keep-alive connections requesting `path` for `seconds`; rate and latencies."""
+    """`clients` keep-alive connections requesting `path` for `seconds`: latencies, time."""
     latencies: list[float] = []
     errors: list[int] = []
     lock = threading.Lock()
@@ -104,15 +104,29 @@ def load(port: int, path: str, headers: dict, seconds: float, clients: int) -> d
     for worker in workers:
         worker.join()
     elapsed = time.perf_counter() - started
-    latencies.sort()
     if errors:
         raise SystemExit(f"{path}: {len(errors)} non-200 answers, e.g. {errors[0]}")
-    return {
-        "rps": len(latencies) / elapsed,
-        "p50_ms": latencies[len(latencies) // 2] * 1000,
-        "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
-        "count": len(latencies),
-    }
+    return {"latencies": latencies, "elapsed": elapsed}
+
+
+def in_turns(port: int, routes: dict, seconds: float, clients: int, turns: int = 5) -> dict:
+    """Each route measured in `turns` slices, taken in turns, so that load from anything
+    else on the machine falls on every route alike."""
+    runs: dict[str, list[dict]] = {name: [] for name in routes}
+    for _ in range(turns):
+        for name, (path, headers) in routes.items():
+            runs[name].append(load(port, path, headers, seconds / turns, clients))
+    results = {}
+    for name, parts in runs.items():
+        latencies = sorted(x for part in parts for x in part["latencies"])
+        elapsed = sum(part["elapsed"] for part in parts)
+        results[name] = {
+            "rps": len(latencies) / elapsed,
+            "p50_ms": latencies[len(latencies) // 2] * 1000,
+            "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
+            "count": len(latencies),
+        }
+    return results
 
 
 def fetch(port: int, path: str, headers: dict) -> tuple[int, bytes, dict]:
@@ -166,8 +180,7 @@ def main() -> None:
         }
         for path, route_headers in routes.values():  # warm up: connections, caches
             load(port, path, route_headers, 0.5, args.clients)
-        results = {name: load(port, path, h, args.seconds, args.clients)
-                   for name, (path, h) in routes.items()}
+        results = in_turns(port, routes, args.seconds, args.clients)
         sizes = first_load(port, _auth())
     finally:
         server.terminate()
@@ -175,7 +188,8 @@ def main() -> None:
 
     backend = database_url.split(":", 1)[0]
     print(f"waitress {args.threads} threads, {args.clients} keep-alive clients, "
-          f"{args.seconds:g} s per route, {backend}, {os.cpu_count()} CPUs")
+          f"{args.seconds:g} s per route in 5 turns, {backend}, {os.cpu_count()} CPUs, "
+          "request log lines off")
     for name, result in results.items():
         print(f"  {name:32s} {result['rps']:8.0f} req/s   p50 {result['p50_ms']:6.1f} ms"
               f"   p99 {result['p99_ms']:6.1f} ms   ({result['count']} requests)")
