@@ -14,6 +14,7 @@ from telebot.types import (
 )
 
 from schedule import Booking, Settings
+from schedule.timegrid import to_local
 
 from . import callbacks as cb
 from .texts import REASONS, day_label, label, short_when
@@ -124,7 +125,7 @@ def admin_day(
             label(
                 lang,
                 "admin_cancel_button",
-                time=short_when(booking.starts_at, settings, lang).rsplit(" ", 1)[1],
+                time=f"{to_local(booking.starts_at, settings):%H:%M}",
                 name=booking.user.name,
             ),
             cb.ADMIN_CANCEL_ASK,

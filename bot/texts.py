@@ -13,6 +13,7 @@ from schedule import Settings
 from schedule.timegrid import to_local
 
 RU, EN = "ru", "en"
+MAX_MESSAGE = 4096
 
 TEXTS: dict[str, dict[str, str]] = {
     "greeting": {
@@ -178,6 +179,14 @@ def text(lang: str, key: str, **values: object) -> str:
     return TEXTS[key][lang].format(
         **{name: html.escape(str(value), quote=False) for name, value in values.items()}
     )
+
+
+def fit(lines: list[str]) -> str:
+    """Lines joined into one message, cut at a line end where Telegram's limit would refuse it."""
+    message = "\n".join(lines)
+    if len(message) <= MAX_MESSAGE:
+        return message
+    return message[: message.rfind("\n", 0, MAX_MESSAGE - 2)] + "\n…"
 
 
 def label(lang: str, key: str, **values: object) -> str:

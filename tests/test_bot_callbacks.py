@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from bot import callbacks as cb
-from bot.texts import label, text
+from bot.texts import fit, label, text
 
 LATEST_DAY = date(9999, 12, 31)
 BIGGEST_ID = 999_999_999_999
@@ -77,3 +77,14 @@ def test_encoding_refuses_what_would_not_fit():
 def test_texts_escape_user_values_for_html_but_labels_do_not():
     assert text("en", "booked", when="<b>&") == "You're booked: <b>&lt;b&gt;&amp;</b>."
     assert label("en", "btn_cancel_booking", when="<&>") == "✖ Cancel <&>"
+
+
+def test_long_messages_are_cut_at_a_line_end_within_telegrams_limit():
+    lines = [f"  • Visitor number {n:04d} @someone +79990000000" for n in range(200)]
+
+    message = fit(lines)
+
+    assert len(message) <= 4096
+    assert message.endswith("\n…")
+    assert message.splitlines()[-2] in lines
+    assert fit(lines[:3]) == "\n".join(lines[:3])

@@ -145,6 +145,10 @@ def test_set_and_delete_webhook_commands(web, fake_telegram):
     assert config.webhook_path not in result.output  # the secret path is not printed
     assert fake_telegram.calls_of("setChatMenuButton")
 
+    result = runner.invoke(args=["bot", "webhook-info"])
+    assert result.exit_code == 0, result.output
+    assert f"url: {PUBLIC_URL}{WEBHOOK_PREFIX}/…" in result.output
+
     result = runner.invoke(args=["bot", "delete-webhook"])
     assert result.exit_code == 0, result.output
     assert fake_telegram.webhook_url == ""

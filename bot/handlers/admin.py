@@ -17,7 +17,7 @@ from schedule.timegrid import local_date, to_local
 
 from .. import callbacks as cb
 from .. import keyboards
-from ..texts import REASONS, day_label, label, language, text, when
+from ..texts import REASONS, day_label, fit, label, language, text, when
 from .common import Answer, BotContext, View, on_callback, on_message, send, show
 
 
@@ -53,7 +53,7 @@ def admin_day_view(ctx: BotContext, session: Session, lang: str, day: date) -> V
             lines.extend(visitor_line(booking.user) for booking in visitors)
     horizon = horizon_days(settings, ctx.clock())
     markup = keyboards.admin_day(lang, day, horizon, bookings, settings)
-    return "\n".join(lines), markup
+    return fit(lines), markup
 
 
 def register(bot: TeleBot, ctx: BotContext) -> None:

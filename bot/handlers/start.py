@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 from sqlalchemy.orm import Session
 from telebot import TeleBot
 from telebot.types import CallbackQuery, Message, ReplyKeyboardRemove
@@ -69,7 +71,8 @@ def register(bot: TeleBot, ctx: BotContext) -> None:
         try:
             services.set_phone(session, user, message.contact.phone_number)
         except InvalidInput as error:
-            bot.send_message(message.chat.id, text(lang, "error") + " " + error.message(lang))
+            reason = html.escape(error.message(lang), quote=False)
+            bot.send_message(message.chat.id, text(lang, "error") + " " + reason)
             return
         bot.send_message(
             message.chat.id, text(lang, "phone_saved"), reply_markup=ReplyKeyboardRemove()
