@@ -243,3 +243,17 @@ def test_every_callback_is_answered_even_when_handling_fails(alice, fake_telegra
 
     assert alert(calls)["text"] == "Something went wrong. Please try again."
     assert fake_telegram.unanswered_queries() == set()
+
+
+def test_a_trainer_who_never_opened_the_bot_and_blocks_it_is_not_retried(
+    bot_sessions, notifier, fake_telegram
+):
+    fake_telegram.fail(COACH["id"], 403)
+    book_via_services(bot_sessions, ALICE, minute=600)
+    notifier(_made(bot_sessions))
+    assert notifier.flush()
+    notifier(_made(bot_sessions))
+    assert notifier.flush()
+
+    to_coach = [c for c in fake_telegram.calls if c.params.get("chat_id") == str(COACH["id"])]
+    assert [c.status for c in to_coach] == [403]

@@ -7,6 +7,7 @@ when several web processes receive redeliveries (bot.models.claim_update).
 
 from __future__ import annotations
 
+import atexit
 import hmac
 import logging
 from dataclasses import dataclass, replace
@@ -68,6 +69,7 @@ def init_app(app: Flask) -> None:
     with app.app_context():
         session_factory = sessionmaker(db.engine, expire_on_commit=False)
     notifier = Notifier(config, session_factory)
+    atexit.register(notifier.close, 5.0)  # what is queued still goes out when the process ends
     bot = create_bot(
         config,
         session_factory,
