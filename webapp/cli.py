@@ -178,9 +178,10 @@ def dev(tunnel: bool, port: int, host: str) -> None:
     delegate = Delegate()
     try:
         server = make_server(host, port, delegate, threaded=True)
-    except OSError as error:
+    except (OSError, SystemExit) as error:  # werkzeug exits by itself on a busy port
         logs.reset()
-        raise click.ClickException(f"cannot listen on {host}:{port}: {error.strerror}") from None
+        reason = getattr(error, "strerror", None) or "the port is taken or not allowed"
+        raise click.ClickException(f"cannot listen on {host}:{port}: {reason}") from None
     local_url = f"http://{host}:{server.server_port}"
     public_url, close_tunnel = app.config["PUBLIC_URL"], None
     if tunnel:
@@ -523,19 +524,20 @@ def logs_command(service: str, follow: bool, tail: int, level: str) -> None:
     directory = logs.log_dir(current_app)
     services = logs.SERVICES if service == "all" else (service,)
     paths = [directory / f"{name}.log" for name in services]
-    if not any(path.exists() for path in paths) and not follow:
+    if not any(path.exists() and path.stat().st_size for path in paths) and not follow:
         raise click.ClickException(
             f"no logs in {directory} ({', '.join(p.name for p in paths)}); they appear once "
             "the web app or the bot has run"
         )
     color = sys.stdout.isatty()
-    entries = [e for path in paths for e in logs.read_entries(path, tail, level)]
+    ends = logs.sizes(paths)
+    entries = [e for path in paths for e in logs.read_entries(path, tail, level, ends[path])]
     entries.sort(key=lambda e: str(e.get("time", "")))
     for entry in entries[-tail:] if tail else []:
         click.echo(logs.format_line(entry, color))
     if follow:
         try:
-            for entry in logs.follow(paths, level):
+            for entry in logs.follow(paths, level, positions=ends):
                 click.echo(logs.format_line(entry, color))
         except KeyboardInterrupt:
             pass

@@ -19,7 +19,7 @@ import re
 import sys
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
@@ -172,19 +172,19 @@ def configure(
                 encoding="utf-8",
             )
             handler.setFormatter(JsonFormatter())
+            handler.addFilter(context)  # sets the service the next filter looks at
             handler.addFilter(ServiceFilter(service))
             handlers.append(handler)
     if terminal:
         stream = stream or sys.stderr
         handler = logging.StreamHandler(stream)
         handler.setFormatter(TerminalFormatter(color=_wants_color(stream)))
+        handler.addFilter(context)
         handlers.append(handler)
     for handler in handlers:
-        handler.addFilter(context)
         setattr(handler, _MARK, True)
         root.addHandler(handler)
     root.setLevel(level)
-    logging.getLogger("werkzeug").propagate = True
 
 
 def reset() -> None:
@@ -253,25 +253,43 @@ def at_least(entry: dict, level: str) -> bool:
     return rank >= LEVELS.index(level.upper())
 
 
-def read_entries(path: Path, tail: int | None, level: str) -> list[dict]:
-    """The last `tail` entries of a log file (all when None) at `level` or above."""
+def sizes(paths: list[Path]) -> dict[Path, int]:
+    """Where each file ends now: the viewer shows the tail up to here and follows from here."""
+    return {path: path.stat().st_size if path.exists() else 0 for path in paths}
+
+
+def read_entries(path: Path, tail: int | None, level: str, end: int | None = None) -> list[dict]:
+    """The last `tail` entries (all when None) before byte `end`, at `level` or above."""
     if not path.exists():
         return []
-    with path.open(encoding="utf-8", errors="replace") as file:
-        entries = [e for e in map(parse_line, file) if e is not None and at_least(e, level)]
+    with path.open("rb") as file:
+        data = file.read(end) if end is not None else file.read()
+    parsed = map(parse_line, data.decode("utf-8", errors="replace").splitlines())
+    entries = [e for e in parsed if e is not None and at_least(e, level)]
     return entries if tail is None else entries[-tail:] if tail else []
 
 
-def follow(paths: list[Path], level: str, poll: float = 0.5, stop=None) -> Iterator[dict]:
-    """Entries appended to the files from now on (survives rotation); `stop()` ends it."""
-    positions = {path: path.stat().st_size if path.exists() else 0 for path in paths}
+def follow(
+    paths: list[Path],
+    level: str,
+    poll: float = 0.5,
+    stop: Callable[[], bool] | None = None,
+    positions: dict[Path, int] | None = None,
+) -> Iterator[dict]:
+    """Entries appended after `positions` (default: the ends now); survives rotation.
+
+    Runs until `stop()` is true, or for ever.
+    """
+    positions = dict(positions) if positions is not None else sizes(paths)
+    inodes = {path: path.stat().st_ino if path.exists() else None for path in paths}
     while stop is None or not stop():
         for path in paths:
             if not path.exists():
                 continue
-            size = path.stat().st_size
-            if size < positions[path]:  # rotated or truncated: read the new file from the start
-                positions[path] = 0
+            stat = path.stat()
+            size = stat.st_size
+            if stat.st_ino != inodes[path] or size < positions[path]:
+                positions[path], inodes[path] = 0, stat.st_ino  # rotated: a new file
             if size == positions[path]:
                 continue
             with path.open("rb") as file:
