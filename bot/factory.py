@@ -70,7 +70,7 @@ def create_bot(
     events (normally a bot.notify.Notifier)."""
     if not config.token:
         raise ValueError("BOT_TOKEN is not set")
-    configure_api(config.api_url)
+    configure_api(config.api_url, config.token)
     bot = BookingBot(BotContext(config, session_factory, clock, on_event))
     register_all(bot, bot.context)
     return bot

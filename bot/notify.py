@@ -74,7 +74,7 @@ def notice_of(event: Event) -> Notice:
 
 class Notifier:
     def __init__(self, config: BotConfig, session_factory: sessionmaker[Session]) -> None:
-        configure_api(config.api_url)
+        configure_api(config.api_url, config.token)
         self.config = config
         self.session_factory = session_factory
         self.bot = TeleBot(config.token, parse_mode="HTML", threaded=False)

@@ -21,12 +21,42 @@ MAX_RETRY_AFTER_SECONDS = 60
 RETRYABLE_STATUS = (502, 503, 504)
 
 
-def configure_api(api_url: str) -> None:
-    """Point pyTelegramBotAPI at `<api_url>/bot<token>/<method>` and install the retrying sender."""
+# Every logger that may print a Bot API URL (network errors do), so the token never reaches logs.
+LOGGERS = ("bot", "bot.notify", "bot.telegram", "webapp.webhook", "TeleBot")
+REDACTED = "<BOT_TOKEN>"
+
+
+def configure_api(api_url: str, token: str) -> None:
+    """Point pyTelegramBotAPI at `<api_url>/bot<token>/<method>`, install the retrying sender,
+    and keep `token` out of the logs."""
     base = api_url.rstrip("/")
     apihelper.API_URL = base + "/bot{0}/{1}"
     apihelper.FILE_URL = base + "/file/bot{0}/{1}"
     apihelper.CUSTOM_REQUEST_SENDER = send_with_retries
+    for name in LOGGERS:
+        logger = logging.getLogger(name)
+        if token and not any(
+            isinstance(f, RedactToken) and f.token == token for f in logger.filters
+        ):
+            logger.addFilter(RedactToken(token))
+
+
+class RedactToken(logging.Filter):
+    """Replaces the bot token in a record's message and traceback."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if self.token in message:
+            record.msg, record.args = message.replace(self.token, REDACTED), ()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text and self.token in record.exc_text:
+            record.exc_text = record.exc_text.replace(self.token, REDACTED)
+        return True
 
 
 def retry_after(response: requests.Response) -> float | None:

@@ -245,7 +245,9 @@ def test_polling_end_to_end(bot_config, bot_sessions, clock, fake_telegram):
         assert len(session.scalars(select(Booking)).all()) == 1
 
 
-def test_polling_waits_out_an_unreachable_api_and_stops_when_asked(bot_config, bot_sessions):
+def test_polling_waits_out_an_unreachable_api_and_stops_when_asked(
+    bot_config, bot_sessions, caplog
+):
     config = replace(bot_config, api_url="http://127.0.0.1:9")  # nothing listens there
     stop, ready = threading.Event(), threading.Event()
     runner = threading.Thread(
@@ -259,6 +261,9 @@ def test_polling_waits_out_an_unreachable_api_and_stops_when_asked(bot_config, b
     stop.set()
     runner.join(15)
     assert not runner.is_alive()
+    assert "could not reach the Bot API" in caplog.text
+    assert "/bot<BOT_TOKEN>/" in caplog.text  # the URL is logged, the token is not
+    assert bot_config.token not in caplog.text
 
 
 def test_polling_retries_an_update_whose_id_cannot_be_recorded(
