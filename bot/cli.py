@@ -36,7 +36,7 @@ def set_webhook(base_url: str | None, drop_pending_updates: bool) -> None:
     telegram.bot.set_webhook(
         url=url,
         secret_token=telegram.config.webhook_secret_token,
-        allowed_updates=["message", "callback_query"],
+        allowed_updates=["message", "callback_query", "my_chat_member"],
         drop_pending_updates=drop_pending_updates or None,
     )
     configure_commands(telegram.bot, telegram.config)

@@ -219,6 +219,18 @@ class FakeTelegram:
             "message": self._user_message(user, contact=contact),
         }
 
+    def membership_update(self, user: dict, status: str) -> dict:
+        """The user blocked the bot ("kicked") or started it again ("member")."""
+        chat = {"id": user["id"], "type": "private", "first_name": user["first_name"]}
+        change = {
+            "chat": chat,
+            "from": user,
+            "date": int(time.time()),
+            "old_chat_member": {"status": "member", "user": self.bot_user},
+            "new_chat_member": {"status": status, "user": self.bot_user, "until_date": 0},
+        }
+        return {"update_id": self._next("update"), "my_chat_member": change}
+
     def callback_update(self, user: dict, message: dict | None, data: str) -> dict:
         query_id = str(self._next("query"))
         with self._changed:

@@ -137,7 +137,7 @@ def test_notifying_never_raises_and_never_waits_for_telegram(bot_sessions, notif
     fake_telegram.fail(COACH["id"], 429, retry_after=1)
     started = time.monotonic()
     book(bot_sessions, ALICE, on_event=notifier)
-    assert time.monotonic() - started < 0.5
+    assert time.monotonic() - started < 0.9  # the 429 alone would take a second
 
     assert notifier.flush()
     assert len(messages_to(fake_telegram, COACH["id"])) == 1

@@ -257,3 +257,15 @@ def test_a_trainer_who_never_opened_the_bot_and_blocks_it_is_not_retried(
 
     to_coach = [c for c in fake_telegram.calls if c.params.get("chat_id") == str(COACH["id"])]
     assert [c.status for c in to_coach] == [403]
+
+
+def test_telegram_telling_of_a_block_marks_the_user_and_an_unblock_clears_it(
+    alice, telegram_bot, bot_sessions, fake_telegram
+):
+    alice.send("/start")
+
+    telegram_bot.handle_update(fake_telegram.membership_update(ALICE, "kicked"))
+    assert blocked(bot_sessions, ALICE["id"]) is True
+
+    telegram_bot.handle_update(fake_telegram.membership_update(ALICE, "member"))
+    assert blocked(bot_sessions, ALICE["id"]) is False

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telebot import TeleBot
 
-from . import admin, booking, my, start
+from . import admin, booking, membership, my, start
 from .common import BotContext
 
 
@@ -13,4 +13,5 @@ def register_all(bot: TeleBot, ctx: BotContext) -> None:
     booking.register(bot, ctx)
     my.register(bot, ctx)
     admin.register(bot, ctx)
+    membership.register(bot, ctx)
     start.register_fallbacks(bot, ctx)
