@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
@@ -27,6 +28,8 @@ from .timegrid import (
 # day before it: this bound keeps the bookings query an index range scan however long the
 # history grows.
 MAX_TRAINING = timedelta(days=1)
+# The span [t, t + TICK) overlaps exactly the bookings that cover the instant t.
+TICK = timedelta(microseconds=1)
 
 
 @dataclass(frozen=True)
@@ -51,11 +54,29 @@ class Snapshot:
     hours: WeekHours
     closures: tuple[Span, ...]
     bookings: tuple[Span, ...]
+    # The bookings by start, for binary search: a week's grid asks about every cell.
+    _by_start: tuple[Span, ...] = field(init=False, repr=False, compare=False)
+    _starts: tuple[datetime, ...] = field(init=False, repr=False, compare=False)
+    _longest: timedelta = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_start = tuple(sorted(self.bookings, key=lambda b: b.starts_at))
+        object.__setattr__(self, "_by_start", by_start)
+        object.__setattr__(self, "_starts", tuple(b.starts_at for b in by_start))
+        longest = max((b.ends_at - b.starts_at for b in by_start), default=timedelta(0))
+        object.__setattr__(self, "_longest", longest)
+
+    def bookings_overlapping(self, starts_at: datetime, ends_at: datetime) -> list[Span]:
+        """The active bookings overlapping [starts_at, ends_at)."""
+        first = bisect_right(self._starts, starts_at - self._longest)
+        last = bisect_left(self._starts, ends_at)
+        return [b for b in self._by_start[first:last] if b.overlaps(starts_at, ends_at)]
+
+    def bookings_at(self, instant: datetime) -> list[Span]:
+        return self.bookings_overlapping(instant, instant + TICK)
 
     def booked_at(self, instant: datetime, ignore_booking: int = 0) -> int:
-        return sum(
-            1 for b in self.bookings if b.covers(instant) and b.booking_id != ignore_booking
-        )
+        return sum(1 for b in self.bookings_at(instant) if b.booking_id != ignore_booking)
 
     def refusal(
         self, starts_at: datetime, user_id: int | None, now: datetime, ignore_booking: int = 0
@@ -74,14 +95,14 @@ class Snapshot:
             c.overlaps(starts_at, ends_at) for c in self.closures
         ):
             return "closed"
-        if user_id is not None and any(
-            b.user_id == user_id
-            and b.booking_id != ignore_booking
-            and b.overlaps(starts_at, ends_at)
-            for b in self.bookings
-        ):
+        others = [
+            b
+            for b in self.bookings_overlapping(starts_at, ends_at)
+            if b.booking_id != ignore_booking
+        ]
+        if user_id is not None and any(b.user_id == user_id for b in others):
             return "overlapping"
-        if any(self.booked_at(t, ignore_booking) >= settings.capacity for t in instants):
+        if any(sum(1 for b in others if b.covers(t)) >= settings.capacity for t in instants):
             return "full"
         return None
 
@@ -178,7 +199,7 @@ def view_day(
     for cell in day_cells(day, snapshot.hours, settings):
         booked = snapshot.booked_at(cell.starts_at, ignore_booking)
         mine = user_id is not None and any(
-            b.user_id == user_id and b.covers(cell.starts_at) for b in snapshot.bookings
+            b.user_id == user_id for b in snapshot.bookings_at(cell.starts_at)
         )
         slots.append(
             SlotView(
@@ -230,4 +251,3 @@ def bookable_days(
 ) -> list[date]:
     views = horizon_availability(session, settings, user_id, now)
     return [view.day for view in views if view.available]
-

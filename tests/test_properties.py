@@ -4,6 +4,7 @@ tells the truth about what booking would do."""
 from __future__ import annotations
 
 import contextlib
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 from hypothesis import HealthCheck, given
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, select
 
 from schedule import Booking, Closure, ScheduleError, Settings
-from schedule.availability import day_availability
+from schedule.availability import Snapshot, Span, day_availability
 from schedule.services import add_closure, book, cancel, reschedule, upsert_user
 from schedule.settings import parse_opening_hours
 
@@ -186,3 +187,27 @@ def test_can_start_ignoring_a_booking_is_true_exactly_when_it_could_move_there(
             assert slot.can_start, f"{slot.start} shown closed but the move succeeded"
             moving.starts_at, moving.ends_at = home
             session.commit()
+
+
+_instant = st.integers(0, 3 * 24 * 60).map(lambda m: datetime(2026, 11, 25) + timedelta(minutes=m))
+_span = st.builds(
+    lambda start, minutes, user: Span(start, start + timedelta(minutes=minutes), user, 0),
+    _instant,
+    st.integers(1, 24 * 60),
+    user_index,
+)
+
+
+@hypothesis_settings(max_examples=200, deadline=None)
+@given(spans=st.lists(_span, max_size=30), starts_at=_instant, minutes=st.integers(1, 240))
+def test_the_snapshot_finds_the_same_overlapping_bookings_as_a_full_scan(spans, starts_at, minutes):
+    spans = [replace(span, booking_id=n) for n, span in enumerate(spans, start=1)]
+    ends_at = starts_at + timedelta(minutes=minutes)
+    snapshot = Snapshot(STUDIO, STUDIO.opening_hours, (), tuple(spans))
+
+    found = snapshot.bookings_overlapping(starts_at, ends_at)
+
+    assert sorted(found, key=repr) == sorted(
+        (s for s in spans if s.starts_at < ends_at and starts_at < s.ends_at), key=repr
+    )
+    assert snapshot.booked_at(starts_at) == sum(1 for s in spans if s.covers(starts_at))
