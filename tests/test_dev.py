@@ -253,3 +253,21 @@ def test_dev_in_a_terminal_serves_logs_and_stops_on_ctrl_c(tmp_path, env):
     assert "BOT_TOKEN is not set" in output and "Stopped." in output
     assert "web  INFO    request" in output
     assert '"path": "/nowhere"' in (tmp_path / "logs" / "web.log").read_text()
+
+
+def test_the_tunnel_is_closed_when_start_up_fails_after_it_opened(
+    app, port, fake_ngrok, monkeypatch, env
+):
+    env.setenv("NGROK_AUTHTOKEN", "ngrok-test-token")
+
+    def broken(*_args):
+        raise RuntimeError("the app would not build")
+
+    monkeypatch.setattr(cli, "app_for_public_url", broken)
+
+    result = app.test_cli_runner().invoke(args=["dev", "--tunnel", "--port", str(port)])
+
+    assert isinstance(result.exception, RuntimeError)
+    assert fake_ngrok["disconnect"] == [TUNNEL_URL]
+    with socket.socket() as again:  # the port was released
+        again.bind(("127.0.0.1", port))

@@ -267,3 +267,13 @@ def test_logs_follow_prints_new_lines_until_ctrl_c(tmp_path, clean_env):
         output, _ = process.communicate(timeout=20)
         watchdog.cancel()
     assert process.returncode == 0, output
+
+
+def test_our_terminal_lines_replace_a_plain_console_handler(tmp_path):
+    console = logging.StreamHandler(sys.stderr)  # what basicConfig or Alembic's ini installs
+    logging.getLogger().addHandler(console)
+    try:
+        logs.configure(("web",), directory=tmp_path, files=False)
+        assert console not in logging.getLogger().handlers
+    finally:
+        logging.getLogger().removeHandler(console)

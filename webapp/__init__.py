@@ -38,12 +38,6 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     app.register_blueprint(health.bp)
 
-    from . import cli, logs, metrics
-
-    logs.init_app(app)
-    cli.init_app(app)
-    metrics.init_app(app)
-
     from . import api, auth, bookings, pages, profile, responses
 
     app.extensions["init_data_cache"] = auth.InitDataCache()
@@ -57,6 +51,13 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     if app.config["SQLALCHEMY_DATABASE_URI"] == default_sqlite_url():
         _upgrade_embedded_database(app)
+
+    # After the upgrade: Alembic's env.py replaces the root logger's handlers when it runs.
+    from . import cli, logs, metrics
+
+    logs.init_app(app)
+    cli.init_app(app)
+    metrics.init_app(app)
     return app
 
 

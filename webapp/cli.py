@@ -172,30 +172,29 @@ def dev(tunnel: bool, port: int, host: str) -> None:
 
     app: Flask = current_app._get_current_object()
     say = click.echo
-    write_files = not app.testing or bool(app.config.get("LOG_DIR"))
-    logs.configure(("web", "bot"), directory=logs.log_dir(app), files=write_files)
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     delegate = Delegate()
     try:
         server = make_server(host, port, delegate, threaded=True)
     except (OSError, SystemExit) as error:  # werkzeug exits by itself on a busy port
-        logs.reset()
         reason = getattr(error, "strerror", None) or "the port is taken or not allowed"
         raise click.ClickException(f"cannot listen on {host}:{port}: {reason}") from None
     local_url = f"http://{host}:{server.server_port}"
-    public_url, close_tunnel = app.config["PUBLIC_URL"], None
-    if tunnel:
-        opened = open_tunnel(server.server_port, say)
-        if opened:
-            public_url, close_tunnel = opened
-    delegate.target = app_for_public_url(app, public_url) if close_tunnel else app
-    bot_config = dataclasses.replace(app.config["BOT"], public_url=public_url)
     stop = threading.Event()
-    web = threading.Thread(target=server.serve_forever, name="web", daemon=True)
-    web.start()
-    bot = None
+    close_tunnel = bot = None
+    serving = False
     try:
+        public_url = app.config["PUBLIC_URL"]
+        if tunnel and (opened := open_tunnel(server.server_port, say)):
+            public_url, close_tunnel = opened
+        delegate.target = app_for_public_url(app, public_url) if close_tunnel else app
+        # Configured last: creating an app may run migrations, which reset logging.
+        write_files = not app.testing or bool(app.config.get("LOG_DIR"))
+        logs.configure(("web", "bot"), directory=logs.log_dir(app), files=write_files)
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        threading.Thread(target=server.serve_forever, name="web", daemon=True).start()
+        serving = True
         say(f"• web: the Mini App at {local_url}")
+        bot_config = dataclasses.replace(app.config["BOT"], public_url=public_url)
         if close_tunnel:
             say(f"• tunnel: {public_url} → {local_url}")
             say(f"  Give BotFather this URL: /newapp (or /setmenubutton) → {public_url}")
@@ -207,7 +206,8 @@ def dev(tunnel: bool, port: int, host: str) -> None:
         pass
     finally:
         stop.set()
-        server.shutdown()
+        if serving:
+            server.shutdown()
         server.server_close()
         if bot is not None:
             bot.join(timeout=10)

@@ -177,6 +177,7 @@ def configure(
             handlers.append(handler)
     if terminal:
         stream = stream or sys.stderr
+        _drop_console_handlers(root)
         handler = logging.StreamHandler(stream)
         handler.setFormatter(TerminalFormatter(color=_wants_color(stream)))
         handler.addFilter(context)
@@ -193,6 +194,13 @@ def reset() -> None:
     for handler in [h for h in root.handlers if getattr(h, _MARK, False)]:
         root.removeHandler(handler)
         handler.close()
+
+
+def _drop_console_handlers(root: logging.Logger) -> None:
+    """Ours replaces plain console handlers (basicConfig's, Alembic's fileConfig's)."""
+    for handler in list(root.handlers):
+        if type(handler) is logging.StreamHandler and handler.stream in (sys.stderr, sys.stdout):
+            root.removeHandler(handler)
 
 
 def _wants_color(stream) -> bool:
