@@ -16,9 +16,10 @@ from dotenv import load_dotenv
 
 def main() -> int:
     load_dotenv()
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+
+    from webapp import logs
+
+    logs.configure(("bot",))  # JSON lines in logs/bot.log (LOG_DIR), readable ones on stderr
 
     from bot.config import BotConfig
     from bot.runner import run_polling

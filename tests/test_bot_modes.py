@@ -307,6 +307,7 @@ def test_bot_main_polls_and_stops_cleanly_on_a_signal(
         "DATABASE_URL": bot_config.database_url,
         "PUBLIC_URL": PUBLIC_URL,
         "ADMIN_IDS": str(COACH["id"]),
+        "LOG_DIR": str(tmp_path / "logs"),
     }
     root = Path(__file__).resolve().parents[1]
     with open(tmp_path / "bot.log", "wb") as log:
@@ -325,3 +326,4 @@ def test_bot_main_polls_and_stops_cleanly_on_a_signal(
             if bot.poll() is None:
                 bot.kill()
     assert "polling stopped" in (tmp_path / "bot.log").read_text()
+    assert '"event": "polling stopped"' in (tmp_path / "logs" / "bot.log").read_text()
