@@ -327,3 +327,20 @@ def test_bot_main_polls_and_stops_cleanly_on_a_signal(
                 bot.kill()
     assert "polling stopped" in (tmp_path / "bot.log").read_text()
     assert '"event": "polling stopped"' in (tmp_path / "logs" / "bot.log").read_text()
+
+
+def test_bot_main_without_a_token_says_so(tmp_path):
+    env = {**os.environ, "BOT_TOKEN": "", "LOG_DIR": str(tmp_path)}
+    root = Path(__file__).resolve().parents[1]
+
+    done = subprocess.run(
+        [sys.executable, "bot_main.py"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert done.returncode == 2
+    assert "BOT_TOKEN is not set" in done.stderr
