@@ -78,46 +78,72 @@ def run_polling(
     button, then handle updates one by one. Errors pause with a growing backoff; no update
     and no outage ends the loop. `ready` is set once polling has begun."""
     stop_event = stop_event or threading.Event()
+    own_sessions = session_factory is None
     session_factory = session_factory or make_session_factory(config.database_url)
     notifier = Notifier(config, session_factory)
     bot = create_bot(config, session_factory, clock=clock, on_event=notifier)
     pause = _Backoff()
-    while not stop_event.is_set():
-        try:
-            bot.delete_webhook()
-            configure_commands(bot, config)
-            break
-        except Exception as error:
-            log.error("could not reach the Bot API at start-up: %s", error)
-            stop_event.wait(pause.next())
-    log.info("polling for updates")
-    if ready is not None:
-        ready.set()
-    offset = None
     try:
+        _start(bot, config, stop_event, pause)
+        if ready is not None:
+            ready.set()
+        offset = None
         while not stop_event.is_set():
             try:
                 updates = apihelper.get_updates(
-                    config.token, offset, None, poll_timeout + 10, None, poll_timeout
+                    config.token,
+                    offset=offset,
+                    timeout=poll_timeout + 10,
+                    long_polling_timeout=poll_timeout,
                 )
             except Exception as error:
                 log.error("getUpdates failed: %s", error)
                 stop_event.wait(pause.next())
                 continue
-            pause.reset()
-            for raw in updates:
-                try:
-                    handle_raw_update(bot, raw)
-                except Exception:  # its id could not be recorded: it comes again after a pause
-                    log.exception("update %s not handled; retrying later", raw.get("update_id"))
-                    stop_event.wait(pause.next())
-                    break
-                offset = raw["update_id"] + 1
+            handled = _handle_all(bot, updates)
+            if handled:
+                offset = handled[-1]["update_id"] + 1
+            if len(handled) < len(updates):
+                stop_event.wait(pause.next())
+            else:
+                pause.reset()
         if offset is not None:
             _confirm(bot, offset)
     finally:
         notifier.close()
+        if own_sessions:
+            session_factory.kw["bind"].dispose()
         log.info("polling stopped")
+
+
+def _start(bot: TeleBot, config: BotConfig, stop_event: threading.Event, pause: _Backoff) -> None:
+    """Remove any webhook (polling and a webhook exclude each other), set the commands and
+    the menu button; retried until the Bot API answers or a stop is asked for."""
+    while not stop_event.is_set():
+        try:
+            bot.delete_webhook()
+            configure_commands(bot, config)
+        except Exception as error:
+            log.error("could not reach the Bot API at start-up: %s", error)
+            stop_event.wait(pause.next())
+        else:
+            pause.reset()
+            log.info("polling for updates")
+            return
+
+
+def _handle_all(bot: BookingBot, updates: list[dict]) -> list[dict]:
+    """Handle updates in order; the ones handled. It stops at one whose id the database could
+    not record: that one and those after it come again with the next getUpdates."""
+    handled = []
+    for raw in updates:
+        try:
+            handle_raw_update(bot, raw)
+        except Exception:
+            log.exception("update %s not handled; retrying later", raw.get("update_id"))
+            break
+        handled.append(raw)
+    return handled
 
 
 def handle_raw_update(bot: BookingBot, raw: dict) -> None:
