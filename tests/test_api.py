@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from schedule import services
+from schedule import Settings, services
 from schedule.events import BookingCancelled, BookingMade, BookingMoved
 from schedule.timegrid import parse_date
 from tests.fixtures_web import ANNA, BORIS, TOMORROW, TRAINER, auth, make_user
@@ -333,3 +333,51 @@ def test_cors_only_for_configured_origins(database_url, clock):
     assert allowed.headers.get("Access-Control-Allow-Origin") == "https://allowed.example"
     other = client.get("/api/bookings", headers={**auth(ANNA), "Origin": "https://evil.example"})
     assert "Access-Control-Allow-Origin" not in other.headers
+
+
+# --- per-request work done once --------------------------------------------------------------
+
+
+def test_a_repeated_grid_costs_one_small_query_and_sees_every_write(app, client, database_url):
+    from sqlalchemy import event
+
+    from schedule.db import make_session_factory
+
+    headers = auth(ANNA)
+    url = f"/api/slots?date={TOMORROW}"
+    assert client.get(url, headers=headers).status_code == 200
+    statements: list[str] = []
+    with app.app_context():
+        engine = db.engine
+
+    def record(connection, cursor, statement, *rest) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        again = client.get(url, headers=headers)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert again.status_code == 200
+    assert len(statements) == 1 and "schedule_lock" in statements[0]
+
+    # A write from elsewhere (the bot has its own engine) shows on the very next request.
+    with make_session_factory(database_url)() as session:
+        user = services.upsert_user(session, BORIS)
+        services.book(session, app.config["SCHEDULE"], user, parse_date(TOMORROW), 600,
+                      now=app.config["CLOCK"]())
+        session.get_bind().dispose()
+    by_start = {s["start"]: s for s in client.get(url, headers=headers).json["slots"]}
+    assert by_start["10:00"]["booked"] == 1
+
+
+def test_writes_look_the_user_up_again(app, client):
+    headers = auth(ANNA)
+    assert client.get("/api/bookings", headers=headers).status_code == 200
+    with app.app_context():
+        user = services.upsert_user(db.session(), ANNA)
+        services.set_phone(db.session(), user, "+7 900 000-00-00")
+    app.config["SCHEDULE"] = Settings(phone_required=True)
+    booked = client.post("/api/bookings", json={"date": TOMORROW, "start": "10:00"},
+                         headers=headers)
+    assert booked.status_code == 201

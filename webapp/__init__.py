@@ -38,9 +38,10 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     app.register_blueprint(health.bp)
 
-    from . import api, auth, bookings, pages, profile, responses
+    from . import api, auth, bookings, pages, profile, responses, snapshots
 
     app.extensions["init_data_cache"] = auth.InitDataCache()
+    app.extensions["snapshots"] = snapshots.SnapshotCache()
     for blueprint in (auth.bp, api.bp, bookings.bp, pages.bp, profile.bp):
         app.register_blueprint(blueprint)
     responses.init_app(app)

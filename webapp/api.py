@@ -6,7 +6,6 @@ from flask import Blueprint, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from schedule import InvalidInput, services
-from schedule.availability import day_availability
 from schedule.timegrid import parse_date, parse_start
 
 from .auth import admin_required, login_required
@@ -21,6 +20,10 @@ def settings():
 
 def now():
     return current_app.config["CLOCK"]()
+
+
+def snapshots():
+    return current_app.extensions["snapshots"]
 
 
 def events():
@@ -39,7 +42,7 @@ def json_body() -> tuple:
 @login_required
 def slots():
     day = parse_date(request.args.get("date"))
-    view = day_availability(db.session(), settings(), day, g.user.id, now())
+    view = snapshots().day(db.session(), settings(), day, g.user.id, now())
     return jsonify(slots_json(view, settings()))
 
 

@@ -9,7 +9,8 @@ Views use the two decorators:
     @bp.get("/something")
     @login_required          # 401 unless the init data is genuine and fresh
     def something():
-        g.user   # schedule.models.User, created or refreshed from the init data
+        g.user   # schedule.models.User, created or refreshed from the init data (a read
+                 # with init data already seen reuses the row stored then, without a query)
         g.lang   # "ru" or "en", from the user's language_code
 
     @admin_required          # as login_required, and 403 unless g.user is in ADMIN_IDS
@@ -36,9 +37,10 @@ from typing import TypeVar
 from urllib.parse import parse_qsl, urlencode
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
+from sqlalchemy.orm import make_transient_to_detached
 from werkzeug.exceptions import Forbidden, Unauthorized
 
-from schedule import ScheduleError, services
+from schedule import ScheduleError, User, services
 
 from .extensions import db
 from .i18n import language
@@ -47,6 +49,7 @@ bp = Blueprint("auth", __name__)
 
 # Allowed skew for an auth_date set by a clock running ahead of ours.
 FUTURE_TOLERANCE_SECONDS = 300
+READ_METHODS = frozenset({"GET", "HEAD"})
 CACHE_SIZE = 4096
 DEV_BOT_TOKEN = "0:DEV_LOGIN-only-not-a-telegram-token"
 
@@ -57,10 +60,13 @@ class AuthError(Unauthorized):
     """Missing, forged or expired init data (a 401 whose description says which)."""
 
 
-@dataclass(frozen=True)
+@dataclass
 class InitData:
     user: dict
     auth_date: int
+    # The user row as stored by this init data's first request (a detached copy, never
+    # attached to a session): reads reuse it instead of looking the user up again.
+    stored: User | None = None
 
 
 def _secret(bot_token: str) -> bytes:
@@ -155,11 +161,23 @@ def authenticate() -> None:
     if "user" in g:
         return
     init_data = current_init_data()
-    try:
-        g.user = services.upsert_user(db.session(), init_data.user)
-    except ScheduleError:
-        raise AuthError("Init data has no valid user.") from None
+    if init_data.stored is not None and request.method in READ_METHODS:
+        # The same init data was stored already, and a read changes nothing that upsert
+        # would look at: the row as it was then serves (with no query).
+        g.user = db.session().merge(init_data.stored, load=False)
+    else:
+        try:
+            g.user = services.upsert_user(db.session(), init_data.user)
+        except ScheduleError:
+            raise AuthError("Init data has no valid user.") from None
+        init_data.stored = detached_copy(g.user)
     g.lang = language(g.user.language_code)
+
+
+def detached_copy(user: User) -> User:
+    copy = User(**{column.key: getattr(user, column.key) for column in User.__table__.columns})
+    make_transient_to_detached(copy)
+    return copy
 
 
 def is_admin(user) -> bool:

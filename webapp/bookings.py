@@ -14,12 +14,11 @@ from flask import Blueprint, Response, abort, current_app, g, render_template, r
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from schedule import Booking, ScheduleError, services
-from schedule.availability import day_availability, horizon_availability
 from schedule.models import ACTIVE
 from schedule.settings import format_minutes
 from schedule.timegrid import parse_date, parse_start, start_instant, training_end
 
-from .api import events, now, settings
+from .api import events, now, settings, snapshots
 from .auth import is_admin, login_required
 from .extensions import db
 from .i18n import TEXTS, day_label, duration, language, t
@@ -56,11 +55,11 @@ def _moving(booking_id: str | None) -> Booking | None:
 def book_context(day: date | None, moving: Booking | None = None) -> dict:
     """The booking tab: the date strip over the horizon and the chosen day's grid."""
     ignore = moving.id if moving else 0
-    days = horizon_availability(db.session(), settings(), g.user.id, now(), ignore)
+    days = snapshots().horizon(db.session(), settings(), g.user.id, now(), ignore)
     chosen = day or next((view.day for view in days if view.available), days[0].day)
     grid = next((view for view in days if view.day == chosen), None)
     if grid is None:
-        grid = day_availability(db.session(), settings(), chosen, g.user.id, now(), ignore)
+        grid = snapshots().day(db.session(), settings(), chosen, g.user.id, now(), ignore)
     return {"days": days, "grid": grid, "moving": moving, "tab": "book"}
 
 
@@ -107,9 +106,8 @@ def book_tab():
 def grid():
     day = parse_date(request.args.get("date"))
     moving = _moving(request.args.get("move"))
-    view = day_availability(
-        db.session(), settings(), day, g.user.id, now(), moving.id if moving else 0
-    )
+    ignore = moving.id if moving else 0
+    view = snapshots().day(db.session(), settings(), day, g.user.id, now(), ignore)
     return _render("bookings/_grid.html", grid=view, moving=moving)
 
 

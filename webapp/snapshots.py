@@ -1,0 +1,71 @@
+"""Schedule snapshots reused between requests for as long as nothing was written.
+
+Every write of bookings, closures or opening hours runs in `schedule.db.write_transaction`,
+whose first statement bumps the `schedule_lock` row's version (all `schedule` services do so;
+a new write path must too). A request reads that version with one small query and reuses the
+snapshot loaded at that version, so a slot grid costs one query instead of three, in every
+process, whoever wrote. The version is read *before* a snapshot is loaded: a write that lands
+in between makes the next request load again, never the reverse. Writes themselves never use
+this cache: the services re-read inside their own transaction.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from schedule import Settings
+from schedule.availability import DayView, Snapshot, horizon_days, snapshot_for_days, view_day
+from schedule.models import ScheduleLock
+
+CACHE_SIZE = 64
+
+
+class SnapshotCache:
+    def __init__(self, size: int = CACHE_SIZE) -> None:
+        self.size = size
+        self._version: int | None = None
+        self._items: OrderedDict[tuple[date, date], Snapshot] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(
+        self, session: Session, settings: Settings, first_day: date, last_day: date
+    ) -> Snapshot:
+        version = session.scalar(select(ScheduleLock.version).where(ScheduleLock.id == 1))
+        key = (first_day, last_day)
+        with self._lock:
+            if self._version is None or version > self._version:
+                self._items.clear()
+                self._version = version
+            found = self._items.get(key) if version == self._version else None
+            if found is not None:
+                self._items.move_to_end(key)
+                return found
+        snapshot = snapshot_for_days(session, settings, first_day, last_day)
+        with self._lock:
+            if self._version == version:
+                self._items[key] = snapshot
+                if len(self._items) > self.size:
+                    self._items.popitem(last=False)
+        return snapshot
+
+    def day(
+        self, session: Session, settings: Settings, day: date, user_id: int, now: datetime,
+        ignore_booking: int = 0,
+    ) -> DayView:
+        """As schedule.availability.day_availability, from the cached snapshot."""
+        snapshot = self.get(session, settings, day, day)
+        return view_day(snapshot, day, user_id, now, ignore_booking)
+
+    def horizon(
+        self, session: Session, settings: Settings, user_id: int, now: datetime,
+        ignore_booking: int = 0,
+    ) -> list[DayView]:
+        """As schedule.availability.horizon_availability, from the cached snapshot."""
+        days = horizon_days(settings, now)
+        snapshot = self.get(session, settings, days[0], days[-1])
+        return [view_day(snapshot, day, user_id, now, ignore_booking) for day in days]
