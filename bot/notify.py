@@ -125,10 +125,13 @@ class Notifier:
                 self._queue.task_done()
 
     def deliver(self, notice: Notice) -> None:
+        """Send the messages about `notice` now (the worker thread calls this)."""
         recipients = set(self.config.admin_ids)
         tells_client = (notice.kind == "cancelled" and notice.by_admin) or notice.from_waitlist
         if tells_client:
             recipients.add(notice.client_id)
+        if not recipients:
+            return
         profiles = self._profiles(recipients)
         for admin_id in sorted(self.config.admin_ids):
             self._send_to(admin_id, profiles, lambda lang: admin_message(notice, lang, self.config))
