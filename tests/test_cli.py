@@ -256,6 +256,7 @@ def test_diagnose_reports_an_unreachable_database(app_factory, telegram):
     assert result.exit_code == 1
     assert "✗ database: postgresql+psycopg://postgres:***@127.0.0.1:1/booking" in result.output
     assert "secret" not in result.output
+    assert "✓ psycopg: 3." in result.output  # the PostgreSQL driver is needed, and checked
 
 
 def test_diagnose_reports_a_configuration_that_does_not_load(clean_env):

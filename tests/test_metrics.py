@@ -203,3 +203,15 @@ def test_every_sample_line_is_in_the_exposition_format(make):
         else:
             assert SAMPLE.match(line), line
     assert 'source="we\\"ird\\\\"' in text
+
+
+def test_webhook_deliveries_are_counted_as_bot_updates(make):
+    app = make()
+    client = app.test_client()
+    client.post("/telegram/webhook/not-the-secret", json={"update_id": 1})
+    client.get("/healthz")
+
+    text = scrape(app)
+
+    assert 'bot_updates_total{status="404"} 1' in text
+    assert text.count("bot_updates_total{") == 1  # other routes are not bot updates

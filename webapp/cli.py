@@ -256,7 +256,7 @@ class Check:
     hint: str = ""
 
 
-def check_python() -> list[Check]:
+def check_python(database_url: str = "") -> list[Check]:
     checks = [
         Check(
             "python",
@@ -265,11 +265,12 @@ def check_python() -> list[Check]:
             "" if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed",
         )
     ]
-    for name in PACKAGES:
+    needed = PACKAGES + (("psycopg",) if database_url.startswith("postgresql") else ())
+    for name in needed:
         try:
             checks.append(Check(name, OK, importlib.metadata.version(name)))
         except importlib.metadata.PackageNotFoundError:
-            checks.append(Check(name, FAIL, "not installed", "pip install -e ."))
+            checks.append(Check(name, FAIL, "not installed", 'pip install -e ".[postgres]"'))
     return checks
 
 
@@ -349,6 +350,9 @@ def check_database(url: str) -> list[Check]:
         return [Check("database", FAIL, f"{shown}: no such file", "flask --app webapp db upgrade")]
     connect_args = {"connect_timeout": 5} if parsed.get_backend_name() == "postgresql" else {}
     engine = make_engine(url, connect_args=connect_args)
+    alembic_log = logging.getLogger("alembic")
+    level = alembic_log.level
+    alembic_log.setLevel(logging.WARNING)  # not "Context impl SQLiteImpl." in the report
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
@@ -359,6 +363,7 @@ def check_database(url: str) -> list[Check]:
             Check("database", FAIL, f"{shown}: {message}", "is DATABASE_URL right, the server up?")
         ]
     finally:
+        alembic_log.setLevel(level)
         engine.dispose()
     heads = set(_migration_heads(MIGRATIONS))
     checks = [Check("database", OK, f"{shown} answers")]
@@ -461,7 +466,7 @@ def check_admins(app: Flask) -> Check:
 
 
 def run_checks(app: Flask | None, load_error: Exception | None) -> list[Check]:
-    checks = check_python()
+    checks = check_python(app.config["SQLALCHEMY_DATABASE_URI"] if app is not None else "")
     if app is None:
         checks.append(
             Check("configuration", FAIL, str(load_error), "fix the variable named above in .env")
