@@ -290,3 +290,26 @@ def test_sharing_the_phone_through_telegram_then_booking(browser, clock, sqlite_
         page.context.close()
     finally:
         stop()
+
+
+def test_moving_a_booking_by_tapping(browser, sqlite_app, live_sqlite_url, artifacts):
+    page = open_app(browser, live_sqlite_url)
+    page.click(f"[data-date='{TOMORROW}']")
+    page.wait_for_function("document.querySelector('#grid h2').textContent.includes('26')")
+    page.click("[data-slot-start='10:00']")
+    page.click("[data-action=confirm]")
+    page.locator("[data-slot-start='10:00'].mine").wait_for()
+
+    page.click("[data-nav=my]")
+    page.click("[data-booking-id] [data-action=reschedule]")
+    page.locator("[data-back]").wait_for()  # the banner: moving, pick a new start
+    page.click("[data-slot-start='14:30']")
+    page.locator("[data-action=confirm]").wait_for()
+    page.screenshot(path=artifacts / "01-move-to.png")
+    page.click("[data-action=confirm]")
+    moved = page.locator("[data-booking-id]")
+    moved.wait_for()
+    assert "14:30–16:00" in moved.inner_text()
+    assert "14:30–16:00" in page.locator("[data-notice]").inner_text()
+    page.screenshot(path=artifacts / "02-moved.png")
+    page.context.close()
