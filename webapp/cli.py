@@ -66,9 +66,11 @@ def telegram_call(config: BotConfig, method: str, payload: dict | None = None) -
         raise TelegramUnreachable(str(getattr(error, "reason", error))) from None
 
 
-def point_menu_button(config: BotConfig, url: str, text: str = "Book") -> dict:
+def point_menu_button(config: BotConfig, url: str) -> dict:
     """The bot's chat menu button opens the Mini App at `url` (for every chat)."""
-    button = {"type": "web_app", "text": text, "web_app": {"url": url}}
+    from bot.texts import EN, label
+
+    button = {"type": "web_app", "text": label(EN, "btn_open_app"), "web_app": {"url": url}}
     return telegram_call(config, "setChatMenuButton", {"menu_button": button})
 
 
@@ -85,7 +87,7 @@ class Delegate:
         return self.target(environ, start_response)
 
 
-def open_tunnel(port: int, say: Callable[[str], None]):
+def open_tunnel(port: int, say: Callable[[str], None]) -> tuple[str, Callable[[], None]] | None:
     """An HTTPS ngrok tunnel to `port` (settings in ngrok.yml), or None with the reason said."""
     token = os.environ.get("NGROK_AUTHTOKEN", "").strip()
     if not token:
@@ -205,6 +207,7 @@ def dev(tunnel: bool, port: int, host: str) -> None:
     except KeyboardInterrupt:
         pass
     finally:
+        say("Stopping…")
         stop.set()
         if serving:
             server.shutdown()
