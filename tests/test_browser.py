@@ -45,6 +45,7 @@ window.Telegram = {WebApp: {
   initData: launch.get("tgWebAppData") || "", ready: rec("ready"), expand: rec("expand"),
   MainButton: button("main"), BackButton: button("back"), openLink: rec("openLink"),
   HapticFeedback: {notificationOccurred: rec("haptic")},
+  isVersionAtLeast: (version) => parseFloat(version) <= 7.0,
   requestContact: (callback) => callback(true, {status: "sent", response: window.__contact}),
 }};
 """

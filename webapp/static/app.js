@@ -46,7 +46,7 @@
     if (!el) return;
     if (el.matches("[data-share-phone]")) {
       // Telegram's own popup; its signed answer goes to the server, which checks it.
-      if (tg && tg.requestContact) tg.requestContact((ok, result) => {
+      if (tg && tg.isVersionAtLeast && tg.isVersionAtLeast("6.9")) tg.requestContact((ok, result) => {
         if (!ok || !result || !result.response) return;
         el.setAttribute("hx-vals", JSON.stringify({response: result.response}));
         htmx.trigger(el, "contact");
