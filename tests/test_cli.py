@@ -358,7 +358,7 @@ def test_delete_user_of_an_unknown_id_fails(app):
 def test_demo_data_loads_a_week_and_clears_it(app):
     runner = app.test_cli_runner()
 
-    loaded = runner.invoke(args=["demo-data"])
+    loaded = runner.invoke(args=["demo-data", "--yes"])
 
     assert loaded.exit_code == 0, loaded.output
     assert f"Demo data: {len(maintenance.DEMO_PEOPLE)} users" in loaded.output
@@ -375,3 +375,12 @@ def test_commands_are_registered():
     app = make_app("sqlite://")
     names = set(app.cli.list_commands(None))
     assert {"dev", "diagnose", "logs", "purge", "delete-user", "demo-data"} <= names
+
+
+def test_demo_data_asks_for_yes_outside_sqlite(app_factory):
+    postgres = app_factory("postgresql://postgres@127.0.0.1:1/production")
+
+    refused = postgres.test_cli_runner().invoke(args=["demo-data"])
+
+    assert refused.exit_code == 1
+    assert "demo bookings take real places" in refused.output and "--yes" in refused.output

@@ -277,3 +277,13 @@ def test_our_terminal_lines_replace_a_plain_console_handler(tmp_path):
         assert console not in logging.getLogger().handlers
     finally:
         logging.getLogger().removeHandler(console)
+
+
+def test_an_unwritable_log_directory_leaves_the_terminal(tmp_path, capsys):
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+
+    logs.configure(("web",), directory=blocker / "logs", terminal=False)
+    logging.getLogger("webapp").warning("still running")
+
+    assert f"logs: cannot write to {blocker / 'logs'}" in capsys.readouterr().err

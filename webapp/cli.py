@@ -601,9 +601,16 @@ def delete_user(telegram_id: int, yes: bool) -> None:
 @click.command("demo-data")
 @click.option("--seed", type=int, default=7, show_default=True)
 @click.option("--clear", is_flag=True, help="Remove the demo users and their bookings instead.")
+@click.option("--yes", is_flag=True, help="Needed on PostgreSQL, where real clients may book.")
 @with_appcontext
-def demo_data(seed: int, clear: bool) -> None:
+def demo_data(seed: int, clear: bool, yes: bool) -> None:
     """Demo clients (Russian and English names) and a week of bookings, by the booking rules."""
+    url = current_app.config["SQLALCHEMY_DATABASE_URI"]
+    if not clear and not yes and not url.startswith("sqlite"):
+        raise click.ClickException(
+            "demo bookings take real places; this is not a SQLite database, so add --yes "
+            "if nobody books here"
+        )
     if clear:
         ids = maintenance.demo_users(db.session())
         for telegram_id in ids:

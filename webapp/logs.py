@@ -163,18 +163,10 @@ def configure(
     handlers: list[logging.Handler] = []
     if files:
         directory = directory or log_dir()
-        directory.mkdir(parents=True, exist_ok=True)
-        for service in services:
-            handler = RotatingFileHandler(
-                directory / f"{service}.log",
-                maxBytes=MAX_BYTES,
-                backupCount=BACKUP_COUNT,
-                encoding="utf-8",
-            )
-            handler.setFormatter(JsonFormatter())
-            handler.addFilter(context)  # sets the service the next filter looks at
-            handler.addFilter(ServiceFilter(service))
-            handlers.append(handler)
+        try:
+            handlers += _file_handlers(directory, services, context)
+        except OSError as error:  # the app still runs; the terminal says why files are missing
+            print(f"logs: cannot write to {directory} ({error}); terminal only", file=sys.stderr)
     if terminal:
         stream = stream or sys.stderr
         _drop_console_handlers(root)
@@ -186,6 +178,25 @@ def configure(
         setattr(handler, _MARK, True)
         root.addHandler(handler)
     root.setLevel(level)
+
+
+def _file_handlers(
+    directory: Path, services: tuple[str, ...], context: logging.Filter
+) -> list[logging.Handler]:
+    directory.mkdir(parents=True, exist_ok=True)
+    handlers: list[logging.Handler] = []
+    for service in services:
+        handler = RotatingFileHandler(
+            directory / f"{service}.log",
+            maxBytes=MAX_BYTES,
+            backupCount=BACKUP_COUNT,
+            encoding="utf-8",
+        )
+        handler.setFormatter(JsonFormatter())
+        handler.addFilter(context)  # sets the service the next filter looks at
+        handler.addFilter(ServiceFilter(service))
+        handlers.append(handler)
+    return handlers
 
 
 def reset() -> None:
