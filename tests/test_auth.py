@@ -185,3 +185,10 @@ def test_without_dev_login_there_is_no_dev_route_and_dev_signatures_fail(app, cl
 def test_dev_login_is_refused_outside_debug_and_testing(database_url, clock):
     with pytest.raises(RuntimeError, match="DEV_LOGIN"):
         build_app(database_url, clock, DEV_LOGIN=True, TESTING=False)
+
+
+def test_under_dev_login_a_401_fragment_points_to_the_dev_login(database_url, clock):
+    client = dev_app(database_url, clock).test_client()
+    response = client.get("/app/book")
+    assert response.status_code == 401
+    assert 'href="/dev/login"' in response.get_data(as_text=True)
