@@ -269,3 +269,33 @@ def test_telegram_telling_of_a_block_marks_the_user_and_an_unblock_clears_it(
 
     telegram_bot.handle_update(fake_telegram.membership_update(ALICE, "member"))
     assert blocked(bot_sessions, ALICE["id"]) is False
+
+
+def test_the_same_update_in_two_processes_at_once_books_once(
+    alice, make_bot, bot_sessions, fake_telegram
+):
+    import threading
+
+    alice.send("/book")
+    alice.tap("Thu 26 Nov")
+    alice.tap("10:00")
+    message = dict(alice.screen)
+    message.pop("html")
+    update = fake_telegram.callback_update(ALICE, message, alice.button("Book it")["callback_data"])
+    bots = [make_bot(), make_bot()]
+    barrier = threading.Barrier(len(bots))
+    results = []
+
+    def deliver(bot) -> None:
+        barrier.wait()
+        results.append(bot.handle_update(update))
+
+    threads = [threading.Thread(target=deliver, args=(bot,)) for bot in bots]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    assert sorted(results) == [False, True]
+    with bot_sessions() as session:
+        assert len(session.scalars(select(Booking)).all()) == 1
