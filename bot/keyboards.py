@@ -126,7 +126,7 @@ def admin_day(
                 lang,
                 "admin_cancel_button",
                 time=f"{to_local(booking.starts_at, settings):%H:%M}",
-                name=booking.user.name,
+                name=booking.user.name[:32],
             ),
             cb.ADMIN_CANCEL_ASK,
             booking_id=booking.id,
