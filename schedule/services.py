@@ -132,8 +132,13 @@ def _mark_cancelled(booking: Booking, by: str, reason: str | None, now: datetime
     booking.updated_at = now
 
 
+def client_may_change(booking: Booking, settings: Settings, now: datetime) -> bool:
+    """Whether the client may still cancel or move `booking` (CANCEL_DEADLINE_MINUTES)."""
+    return booking.starts_at - now >= timedelta(minutes=settings.cancel_deadline_minutes)
+
+
 def _check_client_deadline(booking: Booking, settings: Settings, now: datetime) -> None:
-    if booking.starts_at - now < timedelta(minutes=settings.cancel_deadline_minutes):
+    if not client_may_change(booking, settings, now):
         raise ScheduleError("deadline_passed")
 
 

@@ -8,7 +8,7 @@ A refused change answers 4xx with the same re-rendered tab and the reason in pla
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import date
 
 from flask import Blueprint, Response, abort, current_app, g, render_template, request, url_for
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -69,7 +69,7 @@ def my_context() -> dict:
 
 
 def can_change(booking: Booking) -> bool:
-    return booking.starts_at - now() >= timedelta(minutes=settings().cancel_deadline_minutes)
+    return services.client_may_change(booking, settings(), now())
 
 
 def calendar_url(booking: Booking) -> str:
