@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import uuid
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -104,3 +108,20 @@ def test_upgrade_on_a_current_database_changes_nothing(app, empty_database_url):
     migrate(app, "upgrade")
 
     assert tables(empty_database_url) == before
+
+
+def test_the_flask_db_upgrade_command_brings_an_empty_file_to_the_current_schema(tmp_path):
+    url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+    env = {**os.environ, "DATABASE_URL": url}
+
+    done = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "webapp", "db", "upgrade"],
+        cwd=Path(__file__).resolve().parents[1],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert schema_differences(url) == []
