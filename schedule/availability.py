@@ -19,9 +19,7 @@ from .timegrid import (
     is_open,
     local_date,
     local_midnight_utc,
-    occupied_instants,
     today,
-    training_end,
 )
 
 # No training is longer than a day, so a booking that overlaps a window started at most a
@@ -48,7 +46,12 @@ class Span:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """What the rules need to know about a window of time, read in one go."""
+    """What the rules need to know about a window of time, read in one go.
+
+    A snapshot never changes, so what it derives (local dates, opening hours and booked
+    counts per instant, a day's cells) is remembered on it: a cached snapshot answers the
+    next grid from memory. Concurrent requests may fill the memos twice, with equal values.
+    """
 
     settings: Settings
     hours: WeekHours
@@ -58,6 +61,12 @@ class Snapshot:
     _by_start: tuple[Span, ...] = field(init=False, repr=False, compare=False)
     _starts: tuple[datetime, ...] = field(init=False, repr=False, compare=False)
     _longest: timedelta = field(init=False, repr=False, compare=False)
+    # instant -> (its local date, whether its cell lies inside the opening hours)
+    _instants: dict = field(init=False, repr=False, compare=False)
+    # ignore_booking -> ({instant: bookings covering it}, sorted starts, sorted ends)
+    _counts: dict = field(init=False, repr=False, compare=False)
+    # day -> its cells
+    _cells: dict = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         by_start = tuple(sorted(self.bookings, key=lambda b: b.starts_at))
@@ -65,6 +74,9 @@ class Snapshot:
         object.__setattr__(self, "_starts", tuple(b.starts_at for b in by_start))
         longest = max((b.ends_at - b.starts_at for b in by_start), default=timedelta(0))
         object.__setattr__(self, "_longest", longest)
+        object.__setattr__(self, "_instants", {})
+        object.__setattr__(self, "_counts", {})
+        object.__setattr__(self, "_cells", {})
 
     def bookings_overlapping(self, starts_at: datetime, ends_at: datetime) -> list[Span]:
         """The active bookings overlapping [starts_at, ends_at)."""
@@ -76,33 +88,91 @@ class Snapshot:
         return self.bookings_overlapping(instant, instant + TICK)
 
     def booked_at(self, instant: datetime, ignore_booking: int = 0) -> int:
-        return sum(1 for b in self.bookings_at(instant) if b.booking_id != ignore_booking)
+        """How many bookings (but `ignore_booking`) cover `instant`."""
+        memo = self._counts.get(ignore_booking)
+        if memo is None:
+            counted = [
+                b
+                for b in self.bookings
+                if b.booking_id != ignore_booking and b.starts_at < b.ends_at
+            ]
+            starts = sorted(b.starts_at for b in counted)
+            ends = sorted(b.ends_at for b in counted)
+            memo = self._counts.setdefault(ignore_booking, ({}, starts, ends))
+        counts, starts, ends = memo
+        count = counts.get(instant)
+        if count is None:
+            # Started at or before the instant, minus those also ended by then.
+            count = counts[instant] = bisect_right(starts, instant) - bisect_right(ends, instant)
+        return count
+
+    def _local(self, instant: datetime) -> tuple[date, bool]:
+        """The instant's local date and whether its cell lies inside the opening hours."""
+        found = self._instants.get(instant)
+        if found is None:
+            found = self._instants[instant] = (
+                local_date(instant, self.settings),
+                is_open(instant, self.hours, self.settings),
+            )
+        return found
+
+    def cells(self, day: date) -> list[Cell]:
+        found = self._cells.get(day)
+        if found is None:
+            found = self._cells[day] = day_cells(day, self.hours, self.settings)
+        return found
 
     def refusal(
         self, starts_at: datetime, user_id: int | None, now: datetime, ignore_booking: int = 0
     ) -> str | None:
         """Why `user_id` may not start a training at `starts_at` now, or None if they may."""
+        return self.refusals([starts_at], user_id, now, ignore_booking)[0]
+
+    def refusals(
+        self,
+        starts: list[datetime],
+        user_id: int | None,
+        now: datetime,
+        ignore_booking: int = 0,
+    ) -> list[str | None]:
+        """`refusal` of each start, with what the starts share worked out once."""
         settings = self.settings
-        if starts_at < now + timedelta(minutes=settings.min_notice_minutes):
-            return "too_soon"
+        earliest = now + timedelta(minutes=settings.min_notice_minutes)
         horizon = today(now, settings) + timedelta(days=settings.booking_horizon_days)
-        if local_date(starts_at, settings) > horizon:
+        training = timedelta(minutes=settings.training_minutes)
+        step = timedelta(minutes=settings.slot_minutes)
+        offsets = [step * k for k in range(settings.cells_per_training)]
+        own = (
+            ()
+            if user_id is None
+            else [
+                b for b in self.bookings if b.user_id == user_id and b.booking_id != ignore_booking
+            ]
+        )
+        answers: list[str | None] = []
+        for starts_at in starts:
+            answers.append(
+                self._refusal(starts_at, earliest, horizon, training, offsets, own, ignore_booking)
+            )
+        return answers
+
+    def _refusal(self, starts_at, earliest, horizon, training, offsets, own, ignore_booking):
+        if starts_at < earliest:
+            return "too_soon"
+        if self._local(starts_at)[0] > horizon:
             return "too_far"
-        instants = occupied_instants(starts_at, settings)
-        ends_at = training_end(starts_at, settings)
+        ends_at = starts_at + training
         # A closure need not lie on the grid: any overlap with the training closes it.
-        if not all(is_open(t, self.hours, settings) for t in instants) or any(
+        if not all(self._local(starts_at + offset)[1] for offset in offsets) or any(
             c.overlaps(starts_at, ends_at) for c in self.closures
         ):
             return "closed"
-        others = [
-            b
-            for b in self.bookings_overlapping(starts_at, ends_at)
-            if b.booking_id != ignore_booking
-        ]
-        if user_id is not None and any(b.user_id == user_id for b in others):
+        if any(b.overlaps(starts_at, ends_at) for b in own):
             return "overlapping"
-        if any(sum(1 for b in others if b.covers(t)) >= settings.capacity for t in instants):
+        capacity = self.settings.capacity
+        if any(
+            self.booked_at(starts_at + offset, ignore_booking) >= capacity for offset in offsets
+        ):
             return "full"
         return None
 
@@ -114,6 +184,7 @@ class SlotView:
     free: int
     can_start: bool
     mine: bool
+    refusal: str | None = None  # why the viewer may not start here (Snapshot.refusal)
 
     @property
     def start(self) -> str:
@@ -194,20 +265,21 @@ def view_day(
     snapshot: Snapshot, day: date, user_id: int | None, now: datetime, ignore_booking: int = 0
 ) -> DayView:
     """The day's cells; `ignore_booking` (one being moved) does not block its owner's starts."""
-    settings = snapshot.settings
+    capacity = snapshot.settings.capacity
+    cells = snapshot.cells(day)
+    refusals = snapshot.refusals([cell.starts_at for cell in cells], user_id, now, ignore_booking)
+    own = () if user_id is None else [b for b in snapshot.bookings if b.user_id == user_id]
     slots = []
-    for cell in day_cells(day, snapshot.hours, settings):
+    for cell, refusal in zip(cells, refusals, strict=True):
         booked = snapshot.booked_at(cell.starts_at, ignore_booking)
-        mine = user_id is not None and any(
-            b.user_id == user_id for b in snapshot.bookings_at(cell.starts_at)
-        )
         slots.append(
             SlotView(
                 cell=cell,
                 booked=booked,
-                free=max(settings.capacity - booked, 0),
-                can_start=snapshot.refusal(cell.starts_at, user_id, now, ignore_booking) is None,
-                mine=mine,
+                free=max(capacity - booked, 0),
+                can_start=refusal is None,
+                mine=any(b.covers(cell.starts_at) for b in own),
+                refusal=refusal,
             )
         )
     return DayView(day, slots)
