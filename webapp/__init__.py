@@ -46,6 +46,11 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.register_blueprint(blueprint)
     responses.init_app(app)
 
+    from . import admin, admin_api
+
+    app.register_blueprint(admin.bp)  # the trainer's tab under /app/admin
+    app.register_blueprint(admin_api.bp)  # the trainer's JSON API under /api/admin
+
     from . import webhook
 
     webhook.init_app(app)  # the bot's webhook route, `flask bot ...`, booking_events notifier

@@ -1,20 +1,16 @@
 """The Mini App's page (served without auth: Telegram's init data lives in the URL fragment,
 so the page itself loads everything else through htmx with the Authorization header), and
-the trainer's tab (a day's bookings; the full trainer UI lives elsewhere)."""
+the entry to the trainer's tab (webapp/admin.py holds the rest of it)."""
 
 from __future__ import annotations
 
 from flask import Blueprint, g, render_template, request
 
-from schedule import services
-from schedule.availability import horizon_days
 from schedule.timegrid import parse_date
 
-from .api import now, settings
+from .admin import day_page
 from .auth import admin_required
-from .extensions import db
 from .i18n import language
-from .present import local_day
 
 bp = Blueprint("pages", __name__)
 
@@ -28,10 +24,5 @@ def index():
 @bp.get("/app/admin")
 @admin_required
 def admin_tab():
-    days = horizon_days(settings(), now())
-    day = parse_date(request.args["date"]) if request.args.get("date") else days[0]
-    bookings = services.day_bookings(db.session(), settings(), day)
-    return render_template(
-        "pages/admin.html", tab="admin", day=day, days=days, bookings=bookings,
-        local_day=lambda instant: local_day(instant, settings()),
-    )
+    """The trainer's tab: the chosen day's visitors (today by default)."""
+    return day_page(parse_date(request.args["date"]) if request.args.get("date") else None)

@@ -1,0 +1,395 @@
+"""The trainer's tab: the day's visitors, the week's heat map, opening hours and closures,
+clients, booking on a client's behalf and the CSV export. Every route is admin_required.
+
+Like webapp/bookings.py, each view renders the whole tab (the main nav, the trainer's own
+sections, then one section) from the database; a change answers with the tab re-rendered and
+its outcome in the notice, a refused change with a 4xx and the reason in place.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from itertools import groupby
+
+from flask import Blueprint, Response, current_app, g, render_template, request, url_for
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from werkzeug.exceptions import Forbidden
+
+from schedule import Booking, Closure, InvalidInput, ScheduleError, services
+from schedule.availability import effective_hours, horizon_days
+from schedule.settings import WEEKDAYS, format_intervals, format_minutes
+from schedule.timegrid import local_midnight_utc, parse_date, parse_start, start_instant, today
+from schedule.trainer import clients, week_occupancy
+
+from . import admin_api as act
+from . import i18n
+from .api import events, now, settings, snapshots
+from .auth import admin_required
+from .extensions import db
+from .i18n import day_label, t
+from .present import clock, local_day, when
+
+bp = Blueprint("admin", __name__, url_prefix="/app/admin")
+
+EXPORT_LINK_SECONDS = 3600
+
+
+def render(template: str, status: int = 200, haptic: str | None = None, **context) -> Response:
+    page = render_template(
+        template,
+        tab="admin",
+        one_week=timedelta(days=7),
+        weekday_names=weekday_names(),
+        closure_label=closure_label,
+        **context,
+    )
+    response = Response(page, status=status, mimetype="text/html")
+    if haptic:
+        response.headers["HX-Trigger"] = json.dumps({"tg-haptic": haptic})
+    return response
+
+
+def weekday_names() -> tuple[str, ...]:
+    return i18n.WEEKDAYS[i18n.current_language()]
+
+
+def refused(template: str, error: ScheduleError, **context) -> Response:
+    db.session.rollback()
+    return render(template, error.http_status, "error", error=error.message(g.lang), **context)
+
+
+def week_of(day: date) -> list[date]:
+    monday = day - timedelta(days=day.weekday())
+    return [monday + timedelta(days=n) for n in range(7)]
+
+
+def closures_between(first_day: date, last_day: date) -> list[Closure]:
+    end = local_midnight_utc(last_day + timedelta(days=1), settings())
+    first = local_midnight_utc(first_day, settings())
+    return [c for c in services.closures_after(db.session(), first) if c.starts_at < end]
+
+
+# --- the day --------------------------------------------------------------------------------
+
+
+def day_context(day: date) -> dict:
+    bookings = services.day_bookings(db.session(), settings(), day)
+    return {
+        "section": "day",
+        "day": day,
+        "today": today(now(), settings()),
+        "week": week_of(day),
+        "starts": [
+            (start, list(group)) for start, group in groupby(bookings, lambda b: b.starts_at)
+        ],
+        "closures": [act.closure_json(c) for c in closures_between(day, day)],
+        "capacity": settings().capacity,
+    }
+
+
+def day_page(day: date | None = None, **outcome) -> Response:
+    """The trainer's tab opened on `day` (today by default)."""
+    return render("admin/day.html", **day_context(day or today(now(), settings())), **outcome)
+
+
+@bp.get("/bookings/<int:booking_id>/cancel")
+@admin_required
+def confirm_cancel(booking_id: int):
+    booking = db.session.get(Booking, booking_id) if booking_id < 2**31 else None
+    if booking is None or not booking.is_active:
+        raise ScheduleError("not_found")
+    return render("admin/_visitor.html", booking=booking, confirming=True)
+
+
+@bp.post("/bookings/<int:booking_id>/cancel")
+@admin_required
+def cancel(booking_id: int):
+    booking = db.session.get(Booking, booking_id) if booking_id < 2**31 else None
+    day = local_day(booking.starts_at, settings()) if booking else None
+    try:
+        reason = act.required_reason(request.form.get("reason"))
+        booking = services.cancel(
+            db.session(),
+            settings(),
+            booking_id,
+            None,
+            now=now(),
+            reason=reason,
+            on_event=events(),
+        )
+    except ScheduleError as error:
+        return refused("admin/day.html", error, **day_context(day or today(now(), settings())))
+    notice = t("admin_cancelled", name=booking.user.name, when=when(booking, settings()))
+    return day_page(day, notice=notice, haptic="success")
+
+
+# --- the week -------------------------------------------------------------------------------
+
+
+def heat_level(booked: int, capacity: int) -> int:
+    """0 (empty) to 4 (full): the shade of a heat map cell."""
+    return 0 if booked <= 0 else min(4, -(-booked * 4 // capacity))
+
+
+@bp.get("/week")
+@admin_required
+def week():
+    days = week_of(act.optional_date(request.args.get("from")))
+    views = week_occupancy(db.session(), settings(), days[0])
+    closures = closures_between(days[0], days[-1])
+    step = timedelta(minutes=settings().slot_minutes)
+    minutes = sorted({slot.cell.minute for view in views for slot in view.slots})
+    rows = []
+    for minute in minutes:
+        cells = []
+        for view in views:
+            slot = next((s for s in view.slots if s.cell.minute == minute), None)
+            closed = slot is not None and any(
+                c.starts_at < slot.cell.starts_at + step and slot.cell.starts_at < c.ends_at
+                for c in closures
+            )
+            cells.append((view.day, slot, closed))
+        rows.append((format_minutes(minute), cells))
+    capacity = settings().capacity
+    return render(
+        "admin/week.html",
+        section="week",
+        days=days,
+        rows=rows,
+        capacity=capacity,
+        today=today(now(), settings()),
+        heat_level=heat_level,
+        trainings=[len(services.day_bookings(db.session(), settings(), d)) for d in days],
+    )
+
+
+# --- opening hours and closures ----------------------------------------------------------------
+
+
+def hours_context(closure_day: date | None = None, form: dict | None = None) -> dict:
+    week = effective_hours(db.session(), settings())
+    return {
+        "section": "hours",
+        "weekdays": [(WEEKDAYS[d], d, _intervals_text(week[d])) for d in range(7)],
+        "closures": [act.closure_json(c) for c in services.closures_after(db.session(), now())],
+        "closure_form": form or {"date": (closure_day or today(now(), settings())).isoformat()},
+        "timezone": settings().timezone,
+    }
+
+
+def _intervals_text(intervals: tuple) -> str:
+    return format_intervals(intervals).replace(",", ", ") if intervals else ""
+
+
+@bp.get("/hours")
+@admin_required
+def hours():
+    day = parse_date(request.args["date"]) if request.args.get("date") else None
+    return render("admin/hours.html", **hours_context(day))
+
+
+@bp.post("/hours")
+@admin_required
+def save_hours():
+    form = {name: request.form.get(name, "") for name in WEEKDAYS}
+    try:
+        saved = act.save_hours(act.week_hours({k: v or "closed" for k, v in form.items()}))
+    except ScheduleError as error:
+        context = hours_context()
+        context["weekdays"] = [(name, d, form[name]) for name, d, _ in context["weekdays"]]
+        return refused("admin/hours.html", error, **context)
+    return render(
+        "admin/hours.html",
+        haptic="success",
+        notice=t("hours_saved"),
+        outside=act.outside_hours(saved),
+        **hours_context(),
+    )
+
+
+@bp.post("/closures")
+@admin_required
+def add_closure():
+    form = {k: request.form.get(k, "").strip() for k in ("date", "start", "end", "reason")}
+    confirmed = request.form.get("cancel_bookings") == "1"
+    try:
+        day = parse_date(form["date"])
+        start, end = act.closure_times(form["start"], form["end"])
+        closure, cancelled = act.close(day, start, end, form["reason"], confirmed)
+    except ScheduleError as error:
+        db.session.rollback()
+        context = hours_context(form=form)
+        if error.code != "has_bookings":
+            return refused("admin/hours.html", error, **context)
+        inside = act.bookings_inside(day, start, end)
+        return render("admin/hours.html", 409, "warning", conflict=inside, **context)
+    notice = t("closed_notice", when=closure_label(act.closure_json(closure)))
+    if cancelled:
+        notice += " " + t("closed_cancelled", n=len(cancelled))
+    return render("admin/hours.html", haptic="success", notice=notice, **hours_context())
+
+
+def closure_label(closure: dict) -> str:
+    """'Thu 26 Nov' for a whole day, 'Thu 26 Nov, 12:00–14:00' for a time range."""
+    day = parse_date(closure["date"])
+    if closure["whole_day"]:
+        return f"{day_label(day)} · {t('closed_all_day')}"
+    return f"{day_label(day)}, {closure['start']}–{closure['end']}"
+
+
+@bp.delete("/closures/<int:closure_id>")
+@admin_required
+def remove_closure(closure_id: int):
+    try:
+        services.remove_closure(db.session(), settings(), closure_id, now=now(), on_event=events())
+    except ScheduleError as error:
+        return refused("admin/hours.html", error, **hours_context())
+    return render("admin/hours.html", haptic="success", notice=t("reopened"), **hours_context())
+
+
+# --- clients, booking on their behalf, the export ------------------------------------------------
+
+
+def export_link(first_day: date, last_day: date) -> str:
+    """A signed download link: Telegram opens it in a browser, without the init data header."""
+    token = _export_signer().dumps(
+        [g.user.telegram_id, first_day.isoformat(), last_day.isoformat()]
+    )
+    return url_for("admin.download", token=token)
+
+
+def _export_signer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="admin-export")
+
+
+def default_export_range() -> tuple[date, date]:
+    """This month, from its first day to its last."""
+    first = today(now(), settings()).replace(day=1)
+    following = (first + timedelta(days=32)).replace(day=1)
+    return first, following - timedelta(days=1)
+
+
+def clients_context(query: str = "", day: date | None = None) -> dict:
+    summaries = {s.user.id: s for s in clients(db.session(), now())}
+    if query:
+        found = act.search_clients(query)
+        listed = [(user, summaries.get(user.id)) for user in found]
+    else:
+        listed = [(s.user, s) for s in summaries.values()]
+    first, last = default_export_range()
+    return {
+        "section": "clients",
+        "query": query,
+        "listed": listed,
+        "for_day": day,
+        "export_from": first,
+        "export_to": last,
+        "export_url": export_link(first, last),
+    }
+
+
+@bp.get("/clients")
+@admin_required
+def client_list():
+    day = parse_date(request.args["date"]) if request.args.get("date") else None
+    context = clients_context(request.args.get("q", "").strip()[:64], day)
+    if request.headers.get("HX-Target") == "clients":
+        return render("admin/_clients.html", **context)
+    return render("admin/clients.html", **context)
+
+
+@bp.get("/export")
+@admin_required
+def export_form():
+    try:
+        first_day, last_day = act.export_range(request.args.get("from"), request.args.get("to"))
+    except ScheduleError as error:
+        first_day, last_day = default_export_range()
+        return render(
+            "admin/_export.html",
+            error.http_status,
+            "error",
+            export_from=first_day,
+            export_to=last_day,
+            export_error=error.message(g.lang),
+        )
+    return render(
+        "admin/_export.html",
+        export_from=first_day,
+        export_to=last_day,
+        export_url=export_link(first_day, last_day),
+    )
+
+
+@bp.get("/export/<token>.csv")
+def download(token: str):
+    """The CSV behind a signed link: the token names the trainer, who must still be an admin."""
+    try:
+        admin_id, first, last = _export_signer().loads(token, max_age=EXPORT_LINK_SECONDS)
+    except (BadSignature, ValueError, TypeError):
+        raise Forbidden(t("export_expired")) from None
+    if admin_id not in current_app.config["ADMIN_IDS"]:
+        raise Forbidden("This is for the trainer only.")
+    return act.csv_response(*act.export_range(first, last))
+
+
+def book_context(client, day: date | None) -> dict:
+    days = horizon_days(settings(), now())
+    chosen = day or days[0]
+    grid = snapshots().day(db.session(), settings(), chosen, client.id, now())
+    return {"section": "clients", "client": client, "days": days, "grid": grid}
+
+
+@bp.get("/book")
+@admin_required
+def book_form():
+    client = act.find_client(_telegram_id(request.args.get("client")))
+    day = parse_date(request.args["date"]) if request.args.get("date") else None
+    return render("admin/book.html", **book_context(client, day))
+
+
+@bp.get("/book/confirm")
+@admin_required
+def confirm_book():
+    client = act.find_client(_telegram_id(request.args.get("client")))
+    day = parse_date(request.args.get("date"))
+    minute = parse_start(request.args.get("start"), settings())
+    starts_at = start_instant(day, minute, settings())
+    ends_at = starts_at + timedelta(minutes=settings().training_minutes)
+    return render(
+        "admin/_book_confirm.html",
+        client=client,
+        day=day,
+        start=format_minutes(minute),
+        label=f"{day_label(day)}, {format_minutes(minute)}–{clock(ends_at, settings())}",
+    )
+
+
+@bp.post("/book")
+@admin_required
+def book():
+    client = act.find_client(_telegram_id(request.form.get("client")))
+    day = parse_date(request.form.get("date"))
+    minute = parse_start(request.form.get("start"), settings())
+    try:
+        booking = services.book(
+            db.session(),
+            settings(),
+            client,
+            day,
+            minute,
+            now=now(),
+            source="admin",
+            on_event=events(),
+        )
+    except ScheduleError as error:
+        return refused("admin/book.html", error, **book_context(client, day))
+    notice = t("admin_booked", name=client.name, when=when(booking, settings()))
+    return day_page(day, notice=notice, haptic="success")
+
+
+def _telegram_id(text: str | None) -> int:
+    if not text or not text.isascii() or not text.isdigit() or len(text) > 18:
+        raise InvalidInput("client must be a Telegram id")
+    return int(text)

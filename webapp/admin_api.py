@@ -1,0 +1,378 @@
+"""The trainer's JSON API under /api/admin: the week, cancelling, booking on behalf, opening
+hours, closures, clients and the CSV export. Every route is admin_required (403 otherwise).
+
+GET /api/admin/bookings (DESIGN.md's contract) stays in webapp/api.py. The helpers here that
+read and check the trainer's input are shared with the trainer's tab (webapp/admin.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, timedelta
+
+from flask import Blueprint, Response, g, jsonify, request
+from werkzeug.exceptions import NotFound
+
+from schedule import Booking, Closure, ConfigError, InvalidInput, ScheduleError, User, services
+from schedule.availability import effective_hours
+from schedule.events import BookingCancelled
+from schedule.settings import WEEKDAYS, WeekHours, format_minutes, parse_intervals, parse_minutes
+from schedule.timegrid import (
+    is_open,
+    local_midnight_utc,
+    occupied_instants,
+    parse_date,
+    parse_start,
+    to_local,
+    today,
+)
+from schedule.trainer import ClientSummary, clients, export_csv, week_occupancy
+
+from .api import events, now, settings
+from .auth import admin_required
+from .extensions import db
+from .i18n import t
+from .present import admin_booking_json, local_day
+
+bp = Blueprint("admin_api", __name__, url_prefix="/api/admin")
+
+MAX_EXPORT_DAYS = 400
+MAX_REASON = 500
+CLIENT_RESULTS = 30
+
+
+# --- reading the trainer's input ------------------------------------------------------------
+
+
+def optional_date(text: str | None) -> date:
+    """A date argument, or today when it is missing."""
+    return parse_date(text) if text else today(now(), settings())
+
+
+def required_reason(value: object) -> str:
+    reason = value.strip() if isinstance(value, str) else ""
+    if not reason:
+        raise InvalidInput(t("reason_required"))
+    return reason[:MAX_REASON]
+
+
+def closure_times(start: object, end: object) -> tuple[int | None, int | None]:
+    """(start, end) minutes of a closure's time range, or (None, None) for the whole day."""
+    if not start and not end:
+        return None, None
+    try:
+        start_minute = parse_minutes(start) if isinstance(start, str) else None
+        end_minute = parse_minutes(end, allow_midnight_end=True) if isinstance(end, str) else None
+    except ValueError as error:
+        raise InvalidInput(str(error)) from None
+    if start_minute is None or end_minute is None or start_minute >= end_minute:
+        raise InvalidInput(t("closure_range"))
+    return start_minute, end_minute
+
+
+def week_hours(value: object) -> WeekHours:
+    """{"mon": ["08:00-12:00", "14:00-20:00"], "tue": "closed", ...}; days left out are closed."""
+    if not isinstance(value, Mapping):
+        raise InvalidInput('send {"hours": {"mon": ["08:00-18:00"], ...}}')
+    week: WeekHours = {day: () for day in range(7)}
+    for name, intervals in value.items():
+        if name not in WEEKDAYS:
+            raise InvalidInput(f"{name!r} is not a weekday (mon ... sun)")
+        if isinstance(intervals, list) and all(isinstance(i, str) for i in intervals):
+            intervals = ",".join(intervals)
+        if not isinstance(intervals, str):
+            raise InvalidInput(f"{name}: list intervals like 08:00-12:00")
+        try:
+            week[WEEKDAYS.index(name)] = parse_intervals(intervals)
+        except ValueError as error:
+            raise InvalidInput(f"{name}: {error}") from None
+    return week
+
+
+def save_hours(week: WeekHours) -> WeekHours:
+    try:
+        return services.set_opening_hours(
+            db.session(), settings(), week, now=now(), on_event=events()
+        )
+    except ConfigError as error:
+        raise InvalidInput(str(error).removeprefix("OPENING_HOURS: ")) from None
+
+
+def find_client(telegram_id: object) -> User:
+    if not isinstance(telegram_id, int) or isinstance(telegram_id, bool) or telegram_id > 2**62:
+        raise InvalidInput("telegram_id must be a client's numeric Telegram id")
+    user = db.session.scalar(db.select(User).where(User.telegram_id == telegram_id))
+    if user is None:
+        raise NotFound(t("client_not_found"))
+    return user
+
+
+def search_clients(query: str) -> list[User]:
+    """Users whose name or @username contains `query` (any case, any alphabet), by name."""
+    needle = query.strip().lstrip("@").casefold()
+    users = db.session.scalars(db.select(User).order_by(User.first_name, User.id))
+    found = [
+        user
+        for user in users
+        if needle in user.name.casefold() or needle in (user.username or "").casefold()
+    ]
+    return found[:CLIENT_RESULTS]
+
+
+def export_range(first: str | None, last: str | None) -> tuple[date, date]:
+    first_day, last_day = parse_date(first), parse_date(last)
+    if last_day < first_day:
+        first_day, last_day = last_day, first_day
+    if (last_day - first_day).days >= MAX_EXPORT_DAYS:
+        raise InvalidInput(f"export at most {MAX_EXPORT_DAYS} days at once")
+    return first_day, last_day
+
+
+def csv_response(first_day: date, last_day: date) -> Response:
+    body = export_csv(db.session(), settings(), first_day, last_day)
+    name = f"bookings-{first_day.isoformat()}-{last_day.isoformat()}.csv"
+    return Response(
+        body.encode("utf-8"),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def bookings_inside(day: date, start: int | None, end: int | None) -> list[Booking]:
+    """The active bookings a closure of `day` (or of its range start-end) would hold."""
+    span = services.closure_span(settings(), day, start, end)
+    return services.bookings_between(db.session(), *span)
+
+
+def close(
+    day: date, start: int | None, end: int | None, reason: str, cancel_bookings: bool
+) -> tuple[Closure, list[Booking]]:
+    """Add a closure (ScheduleError "has_bookings" unless `cancel_bookings`); the closure
+    and the bookings it cancelled, each client told through the notifier."""
+    cancelled: list[Booking] = []
+    notify = events()
+
+    def record(event) -> None:
+        if isinstance(event, BookingCancelled):
+            cancelled.append(event.booking)
+        if notify is not None:
+            notify(event)
+
+    closure = services.add_closure(
+        db.session(),
+        settings(),
+        day,
+        start_minute=start,
+        end_minute=end,
+        reason=reason,
+        cancel_bookings=cancel_bookings,
+        now=now(),
+        on_event=record,
+    )
+    return closure, cancelled
+
+
+def outside_hours(week: WeekHours) -> list[Booking]:
+    """Upcoming active bookings that the opening hours `week` no longer cover."""
+    start = now()
+    end = local_midnight_utc(
+        today(start, settings()) + timedelta(days=settings().booking_horizon_days + 2), settings()
+    )
+    return [
+        booking
+        for booking in services.bookings_between(db.session(), start, end)
+        if not all(
+            is_open(instant, week, settings())
+            for instant in occupied_instants(booking.starts_at, settings())
+        )
+    ]
+
+
+# --- presenting -----------------------------------------------------------------------------
+
+
+def hours_json(week: WeekHours) -> dict:
+    return {
+        "timezone": settings().timezone,
+        "hours": {
+            WEEKDAYS[day]: [f"{format_minutes(a)}-{format_minutes(b)}" for a, b in week[day]]
+            for day in range(7)
+        },
+    }
+
+
+def closure_bounds(closure: Closure) -> tuple[date, str, str, bool]:
+    """(local date, start, end, whole day) of a closure; an end at the next midnight is 24:00."""
+    starts, ends = to_local(closure.starts_at, settings()), to_local(closure.ends_at, settings())
+    day = starts.date()
+    whole_day = (closure.starts_at, closure.ends_at) == services.closure_span(settings(), day)
+    end = "24:00" if ends.date() > day and ends.hour == ends.minute == 0 else ends.strftime("%H:%M")
+    return day, starts.strftime("%H:%M"), end, whole_day
+
+
+def closure_json(closure: Closure) -> dict:
+    day, start, end, whole_day = closure_bounds(closure)
+    return {
+        "id": closure.id,
+        "date": day.isoformat(),
+        "start": start,
+        "end": end,
+        "whole_day": whole_day,
+        "reason": closure.reason,
+    }
+
+
+def client_json(summary: ClientSummary) -> dict:
+    user = summary.user
+    return {
+        "telegram_id": user.telegram_id,
+        "name": user.name,
+        "username": user.username,
+        "phone": user.phone,
+        "upcoming": summary.upcoming,
+        "past": summary.past,
+        "last_visit": local_day(summary.last_visit, settings()).isoformat()
+        if summary.last_visit
+        else None,
+    }
+
+
+def booking_list(bookings: list[Booking]) -> list[dict]:
+    return [admin_booking_json(booking, settings()) for booking in bookings]
+
+
+def cancelled_json(booking: Booking) -> dict:
+    return {**admin_booking_json(booking, settings()), "cancel_reason": booking.cancel_reason}
+
+
+# --- routes ---------------------------------------------------------------------------------
+
+
+def body() -> dict:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise InvalidInput("send a JSON object")
+    return data
+
+
+@bp.get("/week")
+@admin_required
+def week():
+    first_day = optional_date(request.args.get("from"))
+    views = week_occupancy(db.session(), settings(), first_day)
+    return jsonify(
+        {
+            "from": first_day.isoformat(),
+            "capacity": settings().capacity,
+            "days": [
+                {
+                    "date": view.day.isoformat(),
+                    "booked": sum(slot.booked for slot in view.slots),
+                    "cells": [
+                        {"start": slot.start, "booked": slot.booked, "free": slot.free}
+                        for slot in view.slots
+                    ],
+                }
+                for view in views
+            ],
+        }
+    )
+
+
+@bp.post("/bookings/<int:booking_id>/cancel")
+@admin_required
+def cancel(booking_id: int):
+    reason = required_reason(body().get("reason"))
+    booking = services.cancel(
+        db.session(), settings(), booking_id, None, now=now(), reason=reason, on_event=events()
+    )
+    return jsonify(cancelled_json(booking))
+
+
+@bp.post("/bookings")
+@admin_required
+def book():
+    data = body()
+    client = find_client(data.get("telegram_id"))
+    day, minute = parse_date(data.get("date")), parse_start(data.get("start"), settings())
+    booking = services.book(
+        db.session(),
+        settings(),
+        client,
+        day,
+        minute,
+        now=now(),
+        source="admin",
+        on_event=events(),
+    )
+    return jsonify(admin_booking_json(booking, settings())), 201
+
+
+@bp.get("/hours")
+@admin_required
+def hours():
+    return jsonify(hours_json(effective_hours(db.session(), settings())))
+
+
+@bp.put("/hours")
+@admin_required
+def set_hours():
+    saved = save_hours(week_hours(body().get("hours")))
+    return jsonify({**hours_json(saved), "outside_hours": booking_list(outside_hours(saved))})
+
+
+@bp.get("/closures")
+@admin_required
+def closures():
+    upcoming = services.closures_after(db.session(), now())
+    return jsonify(closures=[closure_json(closure) for closure in upcoming])
+
+
+@bp.post("/closures")
+@admin_required
+def add_closure():
+    data = body()
+    day = parse_date(data.get("date"))
+    start, end = closure_times(data.get("start"), data.get("end"))
+    reason = data.get("reason") or ""
+    if not isinstance(reason, str) or not isinstance(data.get("cancel_bookings", False), bool):
+        raise InvalidInput("reason is text and cancel_bookings true or false")
+    try:
+        closure, cancelled = close(day, start, end, reason, data.get("cancel_bookings", False))
+    except ScheduleError as error:
+        if error.code != "has_bookings":
+            raise
+        db.session.rollback()
+        inside = bookings_inside(day, start, end)
+        return jsonify(
+            error=error.code, message=error.message(g.lang), bookings=booking_list(inside)
+        ), 409
+    return jsonify({**closure_json(closure), "cancelled": booking_list(cancelled)}), 201
+
+
+@bp.delete("/closures/<int:closure_id>")
+@admin_required
+def remove_closure(closure_id: int):
+    closure = db.session.get(Closure, closure_id) if closure_id < 2**31 else None
+    if closure is None:
+        raise NotFound(t("closure_not_found"))
+    removed = closure_json(closure)
+    services.remove_closure(db.session(), settings(), closure_id, now=now(), on_event=events())
+    return jsonify(removed)
+
+
+@bp.get("/clients")
+@admin_required
+def client_list():
+    summaries = clients(db.session(), now())
+    query = request.args.get("q", "").strip()
+    if query:
+        wanted = {user.id for user in search_clients(query)}
+        summaries = [s for s in summaries if s.user.id in wanted]
+    return jsonify(clients=[client_json(summary) for summary in summaries])
+
+
+@bp.get("/export.csv")
+@admin_required
+def export():
+    return csv_response(*export_range(request.args.get("from"), request.args.get("to")))
