@@ -1,9 +1,11 @@
 """Callback data of inline buttons: compact, versioned, validated.
 
 A button carries `1|<action>|<field>|...`, e.g. `1|K|20261125|1000` (book 25 Nov 10:00) or
-`1|X|42` (cancel booking 42). Telegram caps callback data at 64 bytes, and a client can send
-any bytes it likes, so `decode` trusts nothing: an unknown version, action or field shape is a
-`BadCallback`. Decoding proves only the shape; handlers re-check ownership and state.
+`1|X|42` (cancel booking 42); a waitlist entry is named by its start (`1|L|20261125|1000`),
+for a client waits at most once for each start. Telegram caps callback data at 64 bytes, and
+a client can send any bytes it likes, so `decode` trusts nothing: an unknown version, action or
+field shape is a `BadCallback`. Decoding proves only the shape; handlers re-check ownership
+and state.
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ CANCEL = "X"  # confirmed: cancel it
 ADMIN_DAY = "A"  # the trainer's view of a day
 ADMIN_CANCEL_ASK = "AC"  # the trainer picks a reason
 ADMIN_CANCEL = "AX"  # the trainer cancels with that reason
+WAIT_ASK = "W"  # a full start chosen: join its waitlist, or back
+WAIT = "J"  # confirmed: join the waitlist
+LEAVE = "L"  # leave my waitlist entry for that start
 
 REASON_COUNT = 3
 
@@ -43,6 +48,9 @@ FIELDS: dict[str, tuple[str, ...]] = {
     ADMIN_DAY: ("day",),
     ADMIN_CANCEL_ASK: ("booking_id",),
     ADMIN_CANCEL: ("booking_id", "reason"),
+    WAIT_ASK: ("day", "minute"),
+    WAIT: ("day", "minute"),
+    LEAVE: ("day", "minute"),
 }
 
 _SHAPES = {

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import date, datetime
 
 from telebot.types import (
     InlineKeyboardButton,
@@ -14,7 +14,7 @@ from telebot.types import (
 )
 
 from schedule import Booking, Settings
-from schedule.timegrid import to_local
+from schedule.timegrid import minute_of_day, to_local
 
 from . import callbacks as cb
 from .texts import REASONS, day_label, label, short_when
@@ -60,14 +60,24 @@ def days(lang: str, bookable: Sequence[date]) -> InlineKeyboardMarkup:
 
 
 def starts(
-    lang: str, day: date, free_by_minute: Sequence[tuple[int, str, int]]
+    lang: str,
+    day: date,
+    free_by_minute: Sequence[tuple[int, str, int]],
+    full: Sequence[tuple[int, str, bool]] = (),
 ) -> InlineKeyboardMarkup:
-    """One button per bookable start: (minute, 'HH:MM', free places)."""
+    """One button per bookable start: (minute, 'HH:MM', free places), and one per full start
+    the user may wait for: (minute, 'HH:MM', whether they are in line already); by time."""
     buttons = [
-        _button(label(lang, "start_button", time=start, free=free), cb.PICK, day=day, minute=minute)
+        (minute, label(lang, "start_button", time=start, free=free), cb.PICK)
         for minute, start, free in free_by_minute
     ]
-    return _markup([*_rows(buttons, 3), [_button(label(lang, "btn_back"), cb.DAYS)]])
+    for minute, start, waiting in full:
+        key = "start_waiting_button" if waiting else "start_full_button"
+        buttons.append((minute, label(lang, key, time=start), cb.WAIT_ASK))
+    ordered = [
+        _button(text, action, day=day, minute=minute) for minute, text, action in sorted(buttons)
+    ]
+    return _markup([*_rows(ordered, 3), [_button(label(lang, "btn_back"), cb.DAYS)]])
 
 
 def confirm_booking(lang: str, day: date, minute: int) -> InlineKeyboardMarkup:
@@ -80,30 +90,77 @@ def confirm_booking(lang: str, day: date, minute: int) -> InlineKeyboardMarkup:
 
 
 def booked(lang: str, booking: Booking, settings: Settings, web_app_url: str | None):
+    return booking_actions(lang, booking.id, booking.starts_at, settings, web_app_url)
+
+
+def booking_actions(
+    lang: str,
+    booking_id: int,
+    starts_at: datetime,
+    settings: Settings,
+    web_app_url: str | None,
+    *,
+    may_cancel: bool = True,
+) -> InlineKeyboardMarkup:
+    """Under a message about one booking (booked, a reminder, booked from the waitlist):
+    cancel it (while the client still may), the app, my trainings."""
     return _markup(
         [
-            [_cancel_button(lang, booking, settings)],
+            [_cancel_button(lang, booking_id, starts_at, settings)] if may_cancel else [],
             app_button(lang, web_app_url),
             [_button(label(lang, "btn_my"), cb.MY)],
         ]
     )
 
 
-def _cancel_button(lang: str, booking: Booking, settings: Settings) -> Button:
-    when = short_when(booking.starts_at, settings, lang)
+def _cancel_button(lang: str, booking_id: int, starts_at: datetime, settings: Settings) -> Button:
+    when = short_when(starts_at, settings, lang)
     return _button(
-        label(lang, "btn_cancel_booking", when=when), cb.CANCEL_ASK, booking_id=booking.id
+        label(lang, "btn_cancel_booking", when=when), cb.CANCEL_ASK, booking_id=booking_id
     )
 
 
+def _leave_button(lang: str, starts_at: datetime, settings: Settings) -> Button:
+    day, minute = minute_of_day(starts_at, settings)
+    when = short_when(starts_at, settings, lang)
+    return _button(label(lang, "btn_leave_wait", when=when), cb.LEAVE, day=day, minute=minute)
+
+
 def my_bookings(
-    lang: str, bookings: Sequence[Booking], settings: Settings, web_app_url: str | None
+    lang: str,
+    bookings: Sequence[Booking],
+    settings: Settings,
+    web_app_url: str | None,
+    waiting: Sequence[datetime] = (),
+) -> InlineKeyboardMarkup:
+    """Cancel buttons for `bookings`, leave buttons for the starts the user is `waiting` for."""
+    return _markup(
+        [
+            *([_cancel_button(lang, b.id, b.starts_at, settings)] for b in bookings),
+            *([_leave_button(lang, starts_at, settings)] for starts_at in waiting),
+            [_button(label(lang, "btn_book"), cb.DAYS), _button(label(lang, "btn_menu"), cb.MENU)],
+            app_button(lang, web_app_url),
+        ]
+    )
+
+
+def confirm_wait(lang: str, day: date, minute: int) -> InlineKeyboardMarkup:
+    return _markup(
+        [
+            [_button(label(lang, "btn_join_wait"), cb.WAIT, day=day, minute=minute)],
+            [_button(label(lang, "btn_back"), cb.DAY, day=day)],
+        ]
+    )
+
+
+def waiting(
+    lang: str, starts_at: datetime, settings: Settings, web_app_url: str | None
 ) -> InlineKeyboardMarkup:
     return _markup(
         [
-            *([_cancel_button(lang, booking, settings)] for booking in bookings),
-            [_button(label(lang, "btn_book"), cb.DAYS), _button(label(lang, "btn_menu"), cb.MENU)],
+            [_leave_button(lang, starts_at, settings)],
             app_button(lang, web_app_url),
+            [_button(label(lang, "btn_my"), cb.MY)],
         ]
     )
 

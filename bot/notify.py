@@ -4,9 +4,10 @@ A `Notifier` is an `on_event` callable for schedule.services. It turns each even
 facts at once (in the caller's thread, while its session is open) and leaves the sending to
 a background thread, so a web request never waits for Telegram. The trainers (ADMIN_IDS) hear
 of every booking, cancellation and move; a client hears when the trainer cancels their
-booking (with the reason) and when the waitlist books them. A user who blocked the bot (403)
-is marked and not messaged again until they write to the bot; 429 and network errors are
-retried by bot.telegram. `flush()` waits until everything queued has been tried.
+booking (with the reason) and when the waitlist books them (with cancel and open-app
+buttons). A user who blocked the bot (403) is marked and not messaged again until they write
+to the bot; 429 and network errors are retried by bot.telegram. `flush()` waits until
+everything queued has been tried.
 """
 
 from __future__ import annotations
@@ -20,10 +21,12 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 from telebot import TeleBot
+from telebot.types import InlineKeyboardMarkup
 
 from schedule import User
 from schedule.events import BookingCancelled, BookingMade, BookingMoved, Event
 
+from . import keyboards
 from .config import BotConfig
 from .telegram import configure_api, is_blocked
 from .texts import TEXTS, language, short_when, text, when
@@ -48,6 +51,7 @@ class Notice:
     reason: str | None = None
     previous_starts_at: datetime | None = None
     from_waitlist: bool = False
+    booking_id: int = 0
 
 
 def notice_of(event: Event) -> Notice:
@@ -62,6 +66,7 @@ def notice_of(event: Event) -> Notice:
         "client_phone": user.phone,
         "client_language": user.language_code,
         "source": booking.source,
+        "booking_id": booking.id,
     }
     if isinstance(event, BookingMade):
         return Notice("booked", from_waitlist=getattr(event, "from_waitlist", False), **facts)
@@ -137,7 +142,10 @@ class Notifier:
             self._send_to(admin_id, profiles, lambda lang: admin_message(notice, lang, self.config))
         if tells_client:
             self._send_to(
-                notice.client_id, profiles, lambda lang: client_message(notice, lang, self.config)
+                notice.client_id,
+                profiles,
+                lambda lang: client_message(notice, lang, self.config),
+                lambda lang: client_buttons(notice, lang, self.config),
             )
 
     def _profiles(self, telegram_ids: set[int]) -> dict[int, tuple[str | None, bool]]:
@@ -149,12 +157,14 @@ class Notifier:
             ).all()
         return {telegram_id: (lang, blocked) for telegram_id, lang, blocked in rows}
 
-    def _send_to(self, telegram_id: int, profiles, compose) -> None:
+    def _send_to(self, telegram_id: int, profiles, compose, buttons=None) -> None:
         language_code, blocked = profiles.get(telegram_id, (None, False))
         if blocked or telegram_id in self._blocked_without_profile:
             log.info("not messaging %s: they blocked the bot", telegram_id)
             return
-        self.send(telegram_id, compose(language(language_code)))
+        lang = language(language_code)
+        markup = buttons(lang) if buttons is not None else None
+        self.send(telegram_id, compose(lang), reply_markup=markup)
 
     def send(self, telegram_id: int, message: str, **options: object) -> bool:
         """Send one message; a 403 marks the user as having blocked the bot. True if sent."""
@@ -212,4 +222,13 @@ def client_message(notice: Notice, lang: str, config: BotConfig) -> str:
         "client_cancelled_by_trainer",
         when=span,
         reason=notice.reason or text(lang, "no_reason"),
+    )
+
+
+def client_buttons(notice: Notice, lang: str, config: BotConfig) -> InlineKeyboardMarkup | None:
+    """Under "booked from the waitlist": cancel it (the bot's my/cancel flow), the app."""
+    if notice.kind != "booked":
+        return None
+    return keyboards.booking_actions(
+        lang, notice.booking_id, notice.starts_at, config.settings, config.web_app_url
     )

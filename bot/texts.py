@@ -129,6 +129,49 @@ TEXTS: dict[str, dict[str, str]] = {
         EN: "A place has freed up and you're booked from the waitlist: <b>{when}</b>.",
         RU: "Освободилось место, и вы записаны из листа ожидания: <b>{when}</b>.",
     },
+    "cancel_until": {
+        EN: "You can cancel until {deadline}.",
+        RU: "Отменить можно до {deadline}.",
+    },
+    "reminder": {
+        EN: "⏰ Reminder: your training is on <b>{when}</b>.",
+        RU: "⏰ Напоминание: ваша тренировка <b>{when}</b>.",
+    },
+    "pick_start_waitlist": {
+        EN: "⏳ — full: tap it to join the waitlist.",
+        RU: "⏳ — мест нет: нажмите, чтобы встать в лист ожидания.",
+    },
+    "start_full_button": {EN: "⏳ {time}", RU: "⏳ {time}"},
+    "start_waiting_button": {EN: "⏳ {time} (in line)", RU: "⏳ {time} (в очереди)"},
+    "confirm_wait": {
+        EN: "<b>{when}</b> is full. Join the waitlist? When a place frees up, the first in "
+        "line is booked automatically and told here.",
+        RU: "На <b>{when}</b> мест нет. Встать в лист ожидания? Когда место освободится, "
+        "первый в очереди будет записан автоматически и получит сообщение здесь.",
+    },
+    "btn_join_wait": {EN: "⏳ Join the waitlist", RU: "⏳ Встать в очередь"},
+    "waiting": {
+        EN: "You're on the waitlist for <b>{when}</b>: number {position} in line. If a place "
+        "frees up, you'll be booked automatically and told here.",
+        RU: "Вы в листе ожидания на <b>{when}</b>: {position}-й в очереди. Если место "
+        "освободится, вы будете записаны автоматически и получите сообщение здесь.",
+    },
+    "toast_waiting": {EN: "On the waitlist", RU: "Вы в очереди"},
+    "btn_leave_wait": {EN: "✖ Leave the waitlist {when}", RU: "✖ Выйти из очереди {when}"},
+    "left_wait": {
+        EN: "You left the waitlist for <b>{when}</b>.",
+        RU: "Вы вышли из листа ожидания на <b>{when}</b>.",
+    },
+    "toast_left": {EN: "Left the waitlist", RU: "Вы вышли из очереди"},
+    "not_waiting": {
+        EN: "You are not on this waitlist (any more).",
+        RU: "Вас нет в этом листе ожидания.",
+    },
+    "my_waitlist_header": {EN: "Waitlist:", RU: "Лист ожидания:"},
+    "my_waiting_line": {
+        EN: "• {when} — number {position} in line",
+        RU: "• {when} — {position}-й в очереди",
+    },
     "no_reason": {EN: "not given", RU: "не указана"},
     "source_bot": {EN: "the bot", RU: "бота"},
     "source_miniapp": {EN: "the app", RU: "приложение"},

@@ -106,7 +106,9 @@ def _new_claim(
 
 
 def mark_sent(session: Session, claim_id: int, now: datetime | None = None) -> None:
-    claim = session.get(ReminderClaim, claim_id)
-    if claim is not None:
-        claim.sent_at = now or utcnow()
-        session.commit()
+    # Under the lock like every write: on SQLite a transaction that read the claim first could
+    # not wait for another worker's write, and would fail with "database is locked".
+    with write_transaction(session):
+        claim = session.get(ReminderClaim, claim_id)
+        if claim is not None:
+            claim.sent_at = now or utcnow()

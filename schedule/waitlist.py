@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .availability import snapshot_for_start
+from .availability import Snapshot, snapshot_for_start
 from .db import write_transaction
 from .errors import ScheduleError
 from .events import BookingMade
@@ -47,12 +47,9 @@ def join(
     now = now or utcnow()
     starts_at = start_instant(day, minute, settings)
     with write_transaction(session):
-        if starts_at < _promotion_cutoff(settings, now):
-            raise ScheduleError("too_soon")
-        refusal = snapshot_for_start(session, settings, starts_at).refusal(starts_at, user.id, now)
-        if refusal is None:
-            raise ScheduleError("not_full")
-        if refusal != "full":
+        snapshot = snapshot_for_start(session, settings, starts_at)
+        refusal = join_refusal(snapshot, starts_at, user.id, now)
+        if refusal is not None:
             raise ScheduleError(refusal)
         entry = session.scalar(
             select(WaitlistEntry).where(
@@ -69,6 +66,19 @@ def join(
             session.flush()
         position = _position(session, entry)
     return Position(entry, position)
+
+
+def join_refusal(
+    snapshot: Snapshot, starts_at: datetime, user_id: int, now: datetime
+) -> str | None:
+    """Why `user_id` may not join the waitlist of `starts_at` now ("not_full" when they can
+    book it instead), or None if they may; the bot and the Mini App offer joining by this."""
+    if starts_at < _promotion_cutoff(snapshot.settings, now):
+        return "too_soon"
+    refusal = snapshot.refusal(starts_at, user_id, now)
+    if refusal is None:
+        return "not_full"
+    return None if refusal == "full" else refusal
 
 
 def leave(session: Session, entry_id: int, user: User) -> WaitlistEntry:

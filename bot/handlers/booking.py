@@ -6,15 +6,29 @@ schedule.services.book, which re-checks every rule in its transaction.
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 from telebot import TeleBot
 from telebot.types import CallbackQuery, Message
 
-from schedule import ScheduleError, User, services
-from schedule.availability import DayView, bookable_days, day_availability
-from schedule.timegrid import occupied_instants, training_end
+from schedule import ScheduleError, User, services, waitlist
+from schedule.availability import (
+    Snapshot,
+    day_availability,
+    horizon_days,
+    snapshot_for_days,
+    snapshot_for_start,
+    view_day,
+)
+from schedule.timegrid import (
+    FIRST_DAY,
+    LAST_DAY,
+    occupied_instants,
+    start_instant,
+    training_end,
+)
 
 from .. import callbacks as cb
 from .. import keyboards
@@ -22,8 +36,45 @@ from ..texts import day_label, label, text, when
 from .common import Answer, BotContext, View, on_callback, on_message, send, show
 
 
+@dataclass(frozen=True)
+class DayChoices:
+    """What `/book` offers on a day: starts to book, full starts to wait for."""
+
+    bookable: list[tuple[int, str, int]]  # (minute, 'HH:MM', free places for a whole training)
+    full: list[tuple[int, str, bool]]  # (minute, 'HH:MM', whether the user is in line already)
+
+    def __bool__(self) -> bool:
+        return bool(self.bookable or self.full)
+
+
+def choices_of(
+    ctx: BotContext,
+    snapshot: Snapshot,
+    day: date,
+    user: User,
+    now: datetime,
+    waiting: set[datetime] = frozenset(),
+) -> DayChoices:
+    view = view_day(snapshot, day, user.id, now)
+    free_at = {slot.cell.starts_at: slot.free for slot in view.slots}
+    bookable, full = [], []
+    for slot in view.slots:
+        starts_at = slot.cell.starts_at
+        if slot.can_start:
+            instants = occupied_instants(starts_at, ctx.settings)
+            bookable.append(
+                (slot.cell.minute, slot.start, min(free_at.get(t, 0) for t in instants))
+            )
+        elif waitlist.join_refusal(snapshot, starts_at, user.id, now) is None:
+            full.append((slot.cell.minute, slot.start, starts_at in waiting))
+    return DayChoices(bookable, full)
+
+
 def days_view(ctx: BotContext, session: Session, user: User, lang: str) -> View:
-    days = bookable_days(session, ctx.settings, user.id, ctx.clock())
+    now = ctx.clock()
+    horizon = horizon_days(ctx.settings, now)
+    snapshot = snapshot_for_days(session, ctx.settings, horizon[0], horizon[-1])
+    days = [day for day in horizon if choices_of(ctx, snapshot, day, user, now)]
     if not days:
         message = text(lang, "no_days", days=ctx.settings.booking_horizon_days + 1)
     else:
@@ -31,31 +82,56 @@ def days_view(ctx: BotContext, session: Session, user: User, lang: str) -> View:
     return message, keyboards.days(lang, days)
 
 
-def start_choices(view: DayView, ctx: BotContext) -> list[tuple[int, str, int]]:
-    """(minute, 'HH:MM', free places for a whole training) for each start the user may take."""
-    free_at = {slot.cell.starts_at: slot.free for slot in view.slots}
-    return [
-        (
-            slot.cell.minute,
-            slot.start,
-            min(free_at.get(t, 0) for t in occupied_instants(slot.cell.starts_at, ctx.settings)),
-        )
-        for slot in view.slots
-        if slot.can_start
-    ]
-
-
 def day_view(ctx: BotContext, session: Session, user: User, lang: str, day: date) -> View | None:
-    """The starts of `day`, or None when the user can start nothing there (any more)."""
-    view = day_availability(session, ctx.settings, day, user.id, ctx.clock())
-    choices = start_choices(view, ctx)
+    """The starts of `day` to book or to wait for, or None when there are none (any more)."""
+    if not FIRST_DAY <= day <= LAST_DAY:
+        return None
+    now = ctx.clock()
+    snapshot = snapshot_for_days(session, ctx.settings, day, day)
+    waiting = waitlist.waiting_starts(session, ctx.settings, user.id, day)
+    choices = choices_of(ctx, snapshot, day, user, now, waiting)
     if not choices:
         return None
-    return text(lang, "pick_start", day=day_label(day, lang)), keyboards.starts(lang, day, choices)
+    message = text(lang, "pick_start", day=day_label(day, lang))
+    if choices.full:
+        message += "\n" + text(lang, "pick_start_waitlist")
+    return message, keyboards.starts(lang, day, choices.bookable, choices.full)
 
 
 def fresh_view(ctx: BotContext, session: Session, user: User, lang: str, day: date) -> View:
     return day_view(ctx, session, user, lang, day) or days_view(ctx, session, user, lang)
+
+
+def requested_start(ctx: BotContext, data: cb.Callback) -> datetime | None:
+    """The start a callback names, or None when no start of the grid is there (forged data,
+    or a day the calendar cannot hold)."""
+    if not FIRST_DAY <= data.day <= LAST_DAY or data.minute % ctx.settings.slot_minutes:
+        return None
+    try:
+        return start_instant(data.day, data.minute, ctx.settings)
+    except ScheduleError:  # a wall time a clock change skips
+        return None
+
+
+def waiting_view(ctx: BotContext, lang: str, place: waitlist.Position) -> View:
+    starts_at = place.entry.starts_at
+    settings = ctx.settings
+    message = text(
+        lang,
+        "waiting",
+        when=when(starts_at, training_end(starts_at, settings), settings, lang),
+        position=place.position,
+    )
+    return message, keyboards.waiting(lang, starts_at, settings, ctx.config.web_app_url)
+
+
+def place_in_line(
+    session: Session, user: User, starts_at: datetime, now: datetime
+) -> waitlist.Position | None:
+    return next(
+        (p for p in waitlist.user_entries(session, user, now) if p.entry.starts_at == starts_at),
+        None,
+    )
 
 
 def register(bot: TeleBot, ctx: BotContext) -> None:
@@ -97,6 +173,9 @@ def register(bot: TeleBot, ctx: BotContext) -> None:
 
     @on_callback(bot, ctx, cb.BOOK)
     def book(call: CallbackQuery, data: cb.Callback, session, user, lang) -> Answer | None:
+        if requested_start(ctx, data) is None:
+            show(bot, call, days_view(ctx, session, user, lang))
+            return Answer(label(lang, "stale"), alert=True)
         try:
             booking = services.book(
                 session,
@@ -124,3 +203,40 @@ def register(bot: TeleBot, ctx: BotContext) -> None:
         markup = keyboards.booked(lang, booking, settings, ctx.config.web_app_url)
         show(bot, call, (message, markup))
         return Answer(label(lang, "toast_booked"))
+
+    @on_callback(bot, ctx, cb.WAIT_ASK)
+    def ask_wait(call: CallbackQuery, data: cb.Callback, session, user, lang) -> Answer | None:
+        now = ctx.clock()
+        starts_at = requested_start(ctx, data)
+        if starts_at is None:
+            show(bot, call, days_view(ctx, session, user, lang))
+            return Answer(label(lang, "stale"), alert=True)
+        place = place_in_line(session, user, starts_at, now)
+        if place is not None:
+            show(bot, call, waiting_view(ctx, lang, place))
+            return None
+        snapshot = snapshot_for_start(session, settings, starts_at)
+        refusal = waitlist.join_refusal(snapshot, starts_at, user.id, now)
+        if refusal is not None:
+            show(bot, call, fresh_view(ctx, session, user, lang, data.day))
+            return Answer(ScheduleError(refusal).message(lang), alert=True)
+        message = text(
+            lang,
+            "confirm_wait",
+            when=when(starts_at, training_end(starts_at, settings), settings, lang),
+        )
+        show(bot, call, (message, keyboards.confirm_wait(lang, data.day, data.minute)))
+        return None
+
+    @on_callback(bot, ctx, cb.WAIT)
+    def join_waitlist(call: CallbackQuery, data: cb.Callback, session, user, lang) -> Answer | None:
+        if requested_start(ctx, data) is None:
+            show(bot, call, days_view(ctx, session, user, lang))
+            return Answer(label(lang, "stale"), alert=True)
+        try:
+            place = waitlist.join(session, settings, user, data.day, data.minute, now=ctx.clock())
+        except ScheduleError as error:
+            show(bot, call, fresh_view(ctx, session, user, lang, data.day))
+            return Answer(error.message(lang), alert=True)
+        show(bot, call, waiting_view(ctx, lang, place))
+        return Answer(label(lang, "toast_waiting"))

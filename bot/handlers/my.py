@@ -1,4 +1,5 @@
-"""/my: the user's upcoming trainings, each with a cancel button and a confirm step.
+"""/my: the user's upcoming trainings, each with a cancel button and a confirm step, and the
+starts they wait for, each with a leave button (one tap).
 
 Whether a booking is the user's, still active and still cancellable is decided by
 schedule.services.cancel; callback data naming someone else's booking changes nothing.
@@ -10,17 +11,21 @@ from sqlalchemy.orm import Session
 from telebot import TeleBot
 from telebot.types import CallbackQuery, Message
 
-from schedule import Booking, ScheduleError, User, services
+from schedule import Booking, ScheduleError, User, services, waitlist
+from schedule.timegrid import training_end
 
 from .. import callbacks as cb
 from .. import keyboards
-from ..texts import label, text, when
+from ..texts import fit, label, text, when
+from .booking import place_in_line, requested_start
 from .common import Answer, BotContext, View, on_callback, on_message, send, show
 
 
 def my_view(ctx: BotContext, session: Session, user: User, lang: str, note: str = "") -> View:
     settings = ctx.settings
-    bookings = services.upcoming_bookings(session, user, ctx.clock())
+    now = ctx.clock()
+    bookings = services.upcoming_bookings(session, user, now)
+    places = waitlist.user_entries(session, user, now)
     lines = [note] if note else []
     if bookings:
         lines.append(text(lang, "my_header"))
@@ -29,8 +34,25 @@ def my_view(ctx: BotContext, session: Session, user: User, lang: str, note: str 
         )
     else:
         lines.append(text(lang, "my_empty"))
-    markup = keyboards.my_bookings(lang, bookings, settings, ctx.config.web_app_url)
-    return "\n".join(lines), markup
+    if places:
+        lines.extend(["", text(lang, "my_waitlist_header")])
+        lines.extend(
+            text(
+                lang,
+                "my_waiting_line",
+                when=when(
+                    place.entry.starts_at,
+                    training_end(place.entry.starts_at, settings),
+                    settings,
+                    lang,
+                ),
+                position=place.position,
+            )
+            for place in places
+        )
+    waiting = [place.entry.starts_at for place in places]
+    markup = keyboards.my_bookings(lang, bookings, settings, ctx.config.web_app_url, waiting)
+    return fit(lines), markup
 
 
 def own_active_booking(session: Session, user: User, booking_id: int) -> Booking:
@@ -81,3 +103,19 @@ def register(bot: TeleBot, ctx: BotContext) -> None:
         )
         show(bot, call, my_view(ctx, session, user, lang, note=note + "\n"))
         return Answer(label(lang, "toast_cancelled"))
+
+    @on_callback(bot, ctx, cb.LEAVE)
+    def leave(call: CallbackQuery, data: cb.Callback, session, user, lang) -> Answer | None:
+        starts_at = requested_start(ctx, data)
+        place = None if starts_at is None else place_in_line(session, user, starts_at, ctx.clock())
+        try:
+            if place is None:
+                raise ScheduleError("not_found")
+            entry = waitlist.leave(session, place.entry.id, user)
+        except ScheduleError:
+            show(bot, call, my_view(ctx, session, user, lang))
+            return Answer(label(lang, "not_waiting"), alert=True)
+        span = when(entry.starts_at, training_end(entry.starts_at, settings), settings, lang)
+        note = text(lang, "left_wait", when=span)
+        show(bot, call, my_view(ctx, session, user, lang, note=note + "\n"))
+        return Answer(label(lang, "toast_left"))

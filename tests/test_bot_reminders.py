@@ -1,0 +1,403 @@
+"""Reminders sent by the bot: at the configured offsets, in the client's language, with a cancel
+button while the deadline allows; exactly once across worker processes; in every run mode."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot.reminders import ReminderSender, run_reminders
+from bot.runner import run_polling
+from schedule import Booking, Settings, User, reminders, services
+from schedule.models import ReminderClaim, utcnow
+from tests.fixtures_bot import ALICE, BORIS, COACH, PUBLIC_URL, answers
+
+THURSDAY = date(2026, 11, 26)
+TEN = 10 * 60
+NOW = datetime(2026, 11, 25, 6, 0)  # Wednesday 09:00 in Moscow, the `now` fixture
+START = datetime(2026, 11, 26, 7, 0)  # Thursday 10:00 in Moscow
+DAY_BEFORE = START - timedelta(hours=24)
+TWO_HOURS_BEFORE = START - timedelta(hours=2)
+EPOCH = datetime(2000, 1, 1)
+
+
+def book(session_factory, telegram_user: dict, minute: int = TEN, now: datetime = NOW) -> Booking:
+    with session_factory() as session:
+        user = services.upsert_user(session, telegram_user)
+        return services.book(session, Settings(), user, THURSDAY, minute, now=now)
+
+
+def sent_to(fake_telegram, telegram_id: int) -> list[dict]:
+    """The messages the bot managed to send to `telegram_id` (HTML text and markup)."""
+    return [
+        c.params
+        for c in fake_telegram.calls_of("sendMessage")
+        if c.params.get("chat_id") == str(telegram_id) and c.status == 200
+    ]
+
+
+def button_texts(params: dict) -> list[str]:
+    rows = (params.get("reply_markup") or {}).get("inline_keyboard", [])
+    return [button["text"] for row in rows for button in row]
+
+
+def wait_until(condition, timeout: float = 20.0, what: str = "the condition"):
+    """Poll `condition` until it holds (a deadline, not a fixed sleep)."""
+    deadline = time.monotonic() + timeout
+    while not (result := condition()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.01)
+    return result
+
+
+@pytest.fixture
+def sender(bot_config, bot_sessions, clock) -> ReminderSender:
+    return ReminderSender(bot_config, bot_sessions, clock=clock, worker="test-worker")
+
+
+def test_a_reminder_a_day_before_and_two_hours_before(sender, bot_sessions, clock, fake_telegram):
+    book(bot_sessions, ALICE)
+
+    clock.now = DAY_BEFORE - timedelta(minutes=1)
+    assert sender.send_due() == 0
+    clock.now = DAY_BEFORE
+    assert sender.send_due() == 1
+    clock.now = DAY_BEFORE + timedelta(minutes=1)
+    assert sender.send_due() == 0
+    clock.now = TWO_HOURS_BEFORE
+    assert sender.send_due() == 1
+    clock.now = START
+    assert sender.send_due() == 0
+
+    day_before, two_hours_before = sent_to(fake_telegram, ALICE["id"])
+    assert day_before["text"] == (
+        "⏰ Reminder: your training is on <b>Thu 26 Nov 10:00–11:30</b>.\n"
+        "You can cancel until Thu 26 Nov 08:00."
+    )
+    assert button_texts(day_before) == ["✖ Cancel Thu 26 Nov 10:00", "Open the app", "My trainings"]
+    app_button = day_before["reply_markup"]["inline_keyboard"][1][0]
+    assert app_button["web_app"] == {"url": PUBLIC_URL}
+    assert two_hours_before["text"].startswith("⏰ Reminder: your training is on <b>Thu 26 Nov")
+    assert sent_to(fake_telegram, COACH["id"]) == []
+
+
+def test_the_client_reads_the_reminder_in_their_language(
+    sender, bot_sessions, clock, fake_telegram
+):
+    book(bot_sessions, BORIS)
+    clock.now = DAY_BEFORE
+
+    sender.send_due()
+
+    [reminder] = sent_to(fake_telegram, BORIS["id"])
+    assert reminder["text"] == (
+        "⏰ Напоминание: ваша тренировка <b>Чт 26 ноября 10:00–11:30</b>.\n"
+        "Отменить можно до Чт 26 ноября 08:00."
+    )
+    assert "✖ Отменить Чт 26 ноября 10:00" in button_texts(reminder)
+
+
+def test_past_the_cancel_deadline_a_reminder_has_no_cancel_button(
+    sender, bot_sessions, clock, fake_telegram
+):
+    book(bot_sessions, ALICE)
+    clock.now = TWO_HOURS_BEFORE + timedelta(seconds=30)  # the loop came round a little late
+
+    assert sender.send_due() == 1
+
+    [reminder] = sent_to(fake_telegram, ALICE["id"])
+    assert reminder["text"] == "⏰ Reminder: your training is on <b>Thu 26 Nov 10:00–11:30</b>."
+    assert button_texts(reminder) == ["Open the app", "My trainings"]
+
+
+def test_none_for_a_booking_made_inside_the_window(sender, bot_sessions, clock, fake_telegram):
+    book(bot_sessions, ALICE, now=DAY_BEFORE + timedelta(hours=1))  # after the day-before moment
+    # 14:00, booked at 12:30: inside the two hours before it.
+    book(bot_sessions, BORIS, minute=14 * 60, now=START + timedelta(hours=2, minutes=30))
+
+    for moment in (DAY_BEFORE, DAY_BEFORE + timedelta(hours=2), START - timedelta(minutes=150)):
+        clock.now = moment
+        assert sender.send_due() == 0
+    clock.now = TWO_HOURS_BEFORE
+    assert sender.send_due() == 1  # Alice's two-hour reminder; Boris booked inside it
+    clock.now = START + timedelta(hours=4) - timedelta(minutes=1)  # a minute before 14:00
+    assert sender.send_due() == 0
+
+    assert len(sent_to(fake_telegram, ALICE["id"])) == 1
+    assert sent_to(fake_telegram, BORIS["id"]) == []
+
+
+def test_none_after_the_start_and_only_the_latest_after_an_outage(
+    sender, bot_sessions, clock, fake_telegram
+):
+    book(bot_sessions, ALICE)
+    book(bot_sessions, BORIS)
+
+    clock.now = START - timedelta(hours=1)  # no worker ran since before the day-before moment
+    assert sender.send_due() == 2
+    clock.now = START + timedelta(minutes=1)
+    assert sender.send_due() == 0
+
+    for client in (ALICE, BORIS):  # the two-hour reminder, not both
+        assert len(sent_to(fake_telegram, client["id"])) == 1
+
+
+def test_the_cancel_button_of_a_reminder_cancels_through_my(
+    alice, sender, bot_sessions, clock, fake_telegram
+):
+    alice.send("/book")
+    alice.tap("Thu 26 Nov")
+    alice.tap("10:00")
+    alice.tap("Book it")
+    clock.now = DAY_BEFORE
+    sender.send_due()
+    reminder = alice.screen
+    assert reminder["text"].startswith("⏰ Reminder")
+
+    alice.tap("Cancel", message=reminder)
+    assert alice.now_showing(reminder)["text"] == "Cancel your training on Thu 26 Nov 10:00–11:30?"
+    calls = alice.tap("Yes, cancel")
+
+    assert answers(calls)[0]["text"] == "Cancelled"
+    with bot_sessions() as session:
+        assert [b.status for b in session.scalars(select(Booking))] == ["cancelled"]
+
+
+def test_a_reminders_cancel_button_past_the_deadline_is_refused(
+    alice, sender, bot_sessions, clock, fake_telegram
+):
+    alice.send("/book")
+    alice.tap("Thu 26 Nov")
+    alice.tap("10:00")
+    alice.tap("Book it")
+    clock.now = TWO_HOURS_BEFORE  # the two-hour reminder still offers cancelling...
+    sender.send_due()
+    reminder = alice.screen
+    assert "✖ Cancel Thu 26 Nov 10:00" in [b["text"] for b in alice.buttons(reminder)]
+
+    clock.advance(minutes=1)  # ...but the client taps it a minute later
+    alice.tap("Cancel", message=reminder)
+    calls = alice.tap("Yes, cancel", message=reminder)
+
+    [reply] = answers(calls)
+    assert reply["show_alert"] is True
+    assert reply["text"] == "It is too late to change this booking."
+    assert alice.now_showing(reminder)["text"] == "Your trainings:\n• Thu 26 Nov 10:00–11:30"
+    with bot_sessions() as session:
+        assert [b.status for b in session.scalars(select(Booking))] == ["active"]
+
+
+def test_a_client_who_blocked_the_bot_is_skipped_and_not_retried(
+    sender, bot_sessions, clock, fake_telegram
+):
+    book(bot_sessions, ALICE)
+    booking = book(bot_sessions, BORIS)
+    with bot_sessions() as session:
+        session.get(Booking, booking.id).user.blocked_bot = True
+        session.commit()
+    fake_telegram.fail(ALICE["id"], 403)  # Alice blocked it without the bot hearing of it
+    clock.now = DAY_BEFORE
+
+    assert sender.send_due() == 0
+    clock.advance(minutes=10)  # long after a claim in the hands of a dead worker is taken over
+    assert sender.send_due() == 0
+
+    attempts = fake_telegram.calls_of("sendMessage")
+    assert [(c.params["chat_id"], c.status) for c in attempts] == [(str(ALICE["id"]), 403)]
+    with bot_sessions() as session:
+        assert session.scalar(select(User.blocked_bot).where(User.telegram_id == ALICE["id"]))
+        claims = session.scalars(select(ReminderClaim)).all()
+        assert len(claims) == 2 and all(c.sent_at is not None for c in claims)
+
+
+def test_a_reminder_telegram_refused_is_tried_again_later(
+    sender, bot_sessions, clock, fake_telegram
+):
+    book(bot_sessions, ALICE)
+    fake_telegram.fail(ALICE["id"], 400)  # anything but a block: Telegram had a bad moment
+    clock.now = DAY_BEFORE
+    assert sender.send_due() == 0
+
+    clock.advance(minutes=1)
+    assert sender.send_due() == 0  # still in the first claim's hands
+    clock.now = DAY_BEFORE + reminders.STALE_CLAIM
+    assert sender.send_due() == 1
+
+    assert len(sent_to(fake_telegram, ALICE["id"])) == 1
+
+
+def test_reminders_run_beside_polling(bot_config, bot_sessions, clock, fake_telegram):
+    book(bot_sessions, ALICE)
+    clock.now = DAY_BEFORE
+    stop, ready = threading.Event(), threading.Event()
+    runner = threading.Thread(
+        target=run_polling,
+        args=(bot_config, stop),
+        kwargs={
+            "session_factory": bot_sessions,
+            "clock": clock,
+            "poll_timeout": 1,
+            "ready": ready,
+            "reminder_interval": 0.05,
+        },
+    )
+    runner.start()
+    try:
+        assert ready.wait(10)
+        fake_telegram.wait_for(lambda: sent_to(fake_telegram, ALICE["id"]))
+        clock.now = TWO_HOURS_BEFORE
+        fake_telegram.wait_for(lambda: len(sent_to(fake_telegram, ALICE["id"])) == 2)
+    finally:
+        stop.set()
+        fake_telegram.release_polls()
+        runner.join(15)
+    assert not runner.is_alive()
+    assert not [t for t in threading.enumerate() if t.name == "reminders"]
+
+
+def test_the_loop_stops_when_asked_and_survives_a_failing_pass(
+    bot_config, bot_sessions, clock, fake_telegram, caplog
+):
+    book(bot_sessions, ALICE)
+    clock.now = DAY_BEFORE
+    calls = []
+
+    def failing_once_clock():
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("the database is out of reach")
+        return clock()
+
+    stop = threading.Event()
+    loop = threading.Thread(
+        target=run_reminders,
+        args=(bot_config, stop),
+        kwargs={"session_factory": bot_sessions, "clock": failing_once_clock, "interval": 0.05},
+    )
+    loop.start()
+    try:
+        fake_telegram.wait_for(lambda: sent_to(fake_telegram, ALICE["id"]))
+    finally:
+        stop.set()
+        loop.join(10)
+    assert not loop.is_alive()
+    assert "sending reminders failed" in caplog.text
+
+
+def _reminder_worker(config, now_seconds, ticks, stop) -> None:
+    """One worker process: the reminder loop on a clock the test moves (shared memory)."""
+
+    def clock() -> datetime:
+        with ticks.get_lock():
+            ticks.value += 1
+        return EPOCH + timedelta(seconds=now_seconds.value)
+
+    run_reminders(config, stop, clock=clock, interval=0.02)
+
+
+def test_two_worker_processes_send_each_reminder_once(bot_config, bot_sessions, fake_telegram):
+    clients = [{"id": 4000 + n, "first_name": f"Client {n}"} for n in range(12)]
+    starts = [TEN, 12 * 60, 14 * 60]
+    for n, client in enumerate(clients):
+        book(bot_sessions, client, minute=starts[n % 3])
+    moments = sorted(
+        START + timedelta(minutes=minute - TEN) - timedelta(minutes=offset)
+        for minute in starts
+        for offset in (1440, 120)
+    )
+    spawn = multiprocessing.get_context("spawn")
+    now_seconds = spawn.Value("d", (NOW - EPOCH).total_seconds())
+    ticks = [spawn.Value("q", 0) for _ in range(2)]
+    stop = spawn.Event()
+    workers = [
+        spawn.Process(target=_reminder_worker, args=(bot_config, now_seconds, count, stop))
+        for count in ticks
+    ]
+
+    def sends():
+        return fake_telegram.calls_of("sendMessage")
+
+    def passes_since(seen: list[int]) -> int:
+        """How many passes each worker has at least begun since `seen`."""
+        return min(count.value - before for count, before in zip(ticks, seen, strict=True))
+
+    for worker in workers:
+        worker.start()
+    try:
+        wait_until(lambda: all(count.value for count in ticks), 60, "both workers to start")
+        for step, moment in enumerate(moments, start=1):
+            now_seconds.value = (moment - EPOCH).total_seconds()
+            expected = 4 * step
+            fake_telegram.wait_for(lambda n=expected: len(sends()) >= n)
+            # Both workers look again after the last reminder went: a duplicate would show now.
+            seen = [count.value for count in ticks]
+            wait_until(lambda seen=seen: passes_since(seen) >= 2)
+            assert len(sends()) == expected
+    finally:
+        stop.set()
+        for worker in workers:
+            worker.join(30)
+            if worker.is_alive():
+                worker.kill()
+    assert [worker.exitcode for worker in workers] == [0, 0]
+
+    sends = [c.params["chat_id"] for c in fake_telegram.calls_of("sendMessage")]
+    assert sorted(sends) == sorted(str(client["id"]) for client in clients for _ in range(2))
+    with bot_sessions() as session:
+        claims = session.scalars(select(ReminderClaim)).all()
+        assert len(claims) == 24 and all(claim.sent_at for claim in claims)
+
+
+def test_flask_bot_reminders_runs_until_sigterm(bot_config, bot_sessions, fake_telegram, tmp_path):
+    real_now = utcnow()
+    with bot_sessions() as session:  # booked yesterday for three hours from now (any time of day)
+        user = services.upsert_user(session, ALICE)
+        starts_at = real_now.replace(microsecond=0) + timedelta(hours=3)
+        session.add(
+            Booking(
+                user_id=user.id,
+                starts_at=starts_at,
+                ends_at=starts_at + timedelta(minutes=90),
+                created_at=real_now - timedelta(days=1),
+                updated_at=real_now - timedelta(days=1),
+            )
+        )
+        session.commit()
+    env = {
+        **os.environ,
+        "BOT_TOKEN": bot_config.token,
+        "TELEGRAM_API_URL": fake_telegram.url,
+        "DATABASE_URL": bot_config.database_url,
+        "PUBLIC_URL": PUBLIC_URL,
+        "REMINDER_MINUTES": "1440,240",
+        "LOG_DIR": str(tmp_path / "logs"),
+    }
+    root = Path(__file__).resolve().parents[1]
+    command = [sys.executable, "-m", "flask", "--app", "webapp", "bot", "reminders"]
+    with open(tmp_path / "out.log", "wb") as out:
+        process = subprocess.Popen(
+            [*command, "--interval", "0.2"], cwd=root, env=env, stdout=out, stderr=out
+        )
+        try:
+            fake_telegram.wait_for(lambda: sent_to(fake_telegram, ALICE["id"]), timeout=60)
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=20) == 0
+        finally:
+            if process.poll() is None:
+                process.kill()
+    output = (tmp_path / "out.log").read_text()
+    assert "Reminders stopped" in output, output
+    [reminder] = sent_to(fake_telegram, ALICE["id"])
+    assert reminder["text"].startswith("⏰ Reminder: your training is on")
+    assert "✖ Cancel" in button_texts(reminder)[0]
