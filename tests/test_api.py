@@ -10,7 +10,7 @@ from schedule.timegrid import parse_date
 from tests.fixtures_web import ANNA, BORIS, TOMORROW, TRAINER, auth, make_user
 from webapp.extensions import db
 
-SLOT_KEYS = {"start", "end", "booked", "free", "can_start", "mine"}
+SLOT_KEYS = {"start", "end", "booked", "free", "can_start", "mine", "waitlisted"}
 BOOKING_KEYS = {"id", "date", "start", "end", "status"}
 
 
@@ -61,7 +61,7 @@ def test_slots_show_bookings_free_places_and_mine(client):
     assert book(client, BORIS, start="10:30").status_code == 201
     by_start = {s["start"]: s for s in slots(client)["slots"]}
     assert by_start["10:00"] == {"start": "10:00", "end": "10:30", "booked": 1, "free": 3,
-                                       "can_start": False, "mine": True}
+                                       "can_start": False, "mine": True, "waitlisted": False}
     assert (by_start["10:30"]["booked"], by_start["10:30"]["mine"]) == (2, True)
     assert (by_start["11:30"]["booked"], by_start["11:30"]["mine"]) == (1, False)
     assert by_start["12:00"]["booked"] == 0

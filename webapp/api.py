@@ -5,14 +5,18 @@ from __future__ import annotations
 from flask import Blueprint, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from schedule import InvalidInput, services
+from schedule import InvalidInput, ScheduleError, services, waitlist
+from schedule.availability import view_day
 from schedule.timegrid import parse_date, parse_start
 
 from .auth import admin_required, login_required
 from .extensions import db
 from .present import admin_booking_json, booking_json, slots_json
+from .waitlist import cache as waiting_cache
+from .waitlist import entry_json
 
 bp = Blueprint("api", __name__, url_prefix="/api")
+
 
 def settings():
     return current_app.config["SCHEDULE"]
@@ -42,8 +46,14 @@ def json_body() -> tuple:
 @login_required
 def slots():
     day = parse_date(request.args.get("date"))
-    view = snapshots().day(db.session(), settings(), day, g.user.id, now())
-    return jsonify(slots_json(view, settings()))
+    snapshot = snapshots().get(db.session(), settings(), day, day)
+    view = view_day(snapshot, day, g.user.id, now())
+    places = waiting_cache().places(db.session(), settings(), snapshot, day, day)
+    waiting = places.get(g.user.id, {})
+    body = slots_json(view, settings())
+    for entry, slot in zip(body["slots"], view.slots, strict=True):
+        entry["waitlisted"] = slot.cell.starts_at in waiting
+    return jsonify(body)
 
 
 @bp.get("/bookings")
@@ -67,7 +77,11 @@ def book():
 @login_required
 def cancel(booking_id: int):
     booking = services.cancel(
-        db.session(), settings(), booking_id, g.user, now=now(),
+        db.session(),
+        settings(),
+        booking_id,
+        g.user,
+        now=now(),
         on_event=events(),
     )
     return jsonify(booking_json(booking, settings()))
@@ -81,6 +95,36 @@ def reschedule(booking_id: int):
         db.session(), settings(), booking_id, g.user, day, minute, now=now(), on_event=events()
     )
     return jsonify(booking_json(booking, settings()))
+
+
+@bp.get("/waitlist")
+@login_required
+def my_waitlist():
+    """The caller's waitlist entries for starts to come, with their places in line."""
+    entries = waitlist.user_entries(db.session(), g.user, now())
+    return jsonify(waitlist=[entry_json(p.entry, settings(), p.position) for p in entries])
+
+
+@bp.post("/waitlist")
+@login_required
+def join_waitlist():
+    day, minute = json_body()
+    joined = waitlist.join(db.session(), settings(), g.user, day, minute, now=now())
+    return jsonify(entry_json(joined.entry, settings(), joined.position)), 201
+
+
+@bp.delete("/waitlist/<int:entry_id>")
+@login_required
+def leave_waitlist(entry_id: int):
+    entry = waitlist.leave(db.session(), waitlist_id(entry_id), g.user)
+    return jsonify({**entry_json(entry, settings()), "status": "left"})
+
+
+def waitlist_id(entry_id: int) -> int:
+    """A waitlist entry id as the database could hold it; anything bigger is nobody's (404)."""
+    if not 0 < entry_id < 2**31:
+        raise ScheduleError("not_found", "You are not on this waitlist.")
+    return entry_id
 
 
 @bp.get("/admin/bookings")
@@ -103,9 +147,13 @@ def http_error(error: HTTPException):
 
 def json_error(error: HTTPException):
     """{"error", "message"} for an HTTP error (401, 403, 404, 405, 413, ...)."""
-    code = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-            413: "too_large"}.get(error.code or 500, "invalid" if (error.code or 500) < 500
-                                  else "server_error")
+    code = {
+        401: "unauthorized",
+        403: "forbidden",
+        404: "not_found",
+        405: "method_not_allowed",
+        413: "too_large",
+    }.get(error.code or 500, "invalid" if (error.code or 500) < 500 else "server_error")
     response = jsonify(error=code, message=error.description)
     response.status_code = error.code or 500
     if error.code == 405:

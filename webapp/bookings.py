@@ -8,21 +8,24 @@ A refused change answers 4xx with the same re-rendered tab and the reason in pla
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime
 
 from flask import Blueprint, Response, abort, current_app, g, render_template, request, url_for
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from schedule import Booking, ScheduleError, services
+from schedule import Booking, ScheduleError, services, waitlist
+from schedule.availability import Snapshot, horizon_days, view_day
 from schedule.models import ACTIVE
 from schedule.settings import format_minutes
 from schedule.timegrid import parse_date, parse_start, start_instant, training_end
 
-from .api import events, now, settings, snapshots
+from .api import events, now, settings, snapshots, waitlist_id
 from .auth import is_admin, login_required
 from .extensions import db
 from .i18n import TEXTS, day_label, duration, language, t
 from .present import clock, local_day, when
+from .waitlist import GridWaitlist
+from .waitlist import cache as waiting_cache
 
 bp = Blueprint("bookings", __name__, url_prefix="/app")
 
@@ -54,18 +57,55 @@ def _moving(booking_id: str | None) -> Booking | None:
 
 def book_context(day: date | None, moving: Booking | None = None) -> dict:
     """The booking tab: the date strip over the horizon and the chosen day's grid."""
-    ignore = moving.id if moving else 0
-    days = snapshots().horizon(db.session(), settings(), g.user.id, now(), ignore)
-    chosen = day or next((view.day for view in days if view.available), days[0].day)
-    grid = next((view for view in days if view.day == chosen), None)
-    if grid is None:
-        grid = snapshots().day(db.session(), settings(), chosen, g.user.id, now(), ignore)
-    return {"days": days, "grid": grid, "moving": moving, "tab": "book"}
+    ignore, at = (moving.id if moving else 0), now()
+    horizon = horizon_days(settings(), at)
+    snapshot = snapshots().get(db.session(), settings(), horizon[0], horizon[-1])
+    days = [view_day(snapshot, one, g.user.id, at, ignore) for one in horizon]
+    chosen = day or next((view.day for view in days if view.available), horizon[0])
+    if chosen not in horizon:
+        return {"days": days, "moving": moving, "tab": "book", **grid_context(chosen, moving)}
+    grid = days[horizon.index(chosen)]
+    return {
+        "days": days,
+        "moving": moving,
+        "tab": "book",
+        **_with_waitlist(snapshot, horizon[0], horizon[-1], grid, moving, at),
+    }
+
+
+def grid_context(day: date, moving: Booking | None) -> dict:
+    """One day's grid with where the caller waits and which full starts they may wait for."""
+    at = now()
+    snapshot = snapshots().get(db.session(), settings(), day, day)
+    grid = view_day(snapshot, day, g.user.id, at, moving.id if moving else 0)
+    return _with_waitlist(snapshot, day, day, grid, moving, at)
+
+
+def _with_waitlist(
+    snapshot: Snapshot, first_day: date, last_day: date, grid, moving: Booking | None, at
+) -> dict:
+    places = waiting_cache().places(db.session(), settings(), snapshot, first_day, last_day)
+    mine = places.get(g.user.id, {})
+    # Moving a booking is not the moment to queue for another start.
+    wait = GridWaitlist.of(mine, snapshot, grid, g.user.id, at, offer=moving is None)
+    return {"grid": grid, "wait": wait}
 
 
 def my_context() -> dict:
     bookings = services.upcoming_bookings(db.session(), g.user, now())
-    return {"bookings": bookings, "tab": "my"}
+    waiting = waitlist.user_entries(db.session(), g.user, now())
+    return {"bookings": bookings, "waiting": waiting, "tab": "my"}
+
+
+def hours(starts_at: datetime) -> str:
+    """'10:00–11:30' for a training starting at `starts_at`."""
+    ends_at = training_end(starts_at, settings())
+    return f"{clock(starts_at, settings())}–{clock(ends_at, settings())}"
+
+
+def span(starts_at: datetime) -> str:
+    """'Thu 26 Nov, 10:00–11:30'."""
+    return f"{day_label(local_day(starts_at, settings()))}, {hours(starts_at)}"
 
 
 def can_change(booking: Booking) -> bool:
@@ -86,6 +126,8 @@ def helpers() -> dict:
         "clock": lambda instant: clock(instant, settings()),
         "local_day": lambda instant: local_day(instant, settings()),
         "when": lambda booking: when(booking, settings()),
+        "span": span,
+        "hours": hours,
         "can_change": can_change,
         "calendar_url": calendar_url,
         "is_admin": lambda: "user" in g and is_admin(g.user),
@@ -106,9 +148,7 @@ def book_tab():
 def grid():
     day = parse_date(request.args.get("date"))
     moving = _moving(request.args.get("move"))
-    ignore = moving.id if moving else 0
-    view = snapshots().day(db.session(), settings(), day, g.user.id, now(), ignore)
-    return _render("bookings/_grid.html", grid=view, moving=moving)
+    return _render("bookings/_grid.html", moving=moving, **grid_context(day, moving))
 
 
 @bp.get("/confirm")
@@ -120,7 +160,9 @@ def confirm():
     starts_at = start_instant(day, minute, settings())
     return _render(
         "bookings/_confirm.html",
-        day=day, start=format_minutes(minute), moving=_moving(request.args.get("move")),
+        day=day,
+        start=format_minutes(minute),
+        moving=_moving(request.args.get("move")),
         label=f"{day_label(day)}, {format_minutes(minute)}–"
         f"{clock(training_end(starts_at, settings()), settings())}",
     )
@@ -137,11 +179,21 @@ def book():
         )
     except ScheduleError as error:
         db.session.rollback()
-        return _render("bookings/book.html", error.http_status, "error",
-                       error=error.message(g.lang), share_phone=error.code == "phone_required",
-                       **book_context(day))
-    return _render("bookings/book.html", 200, "success",
-                   notice=t("booked", when=when(booking, settings())), **book_context(day))
+        return _render(
+            "bookings/book.html",
+            error.http_status,
+            "error",
+            error=error.message(g.lang),
+            share_phone=error.code == "phone_required",
+            **book_context(day),
+        )
+    return _render(
+        "bookings/book.html",
+        200,
+        "success",
+        notice=t("booked", when=when(booking, settings())),
+        **book_context(day),
+    )
 
 
 @bp.get("/my")
@@ -161,15 +213,29 @@ def confirm_cancel(booking_id: int):
 def cancel(booking_id: int):
     try:
         booking = services.cancel(
-            db.session(), settings(), booking_id, g.user, now=now(),
+            db.session(),
+            settings(),
+            booking_id,
+            g.user,
+            now=now(),
             on_event=events(),
         )
     except ScheduleError as error:
         db.session.rollback()
-        return _render("bookings/my.html", error.http_status, "error",
-                       error=error.message(g.lang), **my_context())
-    return _render("bookings/my.html", 200, "success",
-                   notice=t("cancelled", when=when(booking, settings())), **my_context())
+        return _render(
+            "bookings/my.html",
+            error.http_status,
+            "error",
+            error=error.message(g.lang),
+            **my_context(),
+        )
+    return _render(
+        "bookings/my.html",
+        200,
+        "success",
+        notice=t("cancelled", when=when(booking, settings())),
+        **my_context(),
+    )
 
 
 @bp.post("/bookings/<int:booking_id>/reschedule")
@@ -185,10 +251,78 @@ def reschedule(booking_id: int):
     except ScheduleError as error:
         db.session.rollback()
         moving = db.session.get(Booking, moving.id, populate_existing=True)
-        return _render("bookings/book.html", error.http_status, "error",
-                       error=error.message(g.lang), **book_context(day, moving))
-    return _render("bookings/my.html", 200, "success",
-                   notice=t("moved", when=when(booking, settings())), **my_context())
+        return _render(
+            "bookings/book.html",
+            error.http_status,
+            "error",
+            error=error.message(g.lang),
+            **book_context(day, moving),
+        )
+    return _render(
+        "bookings/my.html",
+        200,
+        "success",
+        notice=t("moved", when=when(booking, settings())),
+        **my_context(),
+    )
+
+
+@bp.get("/waitlist/confirm")
+@login_required
+def confirm_waitlist():
+    """The sheet that confirms joining the waitlist of the tapped full start."""
+    day = parse_date(request.args.get("date"))
+    minute = parse_start(request.args.get("start"), settings())
+    return _render(
+        "bookings/_confirm.html",
+        day=day,
+        start=format_minutes(minute),
+        joining=True,
+        label=span(start_instant(day, minute, settings())),
+    )
+
+
+@bp.post("/waitlist")
+@login_required
+def join_waitlist():
+    day = parse_date(request.form.get("date"))
+    minute = parse_start(request.form.get("start"), settings())
+    try:
+        joined = waitlist.join(db.session(), settings(), g.user, day, minute, now=now())
+    except ScheduleError as error:
+        db.session.rollback()
+        return _render(
+            "bookings/book.html",
+            error.http_status,
+            "error",
+            error=error.message(g.lang),
+            **book_context(day),
+        )
+    notice = t("waiting_now", when=span(joined.entry.starts_at), n=joined.position)
+    return _render("bookings/book.html", 200, "success", notice=notice, **book_context(day))
+
+
+@bp.delete("/waitlist/<int:entry_id>")
+@login_required
+def leave_waitlist(entry_id: int):
+    try:
+        entry = waitlist.leave(db.session(), waitlist_id(entry_id), g.user)
+    except ScheduleError as error:
+        db.session.rollback()
+        return _render(
+            "bookings/my.html",
+            error.http_status,
+            "error",
+            error=error.message(g.lang),
+            **my_context(),
+        )
+    return _render(
+        "bookings/my.html",
+        200,
+        "success",
+        notice=t("left_waitlist", when=span(entry.starts_at)),
+        **my_context(),
+    )
 
 
 @bp.get("/calendar/<token>.ics")
@@ -202,10 +336,20 @@ def calendar(token: str):
     booking = db.session.get(Booking, booking_id)
     if booking is None:
         abort(404)
-    body = render_template(
-        "bookings/booking.ics", booking=booking, stamp=now(), host=request.host.split(":")[0],
-        summary=TEXTS["training_of"][language(booking.user.language_code)],
-    ).replace("\n", "\r\n") + "\r\n"
-    return Response(body, mimetype="text/calendar", headers={
-        "Content-Disposition": f"attachment; filename=training-{booking.id}.ics",
-    })
+    body = (
+        render_template(
+            "bookings/booking.ics",
+            booking=booking,
+            stamp=now(),
+            host=request.host.split(":")[0],
+            summary=TEXTS["training_of"][language(booking.user.language_code)],
+        ).replace("\n", "\r\n")
+        + "\r\n"
+    )
+    return Response(
+        body,
+        mimetype="text/calendar",
+        headers={
+            "Content-Disposition": f"attachment; filename=training-{booking.id}.ics",
+        },
+    )

@@ -206,3 +206,34 @@ def duration(minutes: int) -> str:
     if minutes % 60 == 0:
         return t("hours", n=minutes // 60)
     return t("minutes", n=minutes)
+
+
+# The waitlist (webapp/waitlist.py; the grid, the confirmation sheet and my trainings).
+WAITLIST_TEXTS: dict[str, dict[str, str]] = {
+    "waitlist_join_short": {"en": "full · wait", "ru": "мест нет · ждать"},
+    "waitlist_join_start": {
+        "en": "{start} is full: join its waitlist",
+        "ru": "На {start} мест нет: встать в лист ожидания",
+    },
+    "waitlist_place": {"en": "#{n} in line", "ru": "{n}-й в очереди"},
+    "waitlist_confirm": {
+        "en": "Join the waitlist for this training?",
+        "ru": "Встать в лист ожидания на эту тренировку?",
+    },
+    "waitlist_how": {
+        "en": "When a place frees up you are booked automatically, and told so.",
+        "ru": "Когда место освободится, вы будете записаны автоматически и получите сообщение.",
+    },
+    "waitlist_join": {"en": "Join the waitlist", "ru": "Встать в очередь"},
+    "waiting_now": {
+        "en": "On the waitlist for {when}: #{n} in line",
+        "ru": "Вы в листе ожидания на {when}: {n}-й в очереди",
+    },
+    "waitlist_title": {"en": "Waitlist", "ru": "Лист ожидания"},
+    "waitlist_leave": {"en": "Leave the waitlist", "ru": "Выйти из очереди"},
+    "left_waitlist": {
+        "en": "You left the waitlist for {when}",
+        "ru": "Вы вышли из листа ожидания на {when}",
+    },
+}
+TEXTS.update(WAITLIST_TEXTS)

@@ -42,7 +42,7 @@
 
   document.addEventListener("click", (e) => {
     const el = e.target.closest(
-      "[data-dismiss],[data-date],[data-slot-start],a[data-external],[data-share-phone]");
+      "[data-dismiss],[data-date],[data-slot-start],[data-join-start],a[data-external],[data-share-phone]");
     if (!el) return;
     if (el.matches("[data-share-phone]")) {
       // Telegram's own popup; its signed answer goes to the server, which checks it.
@@ -57,7 +57,7 @@
     } else if (el.matches("a[data-external]")) {
       if (tg && tg.openLink) { e.preventDefault(); tg.openLink(el.href); }
     } else {
-      for (const other of el.parentNode.querySelectorAll("[aria-current=true]")) other.removeAttribute("aria-current");
+      for (const other of (el.closest(".grid") || el.parentNode).querySelectorAll("[aria-current=true]")) other.removeAttribute("aria-current");
       el.setAttribute("aria-current", "true");
     }
   });

@@ -1,0 +1,126 @@
+"""The waitlist as the Mini App shows it: where the caller waits (and their place in line),
+which full starts they may join, and entries as the API's JSON.
+
+Every waitlist change (joining, leaving, a promotion, an expiry) runs in
+`schedule.db.write_transaction`, which bumps `schedule_lock`'s version, after which the snapshot
+cache (webapp/snapshots.py) hands out a new snapshot object. So the waiting entries of a
+snapshot's days are read once per snapshot, with one query, after the version that snapshot
+belongs to was read: they are never older than it, and a repeated grid still costs one query.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from schedule import Settings, waitlist
+from schedule.availability import DayView, Snapshot
+from schedule.models import WAITING, WaitlistEntry
+from schedule.timegrid import local_midnight_utc, training_end
+
+from .present import clock, local_day
+
+CACHE_SIZE = 64
+
+# user id -> {start (naive UTC): place in line, 1 = next}
+Places = dict[int, dict[datetime, int]]
+
+
+class WaitingCache:
+    """The waiting entries of cached snapshots' days, keyed by the snapshot object."""
+
+    def __init__(self, size: int = CACHE_SIZE) -> None:
+        self.size = size
+        self._items: OrderedDict[int, tuple[Snapshot, Places]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def places(
+        self,
+        session: Session,
+        settings: Settings,
+        snapshot: Snapshot,
+        first_day: date,
+        last_day: date,
+    ) -> Places:
+        key = id(snapshot)
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None and found[0] is snapshot:
+                self._items.move_to_end(key)
+                return found[1]
+        rows = session.execute(
+            select(WaitlistEntry.user_id, WaitlistEntry.starts_at)
+            .where(
+                WaitlistEntry.status == WAITING,
+                WaitlistEntry.starts_at >= local_midnight_utc(first_day, settings),
+                WaitlistEntry.starts_at
+                < local_midnight_utc(last_day + timedelta(days=1), settings),
+            )
+            .order_by(WaitlistEntry.id)
+        ).all()
+        places: Places = {}
+        in_line: dict[datetime, int] = {}
+        for user_id, starts_at in rows:  # first come, first served, as waitlist.promote
+            in_line[starts_at] = in_line.get(starts_at, 0) + 1
+            places.setdefault(user_id, {})[starts_at] = in_line[starts_at]
+        with self._lock:
+            self._items[key] = (snapshot, places)  # holding the snapshot keeps its id unique
+            if len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return places
+
+
+def cache() -> WaitingCache:
+    return current_app.extensions.setdefault("waiting_places", WaitingCache())
+
+
+@dataclass(frozen=True)
+class GridWaitlist:
+    """One user's waitlist on one day's grid, keyed by the cells' "HH:MM" labels."""
+
+    places: dict[str, int]  # the starts the user waits at, with their place in line
+    joinable: frozenset[str]  # full starts the user may join the waitlist of now
+
+    @classmethod
+    def of(
+        cls,
+        places: dict[datetime, int],
+        snapshot: Snapshot,
+        view: DayView,
+        user_id: int,
+        now: datetime,
+        offer: bool = True,
+    ) -> GridWaitlist:
+        waiting = {
+            slot.start: places[slot.cell.starts_at]
+            for slot in view.slots
+            if slot.cell.starts_at in places
+        }
+        joinable = frozenset(
+            slot.start
+            for slot in view.slots
+            if offer
+            and slot.free == 0
+            and slot.refusal == "full"
+            and slot.start not in waiting
+            and waitlist.join_refusal(snapshot, slot.cell.starts_at, user_id, now) is None
+        )
+        return cls(waiting, joinable)
+
+
+def entry_json(entry: WaitlistEntry, settings: Settings, position: int | None = None) -> dict:
+    body = {
+        "id": entry.id,
+        "date": local_day(entry.starts_at, settings).isoformat(),
+        "start": clock(entry.starts_at, settings),
+        "end": clock(training_end(entry.starts_at, settings), settings),
+    }
+    if position is not None:
+        body["position"] = position
+    return body
