@@ -433,3 +433,10 @@ def test_the_csv_export_of_a_date_range(client):
 )
 def test_bad_export_ranges_are_400(client, query):
     assert_error(admin_get(client, f"/api/admin/export.csv{query}"), 400, "invalid")
+
+
+def test_clients_who_never_booked_are_listed_and_trainers_are_not(client):
+    client.get("/api/bookings", headers=auth(BORIS))  # Boris opened the app, booked nothing
+    client.get("/api/bookings", headers=auth(TRAINER))
+    listed = admin_get(client, "/api/admin/clients").json["clients"]
+    assert [(c["telegram_id"], c["upcoming"], c["past"]) for c in listed] == [(BORIS["id"], 0, 0)]

@@ -20,7 +20,7 @@ from schedule import Booking, Closure, InvalidInput, ScheduleError, services
 from schedule.availability import effective_hours, horizon_days
 from schedule.settings import WEEKDAYS, format_intervals, format_minutes
 from schedule.timegrid import local_midnight_utc, parse_date, parse_start, start_instant, today
-from schedule.trainer import clients, week_occupancy
+from schedule.trainer import week_occupancy
 
 from . import admin_api as act
 from . import i18n
@@ -231,10 +231,10 @@ def add_closure():
 
 
 def closure_label(closure: dict) -> str:
-    """'Thu 26 Nov' for a whole day, 'Thu 26 Nov, 12:00–14:00' for a time range."""
+    """'Thu 26 Nov, all day', or 'Thu 26 Nov, 12:00–14:00' for a time range."""
     day = parse_date(closure["date"])
     if closure["whole_day"]:
-        return f"{day_label(day)} · {t('closed_all_day')}"
+        return f"{day_label(day)}, {t('all_day')}"
     return f"{day_label(day)}, {closure['start']}–{closure['end']}"
 
 
@@ -271,17 +271,11 @@ def default_export_range() -> tuple[date, date]:
 
 
 def clients_context(query: str = "", day: date | None = None) -> dict:
-    summaries = {s.user.id: s for s in clients(db.session(), now())}
-    if query:
-        found = act.search_clients(query)
-        listed = [(user, summaries.get(user.id)) for user in found]
-    else:
-        listed = [(s.user, s) for s in summaries.values()]
     first, last = default_export_range()
     return {
         "section": "clients",
         "query": query,
-        "listed": listed,
+        "listed": act.known_clients(query),
         "for_day": day,
         "export_from": first,
         "export_to": last,

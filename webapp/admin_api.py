@@ -29,7 +29,7 @@ from schedule.timegrid import (
 from schedule.trainer import ClientSummary, clients, export_csv, week_occupancy
 
 from .api import events, now, settings
-from .auth import admin_required
+from .auth import admin_required, is_admin
 from .extensions import db
 from .i18n import t
 from .present import admin_booking_json, local_day
@@ -58,7 +58,8 @@ def required_reason(value: object) -> str:
 
 def closure_times(start: object, end: object) -> tuple[int | None, int | None]:
     """(start, end) minutes of a closure's time range, or (None, None) for the whole day."""
-    if not start and not end:
+    start, end = start or None, end or None
+    if start is None and end is None:
         return None, None
     try:
         start_minute = parse_minutes(start) if isinstance(start, str) else None
@@ -107,16 +108,20 @@ def find_client(telegram_id: object) -> User:
     return user
 
 
-def search_clients(query: str) -> list[User]:
-    """Users whose name or @username contains `query` (any case, any alphabet), by name."""
+def known_clients(query: str = "") -> list[ClientSummary]:
+    """Everybody but the trainers who ever used the app or the bot, by name, with their visits
+    (zeros for those who never booked); with `query`, only those whose name or @username
+    contains it (any case, any alphabet; at most CLIENT_RESULTS)."""
+    visits = {summary.user.id: summary for summary in clients(db.session(), now())}
     needle = query.strip().lstrip("@").casefold()
     users = db.session.scalars(db.select(User).order_by(User.first_name, User.id))
     found = [
-        user
+        visits.get(user.id) or ClientSummary(user, 0, 0, None)
         for user in users
-        if needle in user.name.casefold() or needle in (user.username or "").casefold()
+        if not is_admin(user)
+        and (needle in user.name.casefold() or needle in (user.username or "").casefold())
     ]
-    return found[:CLIENT_RESULTS]
+    return found[:CLIENT_RESULTS] if needle else found
 
 
 def export_range(first: str | None, last: str | None) -> tuple[date, date]:
@@ -364,12 +369,8 @@ def remove_closure(closure_id: int):
 @bp.get("/clients")
 @admin_required
 def client_list():
-    summaries = clients(db.session(), now())
-    query = request.args.get("q", "").strip()
-    if query:
-        wanted = {user.id for user in search_clients(query)}
-        summaries = [s for s in summaries if s.user.id in wanted]
-    return jsonify(clients=[client_json(summary) for summary in summaries])
+    found = known_clients(request.args.get("q", "")[:64])
+    return jsonify(clients=[client_json(summary) for summary in found])
 
 
 @bp.get("/export.csv")

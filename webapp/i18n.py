@@ -71,6 +71,7 @@ ADMIN_TEXTS: dict[str, dict[str, str]] = {
     "people": {"en": "{n} booked", "ru": "записано: {n}"},
     "closed": {"en": "closed", "ru": "закрыто"},
     "closed_all_day": {"en": "Closed all day", "ru": "Закрыто весь день"},
+    "all_day": {"en": "all day", "ru": "весь день"},
     "closed_range": {"en": "Closed {start}–{end}", "ru": "Закрыто {start}–{end}"},
     "book_client": {"en": "Book a client", "ru": "Записать клиента"},
     "close_time": {"en": "Close…", "ru": "Закрыть…"},
