@@ -49,8 +49,10 @@ class Snapshot:
     """What the rules need to know about a window of time, read in one go.
 
     A snapshot never changes, so what it derives (local dates, opening hours and booked
-    counts per instant, a day's cells) is remembered on it: a cached snapshot answers the
-    next grid from memory. Concurrent requests may fill the memos twice, with equal values.
+    counts per instant, a day's cells, whether a start is closed or full for anyone) is
+    remembered on it: a cached snapshot answers the next grid from memory, leaving only what
+    depends on the viewer and the clock. Concurrent requests may fill a memo twice, with equal
+    values.
     """
 
     settings: Settings
@@ -67,6 +69,8 @@ class Snapshot:
     _counts: dict = field(init=False, repr=False, compare=False)
     # day -> its cells
     _cells: dict = field(init=False, repr=False, compare=False)
+    # (start, ignore_booking) -> (closed, full): a training there, whoever asks, whenever
+    _fixed: dict = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         by_start = tuple(sorted(self.bookings, key=lambda b: b.starts_at))
@@ -77,6 +81,7 @@ class Snapshot:
         object.__setattr__(self, "_instants", {})
         object.__setattr__(self, "_counts", {})
         object.__setattr__(self, "_cells", {})
+        object.__setattr__(self, "_fixed", {})
 
     def bookings_overlapping(self, starts_at: datetime, ends_at: datetime) -> list[Span]:
         """The active bookings overlapping [starts_at, ends_at)."""
@@ -151,30 +156,38 @@ class Snapshot:
         )
         answers: list[str | None] = []
         for starts_at in starts:
-            answers.append(
-                self._refusal(starts_at, earliest, horizon, training, offsets, own, ignore_booking)
-            )
+            if starts_at < earliest:
+                answers.append("too_soon")
+            elif self._local(starts_at)[0] > horizon:
+                answers.append("too_far")
+            else:
+                ends_at = starts_at + training
+                closed, full = self._closed_or_full(starts_at, ends_at, offsets, ignore_booking)
+                if closed:
+                    answers.append("closed")
+                elif any(b.overlaps(starts_at, ends_at) for b in own):
+                    answers.append("overlapping")
+                else:
+                    answers.append("full" if full else None)
         return answers
 
-    def _refusal(self, starts_at, earliest, horizon, training, offsets, own, ignore_booking):
-        if starts_at < earliest:
-            return "too_soon"
-        if self._local(starts_at)[0] > horizon:
-            return "too_far"
-        ends_at = starts_at + training
-        # A closure need not lie on the grid: any overlap with the training closes it.
-        if not all(self._local(starts_at + offset)[1] for offset in offsets) or any(
-            c.overlaps(starts_at, ends_at) for c in self.closures
-        ):
-            return "closed"
-        if any(b.overlaps(starts_at, ends_at) for b in own):
-            return "overlapping"
-        capacity = self.settings.capacity
-        if any(
-            self.booked_at(starts_at + offset, ignore_booking) >= capacity for offset in offsets
-        ):
-            return "full"
-        return None
+    def _closed_or_full(
+        self, starts_at: datetime, ends_at: datetime, offsets: list[timedelta], ignore_booking: int
+    ) -> tuple[bool, bool]:
+        """Whether a training at `starts_at` would be closed, and whether full, for anyone."""
+        key = (starts_at, ignore_booking)
+        found = self._fixed.get(key)
+        if found is None:
+            # A closure need not lie on the grid: any overlap with the training closes it.
+            closed = not all(self._local(starts_at + offset)[1] for offset in offsets) or any(
+                c.overlaps(starts_at, ends_at) for c in self.closures
+            )
+            capacity = self.settings.capacity
+            full = any(
+                self.booked_at(starts_at + offset, ignore_booking) >= capacity for offset in offsets
+            )
+            found = self._fixed[key] = (closed, full)
+        return found
 
 
 @dataclass(frozen=True)

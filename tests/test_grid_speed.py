@@ -93,3 +93,33 @@ def test_the_grid_says_what_the_plain_rules_say(
             assert slot.booked == sum(1 for b in covering if b.booking_id != ignore)
             assert slot.free == max(studio.capacity - slot.booked, 0)
             assert slot.mine is (viewer is not None and any(b.user_id == viewer for b in covering))
+
+
+def test_the_grid_fragment_is_rendered_once_per_state(sqlite_app, page_client):
+    from flask import template_rendered
+
+    from tests.fixtures_web import ANNA, BORIS, TOMORROW, auth
+
+    rendered = []
+
+    def record(sender, template, context, **extra):
+        rendered.append(template.name)
+
+    url = f"/app/grid?date={TOMORROW}"
+    anna_again = {**ANNA, "id": 1003}  # another client who reads English and sees the same
+    with template_rendered.connected_to(record, sqlite_app):
+        first = page_client.get(url, headers=auth(ANNA)).get_data(as_text=True)
+        assert page_client.get(url, headers=auth(anna_again)).get_data(as_text=True) == first
+        assert rendered == ["bookings/_grid.html"]
+        russian = page_client.get(url, headers=auth(BORIS)).get_data(as_text=True)
+        assert "свободно 4" in russian and len(rendered) == 2
+        booked = page_client.post(
+            "/app/bookings", data={"date": TOMORROW, "start": "10:00"}, headers=auth(ANNA)
+        )
+        assert booked.status_code == 200
+        rendered.clear()
+        mine = page_client.get(url, headers=auth(ANNA)).get_data(as_text=True)
+        assert rendered == ["bookings/_grid.html"] and mine != first
+        assert 'class="slot mine"' in mine
+        theirs = page_client.get(url, headers=auth(anna_again)).get_data(as_text=True)
+        assert 'class="slot mine"' not in theirs and 'data-free="3"' in theirs

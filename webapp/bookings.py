@@ -8,13 +8,15 @@ A refused change answers 4xx with the same re-rendered tab and the reason in pla
 from __future__ import annotations
 
 import json
+import threading
+from collections import OrderedDict
 from datetime import date, datetime
 
 from flask import Blueprint, Response, abort, current_app, g, render_template, request, url_for
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from schedule import Booking, ScheduleError, services, waitlist
-from schedule.availability import Snapshot, horizon_days, view_day
+from schedule.availability import DayView, Snapshot, horizon_days, view_day
 from schedule.models import ACTIVE
 from schedule.settings import format_minutes
 from schedule.timegrid import parse_date, parse_start, start_instant, training_end
@@ -22,7 +24,7 @@ from schedule.timegrid import parse_date, parse_start, start_instant, training_e
 from .api import events, now, settings, snapshots, waitlist_id
 from .auth import is_admin, login_required
 from .extensions import db
-from .i18n import TEXTS, day_label, duration, language, t
+from .i18n import TEXTS, current_language, day_label, duration, language, t
 from .present import clock, local_day, when
 from .waitlist import GridWaitlist
 from .waitlist import cache as waiting_cache
@@ -39,6 +41,38 @@ def _haptic(response: Response, kind: str) -> Response:
 def _render(template: str, status: int = 200, haptic: str | None = None, **context) -> Response:
     response = Response(render_template(template, **context), status=status, mimetype="text/html")
     return _haptic(response, haptic) if haptic else response
+
+
+class RenderedGrids:
+    """The grid fragment's HTML by everything it shows. Many clients see a day's grid in the
+    same state (and each client sees it again and again), so each state is rendered once."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple, str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def html(self, grid: DayView, wait: GridWaitlist, moving: Booking | None) -> str:
+        key = (
+            current_language(),
+            request.script_root,
+            grid.day,
+            moving.id if moving else 0,
+            tuple((slot.start, slot.free, slot.can_start, slot.mine) for slot in grid.slots),
+            tuple(wait.places.items()),
+            wait.joinable,
+        )
+        with self._lock:
+            body = self._items.get(key)
+            if body is not None:
+                self._items.move_to_end(key)
+                return body
+        body = render_template("bookings/_grid.html", grid=grid, wait=wait, moving=moving)
+        with self._lock:
+            self._items[key] = body
+            if len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return body
 
 
 def _moving(booking_id: str | None) -> Booking | None:
@@ -148,7 +182,10 @@ def book_tab():
 def grid():
     day = parse_date(request.args.get("date"))
     moving = _moving(request.args.get("move"))
-    return _render("bookings/_grid.html", moving=moving, **grid_context(day, moving))
+    context = grid_context(day, moving)
+    grids = current_app.extensions.setdefault("rendered_grids", RenderedGrids())
+    body = grids.html(context["grid"], context["wait"], moving)
+    return Response(body, mimetype="text/html")
 
 
 @bp.get("/confirm")
