@@ -75,6 +75,15 @@ def seed(app) -> dict[str, int]:
         return ids
 
 
+def tap(page, selector: str) -> None:
+    """Click once htmx has settled, so that the element's own listener is in place."""
+    page.locator(selector).first.wait_for()
+    page.wait_for_function(
+        "!document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
+    )
+    page.click(selector)
+
+
 def as_rgb(css: str) -> str:
     """A computed colour as rgb(r, g, b): color-mix() computes to color(srgb r g b)."""
     if not css.startswith("color(srgb"):
@@ -91,17 +100,17 @@ def stored(app, booking_id: int) -> Booking:
 def test_a_trainer_runs_the_week_from_a_phone(browser, sqlite_app, live_sqlite_url, shots, events):
     ids = seed(sqlite_app)
     page = open_app(browser, live_sqlite_url, user=TRAINER, telegram_stub=True)
-    page.click("[data-nav=admin]")
+    tap(page, "[data-nav=admin]")
     page.locator("[data-admin-nav=day][aria-current=page]").wait_for()
 
     # Friday: Boris's booking, cancelled with a reason through Telegram's MainButton.
-    page.click(f"[data-admin-date='{FRIDAY}']")
+    tap(page, f"[data-admin-date='{FRIDAY}']")
     visitor = page.locator(f"[data-admin-booking-id='{ids['boris']}']")
     visitor.wait_for()
     assert "Борис" in visitor.inner_text() and "@boris" in visitor.inner_text()
     assert visitor.locator("a[href='https://t.me/boris']").count() == 1
     page.screenshot(path=shots / "01-friday.png")
-    visitor.locator("[data-action=cancel]").click()
+    tap(page, f"[data-admin-booking-id='{ids['boris']}'] [data-action=cancel]")
     page.locator("[data-sheet] textarea[name=reason]").wait_for()
     page.wait_for_function("Telegram.WebApp.MainButton.isVisible")
     assert page.evaluate("Telegram.WebApp.MainButton.text") == "Cancel and notify"
@@ -117,21 +126,21 @@ def test_a_trainer_runs_the_week_from_a_phone(browser, sqlite_app, live_sqlite_u
     assert [(e.booking.id, e.by_admin) for e in told] == [(ids["boris"], True)]
 
     # Thursday is closed: the booking inside is shown, and cancelled only once confirmed.
-    page.click(f"[data-admin-date='{TOMORROW}']")
+    tap(page, f"[data-admin-date='{TOMORROW}']")
     page.locator(f"[data-admin-booking-id='{ids['anna']}']").wait_for()
-    page.click("[data-admin-action=close]")
+    tap(page, "[data-admin-action=close]")
     form = page.locator("[data-admin-form=closure]")
     form.wait_for()
     assert form.locator("[name=date]").input_value() == TOMORROW
     form.locator("[name=reason]").fill("Public holiday")
-    form.locator("[data-admin-action=add-closure]").click()
+    tap(page, "[data-admin-form=closure] [data-admin-action=add-closure]")
     conflict = page.locator("[data-conflict]")
     conflict.wait_for()
     assert "Anna K" in conflict.inner_text() and "10:00–11:30" in conflict.inner_text()
     assert conflict.locator(f"[data-conflict-booking-id='{ids['anna']}']").count() == 1
     assert stored(sqlite_app, ids["anna"]).status == "active"
     page.screenshot(path=shots / "03-closing-a-day-with-a-booking.png")
-    conflict.locator("[data-action=confirm]").click()
+    tap(page, "[data-conflict] [data-action=confirm]")
     page.locator("[data-closure-id]").wait_for()
     assert "Bookings cancelled: 1" in page.locator("[data-notice]").inner_text()
     assert "Public holiday" in page.locator("[data-closure-id]").inner_text()
@@ -141,19 +150,20 @@ def test_a_trainer_runs_the_week_from_a_phone(browser, sqlite_app, live_sqlite_u
     page.screenshot(path=shots / "04-closed.png")
 
     # A walk-in: Boris, found by name, booked on Friday at 16:00.
-    page.click("[data-admin-nav=clients]")
-    page.fill("[data-admin-search]", "бор")
+    tap(page, "[data-admin-nav=clients]")
+    tap(page, "[data-admin-search]")
+    page.keyboard.type("бор")
     page.locator("#clients [data-client-id]").first.wait_for()
     page.wait_for_function("document.querySelectorAll('#clients [data-client-id]').length === 1")
-    page.click(f"[data-client-id='{BORIS['id']}'] [data-admin-action=book-client]")
-    page.click(f"[data-admin-book-date='{FRIDAY}']")
+    tap(page, f"[data-client-id='{BORIS['id']}'] [data-admin-action=book-client]")
+    tap(page, f"[data-admin-book-date='{FRIDAY}']")
     page.locator(f"[data-admin-book-date='{FRIDAY}'][aria-current=true]").wait_for()
-    page.click("[data-slot-start='16:00']")
+    tap(page, "[data-slot-start='16:00']")
     confirm = page.locator("[data-sheet] [data-action=confirm]")
     confirm.wait_for()
     assert "Fri 27 Nov, 16:00–17:30" in page.locator("[data-sheet]").inner_text()
     page.screenshot(path=shots / "05-walk-in.png")
-    confirm.click()
+    tap(page, "[data-sheet] [data-action=confirm]")
     page.locator("[data-admin-nav=day][aria-current=page]").wait_for()
     assert "Booked Борис: Fri 27 Nov, 16:00–17:30" in page.locator("[data-notice]").inner_text()
     with sqlite_app.app_context():
@@ -161,15 +171,15 @@ def test_a_trainer_runs_the_week_from_a_phone(browser, sqlite_app, live_sqlite_u
         assert (walk_in.user.telegram_id, walk_in.status) == (BORIS["id"], "active")
 
     # The week's heat map shows the closed Thursday and Friday's walk-in.
-    page.click("[data-admin-nav=week]")
+    tap(page, "[data-admin-nav=week]")
     page.locator("[data-heat]").wait_for()
     assert "closed" in page.get_attribute(f"[data-heat-cell='{TOMORROW} 10:00']", "class")
     assert page.get_attribute(f"[data-heat-cell='{FRIDAY} 16:00']", "data-booked") == "1"
     page.screenshot(path=shots / "06-week.png")
 
     # The month's export: Telegram opens the link in a browser, which gets the CSV.
-    page.click("[data-admin-nav=clients]")
-    page.click("[data-admin-action=export]")
+    tap(page, "[data-admin-nav=clients]")
+    tap(page, "[data-admin-action=export]")
     page.wait_for_function("window.__tg.calls.some(c => c[0] === 'openLink')")
     link = page.evaluate("window.__tg.calls.find(c => c[0] === 'openLink')[1]")
     response = page.context.request.get(link, headers={"Authorization": ""})
@@ -205,8 +215,8 @@ def test_the_trainers_screens_in_the_dark(browser, sqlite_app, live_sqlite_url, 
     seed(sqlite_app)
     trainer = {**TRAINER, "language_code": lang}
     page = open_app(browser, live_sqlite_url, user=trainer, theme=DARK, scheme="dark")
-    page.click("[data-nav=admin]")
-    page.click(f"[data-admin-date='{TOMORROW}']")
+    tap(page, "[data-nav=admin]")
+    tap(page, f"[data-admin-date='{TOMORROW}']")
     page.locator("[data-admin-booking-id]").wait_for()
     page.screenshot(path=shots / "day.png")
     colours = page.evaluate("""() => {
@@ -218,7 +228,7 @@ def test_the_trainers_screens_in_the_dark(browser, sqlite_app, live_sqlite_url, 
     card = as_rgb(colours["card"])
     assert contrast(as_rgb(colours["name"]), card) >= 7
     assert contrast(as_rgb(colours["link"]), card) >= 4.5
-    page.click("[data-admin-nav=week]")
+    tap(page, "[data-admin-nav=week]")
     page.locator("[data-heat]").wait_for()
     page.screenshot(path=shots / "week.png")
     heat = page.evaluate(
@@ -234,7 +244,7 @@ def test_the_trainers_screens_in_the_dark(browser, sqlite_app, live_sqlite_url, 
     assert contrast(as_rgb(heat["text"]), as_rgb(heat["background"])) >= 3
     assert heat["width"] <= 390  # no sideways scrolling on a phone
     for section in ("hours", "clients"):
-        page.click(f"[data-admin-nav={section}]")
+        tap(page, f"[data-admin-nav={section}]")
         page.locator(f"[data-admin-nav={section}][aria-current=page]").wait_for()
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
         page.screenshot(path=shots / f"{section}.png", full_page=True)
