@@ -37,20 +37,12 @@ def claim_due(
     """Claim every reminder due now for this worker; the caller sends them, then `mark_sent`."""
     now = now or utcnow()
     offsets = settings.reminder_minutes
-    if not offsets:
+    if not offsets or not _anything_to_claim(session, offsets, now):
+        # No write when there is nothing to claim: the loop runs every few seconds in every
+        # worker, and each write would bump schedule_lock's version (the grid caches by it).
         return []
     with write_transaction(session):
-        bookings = session.scalars(
-            select(Booking).where(
-                Booking.status == ACTIVE,
-                Booking.starts_at > now,
-                Booking.starts_at <= now + timedelta(minutes=max(offsets)),
-            )
-        ).all()
-        existing = session.scalars(
-            select(ReminderClaim).where(ReminderClaim.booking_id.in_([b.id for b in bookings]))
-        )
-        claims = {(c.booking_id, c.offset_minutes, c.starts_at): c for c in existing}
+        bookings, claims = _candidates(session, offsets, now)
         claimed = [
             pair
             for booking in bookings
@@ -61,20 +53,69 @@ def claim_due(
     return due
 
 
-def _claim_latest(
-    session: Session,
-    booking: Booking,
-    offsets: tuple[int, ...],
-    claims: dict[tuple[int, int, datetime], ReminderClaim],
-    worker: str,
-    now: datetime,
-) -> tuple[ReminderClaim, Booking] | None:
-    """Claim the latest due reminder of `booking`; earlier unclaimed ones are marked skipped."""
-    due = sorted(
+Claims = dict[tuple[int, int, datetime], ReminderClaim]
+
+
+def _candidates(
+    session: Session, offsets: tuple[int, ...], now: datetime
+) -> tuple[list[Booking], Claims]:
+    """The active bookings some reminder may be due for, and their claims (read afresh)."""
+    bookings = session.scalars(
+        select(Booking)
+        .where(
+            Booking.status == ACTIVE,
+            Booking.starts_at > now,
+            Booking.starts_at <= now + timedelta(minutes=max(offsets)),
+        )
+        .execution_options(populate_existing=True)
+    ).all()
+    existing = session.scalars(
+        select(ReminderClaim)
+        .where(ReminderClaim.booking_id.in_([b.id for b in bookings]))
+        .execution_options(populate_existing=True)
+    )
+    return bookings, {(c.booking_id, c.offset_minutes, c.starts_at): c for c in existing}
+
+
+def _anything_to_claim(session: Session, offsets: tuple[int, ...], now: datetime) -> bool:
+    """A look without the lock; `claim_due` decides again under it."""
+    bookings, claims = _candidates(session, offsets, now)
+    found = any(
+        (due := _due_offsets(booking, offsets, now))
+        and _open(claims.get((booking.id, due[0], booking.starts_at)), now)
+        for booking in bookings
+    )
+    session.commit()  # end the read, as a write transaction would
+    return found
+
+
+def _due_offsets(booking: Booking, offsets: tuple[int, ...], now: datetime) -> list[int]:
+    """The offsets whose moment has come for `booking`, the latest (smallest) first; none
+    before the booking was made or moved."""
+    return sorted(
         offset
         for offset in offsets
         if booking.updated_at <= booking.starts_at - timedelta(minutes=offset) <= now
     )
+
+
+def _open(claim: ReminderClaim | None, now: datetime) -> bool:
+    """Whether a reminder may be claimed: unclaimed, or its worker died before sending."""
+    return claim is None or (
+        claim.sent_at is None and not claim.skipped and claim.claimed_at <= now - STALE_CLAIM
+    )
+
+
+def _claim_latest(
+    session: Session,
+    booking: Booking,
+    offsets: tuple[int, ...],
+    claims: Claims,
+    worker: str,
+    now: datetime,
+) -> tuple[ReminderClaim, Booking] | None:
+    """Claim the latest due reminder of `booking`; earlier unclaimed ones are marked skipped."""
+    due = _due_offsets(booking, offsets, now)
     if not due:
         return None
     latest, *earlier = due
@@ -82,13 +123,13 @@ def _claim_latest(
         if (booking.id, offset, booking.starts_at) not in claims:
             session.add(_new_claim(booking, offset, worker, now, skipped=True))
     claim = claims.get((booking.id, latest, booking.starts_at))
+    if not _open(claim, now):
+        return None  # sent already, or in another worker's hands
     if claim is None:
         claim = _new_claim(booking, latest, worker, now)
         session.add(claim)
-    elif claim.sent_at is None and not claim.skipped and claim.claimed_at <= now - STALE_CLAIM:
-        claim.claimed_by, claim.claimed_at = worker, now
     else:
-        return None  # sent already, or in another worker's hands
+        claim.claimed_by, claim.claimed_at = worker, now
     return claim, booking
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from bot.reminders import ReminderSender, run_reminders
 from bot.runner import run_polling
 from schedule import Booking, Settings, User, reminders, services
-from schedule.models import ReminderClaim, utcnow
+from schedule.models import ReminderClaim, ScheduleLock, utcnow
 from tests.fixtures_bot import ALICE, BORIS, COACH, PUBLIC_URL, answers
 
 THURSDAY = date(2026, 11, 26)
@@ -196,6 +196,28 @@ def test_a_reminders_cancel_button_past_the_deadline_is_refused(
     assert alice.now_showing(reminder)["text"] == "Your trainings:\n• Thu 26 Nov 10:00–11:30"
     with bot_sessions() as session:
         assert [b.status for b in session.scalars(select(Booking))] == ["active"]
+
+
+def test_a_pass_with_nothing_due_writes_nothing(sender, bot_sessions, clock):
+    """The grid's cache lasts while schedule_lock's version stays; reminders leave it alone."""
+    book(bot_sessions, ALICE)
+
+    def version() -> int:
+        with bot_sessions() as session:
+            return session.scalar(select(ScheduleLock.version))
+
+    before = version()
+    for moment in (NOW, DAY_BEFORE - timedelta(minutes=1)):
+        clock.now = moment
+        sender.send_due()
+    assert version() == before
+    clock.now = DAY_BEFORE
+    sender.send_due()
+    assert version() > before  # the claim and the mark were written under the lock
+    clock.advance(minutes=1)
+    after = version()
+    sender.send_due()
+    assert version() == after
 
 
 def test_a_client_who_blocked_the_bot_is_skipped_and_not_retried(

@@ -65,7 +65,10 @@ def choices_of(
             bookable.append(
                 (slot.cell.minute, slot.start, min(free_at.get(t, 0) for t in instants))
             )
-        elif waitlist.join_refusal(snapshot, starts_at, user.id, now) is None:
+        elif (
+            slot.refusal == "full"
+            and waitlist.join_refusal(snapshot, starts_at, user.id, now) is None
+        ):
             full.append((slot.cell.minute, slot.start, starts_at in waiting))
     return DayChoices(bookable, full)
 
