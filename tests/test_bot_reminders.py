@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -106,6 +107,20 @@ def test_the_client_reads_the_reminder_in_their_language(
         "Отменить можно до Чт 26 ноября 08:00."
     )
     assert "✖ Отменить Чт 26 ноября 10:00" in button_texts(reminder)
+
+
+def test_without_an_https_public_url_a_reminder_has_no_app_button(
+    bot_config, bot_sessions, clock, fake_telegram
+):
+    config = replace(bot_config, public_url="http://localhost:5000")
+    sender = ReminderSender(config, bot_sessions, clock=clock)
+    book(bot_sessions, ALICE)
+    clock.now = DAY_BEFORE
+
+    assert sender.send_due() == 1
+
+    [reminder] = sent_to(fake_telegram, ALICE["id"])
+    assert button_texts(reminder) == ["✖ Cancel Thu 26 Nov 10:00", "My trainings"]
 
 
 def test_past_the_cancel_deadline_a_reminder_has_no_cancel_button(

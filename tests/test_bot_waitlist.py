@@ -151,6 +151,23 @@ def test_my_lists_the_waitlist_and_leaving_is_one_tap(alice, boris, bot_sessions
     assert boris.screen["text"].endswith("• Чт 26 ноября 10:00–11:30 — 1-й в очереди")
 
 
+def test_a_day_booked_out_is_still_offered_for_its_waitlists(alice, bot_sessions):
+    for minute in range(8 * 60, 16 * 60, 90):  # 08:00, 09:30, ... 14:00, 15:30: all full
+        with bot_sessions() as session:
+            for n in range(4):
+                other = {"id": 5000 + minute + n, "first_name": f"V{n}"}
+                user = services.upsert_user(session, other)
+                services.book(session, Settings(), user, THURSDAY, minute, now=NOW)
+
+    alice.send("/book")
+    assert "Thu 26 Nov" in [b["text"] for b in alice.buttons()]
+    alice.tap("Thu 26 Nov")
+
+    labels = [b["text"] for b in alice.buttons()]
+    assert labels[0] == "⏳ 08:00" and labels[-2] == "⏳ 16:30" and labels[-1] == "« Back"
+    assert all(label.startswith("⏳") for label in labels[:-1])
+
+
 def test_a_place_freed_meanwhile_gets_an_alert_and_a_bookable_start(alice, bot_sessions):
     taken = fill(bot_sessions)
     alice.send("/book")
