@@ -1,7 +1,10 @@
-"""/book in chat: bookable days → starts with their free places → confirm → booked.
+"""/book in chat: bookable days → starts with their free places → confirm → booked; a full
+start (⏳) → confirm → on its waitlist, with the place in line.
 
-The availability is schedule's, the same the Mini App shows; the booking itself is
-schedule.services.book, which re-checks every rule in its transaction.
+The availability is schedule's, the same the Mini App shows, and so is whether a full start
+can be waited for (waitlist.join_refusal); the booking and the joining are
+schedule.services.book and schedule.waitlist.join, which re-check every rule in their
+transactions.
 """
 
 from __future__ import annotations
