@@ -440,3 +440,25 @@ def test_clients_who_never_booked_are_listed_and_trainers_are_not(client):
     client.get("/api/bookings", headers=auth(TRAINER))
     listed = admin_get(client, "/api/admin/clients").json["clients"]
     assert [(c["telegram_id"], c["upcoming"], c["past"]) for c in listed] == [(BORIS["id"], 0, 0)]
+
+
+def test_clients_read_the_trainers_reasons_from_the_bot(app, client, notifier, fake_telegram):
+    """The real notifier (bot.notify) over a fake Bot API: cancelling and closing reach Anna."""
+    app.extensions["booking_events"] = notifier
+    first = book(client, ANNA, start="10:00")
+    book(client, ANNA, date="2026-11-27", start="12:00")
+    cancel_url = f"/api/admin/bookings/{first['id']}/cancel"
+    assert (
+        admin_send(client, "POST", cancel_url, {"reason": "The trainer is ill"}).status_code == 200
+    )
+    closure = {"date": "2026-11-27", "reason": "Holiday", "cancel_bookings": True}
+    assert admin_send(client, "POST", "/api/admin/closures", closure).status_code == 201
+    assert notifier.flush()
+    to_anna = [
+        call.params["text"]
+        for call in fake_telegram.calls
+        if call.method == "sendMessage" and call.params.get("chat_id") == str(ANNA["id"])
+    ]
+    assert len(to_anna) == 2
+    assert "Thu 26 Nov 10:00–11:30" in to_anna[0] and to_anna[0].endswith("The trainer is ill")
+    assert "Fri 27 Nov 12:00–13:30" in to_anna[1] and to_anna[1].endswith("Reason: Holiday")
