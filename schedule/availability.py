@@ -291,7 +291,7 @@ def view_day(
                 booked=booked,
                 free=max(capacity - booked, 0),
                 can_start=refusal is None,
-                mine=any(b.covers(cell.starts_at) for b in own),
+                mine=bool(own) and any(b.covers(cell.starts_at) for b in own),
                 refusal=refusal,
             )
         )

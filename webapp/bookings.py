@@ -14,6 +14,7 @@ from datetime import date, datetime
 
 from flask import Blueprint, Response, abort, current_app, g, render_template, request, url_for
 from itsdangerous import BadSignature, URLSafeSerializer
+from markupsafe import Markup
 
 from schedule import Booking, ScheduleError, services, waitlist
 from schedule.availability import DayView, Snapshot, horizon_days, view_day
@@ -122,7 +123,12 @@ def _with_waitlist(
     mine = places.get(g.user.id, {})
     # Moving a booking is not the moment to queue for another start.
     wait = GridWaitlist.of(mine, snapshot, grid, g.user.id, at, offer=moving is None)
-    return {"grid": grid, "wait": wait}
+    return {"grid": grid, "wait": wait, "grid_html": Markup(rendered_grid(grid, wait, moving))}
+
+
+def rendered_grid(grid: DayView, wait: GridWaitlist, moving: Booking | None) -> str:
+    grids = current_app.extensions.setdefault("rendered_grids", RenderedGrids())
+    return grids.html(grid, wait, moving)
 
 
 def my_context() -> dict:
@@ -182,10 +188,7 @@ def book_tab():
 def grid():
     day = parse_date(request.args.get("date"))
     moving = _moving(request.args.get("move"))
-    context = grid_context(day, moving)
-    grids = current_app.extensions.setdefault("rendered_grids", RenderedGrids())
-    body = grids.html(context["grid"], context["wait"], moving)
-    return Response(body, mimetype="text/html")
+    return Response(grid_context(day, moving)["grid_html"], mimetype="text/html")
 
 
 @bp.get("/confirm")
