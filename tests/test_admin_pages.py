@@ -359,3 +359,22 @@ def test_export_links_are_for_the_trainer_only(app, client, monkeypatch):
     assert client.get(forged).status_code == 403  # signed, but Anna is no trainer
     monkeypatch.setattr(admin, "EXPORT_LINK_SECONDS", -1)
     assert client.get(url).status_code == 403  # expired
+
+
+def test_refusals_read_in_the_trainers_language(client):
+    booking_id = book(client)
+    no_reason = post(client, f"/app/admin/bookings/{booking_id}/cancel", {"reason": ""}, RU_TRAINER)
+    assert "Напишите причину" in html(no_reason)
+    bad_hours = post(client, "/app/admin/hours", {"mon": "с 9 до 5"}, RU_TRAINER)
+    assert "Пн: укажите интервалы вида 08:00-12:00" in html(bad_hours)
+    no_days = post(client, "/app/admin/hours", {}, RU_TRAINER)
+    assert "Оставьте хотя бы один рабочий день" in html(no_days)
+    off_grid = post(client, "/app/admin/hours", {"mon": "08:10-18:00"})
+    assert "on the 30-minute grid" in html(off_grid)
+    bad_range = post(
+        client,
+        "/app/admin/closures",
+        {"date": TOMORROW, "start": "14:00", "end": "12:00"},
+        RU_TRAINER,
+    )
+    assert bad_range.status_code == 400 and "Укажите оба времени" in html(bad_range)

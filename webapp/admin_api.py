@@ -28,6 +28,7 @@ from schedule.timegrid import (
 )
 from schedule.trainer import ClientSummary, clients, export_csv, week_occupancy
 
+from . import i18n
 from .api import events, now, settings
 from .auth import admin_required, is_admin
 from .extensions import db
@@ -44,6 +45,13 @@ CLIENT_RESULTS = 30
 # --- reading the trainer's input ------------------------------------------------------------
 
 
+class TrainerInput(InvalidInput):
+    """Malformed input (400) whose message is already in the trainer's language."""
+
+    def message(self, lang: str | None = "en") -> str:
+        return self.detail or super().message(lang)
+
+
 def optional_date(text: str | None) -> date:
     """A date argument, or today when it is missing."""
     return parse_date(text) if text else today(now(), settings())
@@ -52,7 +60,7 @@ def optional_date(text: str | None) -> date:
 def required_reason(value: object) -> str:
     reason = value.strip() if isinstance(value, str) else ""
     if not reason:
-        raise InvalidInput(t("reason_required"))
+        raise TrainerInput(t("reason_required"))
     return reason[:MAX_REASON]
 
 
@@ -64,10 +72,10 @@ def closure_times(start: object, end: object) -> tuple[int | None, int | None]:
     try:
         start_minute = parse_minutes(start) if isinstance(start, str) else None
         end_minute = parse_minutes(end, allow_midnight_end=True) if isinstance(end, str) else None
-    except ValueError as error:
-        raise InvalidInput(str(error)) from None
+    except ValueError:
+        start_minute = end_minute = None
     if start_minute is None or end_minute is None or start_minute >= end_minute:
-        raise InvalidInput(t("closure_range"))
+        raise TrainerInput(t("closure_range"))
     return start_minute, end_minute
 
 
@@ -83,20 +91,23 @@ def week_hours(value: object) -> WeekHours:
             intervals = ",".join(intervals)
         if not isinstance(intervals, str):
             raise InvalidInput(f"{name}: list intervals like 08:00-12:00")
+        day = WEEKDAYS.index(name)
         try:
-            week[WEEKDAYS.index(name)] = parse_intervals(intervals)
-        except ValueError as error:
-            raise InvalidInput(f"{name}: {error}") from None
+            week[day] = parse_intervals(intervals)
+        except ValueError:
+            raise TrainerInput(t("hours_invalid", day=i18n.WEEKDAYS[g.lang][day])) from None
     return week
 
 
 def save_hours(week: WeekHours) -> WeekHours:
+    if not any(week.values()):
+        raise TrainerInput(t("hours_all_closed"))
     try:
         return services.set_opening_hours(
             db.session(), settings(), week, now=now(), on_event=events()
         )
-    except ConfigError as error:
-        raise InvalidInput(str(error).removeprefix("OPENING_HOURS: ")) from None
+    except ConfigError:
+        raise TrainerInput(t("hours_off_grid", n=settings().slot_minutes)) from None
 
 
 def find_client(telegram_id: object) -> User:
@@ -129,7 +140,7 @@ def export_range(first: str | None, last: str | None) -> tuple[date, date]:
     if last_day < first_day:
         first_day, last_day = last_day, first_day
     if (last_day - first_day).days >= MAX_EXPORT_DAYS:
-        raise InvalidInput(f"export at most {MAX_EXPORT_DAYS} days at once")
+        raise TrainerInput(t("export_too_long", n=MAX_EXPORT_DAYS))
     return first_day, last_day
 
 

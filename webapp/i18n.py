@@ -104,6 +104,22 @@ ADMIN_TEXTS: dict[str, dict[str, str]] = {
         "ru": "Можно несколько интервалов: 08:00-12:00, 16:00-20:00. Пусто — выходной.",
     },
     "save_hours": {"en": "Save hours", "ru": "Сохранить часы"},
+    "hours_invalid": {
+        "en": "{day}: write intervals like 08:00-12:00, 16:00-20:00, or leave it empty.",
+        "ru": "{day}: укажите интервалы вида 08:00-12:00, 16:00-20:00 или оставьте пустым.",
+    },
+    "hours_off_grid": {
+        "en": "Opening and closing times must be on the {n}-minute grid.",
+        "ru": "Время открытия и закрытия должно быть кратно {n} минутам.",
+    },
+    "hours_all_closed": {
+        "en": "Keep at least one day open; close dates with closures.",
+        "ru": "Оставьте хотя бы один рабочий день; отдельные даты закрывайте закрытиями.",
+    },
+    "export_too_long": {
+        "en": "Export at most {n} days at once.",
+        "ru": "За раз можно выгрузить не больше {n} дней.",
+    },
     "hours_saved": {"en": "Opening hours saved.", "ru": "Часы работы сохранены."},
     "outside_hours": {
         "en": "Bookings outside the new hours: {n}. They stay until you cancel them.",
