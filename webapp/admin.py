@@ -22,8 +22,7 @@ from schedule.settings import WEEKDAYS, format_intervals, format_minutes
 from schedule.timegrid import local_midnight_utc, parse_date, parse_start, start_instant, today
 from schedule.trainer import week_occupancy
 
-from . import admin_api as act
-from . import i18n
+from . import admin_api, i18n
 from .api import events, now, settings, snapshots
 from .auth import admin_required
 from .extensions import db
@@ -83,7 +82,7 @@ def day_context(day: date) -> dict:
         "starts": [
             (start, list(group)) for start, group in groupby(bookings, lambda b: b.starts_at)
         ],
-        "closures": [act.closure_json(c) for c in closures_between(day, day)],
+        "closures": [admin_api.closure_json(c) for c in closures_between(day, day)],
         "capacity": settings().capacity,
     }
 
@@ -108,7 +107,7 @@ def cancel(booking_id: int):
     booking = db.session.get(Booking, booking_id) if booking_id < 2**31 else None
     day = local_day(booking.starts_at, settings()) if booking else None
     try:
-        reason = act.required_reason(request.form.get("reason"))
+        reason = admin_api.required_reason(request.form.get("reason"))
         booking = services.cancel(
             db.session(),
             settings(),
@@ -135,7 +134,7 @@ def heat_level(booked: int, capacity: int) -> int:
 @bp.get("/week")
 @admin_required
 def week():
-    days = week_of(act.optional_date(request.args.get("from")))
+    days = week_of(admin_api.optional_date(request.args.get("from")))
     views = week_occupancy(db.session(), settings(), days[0])
     closures = closures_between(days[0], days[-1])
     step = timedelta(minutes=settings().slot_minutes)
@@ -172,7 +171,9 @@ def hours_context(closure_day: date | None = None, form: dict | None = None) -> 
     return {
         "section": "hours",
         "weekdays": [(WEEKDAYS[d], d, _intervals_text(week[d])) for d in range(7)],
-        "closures": [act.closure_json(c) for c in services.closures_after(db.session(), now())],
+        "closures": [
+            admin_api.closure_json(c) for c in services.closures_after(db.session(), now())
+        ],
         "closure_form": form or {"date": (closure_day or today(now(), settings())).isoformat()},
         "timezone": settings().timezone,
     }
@@ -194,7 +195,9 @@ def hours():
 def save_hours():
     form = {name: request.form.get(name, "") for name in WEEKDAYS}
     try:
-        saved = act.save_hours(act.week_hours({k: v or "closed" for k, v in form.items()}))
+        saved = admin_api.save_hours(
+            admin_api.week_hours({k: v or "closed" for k, v in form.items()})
+        )
     except ScheduleError as error:
         context = hours_context()
         context["weekdays"] = [(name, d, form[name]) for name, d, _ in context["weekdays"]]
@@ -203,7 +206,7 @@ def save_hours():
         "admin/hours.html",
         haptic="success",
         notice=t("hours_saved"),
-        outside=act.outside_hours(saved),
+        outside=admin_api.outside_hours(saved),
         **hours_context(),
     )
 
@@ -215,16 +218,16 @@ def add_closure():
     confirmed = request.form.get("cancel_bookings") == "1"
     try:
         day = parse_date(form["date"])
-        start, end = act.closure_times(form["start"], form["end"])
-        closure, cancelled = act.close(day, start, end, form["reason"], confirmed)
+        start, end = admin_api.closure_times(form["start"], form["end"])
+        closure, cancelled = admin_api.close(day, start, end, form["reason"], confirmed)
     except ScheduleError as error:
         db.session.rollback()
         context = hours_context(form=form)
         if error.code != "has_bookings":
             return refused("admin/hours.html", error, **context)
-        inside = act.bookings_inside(day, start, end)
+        inside = admin_api.bookings_inside(day, start, end)
         return render("admin/hours.html", 409, "warning", conflict=inside, **context)
-    notice = t("closed_notice", when=closure_label(act.closure_json(closure)))
+    notice = t("closed_notice", when=closure_label(admin_api.closure_json(closure)))
     if cancelled:
         notice += " " + t("closed_cancelled", n=len(cancelled))
     return render("admin/hours.html", haptic="success", notice=notice, **hours_context())
@@ -275,7 +278,7 @@ def clients_context(query: str = "", day: date | None = None) -> dict:
     return {
         "section": "clients",
         "query": query,
-        "listed": act.known_clients(query),
+        "listed": admin_api.known_clients(query),
         "for_day": day,
         "export_from": first,
         "export_to": last,
@@ -297,7 +300,9 @@ def client_list():
 @admin_required
 def export_form():
     try:
-        first_day, last_day = act.export_range(request.args.get("from"), request.args.get("to"))
+        first_day, last_day = admin_api.export_range(
+            request.args.get("from"), request.args.get("to")
+        )
     except ScheduleError as error:
         first_day, last_day = default_export_range()
         return render(
@@ -325,7 +330,7 @@ def download(token: str):
         raise Forbidden(t("export_expired")) from None
     if admin_id not in current_app.config["ADMIN_IDS"]:
         raise Forbidden("This is for the trainer only.")
-    return act.csv_response(*act.export_range(first, last))
+    return admin_api.csv_response(*admin_api.export_range(first, last))
 
 
 def book_context(client, day: date | None) -> dict:
@@ -338,7 +343,7 @@ def book_context(client, day: date | None) -> dict:
 @bp.get("/book")
 @admin_required
 def book_form():
-    client = act.find_client(_telegram_id(request.args.get("client")))
+    client = admin_api.find_client(_telegram_id(request.args.get("client")))
     day = parse_date(request.args["date"]) if request.args.get("date") else None
     return render("admin/book.html", **book_context(client, day))
 
@@ -346,7 +351,7 @@ def book_form():
 @bp.get("/book/confirm")
 @admin_required
 def confirm_book():
-    client = act.find_client(_telegram_id(request.args.get("client")))
+    client = admin_api.find_client(_telegram_id(request.args.get("client")))
     day = parse_date(request.args.get("date"))
     minute = parse_start(request.args.get("start"), settings())
     starts_at = start_instant(day, minute, settings())
@@ -363,7 +368,7 @@ def confirm_book():
 @bp.post("/book")
 @admin_required
 def book():
-    client = act.find_client(_telegram_id(request.form.get("client")))
+    client = admin_api.find_client(_telegram_id(request.form.get("client")))
     day = parse_date(request.form.get("date"))
     minute = parse_start(request.form.get("start"), settings())
     try:
