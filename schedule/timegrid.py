@@ -137,7 +137,13 @@ def parse_start(text: object, settings: Settings) -> int:
 
 
 def start_instant(day: date, minute: int, settings: Settings) -> datetime:
-    """The UTC start of a training at wall time `minute` on `day`; a DST gap is closed."""
+    """The UTC start of a training at wall time `minute` on `day`; a DST gap is closed.
+
+    Every service takes its start through here, so a start off the grid or outside the day
+    is refused whichever adapter (or forged callback) it came from.
+    """
+    if not isinstance(minute, int) or not 0 <= minute < 1440 or minute % settings.slot_minutes:
+        raise InvalidInput(f"a start must lie on the {settings.slot_minutes}-minute grid")
     instant = wall_to_utc(day, minute, settings)
     if instant is None:
         raise ScheduleError("closed", "That time does not exist on this day (clock change).")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import pytest
-from sqlalchemy import delete, event, select
+from sqlalchemy import delete, event, func, select
 
 from schedule import Booking, ConfigError, InvalidInput, ScheduleError, Settings, User
 from schedule.availability import day_availability, effective_hours
@@ -693,3 +693,12 @@ def test_closures_after_lists_those_not_yet_over(session, settings, now):
 
     assert [c.id for c in closures_after(session, now)] == [today.id, later.id]
     assert past.id not in [c.id for c in closures_after(session, now)]
+
+
+@pytest.mark.parametrize("minute", [10 * 60 + 15, -30, 1440, 1470])
+def test_a_start_off_the_grid_or_outside_the_day_is_refused_by_the_service(
+    session, settings, make_user, now, minute
+):
+    with pytest.raises(InvalidInput):
+        book(session, settings, make_user(), date(2026, 11, 26), minute, now=now)
+    assert session.scalar(select(func.count()).select_from(Booking)) == 0
