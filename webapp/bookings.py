@@ -117,7 +117,12 @@ def grid_context(day: date, moving: Booking | None) -> dict:
 
 
 def _with_waitlist(
-    snapshot: Snapshot, first_day: date, last_day: date, grid, moving: Booking | None, at
+    snapshot: Snapshot,
+    first_day: date,
+    last_day: date,
+    grid: DayView,
+    moving: Booking | None,
+    at: datetime,
 ) -> dict:
     places = waiting_cache().places(db.session(), settings(), snapshot, first_day, last_day)
     mine = places.get(g.user.id, {})
