@@ -249,3 +249,28 @@ def test_the_trainers_screens_in_the_dark(browser, sqlite_app, live_sqlite_url, 
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
         page.screenshot(path=shots / f"{section}.png", full_page=True)
     page.context.close()
+
+
+def test_a_trainer_splits_monday_with_a_break(browser, sqlite_app, live_sqlite_url, shots):
+    page = open_app(browser, live_sqlite_url, user=TRAINER)
+    tap(page, "[data-nav=admin]")
+    tap(page, "[data-admin-nav=hours]")
+    monday = "[data-hours-day=mon]"
+    tap(page, f"{monday} [data-admin-action=add-interval]")
+    page.locator(f"{monday} [data-interval] >> nth=1").wait_for()
+    page.fill(f"{monday} [data-interval] >> nth=0 >> [name=mon_closes]", "12:00")
+    page.fill(f"{monday} [data-interval] >> nth=1 >> [name=mon_opens]", "16:00")
+    page.fill(f"{monday} [data-interval] >> nth=1 >> [name=mon_closes]", "20:00")
+    tap(page, "[data-hours-day=sun] [data-admin-action=remove-interval]")
+    page.locator("[data-hours-day=sun] [data-interval]").wait_for(state="detached")
+    assert page.input_value("[name=mon_opens] >> nth=1") == "16:00"  # kept across the swap
+    page.screenshot(path=shots / "hours-edited.png", full_page=True)
+    tap(page, "[data-admin-action=save-hours]")
+    page.locator("[data-notice]:not([hidden])").wait_for()
+    with sqlite_app.app_context():
+        from schedule.availability import effective_hours
+
+        week = effective_hours(db.session(), sqlite_app.config["SCHEDULE"])
+    assert week[0] == ((480, 720), (960, 1200)) and week[6] == ()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.context.close()

@@ -176,37 +176,71 @@ def test_heat_levels():
 # --- opening hours and closures -----------------------------------------------------------------
 
 
+def hours_form(**days: list[tuple[str, str]]) -> dict:
+    """The hours form's fields: every day open 08:00-18:00 unless given."""
+    form: dict[str, list[str]] = {}
+    for name in ("mon", "tue", "wed", "thu", "fri", "sat", "sun"):
+        intervals = days.get(name, [("08:00", "18:00")])
+        form[f"{name}_opens"] = [opens for opens, _ in intervals]
+        form[f"{name}_closes"] = [closes for _, closes in intervals]
+    return form
+
+
+def interval_inputs(page: str, day: str) -> list[tuple[str, str]]:
+    opens = re.findall(rf'name="{day}_opens" value="([^"]*)"', page)
+    closes = re.findall(rf'name="{day}_closes" value="([^"]*)"', page)
+    return list(zip(opens, closes, strict=True))
+
+
 def test_editing_opening_hours(client):
     page = html(get(client, "/app/admin/hours"))
-    assert page.count('value="08:00-18:00"') == 7
-    form = {
-        "mon": "07:00-12:00, 16:00-21:00",
-        "tue": "08:00-18:00",
-        "wed": "08:00-18:00",
-        "thu": "08:00-18:00",
-        "fri": "08:00-18:00",
-        "sat": "10:00-14:00",
-        "sun": "",
-    }
+    assert all(interval_inputs(page, day) == [("08:00", "18:00")] for day in ("mon", "sun"))
+    form = hours_form(
+        mon=[("07:00", "12:00"), ("16:00", "21:00")],
+        sat=[("10:00", "14:00")],
+        sun=[],
+        fri=[("08:00", "00:00")],
+    )
     saved = post(client, "/app/admin/hours", form)
     assert saved.status_code == 200 and "Opening hours saved." in html(saved)
-    assert 'name="mon" value="07:00-12:00, 16:00-21:00"' in html(saved)
-    assert 'name="sun" value=""' in html(saved)
+    assert interval_inputs(html(saved), "mon") == [("07:00", "12:00"), ("16:00", "21:00")]
+    assert interval_inputs(html(saved), "sun") == []
+    assert 'data-hours-day="sun"' in html(saved) and "day off" in html(saved)
     hours = get(client, "/api/admin/hours").json["hours"]
     assert hours["mon"] == ["07:00-12:00", "16:00-21:00"] and hours["sun"] == []
+    assert hours["fri"] == ["08:00-24:00"]  # a closing time of 00:00 is midnight
+    assert interval_inputs(html(get(client, "/app/admin/hours")), "fri") == [("08:00", "00:00")]
+
+
+def test_adding_and_removing_intervals_saves_nothing_until_asked(client):
+    form = hours_form(mon=[("08:00", "12:00")])
+    added = post(client, "/app/admin/hours/rows", {**form, "add_interval": "mon"})
+    assert html(added).startswith('<form class="card form" id="hours-form"')
+    assert interval_inputs(html(added), "mon") == [("08:00", "12:00"), ("12:00", "")]
+    removed = post(client, "/app/admin/hours/rows", {**form, "remove_interval": "tue:0"})
+    assert interval_inputs(html(removed), "tue") == []
+    assert interval_inputs(html(removed), "mon") == [("08:00", "12:00")]
+    ignored = post(
+        client, "/app/admin/hours/rows", {**form, "remove_interval": "tue:7", "add_interval": "x"}
+    )
+    assert interval_inputs(html(ignored), "tue") == [("08:00", "18:00")]
+    assert get(client, "/api/admin/hours").json["hours"]["mon"] == ["08:00-18:00"]
 
 
 def test_bad_opening_hours_are_shown_with_what_was_typed(client):
-    refused = post(client, "/app/admin/hours", {"mon": "9 to 5", "tue": "08:00-18:00"})
-    assert refused.status_code == 400
-    assert 'name="mon" value="9 to 5"' in html(refused) and "notice error" in html(refused)
+    refused = post(client, "/app/admin/hours", hours_form(mon=[("12:00", "")]))
+    assert refused.status_code == 400 and "notice error" in html(refused)
+    assert "Mon: each interval needs both times" in html(refused)
+    assert interval_inputs(html(refused), "mon") == [("12:00", "")]
+    overlapping = hours_form(tue=[("08:00", "12:00"), ("11:00", "14:00")])
+    assert post(client, "/app/admin/hours", overlapping).status_code == 400
     assert get(client, "/api/admin/hours").json["hours"]["mon"] == ["08:00-18:00"]
 
 
 def test_new_hours_that_leave_bookings_outside_say_so(client):
     book(client, start="16:00")
-    week = dict.fromkeys(("mon", "tue", "wed", "thu", "fri", "sat", "sun"), "08:00-12:00")
-    page = html(post(client, "/app/admin/hours", week))
+    week = {day: [("08:00", "12:00")] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+    page = html(post(client, "/app/admin/hours", hours_form(**week)))
     assert "data-outside-hours" in page and "Bookings outside the new hours: 1" in page
     assert "Thu 26 Nov, 16:00–17:30 · Anna K" in page
 
@@ -365,11 +399,11 @@ def test_refusals_read_in_the_trainers_language(client):
     booking_id = book(client)
     no_reason = post(client, f"/app/admin/bookings/{booking_id}/cancel", {"reason": ""}, RU_TRAINER)
     assert "Напишите причину" in html(no_reason)
-    bad_hours = post(client, "/app/admin/hours", {"mon": "с 9 до 5"}, RU_TRAINER)
-    assert "Пн: укажите интервалы вида 08:00-12:00" in html(bad_hours)
+    bad_hours = post(client, "/app/admin/hours", hours_form(mon=[("", "17:00")]), RU_TRAINER)
+    assert "Пн: у каждого интервала нужны оба времени" in html(bad_hours)
     no_days = post(client, "/app/admin/hours", {}, RU_TRAINER)
     assert "Оставьте хотя бы один рабочий день" in html(no_days)
-    off_grid = post(client, "/app/admin/hours", {"mon": "08:10-18:00"})
+    off_grid = post(client, "/app/admin/hours", hours_form(mon=[("08:10", "18:00")]))
     assert "on the 30-minute grid" in html(off_grid)
     bad_range = post(
         client,

@@ -18,7 +18,7 @@ from werkzeug.exceptions import Forbidden
 
 from schedule import Booking, Closure, InvalidInput, ScheduleError, services
 from schedule.availability import effective_hours, horizon_days
-from schedule.settings import WEEKDAYS, format_intervals, format_minutes
+from schedule.settings import WEEKDAYS, format_minutes
 from schedule.timegrid import local_midnight_utc, parse_date, parse_start, start_instant, today
 from schedule.trainer import week_occupancy
 
@@ -166,21 +166,53 @@ def week():
 # --- opening hours and closures ----------------------------------------------------------------
 
 
-def hours_context(closure_day: date | None = None, form: dict | None = None) -> dict:
-    week = effective_hours(db.session(), settings())
+# An interval row of the hours form, as typed: ("08:00", "12:00").
+Rows = dict[str, list[tuple[str, str]]]
+
+
+def hours_context(
+    closure_day: date | None = None, form: dict | None = None, rows: Rows | None = None
+) -> dict:
+    if rows is None:
+        week = effective_hours(db.session(), settings())
+        rows = {
+            WEEKDAYS[d]: [(format_minutes(a), format_minutes(b % 1440)) for a, b in week[d]]
+            for d in range(7)
+        }
     return {
         "section": "hours",
-        "weekdays": [(WEEKDAYS[d], d, _intervals_text(week[d])) for d in range(7)],
+        "rows": rows,
         "closures": [
             admin_api.closure_json(c) for c in services.closures_after(db.session(), now())
         ],
         "closure_form": form or {"date": (closure_day or today(now(), settings())).isoformat()},
-        "timezone": settings().timezone,
     }
 
 
-def _intervals_text(intervals: tuple) -> str:
-    return format_intervals(intervals).replace(",", ", ") if intervals else ""
+def typed_rows() -> Rows:
+    """The hours form's intervals as typed ({day}_opens and {day}_closes, in pairs)."""
+    return {
+        name: list(
+            zip(
+                request.form.getlist(f"{name}_opens"),
+                request.form.getlist(f"{name}_closes"),
+                strict=False,
+            )
+        )
+        for name in WEEKDAYS
+    }
+
+
+def rows_week(rows: Rows) -> dict[str, list[str]]:
+    """Typed rows as admin_api.week_hours reads them; empty rows are dropped, and a closing
+    time of 00:00 is midnight at the end of the day."""
+    week = {}
+    for name, intervals in rows.items():
+        filled = [(opens, closes) for opens, closes in intervals if opens or closes]
+        week[name] = [
+            f"{opens}-{'24:00' if closes == '00:00' else closes}" for opens, closes in filled
+        ]
+    return week
 
 
 @bp.get("/hours")
@@ -190,18 +222,29 @@ def hours():
     return render("admin/hours.html", **hours_context(day))
 
 
+@bp.post("/hours/rows")
+@admin_required
+def hours_rows():
+    """The hours form with an interval added (add=DAY) or removed (remove=DAY:N); not saved."""
+    rows = typed_rows()
+    added, removed = request.form.get("add_interval", ""), request.form.get("remove_interval", "")
+    if added in rows:
+        last = rows[added][-1][1] if rows[added] else ""
+        rows[added].append((last, ""))
+    name, _, index = removed.partition(":")
+    if name in rows and index.isdigit() and int(index) < len(rows[name]):
+        del rows[name][int(index)]
+    return render("admin/_hours_form.html", rows=rows)
+
+
 @bp.post("/hours")
 @admin_required
 def save_hours():
-    form = {name: request.form.get(name, "") for name in WEEKDAYS}
+    rows = typed_rows()
     try:
-        saved = admin_api.save_hours(
-            admin_api.week_hours({k: v or "closed" for k, v in form.items()})
-        )
+        saved = admin_api.save_hours(admin_api.week_hours(rows_week(rows)))
     except ScheduleError as error:
-        context = hours_context()
-        context["weekdays"] = [(name, d, form[name]) for name, d, _ in context["weekdays"]]
-        return refused("admin/hours.html", error, **context)
+        return refused("admin/hours.html", error, **hours_context(rows=rows))
     return render(
         "admin/hours.html",
         haptic="success",

@@ -100,13 +100,15 @@ ADMIN_TEXTS: dict[str, dict[str, str]] = {
     "opening_hours": {"en": "Opening hours", "ru": "Часы работы"},
     "day_off": {"en": "day off", "ru": "выходной"},
     "hours_hint": {
-        "en": "Several intervals are fine: 08:00-12:00, 16:00-20:00. Empty means a day off.",
-        "ru": "Можно несколько интервалов: 08:00-12:00, 16:00-20:00. Пусто — выходной.",
+        "en": "+ adds an interval (a break splits the day in two); a day without any is a day off.",
+        "ru": "+ добавляет интервал (перерыв делит день на два); день без интервалов — выходной.",
     },
+    "add_interval": {"en": "Add an interval", "ru": "Добавить интервал"},
+    "remove_interval": {"en": "Remove the interval", "ru": "Убрать интервал"},
     "save_hours": {"en": "Save hours", "ru": "Сохранить часы"},
     "hours_invalid": {
-        "en": "{day}: write intervals like 08:00-12:00, 16:00-20:00, or leave it empty.",
-        "ru": "{day}: укажите интервалы вида 08:00-12:00, 16:00-20:00 или оставьте пустым.",
+        "en": "{day}: each interval needs both times, in order, without overlaps.",
+        "ru": "{day}: у каждого интервала нужны оба времени, по порядку и без наложений.",
     },
     "hours_off_grid": {
         "en": "Opening and closing times must be on the {n}-minute grid.",
