@@ -156,3 +156,46 @@ def test_the_waitlist_needs_init_data(client):
     assert_error(client.get("/api/waitlist"), 401, "unauthorized")
     assert_error(client.post("/api/waitlist", json={"date": TOMORROW, "start": "10:00"}), 401)
     assert_error(client.delete("/api/waitlist/1"), 401)
+
+
+def test_the_grid_sees_a_join_made_elsewhere_and_still_costs_one_query(app, client, database_url):
+    from sqlalchemy import event
+
+    from schedule import services
+    from schedule import waitlist as schedule_waitlist
+    from schedule.db import make_session_factory
+    from schedule.timegrid import parse_date
+    from webapp.extensions import db
+
+    fill(client)
+    assert slot(client, "10:00")["waitlisted"] is False  # the grid is cached now
+    with make_session_factory(database_url)() as session:  # the bot has its own engine
+        user = services.upsert_user(session, ANNA)
+        schedule_waitlist.join(
+            session,
+            app.config["SCHEDULE"],
+            user,
+            parse_date(TOMORROW),
+            600,
+            now=app.config["CLOCK"](),
+        )
+        session.get_bind().dispose()
+    assert slot(client, "10:00")["waitlisted"] is True
+
+    headers = auth(ANNA)
+    url = f"/api/slots?date={TOMORROW}"
+    assert client.get(url, headers=headers).status_code == 200  # these init data checked once
+    statements: list[str] = []
+    with app.app_context():
+        engine = db.engine
+
+    def record(connection, cursor, statement, *rest) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        again = client.get(url, headers=headers).json["slots"]
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert {e["start"]: e["waitlisted"] for e in again}["10:00"] is True
+    assert len(statements) == 1 and "schedule_lock" in statements[0]
