@@ -132,7 +132,13 @@ class Notifier:
     def deliver(self, notice: Notice) -> None:
         """Send the messages about `notice` now (the worker thread calls this)."""
         recipients = set(self.config.admin_ids)
-        tells_client = (notice.kind == "cancelled" and notice.by_admin) or notice.from_waitlist
+        # Clients hear of what they did not do themselves: the trainer's cancellations and
+        # bookings on their behalf, and a place the waitlist gave them.
+        tells_client = (
+            (notice.kind == "cancelled" and notice.by_admin)
+            or (notice.kind == "booked" and notice.source == "admin")
+            or notice.from_waitlist
+        )
         if tells_client:
             recipients.add(notice.client_id)
         if not recipients:
@@ -216,7 +222,8 @@ def admin_message(notice: Notice, lang: str, config: BotConfig) -> str:
 def client_message(notice: Notice, lang: str, config: BotConfig) -> str:
     span = when(notice.starts_at, notice.ends_at, config.settings, lang)
     if notice.kind == "booked":
-        return text(lang, "client_promoted", when=span)
+        key = "client_promoted" if notice.from_waitlist else "client_booked_by_trainer"
+        return text(lang, key, when=span)
     return text(
         lang,
         "client_cancelled_by_trainer",
@@ -226,7 +233,7 @@ def client_message(notice: Notice, lang: str, config: BotConfig) -> str:
 
 
 def client_buttons(notice: Notice, lang: str, config: BotConfig) -> InlineKeyboardMarkup | None:
-    """Under "booked from the waitlist": cancel it (the bot's my/cancel flow), the app."""
+    """Under a booking made for the client: cancel it (the bot's my/cancel flow), the app."""
     if notice.kind != "booked":
         return None
     return keyboards.booking_actions(

@@ -125,6 +125,10 @@ TEXTS: dict[str, dict[str, str]] = {
         EN: "Your training on <b>{when}</b> was cancelled by the trainer.\nReason: {reason}",
         RU: "Тренер отменил вашу тренировку <b>{when}</b>.\nПричина: {reason}",
     },
+    "client_booked_by_trainer": {
+        EN: "The trainer has booked you for <b>{when}</b>.",
+        RU: "Тренер записал вас на <b>{when}</b>.",
+    },
     "client_promoted": {
         EN: "A place has freed up and you're booked from the waitlist: <b>{when}</b>.",
         RU: "Освободилось место, и вы записаны из листа ожидания: <b>{when}</b>.",

@@ -131,6 +131,28 @@ def test_the_waitlist_booking_a_client_tells_them(bot_sessions, notifier, fake_t
         assert session.scalar(select(Booking).where(Booking.user_id == boris.id)).is_active
 
 
+def test_a_booking_the_trainer_makes_for_a_client_tells_the_client(
+    bot_sessions, notifier, fake_telegram
+):
+    with bot_sessions() as session:
+        alice = services.upsert_user(session, ALICE)
+        services.book(
+            session, Settings(), alice, THURSDAY, 600, now=NOW, source="admin", on_event=notifier
+        )
+    assert notifier.flush()
+
+    assert messages_to(fake_telegram, ALICE["id"]) == [
+        "The trainer has booked you for <b>Thu 26 Nov 10:00–11:30</b>."
+    ]
+
+
+def test_a_booking_the_client_makes_is_not_echoed_to_them(bot_sessions, notifier, fake_telegram):
+    book(bot_sessions, ALICE, on_event=notifier)
+    assert notifier.flush()
+    assert messages_to(fake_telegram, ALICE["id"]) == []
+    assert len(messages_to(fake_telegram, COACH["id"])) == 1
+
+
 def test_notifying_never_raises_and_never_waits_for_telegram(bot_sessions, notifier, fake_telegram):
     notifier(object())  # not an event: logged, not raised
 
