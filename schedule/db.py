@@ -19,7 +19,7 @@ def normalize_url(url: str) -> str:
     """Accept the plain `postgresql://` form and use the psycopg 3 driver for it."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 

@@ -141,9 +141,7 @@ class WaitlistEntry(Base):
 
     __tablename__ = "waitlist"
     __table_args__ = (
-        CheckConstraint(
-            "status IN ('waiting', 'promoted', 'left', 'expired')", name="status"
-        ),
+        CheckConstraint("status IN ('waiting', 'promoted', 'left', 'expired')", name="status"),
         Index("ix_waitlist_status_starts_at", "status", "starts_at"),
         # One waiting entry per client and start.
         Index(

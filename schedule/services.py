@@ -245,8 +245,11 @@ def set_opening_hours(
 ) -> WeekHours:
     """Replace the trainer's opening hours (validated against the grid)."""
     now = now or utcnow()
-    Settings(slot_minutes=settings.slot_minutes, training_minutes=settings.training_minutes,
-             opening_hours=week)  # raises ConfigError when off the grid
+    Settings(
+        slot_minutes=settings.slot_minutes,
+        training_minutes=settings.training_minutes,
+        opening_hours=week,
+    )  # raises ConfigError when off the grid
     if not any(week.values()):
         # An empty table means "OPENING_HOURS applies", so a closed week can't be stored.
         raise InvalidInput("at least one day must stay open; close dates with closures")
@@ -306,9 +309,7 @@ def add_closure(
     with write_transaction(session):
         inside = bookings_between(session, starts, ends)
         if inside and not cancel_bookings:
-            raise ScheduleError(
-                "has_bookings", f"{len(inside)} booking(s) fall inside this time."
-            )
+            raise ScheduleError("has_bookings", f"{len(inside)} booking(s) fall inside this time.")
         for booking in inside:
             _mark_cancelled(booking, "admin", reason or None, now)
         closure = Closure(starts_at=starts, ends_at=ends, reason=reason, created_at=now)

@@ -66,8 +66,14 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
         values: dict[str, object] = {}
-        for name in ("TRAINING_MINUTES", "SLOT_MINUTES", "CAPACITY", "BOOKING_HORIZON_DAYS",
-                     "MIN_NOTICE_MINUTES", "CANCEL_DEADLINE_MINUTES"):
+        for name in (
+            "TRAINING_MINUTES",
+            "SLOT_MINUTES",
+            "CAPACITY",
+            "BOOKING_HORIZON_DAYS",
+            "MIN_NOTICE_MINUTES",
+            "CANCEL_DEADLINE_MINUTES",
+        ):
             if env.get(name, "").strip():
                 values[name.lower()] = _int(name, env[name])
         if env.get("OPENING_HOURS", "").strip():

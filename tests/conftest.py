@@ -18,7 +18,9 @@ from schedule.db import create_schema, make_engine
 pytest_plugins: list[str] = ["tests.fixtures_web", "tests.fixtures_bot"]
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN_URL = os.environ.get(
+    "TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 
 
 def require(reason: str) -> None:

@@ -14,8 +14,13 @@ from tests.initdata import TEST_BOT_TOKEN, sign_init_data
 from webapp import create_app
 from webapp.extensions import db
 
-ANNA = {"id": 1001, "first_name": "Anna", "last_name": "K", "username": "anna",
-        "language_code": "en"}
+ANNA = {
+    "id": 1001,
+    "first_name": "Anna",
+    "last_name": "K",
+    "username": "anna",
+    "language_code": "en",
+}
 BORIS = {"id": 1002, "first_name": "Борис", "username": "boris", "language_code": "ru"}
 TRAINER = {"id": 900, "first_name": "Trainer", "username": "coach", "language_code": "en"}
 
@@ -46,16 +51,18 @@ def make_user(telegram_id: int, language_code: str = "en") -> dict:
 
 
 def build_app(database_url: str, clock: Clock, **config) -> Flask:
-    return create_app({
-        "TESTING": True,
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        "BOT_TOKEN": TEST_BOT_TOKEN,
-        "ADMIN_IDS": frozenset({TRAINER["id"]}),
-        "DEV_LOGIN": False,
-        "SECRET_KEY": "test-secret",
-        "CLOCK": clock,
-        **config,
-    })
+    return create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "BOT_TOKEN": TEST_BOT_TOKEN,
+            "ADMIN_IDS": frozenset({TRAINER["id"]}),
+            "DEV_LOGIN": False,
+            "SECRET_KEY": "test-secret",
+            "CLOCK": clock,
+            **config,
+        }
+    )
 
 
 @pytest.fixture

@@ -41,10 +41,14 @@ def slot(client, start: str, date=TOMORROW, user=ANNA) -> dict:
 
 def test_slots_list_every_cell_of_the_day_in_order(client):
     body = slots(client)
-    assert {k: body[k] for k in ("date", "timezone", "capacity", "training_minutes",
-                                 "slot_minutes")} == {
-        "date": TOMORROW, "timezone": "Europe/Moscow", "capacity": 4,
-        "training_minutes": 90, "slot_minutes": 30,
+    assert {
+        k: body[k] for k in ("date", "timezone", "capacity", "training_minutes", "slot_minutes")
+    } == {
+        "date": TOMORROW,
+        "timezone": "Europe/Moscow",
+        "capacity": 4,
+        "training_minutes": 90,
+        "slot_minutes": 30,
     }
     starts = [s["start"] for s in body["slots"]]
     assert starts == [f"{h:02d}:{m:02d}" for h in range(8, 18) for m in (0, 30)]
@@ -60,8 +64,15 @@ def test_slots_show_bookings_free_places_and_mine(client):
     assert book(client, ANNA, start="10:00").status_code == 201
     assert book(client, BORIS, start="10:30").status_code == 201
     by_start = {s["start"]: s for s in slots(client)["slots"]}
-    assert by_start["10:00"] == {"start": "10:00", "end": "10:30", "booked": 1, "free": 3,
-                                       "can_start": False, "mine": True, "waitlisted": False}
+    assert by_start["10:00"] == {
+        "start": "10:00",
+        "end": "10:30",
+        "booked": 1,
+        "free": 3,
+        "can_start": False,
+        "mine": True,
+        "waitlisted": False,
+    }
     assert (by_start["10:30"]["booked"], by_start["10:30"]["mine"]) == (2, True)
     assert (by_start["11:30"]["booked"], by_start["11:30"]["mine"]) == (1, False)
     assert by_start["12:00"]["booked"] == 0
@@ -81,8 +92,18 @@ def test_today_only_from_the_minimum_notice(client):
 
 
 @pytest.mark.parametrize(
-    "query", ["", "?date=", "?date=tomorrow", "?date=2026-13-01", "?date=2026-02-30",
-              "?date=26-11-2026", "?date=9999-12-31", "?date=0001-01-01", "?date=2026-11-26x"],
+    "query",
+    [
+        "",
+        "?date=",
+        "?date=tomorrow",
+        "?date=2026-13-01",
+        "?date=2026-02-30",
+        "?date=26-11-2026",
+        "?date=9999-12-31",
+        "?date=0001-01-01",
+        "?date=2026-11-26x",
+    ],
 )
 def test_slots_with_a_bad_date_are_400(client, query):
     assert_error(client.get(f"/api/slots{query}", headers=auth(ANNA)), 400, "invalid")
@@ -96,7 +117,10 @@ def test_booking_answers_201_with_the_booking_and_lists_it(client):
     assert response.status_code == 201
     assert set(response.json) == BOOKING_KEYS
     assert {k: v for k, v in response.json.items() if k != "id"} == {
-        "date": TOMORROW, "start": "10:00", "end": "11:30", "status": "active",
+        "date": TOMORROW,
+        "start": "10:00",
+        "end": "11:30",
+        "status": "active",
     }
     listed = client.get("/api/bookings", headers=auth(ANNA)).json["bookings"]
     assert listed == [response.json]
@@ -106,8 +130,9 @@ def test_booking_answers_201_with_the_booking_and_lists_it(client):
 def test_my_bookings_are_upcoming_soonest_first_until_they_end(client, clock):
     book(client, start="14:00")
     book(client, start="10:00")
-    assert [b["start"] for b in client.get("/api/bookings", headers=auth(ANNA)).json["bookings"]] \
-        == ["10:00", "14:00"]
+    assert [
+        b["start"] for b in client.get("/api/bookings", headers=auth(ANNA)).json["bookings"]
+    ] == ["10:00", "14:00"]
     clock.advance(days=1, hours=1, minutes=20)  # tomorrow 10:20 local: the first is under way
     assert len(client.get("/api/bookings", headers=auth(ANNA)).json["bookings"]) == 2
     clock.advance(minutes=70)  # 11:30: it has ended
@@ -139,19 +164,25 @@ def test_malformed_bookings_are_400(client, body):
 
 @pytest.mark.parametrize(
     ("data", "content_type"),
-    [("{not json", "application/json"), ("", "application/json"), ("\xff\xfe", "application/json"),
-     ("date=2026-11-26&start=10:00", "application/x-www-form-urlencoded")],
+    [
+        ("{not json", "application/json"),
+        ("", "application/json"),
+        ("\xff\xfe", "application/json"),
+        ("date=2026-11-26&start=10:00", "application/x-www-form-urlencoded"),
+    ],
 )
 def test_bodies_that_are_not_json_objects_are_400(client, data, content_type):
-    response = client.post("/api/bookings", data=data, content_type=content_type,
-                           headers=auth(ANNA))
+    response = client.post(
+        "/api/bookings", data=data, content_type=content_type, headers=auth(ANNA)
+    )
     assert_error(response, 400, "invalid")
 
 
 def test_huge_bodies_are_413_json(client):
     huge = '{"date": "' + "x" * 200_000 + '"}'
-    response = client.post("/api/bookings", data=huge, content_type="application/json",
-                           headers=auth(ANNA))
+    response = client.post(
+        "/api/bookings", data=huge, content_type="application/json", headers=auth(ANNA)
+    )
     assert_error(response, 413, "too_large")
 
 
@@ -170,9 +201,13 @@ def test_overlapping_own_booking_is_409(client):
 
 @pytest.mark.parametrize(
     ("date", "start", "code"),
-    [(TOMORROW, "07:00", "closed"), (TOMORROW, "17:00", "closed"),
-     ("2026-11-25", "09:00", "too_soon"), ("2026-11-20", "10:00", "too_soon"),
-     ("2026-12-03", "10:00", "too_far")],
+    [
+        (TOMORROW, "07:00", "closed"),
+        (TOMORROW, "17:00", "closed"),
+        ("2026-11-25", "09:00", "too_soon"),
+        ("2026-11-20", "10:00", "too_soon"),
+        ("2026-12-03", "10:00", "too_far"),
+    ],
 )
 def test_starts_the_rules_refuse_are_409(client, date, start, code):
     assert_error(book(client, date=date, start=start), 409, code)
@@ -219,8 +254,11 @@ def test_cancelling_twice_is_409(client):
 
 
 def reschedule(client, booking_id, user=ANNA, date=TOMORROW, start="14:00"):
-    return client.post(f"/api/bookings/{booking_id}/reschedule",
-                       json={"date": date, "start": start}, headers=auth(user))
+    return client.post(
+        f"/api/bookings/{booking_id}/reschedule",
+        json={"date": date, "start": start},
+        headers=auth(user),
+    )
 
 
 def test_rescheduling_moves_the_booking(client):
@@ -259,8 +297,9 @@ def test_rescheduling_past_the_deadline_is_409(client, clock):
 
 def test_malformed_reschedule_is_400_and_changes_nothing(client):
     booking = book(client).json
-    response = client.post(f"/api/bookings/{booking['id']}/reschedule", json={"date": "x"},
-                           headers=auth(ANNA))
+    response = client.post(
+        f"/api/bookings/{booking['id']}/reschedule", json={"date": "x"}, headers=auth(ANNA)
+    )
     assert_error(response, 400, "invalid")
     assert client.get("/api/bookings", headers=auth(ANNA)).json["bookings"] == [booking]
 
@@ -274,12 +313,26 @@ def test_admin_bookings_list_the_day_with_who_booked(client):
     client.delete(f"/api/bookings/{dropped['id']}", headers=auth(BORIS))
     book(client, ANNA, date="2026-11-27")
     active = client.get(f"/api/admin/bookings?date={TOMORROW}", headers=auth(TRAINER)).json
-    assert active == {"bookings": [{**kept, "user": {
-        "telegram_id": ANNA["id"], "name": "Anna K", "username": "anna", "phone": None}}]}
-    everything = client.get(f"/api/admin/bookings?date={TOMORROW}&status=all",
-                            headers=auth(TRAINER)).json["bookings"]
+    assert active == {
+        "bookings": [
+            {
+                **kept,
+                "user": {
+                    "telegram_id": ANNA["id"],
+                    "name": "Anna K",
+                    "username": "anna",
+                    "phone": None,
+                },
+            }
+        ]
+    }
+    everything = client.get(
+        f"/api/admin/bookings?date={TOMORROW}&status=all", headers=auth(TRAINER)
+    ).json["bookings"]
     assert [(b["id"], b["status"]) for b in everything] == [
-        (kept["id"], "active"), (dropped["id"], "cancelled")]
+        (kept["id"], "active"),
+        (dropped["id"], "cancelled"),
+    ]
 
 
 @pytest.mark.parametrize("query", ["", "?date=nope", f"?date={TOMORROW}&status=weird"])
@@ -329,7 +382,9 @@ def test_cors_only_for_configured_origins(database_url, clock):
 
     app = build_app(database_url, clock, CORS_ORIGINS=["https://allowed.example"])
     client = app.test_client()
-    allowed = client.get("/api/bookings", headers={**auth(ANNA), "Origin": "https://allowed.example"})
+    allowed = client.get(
+        "/api/bookings", headers={**auth(ANNA), "Origin": "https://allowed.example"}
+    )
     assert allowed.headers.get("Access-Control-Allow-Origin") == "https://allowed.example"
     other = client.get("/api/bookings", headers={**auth(ANNA), "Origin": "https://evil.example"})
     assert "Access-Control-Allow-Origin" not in other.headers
@@ -364,8 +419,14 @@ def test_a_repeated_grid_costs_one_small_query_and_sees_every_write(app, client,
     # A write from elsewhere (the bot has its own engine) shows on the very next request.
     with make_session_factory(database_url)() as session:
         user = services.upsert_user(session, BORIS)
-        services.book(session, app.config["SCHEDULE"], user, parse_date(TOMORROW), 600,
-                      now=app.config["CLOCK"]())
+        services.book(
+            session,
+            app.config["SCHEDULE"],
+            user,
+            parse_date(TOMORROW),
+            600,
+            now=app.config["CLOCK"](),
+        )
         session.get_bind().dispose()
     by_start = {s["start"]: s for s in client.get(url, headers=headers).json["slots"]}
     assert by_start["10:00"]["booked"] == 1
@@ -378,6 +439,7 @@ def test_writes_look_the_user_up_again(app, client):
         user = services.upsert_user(db.session(), ANNA)
         services.set_phone(db.session(), user, "+7 900 000-00-00")
     app.config["SCHEDULE"] = Settings(phone_required=True)
-    booked = client.post("/api/bookings", json={"date": TOMORROW, "start": "10:00"},
-                         headers=headers)
+    booked = client.post(
+        "/api/bookings", json={"date": TOMORROW, "start": "10:00"}, headers=headers
+    )
     assert booked.status_code == 201

@@ -92,9 +92,7 @@ def test_no_bot_token_configured_refuses_everyone(database_url, clock):
 def test_a_repeated_init_data_string_is_verified_once(client, monkeypatch):
     calls = []
     real = auth_module.verify_init_data
-    monkeypatch.setattr(
-        auth_module, "verify_init_data", lambda *a: calls.append(a) or real(*a)
-    )
+    monkeypatch.setattr(auth_module, "verify_init_data", lambda *a: calls.append(a) or real(*a))
     headers = auth(ANNA)
     for _ in range(3):
         assert client.get("/api/bookings", headers=headers).status_code == 200

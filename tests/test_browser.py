@@ -23,12 +23,24 @@ pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 TIMEOUT_MS = 15_000
-LIGHT = {"bg_color": "#ffffff", "text_color": "#000000", "hint_color": "#999999",
-         "link_color": "#2481cc", "button_color": "#2481cc", "button_text_color": "#ffffff",
-         "secondary_bg_color": "#efeff3"}
-DARK = {"bg_color": "#17212b", "text_color": "#f5f5f5", "hint_color": "#708499",
-        "link_color": "#6ab3f3", "button_color": "#5288c1", "button_text_color": "#ffffff",
-        "secondary_bg_color": "#232e3c"}
+LIGHT = {
+    "bg_color": "#ffffff",
+    "text_color": "#000000",
+    "hint_color": "#999999",
+    "link_color": "#2481cc",
+    "button_color": "#2481cc",
+    "button_text_color": "#ffffff",
+    "secondary_bg_color": "#efeff3",
+}
+DARK = {
+    "bg_color": "#17212b",
+    "text_color": "#f5f5f5",
+    "hint_color": "#708499",
+    "link_color": "#6ab3f3",
+    "button_color": "#5288c1",
+    "button_text_color": "#ffffff",
+    "secondary_bg_color": "#232e3c",
+}
 
 # A stand-in for telegram-web-app.js that records what the page asks of Telegram.
 TELEGRAM_STUB = """
@@ -60,8 +72,14 @@ def browser() -> Iterator[object]:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--no-first-run", "--disable-sync"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+                "--disable-sync",
+            ],
         )
         yield browser
         browser.close()
@@ -75,21 +93,34 @@ def artifacts(request) -> Path:
     return folder
 
 
-def open_app(browser, base_url: str, user: dict = ANNA, theme: dict = LIGHT,
-             telegram_stub: bool = False, scheme: str = "light"):
+def open_app(
+    browser,
+    base_url: str,
+    user: dict = ANNA,
+    theme: dict = LIGHT,
+    telegram_stub: bool = False,
+    scheme: str = "light",
+):
     """A phone-sized page opened like Telegram does; telegram.org is offline unless stubbed."""
-    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2,
-                                  color_scheme=scheme)
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, device_scale_factor=2, color_scheme=scheme
+    )
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
     if telegram_stub:
-        page.route("https://telegram.org/**", lambda route: route.fulfill(
-            body=TELEGRAM_STUB, content_type="application/javascript"))
+        page.route(
+            "https://telegram.org/**",
+            lambda route: route.fulfill(body=TELEGRAM_STUB, content_type="application/javascript"),
+        )
     else:
         page.route("https://telegram.org/**", lambda route: route.abort())
-    fragment = ("tgWebAppData=" + quote(sign_init_data(user), safe="")
-                + "&tgWebAppVersion=7.0&tgWebAppPlatform=android"
-                + "&tgWebAppThemeParams=" + quote(json.dumps(theme), safe=""))
+    fragment = (
+        "tgWebAppData="
+        + quote(sign_init_data(user), safe="")
+        + "&tgWebAppVersion=7.0&tgWebAppPlatform=android"
+        + "&tgWebAppThemeParams="
+        + quote(json.dumps(theme), safe="")
+    )
     page.goto(f"{base_url}/#{fragment}")
     page.locator("[data-slot-start]").first.wait_for()
     return page
@@ -100,8 +131,14 @@ def fill_slot(app, start: str, count: int) -> None:
         session = db.session()
         for n in range(count):
             user = services.upsert_user(session, make_user(3000 + n))
-            services.book(session, app.config["SCHEDULE"], user, parse_date(TOMORROW),
-                          int(start[:2]) * 60 + int(start[3:]), now=app.config["CLOCK"]())
+            services.book(
+                session,
+                app.config["SCHEDULE"],
+                user,
+                parse_date(TOMORROW),
+                int(start[:2]) * 60 + int(start[3:]),
+                now=app.config["CLOCK"](),
+            )
 
 
 def test_book_see_it_in_my_trainings_and_cancel(browser, sqlite_app, live_sqlite_url, artifacts):
@@ -146,9 +183,12 @@ def test_book_see_it_in_my_trainings_and_cancel(browser, sqlite_app, live_sqlite
     assert page.locator("[data-notice]:not([hidden])").is_visible()
     page.screenshot(path=artifacts / "06-cancelled.png")
     with sqlite_app.app_context():
-        assert services.upcoming_bookings(
-            db.session(), services.upsert_user(db.session(), ANNA), sqlite_app.config["CLOCK"]()
-        ) == []
+        assert (
+            services.upcoming_bookings(
+                db.session(), services.upsert_user(db.session(), ANNA), sqlite_app.config["CLOCK"]()
+            )
+            == []
+        )
     page.context.close()
 
 
@@ -231,7 +271,7 @@ def test_the_admin_sees_the_trainer_tab(browser, sqlite_app, live_sqlite_url, ar
 
 
 def relative_luminance(rgb: str) -> float:
-    channels = [int(c) / 255 for c in rgb[rgb.index("(") + 1:rgb.index(")")].split(",")[:3]]
+    channels = [int(c) / 255 for c in rgb[rgb.index("(") + 1 : rgb.index(")")].split(",")[:3]]
     linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
     return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
 

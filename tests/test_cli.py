@@ -74,8 +74,10 @@ class FakeTelegram:
         if token != self.token:
             return 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
         if method == "getMe":
-            return 200, {"ok": True, "result": {"id": 123456789, "is_bot": True,
-                                                "username": "test_booking_bot"}}
+            return 200, {
+                "ok": True,
+                "result": {"id": 123456789, "is_bot": True, "username": "test_booking_bot"},
+            }
         if method == "getWebhookInfo":
             return 200, {"ok": True, "result": self.webhook}
         if method == "setChatMenuButton":

@@ -121,4 +121,3 @@ def test_demo_week_books_by_the_rules(session, settings, now):
 def test_demo_users_are_not_real_users(session, make_user):
     make_user("Real")
     assert maintenance.demo_users(session) == []
-

@@ -29,8 +29,14 @@ def fill(app, start: str, count: int, date: str = TOMORROW) -> None:
         session = db.session()
         for n in range(count):
             user = services.upsert_user(session, make_user(3000 + n))
-            services.book(session, app.config["SCHEDULE"], user, parse_date(date),
-                          int(start[:2]) * 60 + int(start[3:]), now=app.config["CLOCK"]())
+            services.book(
+                session,
+                app.config["SCHEDULE"],
+                user,
+                parse_date(date),
+                int(start[:2]) * 60 + int(start[3:]),
+                now=app.config["CLOCK"](),
+            )
 
 
 def slot_tag(page: str, start: str) -> str:
@@ -38,8 +44,9 @@ def slot_tag(page: str, start: str) -> str:
 
 
 def book(page_client, start="10:00", user=ANNA, date=TOMORROW):
-    return page_client.post("/app/bookings", data={"date": date, "start": start},
-                            headers=auth(user))
+    return page_client.post(
+        "/app/bookings", data={"date": date, "start": start}, headers=auth(user)
+    )
 
 
 # --- the page --------------------------------------------------------------------------------
@@ -74,8 +81,10 @@ def test_fragments_without_init_data_are_401_with_a_readable_message(page_client
 def test_the_booking_tab_has_the_date_strip_and_the_grid(page_client):
     page = html(page_client.get("/app/book", headers=auth(ANNA)))
     days = re.findall(r'data-date="([\d-]+)" data-available="(true|false)"', page)
-    assert [d for d, _ in days] == [f"2026-11-{d}" for d in range(25, 31)] + ["2026-12-01",
-                                                                             "2026-12-02"]
+    assert [d for d, _ in days] == [f"2026-11-{d}" for d in range(25, 31)] + [
+        "2026-12-01",
+        "2026-12-02",
+    ]
     assert all(available == "true" for _, available in days)
     assert 'data-nav="book"' in page and 'data-nav="my"' in page
     assert 'data-nav="admin"' not in page
@@ -100,7 +109,7 @@ def test_the_grid_fragment_shows_free_places_mine_and_full(sqlite_app, page_clie
     book(page_client, "10:00")
     page = html(page_client.get(f"/app/grid?date={TOMORROW}", headers=auth(ANNA)))
     assert page.startswith('<div id="grid">')
-    assert 'data-nav' not in page  # only the grid
+    assert "data-nav" not in page  # only the grid
     mine = slot_tag(page, "10:00")
     assert 'class="slot mine"' in mine and 'data-free="3"' in mine and "disabled" in mine
     full = slot_tag(page, "12:00")
@@ -152,8 +161,9 @@ def test_a_refused_booking_is_409_with_the_reason_and_the_truth(sqlite_app, page
 
 
 def test_a_malformed_booking_is_400(page_client):
-    response = page_client.post("/app/bookings", data={"date": TOMORROW, "start": "10:10"},
-                                headers=auth(ANNA))
+    response = page_client.post(
+        "/app/bookings", data={"date": TOMORROW, "start": "10:10"}, headers=auth(ANNA)
+    )
     assert response.status_code == 400
     assert "grid" in html(response)
 
@@ -162,8 +172,9 @@ def test_a_malformed_booking_is_400(page_client):
 
 
 def booking_id(page_client) -> str:
-    return re.search(r'data-booking-id="(\d+)"', html(page_client.get("/app/my",
-                                                                      headers=auth(ANNA)))).group(1)
+    return re.search(
+        r'data-booking-id="(\d+)"', html(page_client.get("/app/my", headers=auth(ANNA)))
+    ).group(1)
 
 
 def test_my_trainings_list_bookings_with_their_controls(page_client):
@@ -200,16 +211,21 @@ def test_cancelling_asks_first_then_cancels(page_client):
 def test_someone_elses_booking_is_404_everywhere(page_client):
     book(page_client)
     number = booking_id(page_client)
-    for method, path in [("get", f"/app/bookings/{number}/cancel"),
-                         ("delete", f"/app/bookings/{number}"),
-                         ("get", f"/app/book?move={number}"),
-                         ("post", f"/app/bookings/{number}/reschedule")]:
-        response = getattr(page_client, method)(path, headers=auth(BORIS),
-                                                data={"date": TOMORROW, "start": "14:00"})
+    for method, path in [
+        ("get", f"/app/bookings/{number}/cancel"),
+        ("delete", f"/app/bookings/{number}"),
+        ("get", f"/app/book?move={number}"),
+        ("post", f"/app/bookings/{number}/reschedule"),
+    ]:
+        response = getattr(page_client, method)(
+            path, headers=auth(BORIS), data={"date": TOMORROW, "start": "14:00"}
+        )
         assert response.status_code == 404, path
     assert page_client.get("/app/book?move=abc", headers=auth(ANNA)).status_code == 404
-    assert page_client.delete("/app/bookings/99999999999999999999",
-                              headers=auth(ANNA)).status_code == 404
+    assert (
+        page_client.delete("/app/bookings/99999999999999999999", headers=auth(ANNA)).status_code
+        == 404
+    )
 
 
 def test_cancelling_past_the_deadline_is_409_in_place(page_client, clock):
@@ -225,17 +241,22 @@ def test_cancelling_past_the_deadline_is_409_in_place(page_client, clock):
 def test_moving_a_booking(page_client):
     book(page_client)
     number = booking_id(page_client)
-    picking = html(page_client.get(f"/app/book?move={number}&date={TOMORROW}",
-                                   headers=auth(ANNA)))
+    picking = html(page_client.get(f"/app/book?move={number}&date={TOMORROW}", headers=auth(ANNA)))
     assert "Moving Thu 26 Nov, 10:00–11:30: pick a new start" in picking
     # half an hour later overlaps the booking itself, which is being moved: allowed
     assert 'data-can-start="true"' in slot_tag(picking, "10:30")
     assert f"move={number}" in slot_tag(picking, "10:30")
-    confirm = html(page_client.get(f"/app/confirm?date={TOMORROW}&start=10:30&move={number}",
-                                   headers=auth(ANNA)))
+    confirm = html(
+        page_client.get(
+            f"/app/confirm?date={TOMORROW}&start=10:30&move={number}", headers=auth(ANNA)
+        )
+    )
     assert f'hx-post="/app/bookings/{number}/reschedule"' in confirm
-    moved = page_client.post(f"/app/bookings/{number}/reschedule",
-                             data={"date": TOMORROW, "start": "10:30"}, headers=auth(ANNA))
+    moved = page_client.post(
+        f"/app/bookings/{number}/reschedule",
+        data={"date": TOMORROW, "start": "10:30"},
+        headers=auth(ANNA),
+    )
     assert moved.status_code == 200
     assert "Moved to Thu 26 Nov, 10:30–12:00" in html(moved)
 
@@ -244,8 +265,11 @@ def test_a_refused_move_keeps_the_old_booking(sqlite_app, page_client):
     book(page_client)
     number = booking_id(page_client)
     fill(sqlite_app, "14:00", 4)
-    refused = page_client.post(f"/app/bookings/{number}/reschedule",
-                               data={"date": TOMORROW, "start": "14:00"}, headers=auth(ANNA))
+    refused = page_client.post(
+        f"/app/bookings/{number}/reschedule",
+        data={"date": TOMORROW, "start": "14:00"},
+        headers=auth(ANNA),
+    )
     assert refused.status_code == 409
     assert "No places left at this time." in html(refused)
     assert "Moving Thu 26 Nov, 10:00–11:30" in html(refused)
@@ -308,21 +332,29 @@ def test_static_files_are_gzipped_and_versioned_ones_cached_for_a_year(page_clie
 
 
 def test_user_specific_responses_are_not_cached(page_client):
-    assert page_client.get("/app/my", headers=auth(ANNA)).headers["Cache-Control"] == \
-        "private, no-store"
-    assert page_client.get("/api/bookings", headers=auth(ANNA)).headers["Cache-Control"] == \
-        "private, no-store"
+    assert (
+        page_client.get("/app/my", headers=auth(ANNA)).headers["Cache-Control"]
+        == "private, no-store"
+    )
+    assert (
+        page_client.get("/api/bookings", headers=auth(ANNA)).headers["Cache-Control"]
+        == "private, no-store"
+    )
 
 
 # --- the phone, when PHONE_REQUIRED=1 --------------------------------------------------------
 
 
-def contact_response(telegram_id: int, phone: str = "+7 999 123-45-67",
-                     bot_token: str = TEST_BOT_TOKEN) -> str:
+def contact_response(
+    telegram_id: int, phone: str = "+7 999 123-45-67", bot_token: str = TEST_BOT_TOKEN
+) -> str:
     """requestContact's signed `response`, as Telegram builds it."""
-    fields = {"contact": json.dumps({"user_id": telegram_id, "phone_number": phone,
-                                     "first_name": "Anna"}),
-              "auth_date": str(int(time.time()))}
+    fields = {
+        "contact": json.dumps(
+            {"user_id": telegram_id, "phone_number": phone, "first_name": "Anna"}
+        ),
+        "auth_date": str(int(time.time())),
+    }
     check = "\n".join(f"{k}={v}" for k, v in sorted(fields.items()))
     secret = hmac.new(b"WebAppData", bot_token.encode(), hashlib.sha256).digest()
     fields["hash"] = hmac.new(secret, check.encode(), hashlib.sha256).hexdigest()
@@ -344,8 +376,9 @@ def test_without_a_phone_the_booking_asks_to_share_it(phone_client):
     assert refused.status_code == 409
     assert "Please share your phone number first." in html(refused)
     assert 'data-share-phone hx-post="/app/phone"' in html(refused)
-    shared = phone_client.post("/app/phone", data={"response": contact_response(ANNA["id"])},
-                               headers=auth(ANNA))
+    shared = phone_client.post(
+        "/app/phone", data={"response": contact_response(ANNA["id"])}, headers=auth(ANNA)
+    )
     assert shared.status_code == 200
     assert "Thank you! You can book now." in html(shared)
     assert book(phone_client).status_code == 200
@@ -353,8 +386,13 @@ def test_without_a_phone_the_booking_asks_to_share_it(phone_client):
 
 @pytest.mark.parametrize(
     "response",
-    [contact_response(ANNA["id"], bot_token="987654321:BBanother-bot-token-0123456789abcdefgh"),
-     contact_response(BORIS["id"]), contact_response(ANNA["id"], phone="12"), "", "contact=x"],
+    [
+        contact_response(ANNA["id"], bot_token="987654321:BBanother-bot-token-0123456789abcdefgh"),
+        contact_response(BORIS["id"]),
+        contact_response(ANNA["id"], phone="12"),
+        "",
+        "contact=x",
+    ],
 )
 def test_a_forged_foreign_or_bad_contact_is_refused(phone_client, response):
     shared = phone_client.post("/app/phone", data={"response": response}, headers=auth(ANNA))

@@ -56,8 +56,11 @@ def test_twenty_clients_for_the_last_two_places_get_exactly_two(live_url):
     statuses = race(live_url, racers)
 
     assert sorted(statuses) == [201] * 2 + [409] * (RACERS - 2)
-    slot = next(s for s in get_json(live_url, f"/api/slots?date={TOMORROW}", racers[0])["slots"]
-                if s["start"] == "10:00")
+    slot = next(
+        s
+        for s in get_json(live_url, f"/api/slots?date={TOMORROW}", racers[0])["slots"]
+        if s["start"] == "10:00"
+    )
     assert (slot["booked"], slot["free"]) == (4, 0)
     winners = sum(len(get_json(live_url, "/api/bookings", u)["bookings"]) for u in racers)
     assert winners == 2

@@ -207,17 +207,31 @@ def admin_required(view: View) -> View:
 # --- development login -----------------------------------------------------------------
 
 DEV_USERS = (
-    {"id": 1001, "first_name": "Anna", "last_name": "Test", "username": "anna_test",
-     "language_code": "en"},
-    {"id": 1002, "first_name": "Борис", "last_name": "Тестов", "username": "boris_test",
-     "language_code": "ru"},
+    {
+        "id": 1001,
+        "first_name": "Anna",
+        "last_name": "Test",
+        "username": "anna_test",
+        "language_code": "en",
+    },
+    {
+        "id": 1002,
+        "first_name": "Борис",
+        "last_name": "Тестов",
+        "username": "boris_test",
+        "language_code": "ru",
+    },
 )
 
 
 def dev_users() -> list[dict]:
     admins = [
-        {"id": admin_id, "first_name": "Trainer", "username": f"trainer{admin_id}",
-         "language_code": "en"}
+        {
+            "id": admin_id,
+            "first_name": "Trainer",
+            "username": f"trainer{admin_id}",
+            "language_code": "en",
+        }
         for admin_id in sorted(current_app.config["ADMIN_IDS"])
     ]
     return [*DEV_USERS, *admins]
@@ -246,8 +260,11 @@ def dev_login():
     if user is None:
         if not chosen.isdigit() or len(chosen) > 15:
             abort(404)
-        user = {"id": int(chosen), "first_name": f"User {chosen}",
-                "language_code": request.args.get("lang", "en")[:8]}
+        user = {
+            "id": int(chosen),
+            "first_name": f"User {chosen}",
+            "language_code": request.args.get("lang", "en")[:8],
+        }
     token = current_app.config["BOT_TOKEN"] or DEV_BOT_TOKEN
     init_data = sign_init_data(user, token, int(time.time()))
     return redirect(url_for("pages.index") + "#" + urlencode({"tgWebAppData": init_data}))

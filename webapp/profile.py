@@ -23,8 +23,11 @@ def shared_contact(raw: str) -> dict:
     for token in accepted_tokens():
         try:
             fields = signed_fields(raw, token)
-            check_age(int(fields.get("auth_date", "0")), current_app.config["INIT_DATA_MAX_AGE"],
-                      time.time())
+            check_age(
+                int(fields.get("auth_date", "0")),
+                current_app.config["INIT_DATA_MAX_AGE"],
+                time.time(),
+            )
             contact = json.loads(fields.get("contact", ""))
         except (AuthError, ValueError):
             continue

@@ -20,10 +20,17 @@ from .api import json_error
 from .extensions import db
 from .i18n import language
 
-COMPRESSIBLE = frozenset({
-    "text/html", "text/css", "text/javascript", "application/javascript", "application/json",
-    "text/calendar", "image/svg+xml",
-})
+COMPRESSIBLE = frozenset(
+    {
+        "text/html",
+        "text/css",
+        "text/javascript",
+        "application/javascript",
+        "application/json",
+        "text/calendar",
+        "image/svg+xml",
+    }
+)
 MIN_GZIP_BYTES = 512
 YEAR = 365 * 24 * 3600
 # Static files whose name carries their version (htmx-2.0.11.min.js) never change.
@@ -90,8 +97,10 @@ def cache_headers(response: Response) -> Response:
 
 def compress(response: Response) -> Response:
     if (
-        response.status_code != 200 and response.status_code < 400
-        or response.is_streamed and not response.direct_passthrough
+        response.status_code != 200
+        and response.status_code < 400
+        or response.is_streamed
+        and not response.direct_passthrough
         or "Content-Encoding" in response.headers
         or response.mimetype not in COMPRESSIBLE
     ):

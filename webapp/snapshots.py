@@ -54,7 +54,12 @@ class SnapshotCache:
         return snapshot
 
     def day(
-        self, session: Session, settings: Settings, day: date, user_id: int, now: datetime,
+        self,
+        session: Session,
+        settings: Settings,
+        day: date,
+        user_id: int,
+        now: datetime,
         ignore_booking: int = 0,
     ) -> DayView:
         """As schedule.availability.day_availability, from the cached snapshot."""
@@ -62,7 +67,11 @@ class SnapshotCache:
         return view_day(snapshot, day, user_id, now, ignore_booking)
 
     def horizon(
-        self, session: Session, settings: Settings, user_id: int, now: datetime,
+        self,
+        session: Session,
+        settings: Settings,
+        user_id: int,
+        now: datetime,
         ignore_booking: int = 0,
     ) -> list[DayView]:
         """As schedule.availability.horizon_availability, from the cached snapshot."""
