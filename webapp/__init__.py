@@ -9,10 +9,36 @@ from flask_cors import CORS
 
 from schedule.db import INSTANCE_PATH, default_sqlite_url, normalize_url
 
-from . import config
+from . import (
+    admin,
+    admin_api,
+    api,
+    auth,
+    bookings,
+    cli,
+    config,
+    health,
+    logs,
+    metrics,
+    pages,
+    profile,
+    responses,
+    snapshots,
+    webhook,
+)
 from .extensions import db, migrate
 
 MIGRATIONS = str(Path(__file__).resolve().parent / "migrations")
+BLUEPRINTS = (
+    health.bp,  # /healthz
+    auth.bp,  # /dev/login
+    api.bp,  # the JSON API under /api
+    bookings.bp,  # the Mini App's booking tab and my trainings
+    pages.bp,  # the page shell and navigation
+    profile.bp,  # phone sharing
+    admin.bp,  # the trainer's tab under /app/admin
+    admin_api.bp,  # the trainer's JSON API under /api/admin
+)
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -29,41 +55,22 @@ def create_app(test_config: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS)
     CORS(app, origins=app.config["CORS_ORIGINS"] or [], supports_credentials=False)
+    logs.init_app(app)
 
     # Called with each schedule event (booking made, cancelled, moved) after its commit;
-    # the bot's notification module installs itself here when BOT_TOKEN is set.
+    # webhook.init_app installs the bot's notifier here when BOT_TOKEN is set.
     app.extensions["booking_events"] = None
-
-    from . import health
-
-    app.register_blueprint(health.bp)
-
-    from . import api, auth, bookings, pages, profile, responses, snapshots
-
     app.extensions["init_data_cache"] = auth.InitDataCache()
     app.extensions["snapshots"] = snapshots.SnapshotCache()
-    for blueprint in (auth.bp, api.bp, bookings.bp, pages.bp, profile.bp):
+    for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     responses.init_app(app)
-
-    from . import admin, admin_api
-
-    app.register_blueprint(admin.bp)  # the trainer's tab under /app/admin
-    app.register_blueprint(admin_api.bp)  # the trainer's JSON API under /api/admin
-
-    from . import webhook
-
-    webhook.init_app(app)  # the bot's webhook route, `flask bot ...`, booking_events notifier
+    webhook.init_app(app)  # the bot's webhook route, `flask bot ...`, the notifier
+    cli.init_app(app)
+    metrics.init_app(app)  # wraps booking_events, so after webhook.init_app
 
     if app.config["SQLALCHEMY_DATABASE_URI"] == default_sqlite_url():
         _upgrade_embedded_database(app)
-
-    # After the upgrade: Alembic's env.py replaces the root logger's handlers when it runs.
-    from . import cli, logs, metrics
-
-    logs.init_app(app)
-    cli.init_app(app)
-    metrics.init_app(app)
     return app
 
 
