@@ -21,7 +21,7 @@ import os
 import socket
 import threading
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
@@ -105,7 +105,7 @@ def reminder_view(due: DueReminder, lang: str, config: BotConfig, now: datetime)
     may_cancel = services.client_may_change(booking, settings, now)
     lines = [text(lang, "reminder", when=when(booking.starts_at, booking.ends_at, settings, lang))]
     if may_cancel:
-        deadline = booking.starts_at - timedelta(minutes=settings.cancel_deadline_minutes)
+        deadline = services.change_deadline(booking, settings)
         lines.append(text(lang, "cancel_until", deadline=short_when(deadline, settings, lang)))
     markup = keyboards.booking_actions(
         lang, booking.id, booking.starts_at, settings, config.web_app_url, may_cancel=may_cancel

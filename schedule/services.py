@@ -132,9 +132,13 @@ def _mark_cancelled(booking: Booking, by: str, reason: str | None, now: datetime
     booking.updated_at = now
 
 
+def change_deadline(booking: Booking, settings: Settings) -> datetime:
+    """The last moment the client may cancel or move `booking` (CANCEL_DEADLINE_MINUTES)."""
+    return booking.starts_at - timedelta(minutes=settings.cancel_deadline_minutes)
+
+
 def client_may_change(booking: Booking, settings: Settings, now: datetime) -> bool:
-    """Whether the client may still cancel or move `booking` (CANCEL_DEADLINE_MINUTES)."""
-    return booking.starts_at - now >= timedelta(minutes=settings.cancel_deadline_minutes)
+    return now <= change_deadline(booking, settings)
 
 
 def _check_client_deadline(booking: Booking, settings: Settings, now: datetime) -> None:

@@ -111,11 +111,11 @@ def fresh_view(ctx: BotContext, session: Session, user: User, lang: str, day: da
 def requested_start(ctx: BotContext, data: cb.Callback) -> datetime | None:
     """The start a callback names, or None when no start of the grid is there (forged data,
     or a day the calendar cannot hold)."""
-    if not FIRST_DAY <= data.day <= LAST_DAY or data.minute % ctx.settings.slot_minutes:
+    if not FIRST_DAY <= data.day <= LAST_DAY:
         return None
     try:
         return start_instant(data.day, data.minute, ctx.settings)
-    except ScheduleError:  # a wall time a clock change skips
+    except ScheduleError:  # off the grid, or a wall time a clock change skips
         return None
 
 
