@@ -386,3 +386,27 @@ def test_demo_data_asks_for_yes_outside_sqlite(app_factory):
 
     assert refused.exit_code == 1
     assert "demo bookings take real places" in refused.output and "--yes" in refused.output
+
+
+def test_the_installed_diagnose_command_reports_a_broken_configuration(tmp_path):
+    """`flask --app webapp diagnose` with CAPACITY=0: a ✗ naming it, exit 1, no traceback."""
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "CAPACITY": "0",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "LOG_DIR": str(tmp_path),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "webapp", "diagnose"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1
+    assert "✗ configuration: CAPACITY must be at least 1" in done.stdout
+    assert "Traceback" not in done.stdout + done.stderr
