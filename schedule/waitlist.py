@@ -30,7 +30,9 @@ class Position:
     position: int  # 1 = next in line
 
 
-def _promotion_cutoff(settings: Settings, now: datetime) -> datetime:
+def promotion_cutoff(settings: Settings, now: datetime) -> datetime:
+    """The earliest start a waiting entry may still be promoted to; an entry for an earlier
+    start can no longer become a booking (it expires at the next promotion pass)."""
     return now + timedelta(minutes=settings.cancel_deadline_minutes)
 
 
@@ -73,7 +75,7 @@ def join_refusal(
 ) -> str | None:
     """Why `user_id` may not join the waitlist of `starts_at` now ("not_full" when they can
     book it instead), or None if they may; the bot and the Mini App offer joining by this."""
-    if starts_at < _promotion_cutoff(snapshot.settings, now):
+    if starts_at < promotion_cutoff(snapshot.settings, now):
         return "too_soon"
     refusal = snapshot.refusal(starts_at, user_id, now)
     if refusal is None:
@@ -101,15 +103,24 @@ def _position(session: Session, entry: WaitlistEntry) -> int:
     return (ahead or 0) + 1
 
 
-def user_entries(session: Session, user: User, now: datetime | None = None) -> list[Position]:
-    """The user's waiting entries for future starts with their places in line."""
+def user_entries(
+    session: Session,
+    user: User,
+    now: datetime | None = None,
+    *,
+    settings: Settings | None = None,
+) -> list[Position]:
+    """The user's waiting entries for future starts with their places in line; given the
+    settings, only those that can still be promoted (see promotion_cutoff)."""
+    now = now or utcnow()
+    to_come = (
+        WaitlistEntry.starts_at >= promotion_cutoff(settings, now)
+        if settings
+        else WaitlistEntry.starts_at > now
+    )
     entries = session.scalars(
         select(WaitlistEntry)
-        .where(
-            WaitlistEntry.user_id == user.id,
-            WaitlistEntry.status == WAITING,
-            WaitlistEntry.starts_at > (now or utcnow()),
-        )
+        .where(WaitlistEntry.user_id == user.id, WaitlistEntry.status == WAITING, to_come)
         .order_by(WaitlistEntry.starts_at)
     )
     return [Position(entry, _position(session, entry)) for entry in entries]
@@ -148,7 +159,7 @@ def promote(
     ).all()
     made = []
     for entry in entries:
-        if entry.starts_at < _promotion_cutoff(settings, now):
+        if entry.starts_at < promotion_cutoff(settings, now):
             entry.status = "expired"
             continue
         snapshot = snapshot_for_start(session, settings, entry.starts_at)

@@ -199,3 +199,25 @@ def test_the_grid_sees_a_join_made_elsewhere_and_still_costs_one_query(app, clie
         event.remove(engine, "before_cursor_execute", record)
     assert {e["start"]: e["waitlisted"] for e in again}["10:00"] is True
     assert len(statements) == 1 and "schedule_lock" in statements[0]
+
+
+def test_the_grid_stops_marking_an_entry_that_can_no_longer_be_promoted(client, clock):
+    fill(client, date="2026-11-25", start="12:00")  # 09:00 now: 3 h ahead
+    assert join(client, date="2026-11-25", start="12:00").status_code == 201
+    assert slot(client, "12:00", date="2026-11-25")["waitlisted"] is True
+    clock.advance(hours=1, minutes=1)  # inside the cancel deadline: it would expire, not promote
+    assert slot(client, "12:00", date="2026-11-25")["waitlisted"] is False
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="webapp/api.py my_waitlist must pass settings=settings() to user_entries",
+)
+def test_the_waitlist_leaves_out_entries_that_can_no_longer_be_promoted(client, clock):
+    fill(client, date="2026-11-25", start="12:00")
+    fill(client)
+    today = join(client, date="2026-11-25", start="12:00").json
+    tomorrow = join(client).json
+    assert waitlist(client) == [today, tomorrow]
+    clock.advance(hours=1, minutes=1)
+    assert waitlist(client) == [tomorrow]

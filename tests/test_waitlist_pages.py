@@ -129,3 +129,43 @@ def test_moving_a_booking_offers_no_waitlist(sqlite_app, page_client):
     booking_id = re.search(r'data-booking-id="(\d+)"', my).group(1)
     page = html(page_client.get(f"/app/grid?date={TOMORROW}&move={booking_id}", headers=auth(ANNA)))
     assert join_control(page, "10:00") is None
+
+
+TODAY = "2026-11-25"  # 09:00 in Moscow by the test clock
+
+
+def waiting_entries(page_client, user=ANNA) -> list[str]:
+    page = html(page_client.get("/app/my", headers=auth(user)))
+    return re.findall(r"<li [^>]*data-waitlist-entry=.*?</li>", page, re.S)
+
+
+def test_an_entry_that_can_no_longer_be_promoted_is_not_shown(sqlite_app, page_client, clock):
+    fill(sqlite_app, "12:00", 4, date=TODAY)  # 3 h ahead: still open to the waitlist
+    fill(sqlite_app, "10:00", 4)
+    assert join(page_client, start="12:00", date=TODAY).status_code == 200
+    assert join(page_client).status_code == 200
+    assert len(waiting_entries(page_client)) == 2
+    assert 'data-waitlist="true"' in slot_tag(grid(page_client, date=TODAY), "12:00")
+
+    clock.advance(hours=1)  # 10:00: 12:00 is exactly the cancel deadline away, still promotable
+    assert len(waiting_entries(page_client)) == 2
+    assert 'data-waitlist="true"' in slot_tag(grid(page_client, date=TODAY), "12:00")
+
+    clock.advance(minutes=1)  # past it: promotion would expire the entry, not book it
+    (left,) = waiting_entries(page_client)
+    assert "Thu 26 Nov" in left and "10:00–11:30" in left
+    today = grid(page_client, date=TODAY)
+    assert 'data-waitlist="false"' in slot_tag(today, "12:00")
+    assert "in line" not in today
+    tomorrow = html(page_client.get(f"/app/book?date={TOMORROW}", headers=auth(ANNA)))
+    assert 'data-waitlist="true"' in slot_tag(tomorrow, "10:00")
+
+
+def test_my_trainings_with_only_waitlist_entries_still_offer_booking(sqlite_app, page_client):
+    fill(sqlite_app, "10:00", 4)
+    join(page_client)
+    page = html(page_client.get("/app/my", headers=auth(ANNA)))
+    assert "data-waitlist-entry" in page and "data-booking-id" not in page
+    empty = re.search(r'<div class="empty">.*?</div>', page, re.S).group(0)
+    assert "No booked trainings yet" in empty
+    assert re.search(r'<button [^>]*hx-get="/app/book">Book a training</button>', empty)

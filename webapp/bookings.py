@@ -124,7 +124,7 @@ def _with_waitlist(
     moving: Booking | None,
     at: datetime,
 ) -> dict:
-    places = waiting_cache().places(db.session(), settings(), snapshot, first_day, last_day)
+    places = waiting_cache().places(db.session(), settings(), snapshot, first_day, last_day, at)
     mine = places.get(g.user.id, {})
     # Moving a booking is not the moment to queue for another start.
     wait = GridWaitlist.of(mine, snapshot, grid, g.user.id, at, offer=moving is None)
@@ -137,8 +137,9 @@ def rendered_grid(grid: DayView, wait: GridWaitlist, moving: Booking | None) -> 
 
 
 def my_context() -> dict:
-    bookings = services.upcoming_bookings(db.session(), g.user, now())
-    waiting = waitlist.user_entries(db.session(), g.user, now())
+    at = now()
+    bookings = services.upcoming_bookings(db.session(), g.user, at)
+    waiting = waitlist.user_entries(db.session(), g.user, at, settings=settings())
     return {"bookings": bookings, "waiting": waiting, "tab": "my"}
 
 

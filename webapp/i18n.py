@@ -24,6 +24,10 @@ TEXTS: dict[str, dict[str, str]] = {
     "back": {"en": "Back", "ru": "Назад"},
     "booked": {"en": "Booked: {when}", "ru": "Вы записаны: {when}"},
     "no_bookings": {"en": "No upcoming trainings.", "ru": "Предстоящих тренировок нет."},
+    "no_bookings_waiting": {
+        "en": "No booked trainings yet: you are on the waitlist below.",
+        "ru": "Записей пока нет: вы в листе ожидания ниже.",
+    },
     "book_one": {"en": "Book a training", "ru": "Записаться на тренировку"},
     "cancel": {"en": "Cancel", "ru": "Отменить"},
     "keep": {"en": "Keep it", "ru": "Оставить"},

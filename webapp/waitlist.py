@@ -6,11 +6,14 @@ Every waitlist change (joining, leaving, a promotion, an expiry) runs in
 cache (webapp/snapshots.py) hands out a new snapshot object. So the waiting entries of a
 snapshot's days are read once per snapshot, with one query, after the version that snapshot
 belongs to was read: they are never older than it, and a repeated grid still costs one query.
+Entries whose start has come within the promotion cutoff stay "waiting" in the database until
+the next promotion pass expires them; they are left out here, by the clock, without a query.
 """
 
 from __future__ import annotations
 
 import threading
+from bisect import bisect_left
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -32,12 +35,35 @@ CACHE_SIZE = 64
 Places = dict[int, dict[datetime, int]]
 
 
+class LoadedPlaces:
+    """The waiting places of one snapshot's days, as read, and what is left of them from a
+    promotion cutoff on (remembered per first start kept: starts lie on the grid)."""
+
+    def __init__(self, snapshot: Snapshot, places: Places) -> None:
+        self.snapshot = snapshot  # held so that its id stays unique while cached
+        self.starts = sorted({start for starts in places.values() for start in starts})
+        self._kept: dict[int, Places] = {0: places}  # index of the first start kept -> places
+
+    def since(self, cutoff: datetime) -> Places:
+        first = bisect_left(self.starts, cutoff)
+        kept = self._kept.get(first)
+        if kept is None:
+            gone = set(self.starts[:first])
+            kept = {
+                user_id: mine
+                for user_id, starts in self._kept[0].items()
+                if (mine := {s: n for s, n in starts.items() if s not in gone})
+            }
+            self._kept[first] = kept
+        return kept
+
+
 class WaitingCache:
     """The waiting entries of cached snapshots' days, keyed by the snapshot object."""
 
     def __init__(self, size: int = CACHE_SIZE) -> None:
         self.size = size
-        self._items: OrderedDict[int, tuple[Snapshot, Places]] = OrderedDict()
+        self._items: OrderedDict[int, LoadedPlaces] = OrderedDict()
         self._lock = threading.Lock()
 
     def places(
@@ -47,13 +73,17 @@ class WaitingCache:
         snapshot: Snapshot,
         first_day: date,
         last_day: date,
+        now: datetime | None = None,
     ) -> Places:
+        """Who waits where on those days, for starts that can still be promoted at `now`
+        (the app's clock by default)."""
+        cutoff = waitlist.promotion_cutoff(settings, now or current_app.config["CLOCK"]())
         key = id(snapshot)
         with self._lock:
             found = self._items.get(key)
-            if found is not None and found[0] is snapshot:
+            if found is not None and found.snapshot is snapshot:
                 self._items.move_to_end(key)
-                return found[1]
+                return found.since(cutoff)
         rows = session.execute(
             select(WaitlistEntry.user_id, WaitlistEntry.starts_at)
             .where(
@@ -69,11 +99,12 @@ class WaitingCache:
         for user_id, starts_at in rows:  # first come, first served, as waitlist.promote
             in_line[starts_at] = in_line.get(starts_at, 0) + 1
             places.setdefault(user_id, {})[starts_at] = in_line[starts_at]
+        loaded = LoadedPlaces(snapshot, places)
         with self._lock:
-            self._items[key] = (snapshot, places)  # holding the snapshot keeps its id unique
+            self._items[key] = loaded
             if len(self._items) > self.size:
                 self._items.popitem(last=False)
-        return places
+        return loaded.since(cutoff)
 
 
 def cache() -> WaitingCache:
