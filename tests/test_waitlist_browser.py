@@ -48,6 +48,8 @@ def test_wait_for_a_full_start_and_be_booked_when_a_place_frees(
     sheet = page.locator("[data-sheet]")
     sheet.wait_for()
     assert "10:00–11:30" in sheet.inner_text() and "waitlist" in sheet.inner_text().lower()
+    how, buttons = sheet.locator(".wait-how").bounding_box(), sheet.locator(".row").bounding_box()
+    assert buttons["y"] - (how["y"] + how["height"]) >= 8  # the explanation clear of the buttons
     page.screenshot(path=artifacts / "02-confirm.png")
     page.click("[data-action=confirm]")
     waiting = page.locator("[data-slot-start='10:00'][data-waitlist=true]")
