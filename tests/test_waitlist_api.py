@@ -209,10 +209,6 @@ def test_the_grid_stops_marking_an_entry_that_can_no_longer_be_promoted(client, 
     assert slot(client, "12:00", date="2026-11-25")["waitlisted"] is False
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="webapp/api.py my_waitlist must pass settings=settings() to user_entries",
-)
 def test_the_waitlist_leaves_out_entries_that_can_no_longer_be_promoted(client, clock):
     fill(client, date="2026-11-25", start="12:00")
     fill(client)

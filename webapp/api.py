@@ -101,7 +101,7 @@ def reschedule(booking_id: int):
 @login_required
 def my_waitlist():
     """The caller's waitlist entries for starts to come, with their places in line."""
-    entries = waitlist.user_entries(db.session(), g.user, now())
+    entries = waitlist.user_entries(db.session(), g.user, now(), settings=settings())
     return jsonify(waitlist=[entry_json(p.entry, settings(), p.position) for p in entries])
 
 
