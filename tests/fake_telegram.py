@@ -141,6 +141,7 @@ class FakeTelegram:
         self.webhook_url = ""
         self._changed = threading.Condition()
         self._updates: list[dict] = []
+        self._confirmed = 0  # the highest getUpdates offset seen
         self._ids = {"update": 0, "message": 0, "query": 0}
         self._open_queries: set[str] = set()
         self._failures: dict[int, list[ApiError]] = {}
@@ -206,7 +207,7 @@ class FakeTelegram:
         if text.startswith("/"):
             command = text.split()[0]
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
-        return {"update_id": self._next("update"), "message": message}
+        return {"update_id": self.next_update_id(), "message": message}
 
     def contact_update(self, user: dict, phone: str, contact_user_id: int | None = None) -> dict:
         contact = {
@@ -240,9 +241,17 @@ class FakeTelegram:
             query["message"] = message
         return {"update_id": self._next("update"), "callback_query": query}
 
+    def next_update_id(self) -> int:
+        return self._next("update")
+
     def enqueue(self, update: dict) -> None:
-        """Make `update` available to getUpdates."""
+        """Make `update` available to getUpdates. Like Telegram's, update ids only grow: an
+        offset confirms every update below it, so one out of order would be lost or repeated."""
         with self._changed:
+            if self._updates and update["update_id"] <= self._updates[-1]["update_id"]:
+                raise ValueError(f"update {update['update_id']} is out of order")
+            if update["update_id"] < self._confirmed:
+                raise ValueError(f"update {update['update_id']} was confirmed already")
             self._updates.append(update)
             self._changed.notify_all()
 
@@ -371,6 +380,7 @@ class FakeTelegram:
         limit = int(params.get("limit", 100))
         timeout = min(float(params.get("timeout", 0)), 10.0)
         with self._changed:
+            self._confirmed = max(self._confirmed, offset)
             self._updates = [u for u in self._updates if u["update_id"] >= offset]
             self._changed.wait_for(
                 lambda: self._updates or self._closing or self._polls_released, timeout

@@ -223,7 +223,8 @@ def test_polling_end_to_end(bot_config, bot_sessions, clock, fake_telegram):
         assert menu.params["menu_button"]["web_app"]["url"] == PUBLIC_URL
 
         # A poison update (no chat, no date) comes first; the bot goes on to the next one.
-        fake_telegram.enqueue({"update_id": 500, "message": {"message_id": 1}})
+        poison = {"update_id": fake_telegram.next_update_id(), "message": {"message_id": 1}}
+        fake_telegram.enqueue(poison)
         fake_telegram.enqueue(fake_telegram.message_update(ALICE, "/book"))
         fake_telegram.wait_for(lambda: fake_telegram.calls_of("sendMessage"))
         alice = ChatUser(fake_telegram, fake_telegram.enqueue, ALICE)
