@@ -9,6 +9,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
 from schedule import ConfigError, Settings
 from schedule.db import database_url
 
@@ -76,6 +79,19 @@ class BotConfig:
             public_url=env.get("PUBLIC_URL", "").strip().rstrip("/"),
             admin_ids=parse_admin_ids(env.get("ADMIN_IDS", "")),
             webhook_secret=webhook_secret,
-            database_url=database_url(env),
+            database_url=_checked_database_url(env),
             settings=Settings.from_env(env),
         )
+
+
+def _checked_database_url(env: Mapping[str, str]) -> str:
+    """DATABASE_URL (or the embedded default), refused at start-up unless SQLAlchemy can read
+    it and knows its database."""
+    url = database_url(env)
+    try:
+        make_url(url).get_dialect()
+    except (ArgumentError, NoSuchModuleError, ValueError):
+        raise ConfigError(
+            "DATABASE_URL must be a database URL like postgresql://user:pass@host/db"
+        ) from None
+    return url
