@@ -85,7 +85,8 @@ def join_refusal(
 
 def leave(session: Session, entry_id: int, user: User) -> WaitlistEntry:
     with write_transaction(session):
-        entry = session.get(WaitlistEntry, entry_id)
+        # Read afresh under the lock: the session may hold the entry from before a promotion.
+        entry = session.get(WaitlistEntry, entry_id, populate_existing=True)
         if entry is None or entry.user_id != user.id or entry.status != WAITING:
             raise ScheduleError("not_found", "You are not on this waitlist.")
         entry.status = "left"

@@ -134,6 +134,21 @@ def test_two_places_freeing_at_once_promote_two_distinct_clients(
     assert promoted == 2
 
 
+def test_leaving_an_entry_promoted_since_it_was_read_is_refused(
+    session_factory, settings, users, full_ten, now, session
+):
+    joined = waitlist.join(session, settings, users[4], DAY, TEN, now=now)  # held by `session`
+    with session_factory() as other:  # another process frees a place meanwhile
+        services.cancel(other, settings, full_ten[0].id, other.get(User, users[0].id), now=now)
+
+    with pytest.raises(ScheduleError):
+        waitlist.leave(session, joined.entry.id, users[4])
+
+    session.expire_all()
+    assert session.get(WaitlistEntry, joined.entry.id).status == "promoted"
+    assert users[4].id in active_at_ten(session)
+
+
 def test_leaving_while_being_promoted_is_one_or_the_other(
     session_factory, settings, users, full_ten, now, session
 ):
