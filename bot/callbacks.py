@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from schedule.timegrid import FIRST_DAY, LAST_DAY
+
 VERSION = "1"
 SEPARATOR = "|"
 MAX_BYTES = 64
@@ -118,9 +120,12 @@ def decode(data: str | None) -> Callback:
 def _decode_field(name: str, value: str) -> object:
     if name == "day":
         try:
-            return date(int(value[:4]), int(value[4:6]), int(value[6:]))
+            day = date(int(value[:4]), int(value[4:6]), int(value[6:]))
         except ValueError:
             raise BadCallback(f"{value!r} is not a date") from None
+        if not FIRST_DAY <= day <= LAST_DAY:  # the studio's calendar cannot hold it
+            raise BadCallback(f"{value!r} is outside the calendar")
+        return day
     if name == "minute":
         hours, minutes = int(value[:2]), int(value[2:])
         if hours > 23 or minutes > 59:

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from telebot import TeleBot
 from telebot.types import InlineKeyboardMarkup
 
-from schedule import User
+from schedule import Settings, User, services
 from schedule.events import BookingCancelled, BookingMade, BookingMoved, Event
 
 from . import keyboards
@@ -52,9 +52,10 @@ class Notice:
     previous_starts_at: datetime | None = None
     from_waitlist: bool = False
     booking_id: int = 0
+    client_may_cancel: bool = False  # when it happened, by schedule's deadline rule
 
 
-def notice_of(event: Event) -> Notice:
+def notice_of(event: Event, settings: Settings) -> Notice:
     booking = event.booking
     user = booking.user
     facts = {
@@ -67,6 +68,8 @@ def notice_of(event: Event) -> Notice:
         "client_language": user.language_code,
         "source": booking.source,
         "booking_id": booking.id,
+        # updated_at is the moment the service made, moved or cancelled the booking.
+        "client_may_cancel": services.client_may_change(booking, settings, booking.updated_at),
     }
     if isinstance(event, BookingMade):
         return Notice("booked", from_waitlist=getattr(event, "from_waitlist", False), **facts)
@@ -91,7 +94,7 @@ class Notifier:
     def __call__(self, event: Event) -> None:
         """Queue the messages about `event`. Never raises: the booking has been committed."""
         try:
-            notice = notice_of(event)
+            notice = notice_of(event, self.config.settings)
             self._ensure_worker()
             self._queue.put(notice)
         except Exception:
@@ -233,9 +236,15 @@ def client_message(notice: Notice, lang: str, config: BotConfig) -> str:
 
 
 def client_buttons(notice: Notice, lang: str, config: BotConfig) -> InlineKeyboardMarkup | None:
-    """Under a booking made for the client: cancel it (the bot's my/cancel flow), the app."""
+    """Under a booking made for the client: cancel it (the bot's my/cancel flow) while the
+    client may, the app."""
     if notice.kind != "booked":
         return None
     return keyboards.booking_actions(
-        lang, notice.booking_id, notice.starts_at, config.settings, config.web_app_url
+        lang,
+        notice.booking_id,
+        notice.starts_at,
+        config.settings,
+        config.web_app_url,
+        may_cancel=notice.client_may_cancel,
     )

@@ -112,8 +112,11 @@ def _is_row_id(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31
 
 
-def _owned_active(session: Session, booking_id: int, user: User | None) -> Booking:
-    """The active booking `booking_id`, which must belong to `user` unless user is None (admin)."""
+def owned_active_booking(session: Session, booking_id: int, user: User | None) -> Booking:
+    """The active booking `booking_id`, which must belong to `user` unless user is None (admin).
+
+    Read afresh from the database; any id (a forged callback's too) is "not_found" rather than
+    a failing query."""
     booking = (
         session.get(Booking, booking_id, populate_existing=True) if _is_row_id(booking_id) else None
     )
@@ -159,7 +162,7 @@ def cancel(
     """Cancel a booking: its owner until the deadline, or the trainer (user=None) at any time."""
     now = now or utcnow()
     with write_transaction(session):
-        booking = _owned_active(session, booking_id, user)
+        booking = owned_active_booking(session, booking_id, user)
         if user is not None:
             _check_client_deadline(booking, settings, now)
         _mark_cancelled(booking, "admin" if user is None else "client", reason, now)
@@ -184,7 +187,7 @@ def reschedule(
     now = now or utcnow()
     starts_at = start_instant(day, minute, settings)
     with write_transaction(session):
-        booking = _owned_active(session, booking_id, user)
+        booking = owned_active_booking(session, booking_id, user)
         if user is not None:
             _check_client_deadline(booking, settings, now)
         snapshot = snapshot_for_start(session, settings, starts_at)

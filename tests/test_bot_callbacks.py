@@ -8,8 +8,9 @@ import pytest
 
 from bot import callbacks as cb
 from bot.texts import fit, label, text
+from schedule.timegrid import LAST_DAY
 
-LATEST_DAY = date(9999, 12, 31)
+LATEST_DAY = LAST_DAY
 BIGGEST_ID = 999_999_999_999
 
 
@@ -56,6 +57,8 @@ def test_the_format_is_compact():
         "1|X|-4",
         "1|X|1234567890123",  # longer than any id we make
         "1|D|20261301",  # no 13th month
+        "1|A|00010101",  # days the studio's calendar cannot hold
+        "1|A|99991231",
         "1|D|2026-11-26",
         "1|T|20261126|2400",
         "1|T|20261126|1060",

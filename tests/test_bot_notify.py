@@ -146,6 +146,24 @@ def test_a_booking_the_trainer_makes_for_a_client_tells_the_client(
     ]
 
 
+def test_a_booking_the_trainer_makes_past_the_cancel_deadline_offers_no_cancel(
+    bot_sessions, notifier, fake_telegram
+):
+    today = date(2026, 11, 25)  # NOW is 09:00 in Moscow: 10:30 is inside the 2-hour deadline
+    with bot_sessions() as session:
+        alice = services.upsert_user(session, ALICE)
+        services.book(
+            session, Settings(), alice, today, 630, now=NOW, source="admin", on_event=notifier
+        )
+    assert notifier.flush()
+
+    [message] = [
+        c.params for c in fake_telegram.calls_of("sendMessage") if c.params["chat_id"] == "2001"
+    ]
+    labels = [b["text"] for row in message["reply_markup"]["inline_keyboard"] for b in row]
+    assert labels == ["Open the app", "My trainings"]
+
+
 def test_a_booking_the_client_makes_is_not_echoed_to_them(bot_sessions, notifier, fake_telegram):
     book(bot_sessions, ALICE, on_event=notifier)
     assert notifier.flush()

@@ -60,6 +60,30 @@ def test_a_forged_cancel_of_someone_elses_booking_changes_nothing(alice, bot_ses
     assert notifier.flush()
 
 
+def test_forged_booking_ids_beyond_any_row_are_not_found(alice, coach, bot_sessions):
+    borises = book_via_services(bot_sessions, BORIS)
+    alice.send("/my")
+    coach.send("/today")
+    huge = 999_999_999_999  # a well-formed id no database column holds
+
+    for user, data in (
+        (alice, cb.encode(cb.CANCEL_ASK, booking_id=huge)),
+        (alice, cb.encode(cb.CANCEL, booking_id=huge)),
+        (coach, cb.encode(cb.ADMIN_CANCEL_ASK, booking_id=huge)),
+        (coach, cb.encode(cb.ADMIN_CANCEL, booking_id=huge, reason=0)),
+    ):
+        assert alert(user.tap_data(data))["text"] == "Booking not found."
+    assert status_of(bot_sessions, borises) == "active"
+
+
+def test_a_trainer_day_outside_the_calendar_is_a_stale_button(coach, caplog):
+    coach.send("/today")
+    for data in ("1|A|00010101", "1|A|99991231"):
+        calls = coach.tap_data(data)
+        assert alert(calls)["text"] == "This button is out of date. Here is a fresh one."
+    assert "handler failed" not in caplog.text
+
+
 def test_a_forged_trainer_callback_from_a_client_changes_nothing(alice, bot_sessions):
     borises = book_via_services(bot_sessions, BORIS)
     alice.send("/start")
@@ -122,6 +146,21 @@ def test_a_day_that_has_passed_gets_an_alert_and_the_current_days(alice, clock):
     assert alert(calls)["text"] == "No free starts left on this day."
     assert alice.screen["text"] == "Choose a day:"
     assert "Thu 26 Nov" not in [b["text"] for b in alice.buttons()]
+
+
+def test_my_offers_no_cancel_button_past_the_deadline(alice, clock):
+    alice.send("/book")
+    alice.tap("Thu 26 Nov")
+    alice.tap("10:00")
+    alice.tap("Book it")
+    alice.send("/my")
+    assert "✖ Cancel Thu 26 Nov 10:00" in [b["text"] for b in alice.buttons()]
+
+    clock.advance(hours=24)  # Thursday 09:00 Moscow: an hour before the start
+    alice.send("/my")
+
+    assert alice.screen["text"] == "Your trainings:\n• Thu 26 Nov 10:00–11:30"
+    assert not [b for b in alice.buttons() if "Cancel" in b["text"]]
 
 
 def test_cancelling_past_the_deadline_is_refused_with_the_rule_from_schedule(

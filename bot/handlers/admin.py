@@ -73,11 +73,11 @@ def register(bot: TeleBot, ctx: BotContext) -> None:
         if data.action == cb.ADMIN_DAY:
             show(bot, call, admin_day_view(ctx, session, lang, data.day))
             return None
-        booking = session.get(Booking, data.booking_id, populate_existing=True)
-        if booking is None or not booking.is_active:
+        try:
+            booking = services.owned_active_booking(session, data.booking_id, None)
+        except ScheduleError as error:
             show(bot, call, admin_day_view(ctx, session, lang, ctx.today()))
-            code = "not_found" if booking is None else "not_active"
-            return Answer(ScheduleError(code).message(lang), alert=True)
+            return Answer(error.message(lang), alert=True)
         day = local_date(booking.starts_at, settings)
         if data.action == cb.ADMIN_CANCEL_ASK:
             message = text(

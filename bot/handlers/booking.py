@@ -25,13 +25,7 @@ from schedule.availability import (
     snapshot_for_start,
     view_day,
 )
-from schedule.timegrid import (
-    FIRST_DAY,
-    LAST_DAY,
-    occupied_instants,
-    start_instant,
-    training_end,
-)
+from schedule.timegrid import occupied_instants, start_instant, training_end
 
 from .. import callbacks as cb
 from .. import keyboards
@@ -90,8 +84,6 @@ def days_view(ctx: BotContext, session: Session, user: User, lang: str) -> View:
 
 def day_view(ctx: BotContext, session: Session, user: User, lang: str, day: date) -> View | None:
     """The starts of `day` to book or to wait for, or None when there are none (any more)."""
-    if not FIRST_DAY <= day <= LAST_DAY:
-        return None
     now = ctx.clock()
     snapshot = snapshot_for_days(session, ctx.settings, day, day)
     waiting = waitlist.waiting_starts(session, ctx.settings, user.id, day)
@@ -110,9 +102,7 @@ def fresh_view(ctx: BotContext, session: Session, user: User, lang: str, day: da
 
 def requested_start(ctx: BotContext, data: cb.Callback) -> datetime | None:
     """The start a callback names, or None when no start of the grid is there (forged data,
-    or a day the calendar cannot hold)."""
-    if not FIRST_DAY <= data.day <= LAST_DAY:
-        return None
+    or a wall time a clock change skips)."""
     try:
         return start_instant(data.day, data.minute, ctx.settings)
     except ScheduleError:  # off the grid, or a wall time a clock change skips
@@ -132,12 +122,11 @@ def waiting_view(ctx: BotContext, lang: str, place: waitlist.Position) -> View:
 
 
 def place_in_line(
-    session: Session, user: User, starts_at: datetime, now: datetime
+    ctx: BotContext, session: Session, user: User, starts_at: datetime
 ) -> waitlist.Position | None:
-    return next(
-        (p for p in waitlist.user_entries(session, user, now) if p.entry.starts_at == starts_at),
-        None,
-    )
+    """The user's place in line for `starts_at`, while the entry can still be promoted."""
+    places = waitlist.user_entries(session, user, ctx.clock(), settings=ctx.settings)
+    return next((p for p in places if p.entry.starts_at == starts_at), None)
 
 
 def register(bot: TeleBot, ctx: BotContext) -> None:
@@ -217,7 +206,7 @@ def register(bot: TeleBot, ctx: BotContext) -> None:
         if starts_at is None:
             show(bot, call, days_view(ctx, session, user, lang))
             return Answer(label(lang, "stale"), alert=True)
-        place = place_in_line(session, user, starts_at, now)
+        place = place_in_line(ctx, session, user, starts_at)
         if place is not None:
             show(bot, call, waiting_view(ctx, lang, place))
             return None

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from telebot import TeleBot
 from telebot.types import CallbackQuery, Message
 
-from schedule import Booking, ScheduleError, User, services, waitlist
+from schedule import ScheduleError, User, services, waitlist
 from schedule.timegrid import training_end
 
 from .. import callbacks as cb
@@ -25,7 +25,7 @@ def my_view(ctx: BotContext, session: Session, user: User, lang: str, note: str 
     settings = ctx.settings
     now = ctx.clock()
     bookings = services.upcoming_bookings(session, user, now)
-    places = waitlist.user_entries(session, user, now)
+    places = waitlist.user_entries(session, user, now, settings=settings)
     lines = [note] if note else []
     if bookings:
         lines.append(text(lang, "my_header"))
@@ -51,17 +51,9 @@ def my_view(ctx: BotContext, session: Session, user: User, lang: str, note: str 
             for place in places
         )
     waiting = [place.entry.starts_at for place in places]
-    markup = keyboards.my_bookings(lang, bookings, settings, ctx.config.web_app_url, waiting)
+    cancellable = [b for b in bookings if services.client_may_change(b, settings, now)]
+    markup = keyboards.my_bookings(lang, cancellable, settings, ctx.config.web_app_url, waiting)
     return fit(lines), markup
-
-
-def own_active_booking(session: Session, user: User, booking_id: int) -> Booking:
-    booking = session.get(Booking, booking_id, populate_existing=True)
-    if booking is None or booking.user_id != user.id:
-        raise ScheduleError("not_found")
-    if not booking.is_active:
-        raise ScheduleError("not_active")
-    return booking
 
 
 def register(bot: TeleBot, ctx: BotContext) -> None:
@@ -79,7 +71,7 @@ def register(bot: TeleBot, ctx: BotContext) -> None:
     @on_callback(bot, ctx, cb.CANCEL_ASK)
     def ask_cancel(call: CallbackQuery, data: cb.Callback, session, user, lang) -> Answer | None:
         try:
-            booking = own_active_booking(session, user, data.booking_id)
+            booking = services.owned_active_booking(session, data.booking_id, user)
         except ScheduleError as error:
             show(bot, call, my_view(ctx, session, user, lang))
             return Answer(error.message(lang), alert=True)
@@ -107,7 +99,7 @@ def register(bot: TeleBot, ctx: BotContext) -> None:
     @on_callback(bot, ctx, cb.LEAVE)
     def leave(call: CallbackQuery, data: cb.Callback, session, user, lang) -> Answer | None:
         starts_at = requested_start(ctx, data)
-        place = None if starts_at is None else place_in_line(session, user, starts_at, ctx.clock())
+        place = None if starts_at is None else place_in_line(ctx, session, user, starts_at)
         try:
             if place is None:
                 raise ScheduleError("not_found")
