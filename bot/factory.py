@@ -41,12 +41,18 @@ class BookingBot(TeleBot):
         self.context = context
 
     def handle_update(self, update: Update | Mapping[str, object]) -> bool:
-        """Handle one update unless some process already took its update_id (then False).
+        """Handle one update unless some process already took its update_id, or it cannot
+        even be parsed (then False: it is logged and skipped, since a redelivery would fail
+        the same way).
 
         A failing handler is logged, never raised; only a database that cannot record the
         update_id raises, so that the update is delivered again later."""
         if not isinstance(update, Update):
-            update = Update.de_json(dict(update))
+            try:
+                update = Update.de_json(dict(update))
+            except Exception:
+                log.exception("skipping update %s: not a valid update", update.get("update_id"))
+                return False
         with self.context.session_factory() as session:
             if not claim_update(session, update.update_id):
                 log.info("update %s was handled before; skipped", update.update_id)

@@ -15,7 +15,6 @@ from telebot.types import (
     BotCommandScopeChat,
     MenuButtonCommands,
     MenuButtonWebApp,
-    Update,
     WebAppInfo,
 )
 
@@ -151,27 +150,17 @@ def _start(bot: TeleBot, config: BotConfig, stop_event: threading.Event, pause: 
 
 def _handle_all(bot: BookingBot, updates: list[dict]) -> list[dict]:
     """Handle updates in order; the ones handled. It stops at one whose id the database could
-    not record: that one and those after it come again with the next getUpdates."""
+    not record: that one and those after it come again with the next getUpdates. One that
+    cannot even be parsed is skipped and confirmed with the rest, so it blocks nothing."""
     handled = []
     for raw in updates:
         try:
-            handle_raw_update(bot, raw)
+            bot.handle_update(raw)
         except Exception:
             log.exception("update %s not handled; retrying later", raw.get("update_id"))
             break
         handled.append(raw)
     return handled
-
-
-def handle_raw_update(bot: BookingBot, raw: dict) -> None:
-    """Parse and handle one update; one that cannot even be parsed is logged and skipped
-    (it is confirmed with the rest, so it cannot block the updates behind it)."""
-    try:
-        update = Update.de_json(raw)
-    except Exception:
-        log.exception("skipping update %s: not a valid update", raw.get("update_id"))
-        return
-    bot.handle_update(update)
 
 
 def _confirm(bot: TeleBot, offset: int) -> None:

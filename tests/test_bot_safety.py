@@ -180,6 +180,14 @@ def test_cancelling_past_the_deadline_is_refused_with_the_rule_from_schedule(
         assert [b.status for b in session.scalars(select(Booking))] == ["active"]
 
 
+def test_an_update_that_cannot_be_parsed_is_skipped(telegram_bot, fake_telegram, caplog):
+    poison = {"update_id": fake_telegram.next_update_id(), "message": {"message_id": 1}}
+
+    assert telegram_bot.handle_update(poison) is False
+    assert "not a valid update" in caplog.text
+    assert fake_telegram.calls == []
+
+
 def test_a_duplicate_update_books_once(alice, telegram_bot, make_bot, bot_sessions, fake_telegram):
     alice.send("/book")
     alice.tap("Thu 26 Nov")
