@@ -335,7 +335,11 @@ def remove_closure(
 ) -> None:
     """Reopen a closed time; waiting clients may get the places it frees."""
     with write_transaction(session):
-        closure = session.get(Closure, closure_id) if _is_row_id(closure_id) else None
+        closure = (
+            session.get(Closure, closure_id, populate_existing=True)
+            if _is_row_id(closure_id)
+            else None
+        )
         if closure is None:
             raise ScheduleError("not_found", "Closure not found.")
         session.delete(closure)

@@ -438,6 +438,16 @@ def test_a_closure_can_be_removed_again(session, settings, make_user, now):
     assert code_of(lambda: remove_closure(session, settings, closure.id, now=now)) == "not_found"
 
 
+def test_a_closure_removed_meanwhile_elsewhere_is_not_found(
+    session_factory, session, settings, now
+):
+    closure = add_closure(session, settings, TOMORROW, now=now)  # held by `session`
+    with session_factory() as other:  # another trainer's request removes it first
+        remove_closure(other, settings, closure.id, now=now)
+
+    assert code_of(lambda: remove_closure(session, settings, closure.id, now=now)) == "not_found"
+
+
 def test_a_whole_day_closure_runs_from_local_midnight_to_midnight(session, settings, now):
     closure = add_closure(session, settings, TOMORROW, reason="holiday", now=now)
 
