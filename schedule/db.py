@@ -47,6 +47,11 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
         cursor.close()
 
 
+def is_row_id(value: object) -> bool:
+    """Whether `value` could be a row id here (a bigger one would fail PostgreSQL's query)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31
+
+
 def make_engine(url: str, **kwargs) -> Engine:
     return create_engine(normalize_url(url), **kwargs)
 

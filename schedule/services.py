@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from . import waitlist
 from .availability import effective_hours, snapshot_for_start
-from .db import write_transaction
+from .db import is_row_id, write_transaction
 from .errors import InvalidInput, ScheduleError
 from .events import BookingCancelled, BookingMade, BookingMoved, Event, EventHandler
 from .models import ACTIVE, CANCELLED, Booking, Closure, OpeningHours, User, utcnow
@@ -107,18 +107,13 @@ def book(
     return booking
 
 
-def _is_row_id(value: object) -> bool:
-    """Whether `value` could be an id in the database (a bigger one would fail the query)."""
-    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31
-
-
 def owned_active_booking(session: Session, booking_id: int, user: User | None) -> Booking:
     """The active booking `booking_id`, which must belong to `user` unless user is None (admin).
 
     Read afresh from the database; any id (a forged callback's too) is "not_found" rather than
     a failing query."""
     booking = (
-        session.get(Booking, booking_id, populate_existing=True) if _is_row_id(booking_id) else None
+        session.get(Booking, booking_id, populate_existing=True) if is_row_id(booking_id) else None
     )
     if booking is None or (user is not None and booking.user_id != user.id):
         raise ScheduleError("not_found")
@@ -337,7 +332,7 @@ def remove_closure(
     with write_transaction(session):
         closure = (
             session.get(Closure, closure_id, populate_existing=True)
-            if _is_row_id(closure_id)
+            if is_row_id(closure_id)
             else None
         )
         if closure is None:

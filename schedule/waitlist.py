@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .availability import Snapshot, snapshot_for_start
-from .db import write_transaction
+from .db import is_row_id, write_transaction
 from .errors import ScheduleError
 from .events import BookingMade
 from .models import ACTIVE, WAITING, Booking, User, WaitlistEntry, utcnow
@@ -86,7 +86,11 @@ def join_refusal(
 def leave(session: Session, entry_id: int, user: User) -> WaitlistEntry:
     with write_transaction(session):
         # Read afresh under the lock: the session may hold the entry from before a promotion.
-        entry = session.get(WaitlistEntry, entry_id, populate_existing=True)
+        entry = (
+            session.get(WaitlistEntry, entry_id, populate_existing=True)
+            if is_row_id(entry_id)
+            else None
+        )
         if entry is None or entry.user_id != user.id or entry.status != WAITING:
             raise ScheduleError("not_found", "You are not on this waitlist.")
         entry.status = "left"

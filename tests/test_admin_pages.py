@@ -140,7 +140,8 @@ def test_cancelling_asks_for_a_reason_then_tells_the_client(app, client, events)
 
     again = post(client, f"/app/admin/bookings/{booking_id}/cancel", {"reason": "again"})
     assert again.status_code == 409 and "already cancelled" in html(again)
-    assert get(client, f"/app/admin/bookings/{booking_id}/cancel").status_code == 404
+    confirm_again = get(client, f"/app/admin/bookings/{booking_id}/cancel")
+    assert confirm_again.status_code == 409 and "already cancelled" in html(confirm_again)
 
 
 # --- the week ---------------------------------------------------------------------------------

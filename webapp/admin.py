@@ -18,6 +18,7 @@ from werkzeug.exceptions import Forbidden
 
 from schedule import Booking, Closure, InvalidInput, ScheduleError, services
 from schedule.availability import effective_hours, horizon_days
+from schedule.db import is_row_id
 from schedule.settings import WEEKDAYS, format_minutes
 from schedule.timegrid import local_midnight_utc, parse_date, parse_start, start_instant, today
 from schedule.trainer import week_occupancy
@@ -95,16 +96,14 @@ def day_page(day: date | None = None, **outcome) -> Response:
 @bp.get("/bookings/<int:booking_id>/cancel")
 @admin_required
 def confirm_cancel(booking_id: int):
-    booking = db.session.get(Booking, booking_id) if booking_id < 2**31 else None
-    if booking is None or not booking.is_active:
-        raise ScheduleError("not_found")
+    booking = services.owned_active_booking(db.session(), booking_id, None)
     return render("admin/_visitor.html", booking=booking, confirming=True)
 
 
 @bp.post("/bookings/<int:booking_id>/cancel")
 @admin_required
 def cancel(booking_id: int):
-    booking = db.session.get(Booking, booking_id) if booking_id < 2**31 else None
+    booking = db.session.get(Booking, booking_id) if is_row_id(booking_id) else None
     day = local_day(booking.starts_at, settings()) if booking else None
     try:
         reason = admin_api.required_reason(request.form.get("reason"))

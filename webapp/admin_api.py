@@ -15,6 +15,7 @@ from werkzeug.exceptions import NotFound
 
 from schedule import Booking, Closure, ConfigError, InvalidInput, ScheduleError, User, services
 from schedule.availability import effective_hours
+from schedule.db import is_row_id
 from schedule.events import BookingCancelled
 from schedule.settings import WEEKDAYS, WeekHours, format_minutes, parse_intervals, parse_minutes
 from schedule.timegrid import (
@@ -369,7 +370,7 @@ def add_closure():
 @bp.delete("/closures/<int:closure_id>")
 @admin_required
 def remove_closure(closure_id: int):
-    closure = db.session.get(Closure, closure_id) if closure_id < 2**31 else None
+    closure = db.session.get(Closure, closure_id) if is_row_id(closure_id) else None
     if closure is None:
         raise NotFound(t("closure_not_found"))
     removed = closure_json(closure)

@@ -18,11 +18,10 @@ from markupsafe import Markup
 
 from schedule import Booking, ScheduleError, services, waitlist
 from schedule.availability import DayView, Snapshot, horizon_days, view_day
-from schedule.models import ACTIVE
 from schedule.settings import format_minutes
 from schedule.timegrid import parse_date, parse_start, start_instant, training_end
 
-from .api import events, now, settings, snapshots, waitlist_id
+from .api import events, now, settings, snapshots
 from .auth import is_admin, login_required
 from .extensions import db
 from .i18n import TEXTS, current_language, day_label, duration, language, t
@@ -82,12 +81,7 @@ def _moving(booking_id: str | None) -> Booking | None:
         return None
     if not booking_id.isdigit():
         raise ScheduleError("not_found")
-    if len(booking_id) > 9:  # beyond any row id; PostgreSQL would refuse the comparison
-        raise ScheduleError("not_found")
-    booking = db.session.get(Booking, int(booking_id))
-    if booking is None or booking.user_id != g.user.id or booking.status != ACTIVE:
-        raise ScheduleError("not_found")
-    return booking
+    return services.owned_active_booking(db.session(), int(booking_id), g.user)
 
 
 def book_context(day: date | None, moving: Booking | None = None) -> dict:
@@ -352,7 +346,7 @@ def join_waitlist():
 @login_required
 def leave_waitlist(entry_id: int):
     try:
-        entry = waitlist.leave(db.session(), waitlist_id(entry_id), g.user)
+        entry = waitlist.leave(db.session(), entry_id, g.user)
     except ScheduleError as error:
         db.session.rollback()
         return _render(
