@@ -2,38 +2,15 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import inspect
 
 from bot.models import ProcessedUpdate
 from schedule.db import make_engine
 from schedule.models import Base
-from tests.conftest import PG_ADMIN_URL, require
 
 TABLE = ProcessedUpdate.__tablename__
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def blank_database_url(request, tmp_path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'blank.sqlite3'}"
-        return
-    name = f"booking_bot_migration_{uuid.uuid4().hex[:10]}"
-    try:
-        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as error:  # noqa: BLE001 - any failure means "no server here"
-        require(f"PostgreSQL is not reachable at {PG_ADMIN_URL}: {error.__class__.__name__}")
-    yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def migrate(url: str, command: str, revision: str) -> None:
@@ -67,17 +44,17 @@ def table_names(url: str) -> set[str]:
         engine.dispose()
 
 
-def test_migration_0002_matches_the_bot_model(blank_database_url):
-    migrate(blank_database_url, "upgrade", "0002")
+def test_migration_0002_matches_the_bot_model(empty_database_url):
+    migrate(empty_database_url, "upgrade", "0002")
 
-    assert TABLE in table_names(blank_database_url)
-    assert differences_in_bot_table(blank_database_url) == []
+    assert TABLE in table_names(empty_database_url)
+    assert differences_in_bot_table(empty_database_url) == []
 
 
-def test_downgrade_to_0001_drops_the_table(blank_database_url):
-    migrate(blank_database_url, "upgrade", "0002")
+def test_downgrade_to_0001_drops_the_table(empty_database_url):
+    migrate(empty_database_url, "upgrade", "0002")
 
-    migrate(blank_database_url, "downgrade", "0001")
+    migrate(empty_database_url, "downgrade", "0001")
 
-    assert TABLE not in table_names(blank_database_url)
-    assert "bookings" in table_names(blank_database_url)
+    assert TABLE not in table_names(empty_database_url)
+    assert "bookings" in table_names(empty_database_url)
