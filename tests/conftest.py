@@ -15,7 +15,7 @@ from schedule import Settings
 from schedule.db import create_schema, make_engine
 
 # Fixture modules of each area (tests/fixtures_<area>.py) are listed here.
-pytest_plugins: list[str] = ["tests.fixtures_web", "tests.fixtures_bot"]
+pytest_plugins: list[str] = ["tests.fixtures_web", "tests.fixtures_bot", "tests.fixtures_browser"]
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 PG_ADMIN_URL = os.environ.get(

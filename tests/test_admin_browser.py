@@ -5,53 +5,19 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from schedule import Booking, services
 from schedule.events import BookingCancelled
 from schedule.timegrid import parse_date
-from tests.conftest import require
+from tests.fixtures_browser import DARK, contrast, open_app
 from tests.fixtures_web import ANNA, BORIS, TOMORROW, TRAINER
-from tests.test_browser import ARTIFACTS, CHROMIUM, DARK, contrast, open_app
 from webapp.extensions import db
 
 pytestmark = pytest.mark.browser
 
 FRIDAY = "2026-11-27"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        require(f"Chromium is not installed at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-                "--disable-sync",
-            ],
-        )
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def shots(request) -> Path:
-    folder = ARTIFACTS / request.node.name.replace("[", "-").replace("]", "")
-    folder.mkdir(parents=True, exist_ok=True)
-    for old in folder.glob("*.png"):
-        old.unlink()
-    return folder
 
 
 @pytest.fixture
@@ -97,7 +63,9 @@ def stored(app, booking_id: int) -> Booking:
         return db.session.get(Booking, booking_id)
 
 
-def test_a_trainer_runs_the_week_from_a_phone(browser, sqlite_app, live_sqlite_url, shots, events):
+def test_a_trainer_runs_the_week_from_a_phone(
+    browser, sqlite_app, live_sqlite_url, artifacts, events
+):
     ids = seed(sqlite_app)
     page = open_app(browser, live_sqlite_url, user=TRAINER, telegram_stub=True)
     tap(page, "[data-nav=admin]")
@@ -109,13 +77,13 @@ def test_a_trainer_runs_the_week_from_a_phone(browser, sqlite_app, live_sqlite_u
     visitor.wait_for()
     assert "Борис" in visitor.inner_text() and "@boris" in visitor.inner_text()
     assert visitor.locator("a[href='https://t.me/boris']").count() == 1
-    page.screenshot(path=shots / "01-friday.png")
+    page.screenshot(path=artifacts / "01-friday.png")
     tap(page, f"[data-admin-booking-id='{ids['boris']}'] [data-action=cancel]")
     page.locator("[data-sheet] textarea[name=reason]").wait_for()
     page.wait_for_function("Telegram.WebApp.MainButton.isVisible")
     assert page.evaluate("Telegram.WebApp.MainButton.text") == "Cancel and notify"
     page.fill("[data-sheet] textarea[name=reason]", "The trainer is ill")
-    page.screenshot(path=shots / "02-cancel-with-reason.png")
+    page.screenshot(path=artifacts / "02-cancel-with-reason.png")
     page.evaluate("window.__tg.main()")  # the trainer taps Telegram's MainButton
     page.locator(f"[data-admin-booking-id='{ids['boris']}']").wait_for(state="detached")
     assert "The client was told" in page.locator("[data-notice]").inner_text()
@@ -139,7 +107,7 @@ def test_a_trainer_runs_the_week_from_a_phone(browser, sqlite_app, live_sqlite_u
     assert "Anna K" in conflict.inner_text() and "10:00–11:30" in conflict.inner_text()
     assert conflict.locator(f"[data-conflict-booking-id='{ids['anna']}']").count() == 1
     assert stored(sqlite_app, ids["anna"]).status == "active"
-    page.screenshot(path=shots / "03-closing-a-day-with-a-booking.png")
+    page.screenshot(path=artifacts / "03-closing-a-day-with-a-booking.png")
     tap(page, "[data-conflict] [data-action=confirm]")
     page.locator("[data-closure-id]").wait_for()
     assert "Bookings cancelled: 1" in page.locator("[data-notice]").inner_text()
@@ -147,7 +115,7 @@ def test_a_trainer_runs_the_week_from_a_phone(browser, sqlite_app, live_sqlite_u
     closed = stored(sqlite_app, ids["anna"])
     assert (closed.status, closed.cancel_reason) == ("cancelled", "Public holiday")
     assert any(isinstance(e, BookingCancelled) and e.booking.id == ids["anna"] for e in events)
-    page.screenshot(path=shots / "04-closed.png")
+    page.screenshot(path=artifacts / "04-closed.png")
 
     # A walk-in: Boris, found by name, booked on Friday at 16:00.
     tap(page, "[data-admin-nav=clients]")
@@ -162,7 +130,7 @@ def test_a_trainer_runs_the_week_from_a_phone(browser, sqlite_app, live_sqlite_u
     confirm = page.locator("[data-sheet] [data-action=confirm]")
     confirm.wait_for()
     assert "Fri 27 Nov, 16:00–17:30" in page.locator("[data-sheet]").inner_text()
-    page.screenshot(path=shots / "05-walk-in.png")
+    page.screenshot(path=artifacts / "05-walk-in.png")
     tap(page, "[data-sheet] [data-action=confirm]")
     page.locator("[data-admin-nav=day][aria-current=page]").wait_for()
     assert "Booked Борис: Fri 27 Nov, 16:00–17:30" in page.locator("[data-notice]").inner_text()
@@ -175,7 +143,7 @@ def test_a_trainer_runs_the_week_from_a_phone(browser, sqlite_app, live_sqlite_u
     page.locator("[data-heat]").wait_for()
     assert "closed" in page.get_attribute(f"[data-heat-cell='{TOMORROW} 10:00']", "class")
     assert page.get_attribute(f"[data-heat-cell='{FRIDAY} 16:00']", "data-booked") == "1"
-    page.screenshot(path=shots / "06-week.png")
+    page.screenshot(path=artifacts / "06-week.png")
 
     # The month's export: Telegram opens the link in a browser, which gets the CSV.
     tap(page, "[data-admin-nav=clients]")
@@ -195,7 +163,7 @@ def test_a_trainer_runs_the_week_from_a_phone(browser, sqlite_app, live_sqlite_u
         (FRIDAY, "16:00", "Борис", "active", "admin"),
     ]
     assert rows[0]["cancel_reason"] == "Public holiday"
-    page.screenshot(path=shots / "07-clients-and-export.png")
+    page.screenshot(path=artifacts / "07-clients-and-export.png")
     page.context.close()
 
 
@@ -211,14 +179,14 @@ def test_a_client_never_sees_the_trainers_tab(browser, sqlite_app, live_sqlite_u
 
 
 @pytest.mark.parametrize("lang", ["en", "ru"])
-def test_the_trainers_screens_in_the_dark(browser, sqlite_app, live_sqlite_url, shots, lang):
+def test_the_trainers_screens_in_the_dark(browser, sqlite_app, live_sqlite_url, artifacts, lang):
     seed(sqlite_app)
     trainer = {**TRAINER, "language_code": lang}
     page = open_app(browser, live_sqlite_url, user=trainer, theme=DARK, scheme="dark")
     tap(page, "[data-nav=admin]")
     tap(page, f"[data-admin-date='{TOMORROW}']")
     page.locator("[data-admin-booking-id]").wait_for()
-    page.screenshot(path=shots / "day.png")
+    page.screenshot(path=artifacts / "day.png")
     colours = page.evaluate("""() => {
       const style = (s) => getComputedStyle(document.querySelector(s));
       return {name: style('[data-admin-booking-id] b').color,
@@ -230,7 +198,7 @@ def test_the_trainers_screens_in_the_dark(browser, sqlite_app, live_sqlite_url, 
     assert contrast(as_rgb(colours["link"]), card) >= 4.5
     tap(page, "[data-admin-nav=week]")
     page.locator("[data-heat]").wait_for()
-    page.screenshot(path=shots / "week.png")
+    page.screenshot(path=artifacts / "week.png")
     heat = page.evaluate(
         """() => {
       const style = (s) => getComputedStyle(document.querySelector(s));
@@ -247,11 +215,11 @@ def test_the_trainers_screens_in_the_dark(browser, sqlite_app, live_sqlite_url, 
         tap(page, f"[data-admin-nav={section}]")
         page.locator(f"[data-admin-nav={section}][aria-current=page]").wait_for()
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
-        page.screenshot(path=shots / f"{section}.png", full_page=True)
+        page.screenshot(path=artifacts / f"{section}.png", full_page=True)
     page.context.close()
 
 
-def test_a_trainer_splits_monday_with_a_break(browser, sqlite_app, live_sqlite_url, shots):
+def test_a_trainer_splits_monday_with_a_break(browser, sqlite_app, live_sqlite_url, artifacts):
     page = open_app(browser, live_sqlite_url, user=TRAINER)
     tap(page, "[data-nav=admin]")
     tap(page, "[data-admin-nav=hours]")
@@ -264,7 +232,7 @@ def test_a_trainer_splits_monday_with_a_break(browser, sqlite_app, live_sqlite_u
     tap(page, "[data-hours-day=sun] [data-admin-action=remove-interval]")
     page.locator("[data-hours-day=sun] [data-interval]").wait_for(state="detached")
     assert page.input_value("[name=mon_opens] >> nth=1") == "16:00"  # kept across the swap
-    page.screenshot(path=shots / "hours-edited.png", full_page=True)
+    page.screenshot(path=artifacts / "hours-edited.png", full_page=True)
     tap(page, "[data-admin-action=save-hours]")
     page.locator("[data-notice]:not([hidden])").wait_for()
     with sqlite_app.app_context():

@@ -4,141 +4,15 @@ URL fragment). Screenshots of every step go to test-artifacts/."""
 from __future__ import annotations
 
 import json
-import shutil
-from collections.abc import Iterator
-from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 
 from schedule import services
-from schedule.timegrid import parse_date
-from tests.conftest import require
-from tests.fixtures_web import ANNA, BORIS, TOMORROW, make_user
-from tests.initdata import sign_init_data
+from tests.fixtures_browser import DARK, contrast, fill_slot, open_app, relative_luminance
+from tests.fixtures_web import ANNA, BORIS, TOMORROW
 from webapp.extensions import db
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
-TIMEOUT_MS = 15_000
-LIGHT = {
-    "bg_color": "#ffffff",
-    "text_color": "#000000",
-    "hint_color": "#999999",
-    "link_color": "#2481cc",
-    "button_color": "#2481cc",
-    "button_text_color": "#ffffff",
-    "secondary_bg_color": "#efeff3",
-}
-DARK = {
-    "bg_color": "#17212b",
-    "text_color": "#f5f5f5",
-    "hint_color": "#708499",
-    "link_color": "#6ab3f3",
-    "button_color": "#5288c1",
-    "button_text_color": "#ffffff",
-    "secondary_bg_color": "#232e3c",
-}
-
-# A stand-in for telegram-web-app.js that records what the page asks of Telegram.
-TELEGRAM_STUB = """
-window.__tg = {calls: [], main: null, back: null};
-const launch = new URLSearchParams(location.hash.slice(1));
-const rec = (name) => (...args) => { window.__tg.calls.push([name, ...args]); };
-const button = (kind) => {
-  const b = {text: "", isVisible: false,
-    setText(t) { b.text = t; return b; }, show() { b.isVisible = true; return b; },
-    hide() { b.isVisible = false; return b; }, onClick(f) { window.__tg[kind] = f; return b; }};
-  return b;
-};
-window.Telegram = {WebApp: {
-  initData: launch.get("tgWebAppData") || "", ready: rec("ready"), expand: rec("expand"),
-  MainButton: button("main"), BackButton: button("back"), openLink: rec("openLink"),
-  HapticFeedback: {notificationOccurred: rec("haptic")},
-  isVersionAtLeast: (version) => parseFloat(version) <= 7.0,
-  requestContact: (callback) => callback(true, {status: "sent", response: window.__contact}),
-}};
-"""
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        require(f"Chromium is not installed at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-                "--disable-sync",
-            ],
-        )
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def artifacts(request) -> Path:
-    folder = ARTIFACTS / request.node.name.replace("[", "-").replace("]", "")
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    return folder
-
-
-def open_app(
-    browser,
-    base_url: str,
-    user: dict = ANNA,
-    theme: dict = LIGHT,
-    telegram_stub: bool = False,
-    scheme: str = "light",
-):
-    """A phone-sized page opened like Telegram does; telegram.org is offline unless stubbed."""
-    context = browser.new_context(
-        viewport={"width": 390, "height": 844}, device_scale_factor=2, color_scheme=scheme
-    )
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    if telegram_stub:
-        page.route(
-            "https://telegram.org/**",
-            lambda route: route.fulfill(body=TELEGRAM_STUB, content_type="application/javascript"),
-        )
-    else:
-        page.route("https://telegram.org/**", lambda route: route.abort())
-    fragment = (
-        "tgWebAppData="
-        + quote(sign_init_data(user), safe="")
-        + "&tgWebAppVersion=7.0&tgWebAppPlatform=android"
-        + "&tgWebAppThemeParams="
-        + quote(json.dumps(theme), safe="")
-    )
-    page.goto(f"{base_url}/#{fragment}")
-    page.locator("[data-slot-start]").first.wait_for()
-    return page
-
-
-def fill_slot(app, start: str, count: int) -> None:
-    with app.app_context():
-        session = db.session()
-        for n in range(count):
-            user = services.upsert_user(session, make_user(3000 + n))
-            services.book(
-                session,
-                app.config["SCHEDULE"],
-                user,
-                parse_date(TOMORROW),
-                int(start[:2]) * 60 + int(start[3:]),
-                now=app.config["CLOCK"](),
-            )
 
 
 def test_book_see_it_in_my_trainings_and_cancel(browser, sqlite_app, live_sqlite_url, artifacts):
@@ -268,17 +142,6 @@ def test_the_admin_sees_the_trainer_tab(browser, sqlite_app, live_sqlite_url, ar
     assert page.locator("[data-admin-booking-id]").count() == 2
     page.screenshot(path=artifacts / "trainer.png")
     page.context.close()
-
-
-def relative_luminance(rgb: str) -> float:
-    channels = [int(c) / 255 for c in rgb[rgb.index("(") + 1 : rgb.index(")")].split(",")[:3]]
-    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
-    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-
-
-def contrast(fg: str, bg: str) -> float:
-    light, dark = sorted((relative_luminance(fg), relative_luminance(bg)), reverse=True)
-    return (light + 0.05) / (dark + 0.05)
 
 
 @pytest.mark.parametrize("source", ["launch-parameters", "system-dark-mode"])

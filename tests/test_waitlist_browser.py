@@ -8,13 +8,8 @@ import time
 
 import pytest
 
-from tests import test_browser
+from tests.fixtures_browser import fill_slot, open_app
 from tests.fixtures_web import TOMORROW, auth
-from tests.test_browser import fill_slot, open_app
-
-# The browser and the screenshot folder, as the Mini App's browser tests have them.
-browser = test_browser.browser
-artifacts = test_browser.artifacts
 
 pytestmark = pytest.mark.browser
 
