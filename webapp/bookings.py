@@ -43,6 +43,15 @@ def _render(template: str, status: int = 200, haptic: str | None = None, **conte
     return _haptic(response, haptic) if haptic else response
 
 
+def _refused(template: str, error: ScheduleError, **context) -> Response:
+    """`template` again with the refusal's message in place (the service rolled back)."""
+    return _render(template, error.http_status, "error", error=error.message(g.lang), **context)
+
+
+def _done(template: str, notice: str, **context) -> Response:
+    return _render(template, 200, "success", notice=notice, **context)
+
+
 class RenderedGrids:
     """The grid fragment's HTML by everything it shows. Many clients see a day's grid in the
     same state (and each client sees it again and again), so each state is rendered once."""
@@ -218,20 +227,15 @@ def book():
             db.session(), settings(), g.user, day, minute, now=now(), on_event=events()
         )
     except ScheduleError as error:
-        db.session.rollback()
-        return _render(
+        return _refused(
             "bookings/book.html",
-            error.http_status,
-            "error",
-            error=error.message(g.lang),
+            error,
             share_phone=error.code == "phone_required",
             **book_context(day),
         )
-    return _render(
+    return _done(
         "bookings/book.html",
-        200,
-        "success",
-        notice=t("booked", when=when(booking, settings())),
+        t("booked", when=when(booking, settings())),
         **book_context(day),
     )
 
@@ -261,19 +265,14 @@ def cancel(booking_id: int):
             on_event=events(),
         )
     except ScheduleError as error:
-        db.session.rollback()
-        return _render(
+        return _refused(
             "bookings/my.html",
-            error.http_status,
-            "error",
-            error=error.message(g.lang),
+            error,
             **my_context(),
         )
-    return _render(
+    return _done(
         "bookings/my.html",
-        200,
-        "success",
-        notice=t("cancelled", when=when(booking, settings())),
+        t("cancelled", when=when(booking, settings())),
         **my_context(),
     )
 
@@ -289,20 +288,15 @@ def reschedule(booking_id: int):
             db.session(), settings(), moving.id, g.user, day, minute, now=now(), on_event=events()
         )
     except ScheduleError as error:
-        db.session.rollback()
         moving = db.session.get(Booking, moving.id, populate_existing=True)
-        return _render(
+        return _refused(
             "bookings/book.html",
-            error.http_status,
-            "error",
-            error=error.message(g.lang),
+            error,
             **book_context(day, moving),
         )
-    return _render(
+    return _done(
         "bookings/my.html",
-        200,
-        "success",
-        notice=t("moved", when=when(booking, settings())),
+        t("moved", when=when(booking, settings())),
         **my_context(),
     )
 
@@ -330,12 +324,9 @@ def join_waitlist():
     try:
         joined = waitlist.join(db.session(), settings(), g.user, day, minute, now=now())
     except ScheduleError as error:
-        db.session.rollback()
-        return _render(
+        return _refused(
             "bookings/book.html",
-            error.http_status,
-            "error",
-            error=error.message(g.lang),
+            error,
             **book_context(day),
         )
     notice = t("waiting_now", when=span(joined.entry.starts_at), n=joined.position)
@@ -348,19 +339,14 @@ def leave_waitlist(entry_id: int):
     try:
         entry = waitlist.leave(db.session(), entry_id, g.user)
     except ScheduleError as error:
-        db.session.rollback()
-        return _render(
+        return _refused(
             "bookings/my.html",
-            error.http_status,
-            "error",
-            error=error.message(g.lang),
+            error,
             **my_context(),
         )
-    return _render(
+    return _done(
         "bookings/my.html",
-        200,
-        "success",
-        notice=t("left_waitlist", when=span(entry.starts_at)),
+        t("left_waitlist", when=span(entry.starts_at)),
         **my_context(),
     )
 
