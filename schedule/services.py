@@ -15,7 +15,7 @@ from .db import is_row_id, write_transaction
 from .errors import InvalidInput, ScheduleError
 from .events import BookingCancelled, BookingMade, BookingMoved, Event, EventHandler
 from .models import ACTIVE, CANCELLED, Booking, Closure, OpeningHours, User, utcnow
-from .settings import Settings, WeekHours
+from .settings import Settings, WeekHours, check_week
 from .timegrid import local_midnight_utc, start_instant, training_end, wall_to_utc_or_after
 
 SOURCES = ("miniapp", "bot", "admin", "waitlist")
@@ -247,11 +247,7 @@ def set_opening_hours(
 ) -> WeekHours:
     """Replace the trainer's opening hours (validated against the grid)."""
     now = now or utcnow()
-    Settings(
-        slot_minutes=settings.slot_minutes,
-        training_minutes=settings.training_minutes,
-        opening_hours=week,
-    )  # raises ConfigError when off the grid
+    check_week(week, settings.slot_minutes)  # ConfigError when off the grid or overlapping
     if not any(week.values()):
         # An empty table means "OPENING_HOURS applies", so a closed week can't be stored.
         raise InvalidInput("at least one day must stay open; close dates with closures")
