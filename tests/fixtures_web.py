@@ -110,13 +110,22 @@ def page_client(sqlite_app):
 def serve(app: Flask, threads: int = 8) -> tuple[str, callable]:
     """Start waitress for `app` on a free loopback port; returns (base URL, stop)."""
     server = waitress.create_server(app, host="127.0.0.1", port=0, threads=threads)
-    thread = threading.Thread(target=server.run, name="waitress", daemon=True)
+    stopping = threading.Event()
+
+    def run() -> None:
+        # server.run() loops until its map is empty; closing sockets from another thread under
+        # its select() fails with EBADF, so the loop thread closes them itself when told to stop.
+        while not stopping.is_set():
+            server.asyncore.loop(timeout=0.05, map=server._map, count=1)
+        server.task_dispatcher.shutdown()
+        server.asyncore.close_all(server._map)
+
+    thread = threading.Thread(target=run, name="waitress", daemon=True)
     thread.start()
 
     def stop() -> None:
-        server.task_dispatcher.shutdown()
-        server.close()
-        thread.join(timeout=5)
+        stopping.set()
+        thread.join(timeout=10)
 
     return f"http://127.0.0.1:{server.effective_port}", stop
 
