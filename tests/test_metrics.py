@@ -1,28 +1,34 @@
-"""/metrics: who may read it, and what it counts."""
+"""/metrics: who may read it, what it counts, and that Prometheus can read it."""
 
 from __future__ import annotations
 
-import re
+import os
+import subprocess
+import sys
 from datetime import date
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from prometheus_client.openmetrics.parser import text_string_to_metric_families as openmetrics
+from prometheus_client.parser import text_string_to_metric_families
 
 from schedule import services
 from schedule.db import create_schema, make_engine
 from schedule.events import BookingCancelled, BookingMade, BookingMoved
+from webapp import metrics
 from webapp.extensions import db
 from webapp.metrics import CountingHandler
 
 from .test_cli import ENV, NOW, make_app
 
 OUTSIDER = {"REMOTE_ADDR": "203.0.113.9"}
-SAMPLE = re.compile(r'^[a-z_]+(\{([a-z_]+="(?:[^"\\]|\\.)*",?)+\})? -?[0-9.e+]+$')
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
 def make(tmp_path, monkeypatch):
-    for name in ENV:
+    for name in (*ENV, metrics.MULTIPROC_DIR):
         monkeypatch.delenv(name, raising=False)
     made = []
     url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
@@ -46,6 +52,20 @@ def scrape(app, **kwargs) -> str:
     assert response.status_code == 200
     assert response.mimetype == "text/plain"
     return response.get_data(as_text=True)
+
+
+def samples(text: str) -> dict[tuple, float]:
+    """Every sample of a Prometheus text exposition, parsed by prometheus-client's parser:
+    {(name, (label, value), ...): value}."""
+    return {
+        (sample.name, *sorted(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+def value(text: str, name: str, **labels: str) -> float | None:
+    return samples(text).get((name, *sorted(labels.items())))
 
 
 def test_localhost_may_read_by_default(make):
@@ -106,17 +126,18 @@ def test_requests_are_counted_by_route_with_latency(make):
 
     text = scrape(app)
 
-    assert 'http_requests_total{method="GET",route="/healthz",status="200"} 2' in text
-    assert 'http_requests_total{method="GET",route="<unmatched>",status="404"} 1' in text
-    assert 'http_request_duration_seconds_bucket{le="+Inf",route="/healthz"} 2' in text
-    assert 'http_request_duration_seconds_count{route="/healthz"} 2' in text
+    get = {"method": "GET"}
+    assert value(text, "http_requests_total", **get, route="/healthz", status="200") == 2
+    assert value(text, "http_requests_total", **get, route="<unmatched>", status="404") == 1
+    assert value(text, "http_request_duration_seconds_bucket", le="+Inf", route="/healthz") == 2
+    assert value(text, "http_request_duration_seconds_count", route="/healthz") == 2
     assert "/no/such/page" not in text  # unmatched paths do not each make a series
+    bounds = [*(str(b) for b in metrics.BUCKETS), "+Inf"]
     buckets = [
-        int(line.rsplit(" ", 1)[1])
-        for line in text.splitlines()
-        if line.startswith("http_request_duration_seconds_bucket{") and '"/healthz"' in line
+        value(text, "http_request_duration_seconds_bucket", le=le, route="/healthz")
+        for le in bounds
     ]
-    assert buckets == sorted(buckets)  # cumulative
+    assert None not in buckets and buckets == sorted(buckets)  # cumulative
 
 
 def test_server_errors_are_counted(make):
@@ -135,9 +156,9 @@ def test_server_errors_are_counted(make):
     client.get("/unavailable")
 
     text = scrape(app)
-    assert 'http_errors_total{route="/boom"} 1' in text
-    assert 'http_errors_total{route="/unavailable"} 1' in text
-    assert 'http_errors_total{route="/healthz"}' not in text
+    assert value(text, "http_errors_total", route="/boom") == 1
+    assert value(text, "http_errors_total", route="/unavailable") == 1
+    assert value(text, "http_errors_total", route="/healthz") is None
 
 
 def test_bookings_are_counted_from_schedule_events_and_passed_on(make):
@@ -164,9 +185,9 @@ def test_bookings_are_counted_from_schedule_events_and_passed_on(make):
 
     text = scrape(app)
 
-    assert 'bookings_made_total{source="bot"} 1' in text
-    assert "bookings_moved_total 1" in text
-    assert 'bookings_cancelled_total{by="admin"} 1' in text
+    assert value(text, "bookings_made_total", source="bot") == 1
+    assert value(text, "bookings_moved_total") == 1
+    assert value(text, "bookings_cancelled_total", by="admin") == 1
 
 
 def test_the_counter_composes_with_the_handler_already_installed(make):
@@ -185,24 +206,64 @@ def test_the_counter_composes_with_the_handler_already_installed(make):
 
     assert [type(e) for e in seen] == [BookingMade, BookingCancelled, BookingMoved]
     text = scrape(app)
-    assert 'bookings_made_total{source="miniapp"} 1' in text
-    assert 'bookings_cancelled_total{by="client"} 1' in text
+    assert value(text, "bookings_made_total", source="miniapp") == 1
+    assert value(text, "bookings_cancelled_total", by="client") == 1
 
 
-def test_every_sample_line_is_in_the_exposition_format(make):
+def test_the_exposition_parses_and_escapes_label_values(make):
     app = make()
     app.test_client().get("/healthz")
-    app.extensions["booking_events"](BookingMade(SimpleNamespace(source='we"ird\\')))
+    app.extensions["booking_events"](BookingMade(SimpleNamespace(source='we"ird\\\nline')))
 
     text = scrape(app)
 
     assert text.endswith("\n")
-    for line in text.splitlines():
-        if line.startswith("# "):
-            assert re.match(r"^# (HELP|TYPE) [a-z_]+ .+$", line), line
-        else:
-            assert SAMPLE.match(line), line
-    assert 'source="we\\"ird\\\\"' in text
+    assert value(text, "bookings_made_total", source='we"ird\\\nline') == 1
+    names = {family.name for family in text_string_to_metric_families(text)}
+    assert {"http_requests", "http_request_duration_seconds", "bookings_made"} <= names
+
+
+def test_process_and_python_collectors_are_included(make):
+    text = scrape(make())
+
+    names = {family.name for family in text_string_to_metric_families(text)}
+    assert {"process_cpu_seconds", "process_resident_memory_bytes", "python_info"} <= names
+    assert "python_gc_objects_collected" in names
+
+
+def test_openmetrics_is_served_to_a_scraper_that_asks_for_it(make):
+    app = make()
+    app.test_client().get("/healthz")
+
+    response = app.test_client().get(
+        "/metrics", headers={"Accept": "application/openmetrics-text; version=1.0.0"}
+    )
+
+    assert response.mimetype == "application/openmetrics-text"
+    text = response.get_data(as_text=True)
+    assert text.endswith("# EOF\n")
+    families = {family.name: family for family in openmetrics(text)}
+    assert families["http_requests"].type == "counter"
+
+
+def test_state_gauges_are_read_at_each_scrape(make):
+    """The hook the outbox's gauges use: a function asked for its values on every scrape;
+    one that fails is logged and the others still show."""
+    app = make()
+    pending = iter([3, 5])
+
+    def outbox() -> dict:
+        return {"demo_pending": ("Messages waiting.", next(pending))}
+
+    def broken() -> dict:
+        raise RuntimeError("database gone")
+
+    metrics.add_state_gauges(app, broken)
+    metrics.add_state_gauges(app, outbox)
+
+    assert value(scrape(app), "demo_pending") == 3
+    assert value(scrape(app), "demo_pending") == 5
+    assert value(scrape(app), "http_requests_total", method="GET", route="/metrics", status="200")
 
 
 def test_webhook_deliveries_are_counted_as_bot_updates(make):
@@ -213,5 +274,47 @@ def test_webhook_deliveries_are_counted_as_bot_updates(make):
 
     text = scrape(app)
 
-    assert 'bot_updates_total{status="404"} 1' in text
+    assert value(text, "bot_updates_total", status="404") == 1
     assert text.count("bot_updates_total{") == 1  # other routes are not bot updates
+
+
+PROCESS = """
+import sys
+from datetime import datetime
+from webapp import create_app
+app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": sys.argv[1],
+                  "CLOCK": lambda: datetime(2026, 11, 25, 6)})
+client = app.test_client()
+for _ in range(int(sys.argv[2])):
+    client.get("/healthz")
+sys.stdout.write(client.get("/metrics").get_data(as_text=True))
+"""
+
+
+def test_several_processes_are_summed_in_multiprocess_mode(make, tmp_path):
+    """Two web processes count into PROMETHEUS_MULTIPROC_DIR; either one answers the sum."""
+    make()  # the database
+    directory = tmp_path / "prometheus"
+    directory.mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in ENV}
+    env[metrics.MULTIPROC_DIR] = str(directory)
+    url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+
+    def run(requests: int) -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", PROCESS, url, str(requests)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    run(2)
+    text = run(3)
+
+    route = {"method": "GET", "route": "/healthz", "status": "200"}
+    assert value(text, "http_requests_total", **route) == 5
+    assert value(text, "http_request_duration_seconds_count", route="/healthz") == 5

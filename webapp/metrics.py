@@ -1,10 +1,22 @@
-"""Prometheus metrics at /metrics, in the plain text exposition format, written by hand.
+"""Prometheus metrics at /metrics, kept by prometheus-client.
 
-Requests and their latency by route, 5xx errors, bookings made / cancelled / moved (counted
-from the schedule events the app hands to app.extensions["booking_events"]), bot webhook
-updates. Open to a bearer token (METRICS_TOKEN) or to addresses in METRICS_ALLOW
-(comma-separated IPs or networks, default 127.0.0.1 and ::1); others get a 403 (wrong token)
-or a 404. Counters live in this process: with several web processes, scrape each.
+Why this module: operators scrape the web app for requests and their latency by route, 5xx
+errors, bookings made / cancelled / moved (counted from the schedule events the app hands to
+app.extensions["booking_events"]) and bot webhook updates. The library writes the exposition
+format and answers content negotiation (Prometheus text, or OpenMetrics when the scraper asks),
+and adds the process and Python collectors.
+
+Several waitress processes: set PROMETHEUS_MULTIPROC_DIR to an empty directory shared by them
+(wiped at each start) before the processes start. Every process then writes its counts there,
+and any one of them answers /metrics with the sum over all (prometheus-client's multiprocess
+mode); the per-process collectors are left out there, as they would describe only the process
+that happened to answer. Without it, counts live in the process that made them: scrape each.
+
+Gauges that describe shared state rather than this process (the outbox's pending, oldest
+pending age and failed messages) are read when scraped: see add_state_gauges.
+
+Open to a bearer token (METRICS_TOKEN) or to addresses in METRICS_ALLOW (comma-separated IPs
+or networks, default 127.0.0.1 and ::1); others get a 403 (wrong token) or a 404.
 """
 
 from __future__ import annotations
@@ -13,109 +25,131 @@ import hmac
 import ipaddress
 import logging
 import os
-import threading
 import time
-from bisect import bisect_left
-from collections import defaultdict
+from collections.abc import Callable, Iterator, Mapping
 from functools import lru_cache
 
 from flask import Blueprint, Flask, Response, abort, current_app, g, request
+from prometheus_client import (
+    GC_COLLECTOR,
+    PLATFORM_COLLECTOR,
+    PROCESS_COLLECTOR,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    multiprocess,
+)
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.exposition import choose_encoder
 
 from schedule.events import BookingCancelled, BookingMade, BookingMoved, Event, EventHandler
 
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 DEFAULT_ALLOW = "127.0.0.1,::1"
 UNMATCHED = "<unmatched>"
+MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
+
+# {metric name: (help text, value)}, read at each scrape.
+StateGauges = Callable[[], Mapping[str, tuple[str, float]]]
 
 bp = Blueprint("metrics", __name__)
+log = logging.getLogger(__name__)
 
-Labels = tuple[tuple[str, str], ...]
 
-
-class Registry:
-    """Counters and one latency histogram, safe across waitress's threads."""
+class Metrics:
+    """This app's counters and latency histogram, in a registry of its own (several apps may
+    live in one process, as in the tests)."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.counters: dict[str, dict[Labels, float]] = defaultdict(lambda: defaultdict(float))
-        self.latency: dict[str, list[int]] = {}
-        self.latency_sum: dict[str, float] = defaultdict(float)
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.state_gauges: list[StateGauges] = []
+        # The shared process, platform and GC collectors describe this process.
+        for collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
+            self.registry.register(collector)
+        self.registry.register(StateCollector(self.state_gauges))
+        register = {"registry": self.registry}
+        self.requests = Counter(
+            "http_requests",
+            "Requests answered, by method, route and status.",
+            ("method", "route", "status"),
+            **register,
+        )
+        self.errors = Counter(
+            "http_errors", "Requests answered with a 5xx status, by route.", ("route",), **register
+        )
+        self.latency = Histogram(
+            "http_request_duration_seconds",
+            "Time to answer a request, by route.",
+            ("route",),
+            buckets=BUCKETS,
+            **register,
+        )
+        self.made = Counter("bookings_made", "Bookings made, by source.", ("source",), **register)
+        self.cancelled = Counter(
+            "bookings_cancelled", "Bookings cancelled, by who cancelled.", ("by",), **register
+        )
+        self.moved = Counter("bookings_moved", "Bookings moved to another start.", **register)
+        self.bot_updates = Counter(
+            "bot_updates",
+            "Telegram updates received by the webhook, by status.",
+            ("status",),
+            **register,
+        )
 
-    def inc(self, name: str, amount: float = 1, **labels: str) -> None:
-        key = tuple(sorted(labels.items()))
-        with self._lock:
-            self.counters[name][key] += amount
-
-    def observe(self, route: str, seconds: float) -> None:
-        index = bisect_left(BUCKETS, seconds)
-        with self._lock:
-            buckets = self.latency.setdefault(route, [0] * (len(BUCKETS) + 1))
-            buckets[index] += 1
-            self.latency_sum[route] += seconds
-
-    def render(self) -> str:
-        with self._lock:
-            counters = {name: dict(values) for name, values in self.counters.items()}
-            latency = {route: list(b) for route, b in self.latency.items()}
-            sums = dict(self.latency_sum)
-        lines: list[str] = []
-        for name, help_text in HELP.items():
-            lines += [f"# HELP {name} {help_text}", f"# TYPE {name} counter"]
-            for labels, value in sorted(counters.get(name, {}).items()):
-                lines.append(f"{name}{_labels(labels)} {_number(value)}")
-        name = "http_request_duration_seconds"
-        lines += [f"# HELP {name} Time to answer a request, by route.", f"# TYPE {name} histogram"]
-        for route, buckets in sorted(latency.items()):
-            running = 0
-            for bound, count in zip((*BUCKETS, "+Inf"), buckets, strict=True):
-                running += count
-                le = bound if bound == "+Inf" else _number(bound)
-                lines.append(f"{name}_bucket{_labels((('le', le), ('route', route)))} {running}")
-            lines.append(f"{name}_sum{_labels((('route', route),))} {sums[route]:.6f}")
-            lines.append(f"{name}_count{_labels((('route', route),))} {running}")
-        return "\n".join(lines) + "\n"
-
-
-HELP = {
-    "http_requests_total": "Requests answered, by method, route and status.",
-    "http_errors_total": "Requests answered with a 5xx status, by route.",
-    "bookings_made_total": "Bookings made, by source.",
-    "bookings_cancelled_total": "Bookings cancelled, by who cancelled.",
-    "bookings_moved_total": "Bookings moved to another start.",
-    "bot_updates_total": "Telegram updates received by the webhook, by status.",
-}
+    def exposition_registry(self) -> CollectorRegistry:
+        """What /metrics shows: this registry, or the sum of every process's files."""
+        if not os.environ.get(MULTIPROC_DIR):
+            return self.registry
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        registry.register(StateCollector(self.state_gauges))
+        return registry
 
 
-def _labels(labels: Labels) -> str:
-    if not labels:
-        return ""
-    body = ",".join(f'{k}="{_escape(str(v))}"' for k, v in labels)
-    return "{" + body + "}"
+class StateCollector:
+    """Gauges computed at scrape time by the functions given to add_state_gauges."""
+
+    def __init__(self, sources: list[StateGauges]) -> None:
+        self.sources = sources
+
+    def describe(self) -> list[Metric]:
+        return []  # names are known only when collected
+
+    def collect(self) -> Iterator[Metric]:
+        for source in self.sources:
+            try:
+                values = source()
+            except Exception:  # noqa: BLE001 - one broken reader must not hide every metric
+                log.exception("metrics: %s failed", getattr(source, "__name__", source))
+                continue
+            for name, (help_text, value) in values.items():
+                yield GaugeMetricFamily(name, help_text, value=value)
 
 
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+def add_state_gauges(app: Flask, source: StateGauges) -> None:
+    """Show the gauges `source()` returns ({name: (help, value)}) on every scrape.
 
-
-def _number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else repr(float(value))
+    For shared state read from the database, so the same in every process; the place for the
+    outbox's gauges (outbox_pending, outbox_oldest_pending_age_seconds, outbox_failed). The
+    function runs inside the /metrics request (an app context, db.session available).
+    """
+    app.extensions["metrics"].state_gauges.append(source)
 
 
 class CountingHandler:
     """Counts schedule events, then hands them to the handler that was installed before."""
 
-    def __init__(self, registry: Registry, inner: EventHandler | None) -> None:
-        self.registry = registry
+    def __init__(self, metrics: Metrics, inner: EventHandler | None) -> None:
+        self.metrics = metrics
         self.inner = inner
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, BookingMade):
-            self.registry.inc("bookings_made_total", source=event.booking.source)
+            self.metrics.made.labels(source=event.booking.source).inc()
         elif isinstance(event, BookingCancelled):
-            who = "admin" if event.by_admin else "client"
-            self.registry.inc("bookings_cancelled_total", by=who)
+            self.metrics.cancelled.labels(by="admin" if event.by_admin else "client").inc()
         elif isinstance(event, BookingMoved):
-            self.registry.inc("bookings_moved_total")
+            self.metrics.moved.inc()
         if self.inner is not None:
             self.inner(event)
 
@@ -124,10 +158,10 @@ def init_app(app: Flask) -> None:
     """Count requests and schedule events; serve /metrics."""
     app.config.setdefault("METRICS_TOKEN", os.environ.get("METRICS_TOKEN", "").strip())
     app.config.setdefault("METRICS_ALLOW", os.environ.get("METRICS_ALLOW", DEFAULT_ALLOW))
-    registry = Registry()
-    app.extensions["metrics"] = registry
+    metrics = Metrics()
+    app.extensions["metrics"] = metrics
     app.extensions["booking_events"] = CountingHandler(
-        registry, app.extensions.get("booking_events")
+        metrics, app.extensions.get("booking_events")
     )
     app.before_request(_start_timer)
     app.after_request(_count_request)
@@ -138,22 +172,22 @@ def _start_timer() -> None:
     g.metrics_started = time.perf_counter()
     handler = current_app.extensions.get("booking_events")
     if not isinstance(handler, CountingHandler):  # replaced after init_app: wrap it again
-        registry = current_app.extensions["metrics"]
-        current_app.extensions["booking_events"] = CountingHandler(registry, handler)
+        metrics = current_app.extensions["metrics"]
+        current_app.extensions["booking_events"] = CountingHandler(metrics, handler)
 
 
 def _count_request(response):
-    registry: Registry = current_app.extensions["metrics"]
+    metrics: Metrics = current_app.extensions["metrics"]
     route = request.url_rule.rule if request.url_rule is not None else UNMATCHED
-    status = response.status_code
-    registry.inc("http_requests_total", method=request.method, route=route, status=str(status))
-    if status >= 500:
-        registry.inc("http_errors_total", route=route)
+    status = str(response.status_code)
+    metrics.requests.labels(method=request.method, route=route, status=status).inc()
+    if response.status_code >= 500:
+        metrics.errors.labels(route=route).inc()
     if request.endpoint and "webhook" in request.endpoint:
-        registry.inc("bot_updates_total", status=str(status))
+        metrics.bot_updates.labels(status=status).inc()
     started = g.get("metrics_started")
     if started is not None:
-        registry.observe(route, time.perf_counter() - started)
+        metrics.latency.labels(route=route).observe(time.perf_counter() - started)
     return response
 
 
@@ -167,7 +201,7 @@ def allowed_networks(raw: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Ne
             try:
                 networks.append(ipaddress.ip_network(part, strict=False))
             except ValueError:
-                logging.getLogger(__name__).warning("METRICS_ALLOW: %r is not an address", part)
+                log.warning("METRICS_ALLOW: %r is not an address", part)
     return tuple(networks)
 
 
@@ -189,5 +223,6 @@ def metrics():
             abort(403)
     elif not _client_allowed():
         abort(404)
-    body = current_app.extensions["metrics"].render()
-    return Response(body, mimetype="text/plain; version=0.0.4")
+    encode, content_type = choose_encoder(request.headers.get("Accept", ""))
+    registry = current_app.extensions["metrics"].exposition_registry()
+    return Response(encode(registry), headers={"Content-Type": content_type})
