@@ -25,6 +25,7 @@ from .api import events, now, settings, snapshots
 from .auth import is_admin, login_required
 from .extensions import db
 from .i18n import TEXTS, current_language, day_label, duration, language, t
+from .ics import booking_calendar
 from .present import clock, local_day, when
 from .waitlist import GridWaitlist
 from .waitlist import cache as waiting_cache
@@ -362,15 +363,11 @@ def calendar(token: str):
     booking = db.session.get(Booking, booking_id)
     if booking is None:
         abort(404)
-    body = (
-        render_template(
-            "bookings/booking.ics",
-            booking=booking,
-            stamp=now(),
-            host=request.host.split(":")[0],
-            summary=TEXTS["training_of"][language(booking.user.language_code)],
-        ).replace("\n", "\r\n")
-        + "\r\n"
+    body = booking_calendar(
+        booking,
+        summary=TEXTS["training_of"][language(booking.user.language_code)],
+        host=request.host.split(":")[0],
+        stamp=now(),
     )
     return Response(
         body,
