@@ -52,21 +52,19 @@ def book(page_client, start="10:00", user=ANNA, date=TOMORROW):
 # --- the page --------------------------------------------------------------------------------
 
 
-def test_the_page_needs_no_auth_and_loads_the_app_through_htmx(page_client):
+def test_the_page_needs_no_auth_and_loads_the_viewers_tab_through_htmx(page_client):
     response = page_client.get("/")
     assert response.status_code == 200
     page = html(response)
-    assert '<script src="https://telegram.org/js/telegram-web-app.js"></script>' in page
-    assert re.search(r'src="/static/htmx-2\.\d+\.\d+\.min\.js"', page)
-    assert re.search(r'src="/static/app\.js\?v=[0-9a-f]{12}"', page)
-    assert re.search(r'href="/static/app\.css\?v=[0-9a-f]{12}"', page)
-    assert 'hx-get="/app/book" hx-trigger="load"' in page
+    assert re.search(r'src="/static/htmx-2\.\d+\.\d+\.min\.js" defer', page)
+    assert re.search(r'src="/static/app\.js\?v=[0-9a-f]{12}" defer', page)
+    assert 'hx-get="/app/book?date=2026-11-25" hx-trigger="load"' in page
     assert "cdn" not in page.lower() and "unpkg" not in page
 
 
 def test_the_page_speaks_russian_to_a_russian_browser(page_client):
     page = html(page_client.get("/", headers={"Accept-Language": "ru-RU,ru;q=0.9"}))
-    assert '<html lang="ru">' in page and "Загрузка" in page
+    assert '<html lang="ru">' in page and "Мои тренировки" in page and "свободно 4" in page
 
 
 def test_fragments_without_init_data_are_401_with_a_readable_message(page_client):

@@ -1,24 +1,85 @@
-"""The Mini App's page (served without auth: Telegram's init data lives in the URL fragment,
-so the page itself loads everything else through htmx with the Authorization header), and
-the entry to the trainer's tab (webapp/admin.py holds the rest of it)."""
+"""The Mini App's page, and the entry to the trainer's tab (webapp/admin.py holds the rest).
+
+The page is usable at first paint: it already holds the date strip and the slot grid of the
+day it opens on, so a phone shows bookable starts with the first response instead of after
+the shell, htmx and a second request. Telegram puts the init data in the URL fragment, which
+the server never sees on this request, so that grid is drawn for nobody in particular: starts,
+places left and the refusals that are the same for everyone (too soon, too far, closed, full).
+No names, no bookings, no waitlist places. htmx then asks for the viewer's own booking tab with
+the init data and swaps it in (their bookings, overlaps, limits, waitlist); a tap before that
+is checked by the server like any other.
+
+The page holds a moment of the schedule, so it must never be served stale: `private` keeps
+shared proxies from storing it at all (a proxy serving stale copies on error or by heuristics
+would show yesterday's strip), `no-cache` makes the browser revalidate on every open, and the
+ETag turns an unchanged page into a 304 without a body.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, g, render_template, request
+from functools import lru_cache
+from pathlib import Path
 
+from flask import Blueprint, Response, current_app, g, render_template, request
+from markupsafe import Markup
+
+from schedule.availability import horizon_days, view_day
 from schedule.timegrid import parse_date
 
 from .admin import day_page
+from .api import now, settings, snapshots
 from .auth import admin_required
+from .bookings import rendered_grid
+from .extensions import db
 from .i18n import language
+from .waitlist import GridWaitlist
 
 bp = Blueprint("pages", __name__)
+
+NOBODY_WAITS = GridWaitlist(places={}, joinable=frozenset())
 
 
 @bp.get("/")
 def index():
     g.lang = language(request.accept_languages.best_match(["ru", "en"]))
-    return render_template("pages/index.html")
+    response = Response(
+        render_template("pages/index.html", **first_paint_context()), mimetype="text/html"
+    )
+    response.headers["Cache-Control"] = "private, no-cache"
+    response.vary.add("Accept-Language")
+    response.add_etag()
+    return response.make_conditional(request)
+
+
+def first_paint_context() -> dict:
+    """The booking tab as anyone sees it: the strip over the horizon and the first day with a
+    start anyone may book (the first day when there is none)."""
+    at = now()
+    horizon = horizon_days(settings(), at)
+    snapshot = snapshots().get(db.session(), settings(), horizon[0], horizon[-1])
+    days = [view_day(snapshot, day, None, at) for day in horizon]
+    grid = next((view for view in days if view.available), days[0])
+    return {
+        "days": days,
+        "grid": grid,
+        "moving": None,
+        "tab": "book",
+        "anonymous": True,
+        "grid_html": Markup(rendered_grid(grid, NOBODY_WAITS, None)),
+    }
+
+
+@bp.app_template_global()
+def inline_static(filename: str) -> Markup:
+    """A static file's text for an inline <style>: the critical CSS travels with the page
+    instead of costing a render-blocking request."""
+    path = Path(current_app.static_folder or "") / filename
+    return Markup(_read(str(path), path.stat().st_mtime_ns))
+
+
+@lru_cache(maxsize=8)
+def _read(path: str, mtime_ns: int) -> str:
+    return Path(path).read_text(encoding="utf-8")
 
 
 @bp.get("/app/admin")

@@ -1,26 +1,30 @@
 // The Mini App's own JS: the auth header, Telegram's buttons, theme and haptics.
+// Telegram's script loads async (it must not hold up the first paint of the grid), so it may
+// arrive before or after this one: everything that needs Telegram.WebApp waits for connect().
 (() => {
-  const tg = window.Telegram && Telegram.WebApp;
+  let tg = null;
   const launch = new URLSearchParams(location.hash.slice(1));
-  const initData = (tg && tg.initData) || launch.get("tgWebAppData") || "";
+  const initData = () => (tg && tg.initData) || launch.get("tgWebAppData") || "";
   const q = (s) => document.querySelector(s);
 
-  if (!tg) {  // Telegram's script did not load: take the theme from the launch parameters.
+  if (!window.Telegram) {  // Not (yet) loaded: take the theme from the launch parameters.
     try {
       const theme = JSON.parse(launch.get("tgWebAppThemeParams") || "{}");
       for (const k in theme) document.documentElement.style.setProperty("--tg-theme-" + k.replace(/_/g, "-"), theme[k]);
     } catch (e) { /* a plain browser: the CSS fallbacks apply */ }
   }
 
-  document.addEventListener("htmx:configRequest", (e) => { e.detail.headers.Authorization = "tma " + initData; });
+  document.addEventListener("htmx:configRequest", (e) => { e.detail.headers.Authorization = "tma " + initData(); });
 
   const haptic = (kind) => tg && tg.HapticFeedback && tg.HapticFeedback.notificationOccurred(kind);
   document.addEventListener("tg-haptic", (e) => haptic(e.detail.value));
 
-  const failed = () => {
+  const failed = (e) => {
     const notice = q("[data-notice]");
+    const xhr = e.detail.xhr;  // an answer the page does not swap in (401, 5xx): say what it says
+    const said = xhr && xhr.status && new DOMParser().parseFromString(xhr.responseText, "text/html").querySelector("[data-notice]");
     if (notice) {
-      notice.textContent = (q("[data-offline]") || { dataset: {} }).dataset.offline || "No connection.";
+      notice.textContent = said ? said.textContent : (q("[data-offline]") || { dataset: {} }).dataset.offline || "No connection.";
       notice.className = "notice error";
       notice.hidden = false;
     }
@@ -62,10 +66,16 @@
     }
   });
 
-  if (tg) {
-    tg.ready();
+  const connect = () => {
+    if (tg || !window.Telegram || !Telegram.WebApp) return;
+    tg = Telegram.WebApp;
+    tg.ready();  // Telegram hides its placeholder: the grid is already on the page
     tg.expand();
     tg.MainButton.onClick(() => { const c = confirmControl(); if (c) c.click(); });
     tg.BackButton.onClick(() => { const b = backControl(); if (b) b.click(); });
-  }
+    sync();
+  };
+  connect();
+  const script = q("script[src*='telegram-web-app.js']");
+  if (script) script.addEventListener("load", connect);
 })();
