@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import os
+import re
 import signal
 import subprocess
 import sys
 import threading
 import time
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -19,6 +21,8 @@ from flask import g
 
 from webapp import logs
 from webapp.extensions import db
+from webapp.logs import handlers
+from webapp.logs.terminal import TerminalLines
 
 from .test_cli import ENV, make_app
 
@@ -66,8 +70,30 @@ def test_records_are_json_lines_in_the_file_of_their_service(tmp_path):
     assert web["level"] == "INFO" and web["service"] == "web" and web["event"] == "booking.made"
     assert web["booking_id"] == 7
     assert {"time", "request_id", "user_id", "duration_ms"} <= set(web)
-    assert datetime.fromisoformat(web["time"]).utcoffset().total_seconds() == 0
     assert bot["service"] == "bot" and bot["level"] == "WARNING" and bot["user_id"] == 5
+
+
+@pytest.fixture
+def kathmandu(monkeypatch):
+    """This host's zone is UTC+05:45 for the test (TZ, as an operator would set it)."""
+    monkeypatch.setenv("TZ", "Asia/Kathmandu")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_times_carry_the_hosts_zone_as_an_iso_offset(tmp_path, kathmandu):
+    logs.configure(("web",), directory=tmp_path, terminal=False)
+    before = datetime.now(UTC)
+
+    logging.getLogger("webapp").info("zoned")
+
+    [entry] = lines(tmp_path / "web.log")
+    stamp = datetime.fromisoformat(entry["time"])
+    assert stamp.utcoffset() == timedelta(hours=5, minutes=45)
+    assert entry["time"].endswith("+05:45")
+    assert abs(stamp - before) < timedelta(seconds=5)
 
 
 def test_exceptions_are_kept_in_the_line(tmp_path):
@@ -82,7 +108,7 @@ def test_exceptions_are_kept_in_the_line(tmp_path):
 
 
 def test_files_rotate(tmp_path, monkeypatch):
-    monkeypatch.setattr(logs, "MAX_BYTES", 2000)
+    monkeypatch.setattr(handlers, "MAX_BYTES", 2000)
     logs.configure(("web",), directory=tmp_path, terminal=False)
 
     for n in range(100):
@@ -149,6 +175,57 @@ def test_terminal_lines_are_readable_and_colored_on_a_tty():
 
     assert plain == "06:00:01.250 bot  WARNING request  status=404"
     assert "\033[35m" in colored and "\033[33m" in colored and "request  status=404" in colored
+
+
+# Log injection ------------------------------------------------------------------------------
+
+FORGED = "06:00:00.000 web  ERROR   forged"
+
+
+def test_a_request_path_cannot_drive_the_terminal_or_forge_a_line(web_app, tmp_path):
+    buffer = io.StringIO()
+    logs.configure(("web",), directory=tmp_path / "logs", stream=buffer)
+
+    web_app.test_client().get(f"/x%1b[2J%1b]0;owned%07%0a{FORGED.replace(' ', '%20')}")
+
+    [line] = buffer.getvalue().splitlines()
+    assert "\033" not in line and "\a" not in line
+    assert "path=/x\\x1b[2J\\x1b]0;owned\\x07\\n06:00:00.000" in line
+    [entry] = [e for e in lines(tmp_path / "logs" / "web.log") if e["event"] == "request"]
+    assert entry["path"] == f"/x\033[2J\033]0;owned\a\n{FORGED}"  # the file keeps it exact
+
+
+def test_user_strings_in_events_extras_and_tracebacks_stay_on_their_line(tmp_path):
+    buffer = io.StringIO()
+    logs.configure(("web", "bot"), directory=tmp_path, stream=buffer)
+    name = f"Eve\r\n{FORGED}\u202e"
+
+    logging.getLogger("bot.handlers").warning(f"hello {name}", extra={"first_name": name})
+    try:
+        raise ValueError(f"bad name {name}")
+    except ValueError:
+        logging.getLogger("webapp").exception("failed")
+
+    output = buffer.getvalue().splitlines()
+    assert not any(line.startswith(FORGED) for line in output)
+    assert output[0].endswith(f"first_name=Eve\\r\\n{FORGED}\\u202e")
+    assert output[0].count("\\n") == 2 and "\u202e" not in output[0]
+    # The traceback follows its line, indented: every line at the margin is a record.
+    assert re.match(r"^\d\d:\d\d:\d\d\.\d{3} web  ERROR   failed$", output[1])
+    assert all(line.startswith("    ") for line in output[2:])
+    assert "    ValueError: bad name Eve" in output
+    assert f"    {FORGED}\\u202e" in output
+
+
+def test_werkzeugs_own_escaped_and_coloured_request_lines_are_kept():
+    plain = {"time": "2026-11-25T06:00:01.250+00:00", "level": "INFO", "service": "web"}
+    styled = "GET /x\\x1b HTTP/1.1 \033[33m404\033[0m"
+    terminal = TerminalLines(color=False)
+    record = logging.makeLogRecord({"name": "werkzeug", "msg": styled, "levelname": "INFO"})
+    record.service = "web"
+
+    assert terminal.format(record).endswith(styled)
+    assert "\\x1b" in logs.format_line({**plain, "event": "\033"}, color=False)
 
 
 # The viewer ---------------------------------------------------------------------------------

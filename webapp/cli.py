@@ -38,7 +38,9 @@ NGROK_TOKEN_URL = "https://dashboard.ngrok.com/get-started/your-authtoken"
 
 
 def init_app(app: Flask) -> None:
-    for command in (dev, diagnose, logs_command, purge, delete_user, demo_data):
+    from .worker import worker
+
+    for command in (dev, diagnose, logs_command, purge, delete_user, demo_data, worker):
         app.cli.add_command(command)
 
 
@@ -540,7 +542,7 @@ def logs_command(service: str, follow: bool, tail: int, level: str) -> None:
     color = sys.stdout.isatty()
     ends = logs.sizes(paths)
     entries = [e for path in paths for e in logs.read_entries(path, tail, level, ends[path])]
-    entries.sort(key=lambda e: str(e.get("time", "")))
+    entries.sort(key=logs.instant)
     for entry in entries[-tail:] if tail else []:
         click.echo(logs.format_line(entry, color))
     if follow:
