@@ -38,9 +38,7 @@ NGROK_TOKEN_URL = "https://dashboard.ngrok.com/get-started/your-authtoken"
 
 
 def init_app(app: Flask) -> None:
-    from .worker import worker
-
-    for command in (dev, diagnose, logs_command, purge, delete_user, demo_data, worker):
+    for command in (dev, diagnose, logs_command, purge, delete_user, demo_data):
         app.cli.add_command(command)
 
 
