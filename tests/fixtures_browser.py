@@ -112,6 +112,13 @@ def open_app(
         )
     else:
         page.route("https://telegram.org/**", lambda route: route.abort())
+    page.goto(launch_url(base_url, user, theme))
+    page.locator("[data-slot-start]").first.wait_for()
+    return page
+
+
+def launch_url(base_url: str, user: dict = ANNA, theme: dict = LIGHT) -> str:
+    """The Mini App's URL as Telegram opens it: init data and theme in the fragment."""
     fragment = (
         "tgWebAppData="
         + quote(sign_init_data(user), safe="")
@@ -119,9 +126,7 @@ def open_app(
         + "&tgWebAppThemeParams="
         + quote(json.dumps(theme), safe="")
     )
-    page.goto(f"{base_url}/#{fragment}")
-    page.locator("[data-slot-start]").first.wait_for()
-    return page
+    return f"{base_url}/#{fragment}"
 
 
 def fill_slot(app, start: str, count: int) -> None:
