@@ -1,0 +1,137 @@
+"""The first paint in Debian's Chromium (issue 14): the grid is on the page before any request
+of the app's own, nothing in it is the viewer's, and once htmx sends the init data the viewer's
+own tab replaces it. The request for the viewer's tab is held back, so that the anonymous state
+can be looked at (and photographed: test-artifacts/) for as long as the test needs."""
+
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+import pytest
+
+from schedule import services
+from tests.fixtures_browser import (
+    DARK,
+    LIGHT,
+    TELEGRAM_STUB,
+    TIMEOUT_MS,
+    launch_url,
+    relative_luminance,
+)
+from tests.fixtures_web import ANNA, BORIS
+from tests.test_first_paint import book_as, clock_of
+from webapp.extensions import db
+
+pytestmark = pytest.mark.browser
+
+YOURS = {"en": "yours", "ru": "ваша"}
+
+
+def held_back(page, path: str) -> list:
+    """Hold every request for `path` until the test continues it."""
+    held: list = []
+    page.route(lambda url: urlparse(url).path == path, lambda route: held.append(route))
+    return held
+
+
+def wait_for(page, held: list) -> None:
+    for _ in range(TIMEOUT_MS // 20):
+        if held:
+            return
+        page.wait_for_timeout(20)
+    raise AssertionError("the request was never sent")
+
+
+def new_page(browser, scheme: str = "light", lang: str = "en"):
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=2,
+        color_scheme=scheme,
+        locale="ru-RU" if lang == "ru" else "en-US",
+    )
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    return page
+
+
+@pytest.mark.parametrize(
+    "scheme, lang", [("light", "en"), ("light", "ru"), ("dark", "en"), ("dark", "ru")]
+)
+def test_the_grid_comes_with_the_page_then_the_viewers_own_booking_appears(
+    browser, sqlite_app, live_sqlite_url, artifacts, scheme, lang
+):
+    user = ANNA if lang == "en" else BORIS
+    book_as(sqlite_app, user, "10:00")
+    page = new_page(browser, scheme, lang)
+    page.route("https://telegram.org/**", lambda route: route.abort())
+    personal = held_back(page, "/app/book")
+    page.goto(launch_url(live_sqlite_url, user, DARK if scheme == "dark" else LIGHT))
+    wait_for(page, personal)
+
+    # First paint: the opening day for anyone. The viewer's booking is just a taken place.
+    assert page.locator("[data-anonymous]").is_visible()
+    assert page.locator("html").get_attribute("lang") == lang
+    assert page.locator("[data-date]").count() == 8
+    theirs = page.locator("[data-slot-start='10:00']")
+    assert theirs.get_attribute("data-free") == "3"
+    assert "mine" not in theirs.get_attribute("class")
+    assert YOURS[lang] not in page.locator("#grid").inner_text().lower()
+    assert page.locator("[data-slot-start='10:30']").get_attribute("data-can-start") == "true"
+    assert page.locator("[data-slot-start='10:30']").is_visible()
+    assert personal[0].request.headers["authorization"].startswith("tma ")
+    page.screenshot(path=artifacts / "1-first-paint.png")
+
+    personal[0].continue_()
+    page.locator("section.view:not([data-anonymous])").wait_for()
+    theirs = page.locator("[data-slot-start='10:00']")
+    assert "mine" in theirs.get_attribute("class")
+    assert YOURS[lang] in theirs.inner_text().lower()
+    # the viewer's own rule: their 10:00 training overlaps a start at 10:30
+    assert page.locator("[data-slot-start='10:30']").get_attribute("data-can-start") == "false"
+    page.screenshot(path=artifacts / "2-personal.png")
+    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert (relative_luminance(background) < 0.05) == (scheme == "dark")
+    page.context.close()
+
+
+def test_a_tap_before_the_swap_is_checked_by_the_server(
+    browser, sqlite_app, live_sqlite_url, artifacts
+):
+    book_as(sqlite_app, ANNA, "10:00")
+    page = new_page(browser)
+    page.route("https://telegram.org/**", lambda route: route.abort())
+    personal = held_back(page, "/app/book")
+    page.goto(launch_url(live_sqlite_url, ANNA))
+    wait_for(page, personal)
+
+    page.click("[data-slot-start='10:30']")  # bookable for anyone, not for Anna
+    page.click("[data-action=confirm]")
+    error = page.locator("[data-notice].error:not([hidden])")
+    error.wait_for()
+    page.screenshot(path=artifacts / "refused-before-the-swap.png")
+    assert "mine" in page.locator("[data-slot-start='10:00']").get_attribute("class")
+    personal[0].continue_()
+    with sqlite_app.app_context():
+        anna = services.upsert_user(db.session(), ANNA)
+        held = services.upcoming_bookings(db.session(), anna, clock_of(sqlite_app))
+        assert [booking.starts_at.strftime("%H:%M") for booking in held] == ["07:00"]  # UTC
+    page.context.close()
+
+
+def test_telegrams_script_arriving_late_is_still_connected(browser, sqlite_app, live_sqlite_url):
+    """Telegram's script is async: when it lands after the app's own, the app connects then."""
+    page = new_page(browser)
+    telegram = held_back(page, "/js/telegram-web-app.js")
+    page.goto(launch_url(live_sqlite_url, ANNA), wait_until="commit")  # "load" waits for it
+    page.locator("section.view:not([data-anonymous])").wait_for()  # init data from the URL
+    wait_for(page, telegram)
+    assert page.evaluate("window.Telegram === undefined")
+
+    telegram[0].fulfill(body=TELEGRAM_STUB, content_type="application/javascript")
+    page.wait_for_function("window.__tg && window.__tg.calls.some(c => c[0] === 'ready')")
+    page.click("[data-slot-start='11:00']")
+    page.locator("[data-action=confirm]").wait_for()
+    page.wait_for_function("Telegram.WebApp.MainButton.isVisible")
+    page.evaluate("window.__tg.main()")  # Telegram's MainButton books
+    page.locator("[data-slot-start='11:00'].mine").wait_for()
+    page.context.close()
