@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .limits import Holdings, holdings
 from .models import ACTIVE, Booking, Closure, OpeningHours
 from .settings import Settings, WeekHours
 from .timegrid import (
@@ -128,10 +129,18 @@ class Snapshot:
         return found
 
     def refusal(
-        self, starts_at: datetime, user_id: int | None, now: datetime, ignore_booking: int = 0
+        self,
+        starts_at: datetime,
+        user_id: int | None,
+        now: datetime,
+        ignore_booking: int = 0,
+        holdings: Holdings | None = None,
     ) -> str | None:
-        """Why `user_id` may not start a training at `starts_at` now, or None if they may."""
-        return self.refusals([starts_at], user_id, now, ignore_booking)[0]
+        """Why `user_id` may not start a training at `starts_at` now, or None if they may.
+
+        With the client's `holdings` the fair-use limits apply too ("limit_reached"); without
+        them (the trainer acting for a client) they do not."""
+        return self.refusals([starts_at], user_id, now, ignore_booking, holdings)[0]
 
     def refusals(
         self,
@@ -139,6 +148,7 @@ class Snapshot:
         user_id: int | None,
         now: datetime,
         ignore_booking: int = 0,
+        holdings: Holdings | None = None,
     ) -> list[str | None]:
         """`refusal` of each start, with what the starts share worked out once."""
         settings = self.settings
@@ -154,11 +164,13 @@ class Snapshot:
                 b for b in self.bookings if b.user_id == user_id and b.booking_id != ignore_booking
             ]
         )
+        limits: dict[date, str | None] = {}  # local date -> the limit a booking there breaks
         answers: list[str | None] = []
         for starts_at in starts:
+            day = self._local(starts_at)[0]
             if starts_at < earliest:
                 answers.append("too_soon")
-            elif self._local(starts_at)[0] > horizon:
+            elif day > horizon:
                 answers.append("too_far")
             else:
                 ends_at = starts_at + training
@@ -167,6 +179,8 @@ class Snapshot:
                     answers.append("closed")
                 elif any(b.overlaps(starts_at, ends_at) for b in own):
                     answers.append("overlapping")
+                elif holdings is not None and _limit_on(day, limits, holdings, now, ignore_booking):
+                    answers.append("limit_reached")
                 else:
                     answers.append("full" if full else None)
         return answers
@@ -190,6 +204,15 @@ class Snapshot:
         return found
 
 
+def _limit_on(
+    day: date, limits: dict, holdings: Holdings, now: datetime, ignore_booking: int
+) -> str | None:
+    """holdings.limit for `day`, worked out once per day of a grid."""
+    if day not in limits:
+        limits[day] = holdings.limit(day, now, ignore_booking)
+    return limits[day]
+
+
 @dataclass(frozen=True)
 class SlotView:
     cell: Cell
@@ -208,6 +231,7 @@ class SlotView:
 class DayView:
     day: date
     slots: list[SlotView]
+    limit: str | None = None  # the fair-use limit refusing starts that day (limits.PER_DAY ...)
 
     @property
     def available(self) -> bool:
@@ -275,12 +299,20 @@ def snapshot_for_start(session: Session, settings: Settings, starts_at: datetime
 
 
 def view_day(
-    snapshot: Snapshot, day: date, user_id: int | None, now: datetime, ignore_booking: int = 0
+    snapshot: Snapshot,
+    day: date,
+    user_id: int | None,
+    now: datetime,
+    ignore_booking: int = 0,
+    holdings: Holdings | None = None,
 ) -> DayView:
-    """The day's cells; `ignore_booking` (one being moved) does not block its owner's starts."""
+    """The day's cells; `ignore_booking` (one being moved) does not block its owner's starts;
+    `holdings` (the viewer's, see schedule.limits) applies the fair-use limits."""
     capacity = snapshot.settings.capacity
     cells = snapshot.cells(day)
-    refusals = snapshot.refusals([cell.starts_at for cell in cells], user_id, now, ignore_booking)
+    refusals = snapshot.refusals(
+        [cell.starts_at for cell in cells], user_id, now, ignore_booking, holdings
+    )
     own = () if user_id is None else [b for b in snapshot.bookings if b.user_id == user_id]
     slots = []
     for cell, refusal in zip(cells, refusals, strict=True):
@@ -295,7 +327,8 @@ def view_day(
                 refusal=refusal,
             )
         )
-    return DayView(day, slots)
+    limited = holdings is not None and "limit_reached" in refusals
+    return DayView(day, slots, holdings.limit(day, now, ignore_booking) if limited else None)
 
 
 def day_availability(
@@ -310,7 +343,8 @@ def day_availability(
     if not FIRST_DAY <= day <= LAST_DAY:
         return DayView(day, [])
     snapshot = snapshot_for_days(session, settings, day, day)
-    return view_day(snapshot, day, user_id, now, ignore_booking)
+    held = None if user_id is None else holdings(session, settings, user_id, now)
+    return view_day(snapshot, day, user_id, now, ignore_booking, held)
 
 
 def horizon_days(settings: Settings, now: datetime) -> list[date]:
@@ -328,7 +362,8 @@ def horizon_availability(
     """Every day from today to the horizon, read with one snapshot."""
     days = horizon_days(settings, now)
     snapshot = snapshot_for_days(session, settings, days[0], days[-1])
-    return [view_day(snapshot, day, user_id, now, ignore_booking) for day in days]
+    held = None if user_id is None else holdings(session, settings, user_id, now)
+    return [view_day(snapshot, day, user_id, now, ignore_booking, held) for day in days]
 
 
 def bookable_days(

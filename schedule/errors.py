@@ -51,6 +51,22 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Please share your phone number first.",
         "ru": "Сначала поделитесь номером телефона.",
     },
+    "limit_reached": {
+        "en": "You have reached a booking limit.",
+        "ru": "Достигнут лимит записей.",
+    },
+    "limit_per_day": {
+        "en": "Limit reached: at most {n} booking(s) on one day.",
+        "ru": "Лимит записей на один день: {n}.",
+    },
+    "limit_active": {
+        "en": "Limit reached: at most {n} upcoming booking(s); cancel one to book another.",
+        "ru": "Лимит предстоящих записей: {n}; отмените одну, чтобы записаться на другую.",
+    },
+    "limit_waitlist": {
+        "en": "Limit reached: at most {n} waitlist(s) at once; leave one to join another.",
+        "ru": "Лимит листов ожидания: {n}; выйдите из одного, чтобы встать в другой.",
+    },
 }
 
 # HTTP status an adapter should answer with, by error code.

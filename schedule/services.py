@@ -14,6 +14,7 @@ from .availability import effective_hours, snapshot_for_start
 from .db import is_row_id, write_transaction
 from .errors import InvalidInput, ScheduleError
 from .events import BookingCancelled, BookingMade, BookingMoved, Event, EventHandler
+from .limits import holdings, refused
 from .models import ACTIVE, CANCELLED, Booking, Closure, OpeningHours, User, utcnow
 from .settings import Settings, WeekHours, check_week
 from .timegrid import local_midnight_utc, start_instant, training_end, wall_to_utc_or_after
@@ -82,7 +83,9 @@ def book(
     source: str = "miniapp",
     on_event: EventHandler | None = None,
 ) -> Booking:
-    """Book a training for `user` starting at wall time `minute` on `day`."""
+    """Book a training for `user` starting at wall time `minute` on `day`.
+
+    The fair-use limits apply to every source but "admin" (the trainer booking for a client)."""
     now = now or utcnow()
     if source not in SOURCES:
         raise InvalidInput(f"unknown source {source!r}")
@@ -90,9 +93,11 @@ def book(
     with write_transaction(session):
         if settings.phone_required and source != "admin" and not user.phone:
             raise ScheduleError("phone_required")
-        refusal = snapshot_for_start(session, settings, starts_at).refusal(starts_at, user.id, now)
+        held = None if source == "admin" else holdings(session, settings, user.id, now)
+        snapshot = snapshot_for_start(session, settings, starts_at)
+        refusal = snapshot.refusal(starts_at, user.id, now, holdings=held)
         if refusal:
-            raise ScheduleError(refusal)
+            raise refused(refusal, held, starts_at, now)
         booking = Booking(
             user_id=user.id,
             starts_at=starts_at,
@@ -178,17 +183,21 @@ def reschedule(
     now: datetime | None = None,
     on_event: EventHandler | None = None,
 ) -> Booking:
-    """Move a booking to a new start in one transaction; on refusal nothing changes."""
+    """Move a booking to a new start in one transaction; on refusal nothing changes.
+
+    A client's move weighs the fair-use limits (the booking itself not counted); the trainer's
+    (user=None) does not."""
     now = now or utcnow()
     starts_at = start_instant(day, minute, settings)
     with write_transaction(session):
         booking = owned_active_booking(session, booking_id, user)
         if user is not None:
             _check_client_deadline(booking, settings, now)
+        held = None if user is None else holdings(session, settings, user.id, now)
         snapshot = snapshot_for_start(session, settings, starts_at)
-        refusal = snapshot.refusal(starts_at, booking.user_id, now, ignore_booking=booking.id)
+        refusal = snapshot.refusal(starts_at, booking.user_id, now, booking.id, held)
         if refusal:
-            raise ScheduleError(refusal)
+            raise refused(refusal, held, starts_at, now, booking.id)
         previous = booking.starts_at
         booking.starts_at = starts_at
         previous_end = booking.ends_at

@@ -32,6 +32,16 @@ class Settings:
     timezone: str = "Europe/Moscow"
     phone_required: bool = False
     reminder_minutes: tuple[int, ...] = (1440, 120)
+    # Fair use per client (schedule/limits.py); 0 turns a limit off.
+    max_bookings_per_day: int = 1
+    max_active_bookings: int = 4
+    max_waitlist_entries: int = 3
+    # Request rates (Flask-Limiter in the web app, the bot's callback throttle), like
+    # "30/minute"; an empty value turns one off. RATE_LIMIT_STORAGE: memory:// or redis://...
+    rate_limit_writes: str = "30/minute"
+    rate_limit_reads: str = "300/minute"
+    rate_limit_anonymous: str = "600/minute"
+    rate_limit_storage: str = "memory://"
 
     def __post_init__(self) -> None:
         if self.slot_minutes <= 0 or 1440 % self.slot_minutes:
@@ -43,10 +53,18 @@ class Settings:
             )
         if self.capacity < 1:
             raise ConfigError("CAPACITY must be at least 1")
-        for name in ("booking_horizon_days", "min_notice_minutes", "cancel_deadline_minutes"):
+        for name in (
+            "booking_horizon_days",
+            "min_notice_minutes",
+            "cancel_deadline_minutes",
+            "max_bookings_per_day",
+            "max_active_bookings",
+            "max_waitlist_entries",
+        ):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name.upper()} must not be negative")
         check_week(self.opening_hours, self.slot_minutes)
+        check_rate_limits(self)
         if any(m <= 0 for m in self.reminder_minutes):
             raise ConfigError("REMINDER_MINUTES must list positive minutes, like 1440,120")
         try:
@@ -73,6 +91,9 @@ class Settings:
             "BOOKING_HORIZON_DAYS",
             "MIN_NOTICE_MINUTES",
             "CANCEL_DEADLINE_MINUTES",
+            "MAX_BOOKINGS_PER_DAY",
+            "MAX_ACTIVE_BOOKINGS",
+            "MAX_WAITLIST_ENTRIES",
         ):
             if env.get(name, "").strip():
                 values[name.lower()] = _int(name, env[name])
@@ -82,9 +103,36 @@ class Settings:
             values["timezone"] = env["TIMEZONE"].strip()
         if env.get("PHONE_REQUIRED", "").strip():
             values["phone_required"] = parse_bool("PHONE_REQUIRED", env["PHONE_REQUIRED"])
+        for name in RATE_LIMITS:
+            if name in env:  # present but empty turns that limit off
+                values[name.lower()] = env[name].strip()
         if "REMINDER_MINUTES" in env:
             values["reminder_minutes"] = parse_reminders(env["REMINDER_MINUTES"])
         return cls(**values)
+
+
+RATE_LIMITS = (
+    "RATE_LIMIT_WRITES",
+    "RATE_LIMIT_READS",
+    "RATE_LIMIT_ANONYMOUS",
+    "RATE_LIMIT_STORAGE",
+)
+STORAGE_SCHEMES = ("memory://", "redis://", "rediss://", "redis+unix://", "redis+sentinel://")
+
+
+def check_rate_limits(settings: Settings) -> None:
+    """Each rate is one the `limits` library reads ("30/minute", "5 per second"), or empty."""
+    from limits import parse_many  # the library Flask-Limiter is built on
+
+    for name in RATE_LIMITS[:3]:
+        raw = getattr(settings, name.lower())
+        try:
+            if raw:
+                parse_many(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be a rate like 30/minute, got {raw!r}") from None
+    if not settings.rate_limit_storage.startswith(STORAGE_SCHEMES):
+        raise ConfigError("RATE_LIMIT_STORAGE must be memory:// or a redis://host:port URL")
 
 
 def parse_reminders(raw: str) -> tuple[int, ...]:

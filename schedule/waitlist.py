@@ -19,6 +19,7 @@ from .availability import Snapshot, snapshot_for_start
 from .db import is_row_id, write_transaction
 from .errors import ScheduleError
 from .events import BookingMade
+from .limits import Holdings, holdings, refused
 from .models import ACTIVE, WAITING, Booking, User, WaitlistEntry, utcnow
 from .settings import Settings
 from .timegrid import local_midnight_utc, start_instant, training_end
@@ -49,10 +50,11 @@ def join(
     now = now or utcnow()
     starts_at = start_instant(day, minute, settings)
     with write_transaction(session):
+        held = holdings(session, settings, user.id, now)
         snapshot = snapshot_for_start(session, settings, starts_at)
-        refusal = join_refusal(snapshot, starts_at, user.id, now)
+        refusal = join_refusal(snapshot, starts_at, user.id, now, held)
         if refusal is not None:
-            raise ScheduleError(refusal)
+            raise refused(refusal, held, starts_at, now)
         entry = session.scalar(
             select(WaitlistEntry).where(
                 WaitlistEntry.user_id == user.id,
@@ -71,16 +73,28 @@ def join(
 
 
 def join_refusal(
-    snapshot: Snapshot, starts_at: datetime, user_id: int, now: datetime
+    snapshot: Snapshot,
+    starts_at: datetime,
+    user_id: int,
+    now: datetime,
+    held: Holdings | None = None,
 ) -> str | None:
     """Why `user_id` may not join the waitlist of `starts_at` now ("not_full" when they can
-    book it instead), or None if they may; the bot and the Mini App offer joining by this."""
+    book it instead), or None if they may; the bot and the Mini App offer joining by this.
+
+    With the client's `held` holdings the fair-use limits apply: a client who could not take
+    the place ("limit_reached" as a booking) or already waits as often as MAX_WAITLIST_ENTRIES
+    allows (unless already waiting here: joining twice is joining once) may not join."""
     if starts_at < promotion_cutoff(snapshot.settings, now):
         return "too_soon"
-    refusal = snapshot.refusal(starts_at, user_id, now)
+    refusal = snapshot.refusal(starts_at, user_id, now, holdings=held)
     if refusal is None:
         return "not_full"
-    return None if refusal == "full" else refusal
+    if refusal != "full":
+        return refusal
+    if held is not None and starts_at not in held.waiting and held.waitlist_limit(now):
+        return "limit_reached"
+    return None
 
 
 def leave(session: Session, entry_id: int, user: User) -> WaitlistEntry:
@@ -168,8 +182,11 @@ def promote(
             entry.status = "expired"
             continue
         snapshot = snapshot_for_start(session, settings, entry.starts_at)
-        if snapshot.refusal(entry.starts_at, entry.user_id, now) is not None:
-            continue  # still full for them (or they hold an overlapping booking): keep waiting
+        held = holdings(session, settings, entry.user_id, now)
+        if snapshot.refusal(entry.starts_at, entry.user_id, now, holdings=held) is not None:
+            # Still full for them, or they hold an overlapping booking, or they are at a
+            # fair-use limit: keep waiting (a cancel of theirs may lift it).
+            continue
         booking = Booking(
             user_id=entry.user_id,
             starts_at=entry.starts_at,

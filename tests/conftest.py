@@ -103,9 +103,21 @@ def session(session_factory) -> Iterator[Session]:
         yield session
 
 
+# Fair use turned off: the limits per client (schedule/limits.py) and the request rates.
+# Tests of other things book and tap freely; tests of the limits turn them on.
+UNLIMITED = {
+    "max_bookings_per_day": 0,
+    "max_active_bookings": 0,
+    "max_waitlist_entries": 0,
+    "rate_limit_writes": "",
+    "rate_limit_reads": "",
+    "rate_limit_anonymous": "",
+}
+
+
 @pytest.fixture
 def settings() -> Settings:
-    return Settings()
+    return Settings(**UNLIMITED)
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from bot.factory import BookingBot, create_bot
 from bot.notify import Notifier
 from schedule import Settings
 from schedule.db import make_session_factory
+from tests.conftest import UNLIMITED
 from tests.fake_telegram import Call, FakeTelegram
 from tests.initdata import TEST_BOT_TOKEN
 
@@ -113,7 +114,7 @@ def bot_config(fake_telegram, database_url) -> BotConfig:
         public_url=PUBLIC_URL,
         admin_ids=frozenset({COACH["id"]}),
         database_url=database_url,
-        settings=Settings(),
+        settings=Settings(**UNLIMITED),
     )
 
 

@@ -10,6 +10,8 @@ import pytest
 import waitress
 from flask import Flask
 
+from schedule import Settings
+from tests.conftest import UNLIMITED
 from tests.initdata import TEST_BOT_TOKEN, sign_init_data
 from webapp import create_app
 from webapp.extensions import db
@@ -60,6 +62,8 @@ def build_app(database_url: str, clock: Clock, **config) -> Flask:
             "DEV_LOGIN": False,
             "SECRET_KEY": "test-secret",
             "CLOCK": clock,
+            # Fair use off (tests/conftest.py UNLIMITED) unless a test is about it.
+            "SCHEDULE": Settings(**UNLIMITED),
             **config,
         }
     )

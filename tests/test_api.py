@@ -10,7 +10,7 @@ from schedule.timegrid import parse_date
 from tests.fixtures_web import ANNA, BORIS, TOMORROW, TRAINER, auth, make_user
 from webapp.extensions import db
 
-SLOT_KEYS = {"start", "end", "booked", "free", "can_start", "mine", "waitlisted"}
+SLOT_KEYS = {"start", "end", "booked", "free", "can_start", "mine", "refusal", "waitlisted"}
 BOOKING_KEYS = {"id", "date", "start", "end", "status"}
 
 
@@ -71,6 +71,7 @@ def test_slots_show_bookings_free_places_and_mine(client):
         "free": 3,
         "can_start": False,
         "mine": True,
+        "refusal": "overlapping",
         "waitlisted": False,
     }
     assert (by_start["10:30"]["booked"], by_start["10:30"]["mine"]) == (2, True)

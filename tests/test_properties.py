@@ -16,11 +16,14 @@ from schedule import Booking, Closure, ScheduleError, Settings
 from schedule.availability import Snapshot, Span, day_availability
 from schedule.services import add_closure, book, cancel, reschedule, upsert_user
 from schedule.settings import parse_opening_hours
+from tests.conftest import UNLIMITED
 
 NOW = datetime(2026, 11, 25, 6, 0)  # Wednesday 09:00 in Moscow
 DAYS = [date(2026, 11, 25), date(2026, 11, 26), date(2026, 11, 27)]
 # A short day and two places make "full", "overlapping" and "closed" common.
-STUDIO = Settings(capacity=2, opening_hours=parse_opening_hours("08:00-10:00,10:30-13:00"))
+STUDIO = Settings(
+    capacity=2, opening_hours=parse_opening_hours("08:00-10:00,10:30-13:00"), **UNLIMITED
+)
 STARTS = list(range(8 * 60, 13 * 60, 30))
 USERS = 4
 

@@ -11,6 +11,7 @@ from schedule.availability import bookable_days, day_availability, horizon_avail
 from schedule.services import add_closure, book, cancel
 from schedule.settings import parse_opening_hours
 from schedule.timegrid import parse_start
+from tests.conftest import UNLIMITED
 
 TODAY = date(2026, 11, 25)  # the `now` fixture: Wednesday 09:00 in Moscow
 TOMORROW = date(2026, 11, 26)
@@ -374,7 +375,9 @@ FALL_BACK = date(2026, 10, 25)
 
 
 def test_spring_forward_day_skips_the_missing_hour(session, make_user):
-    settings = Settings(timezone=BERLIN, opening_hours=parse_opening_hours("00:00-24:00"))
+    settings = Settings(
+        timezone=BERLIN, opening_hours=parse_opening_hours("00:00-24:00"), **UNLIMITED
+    )
     now = datetime(2026, 3, 27, 12, 0)
     user = make_user()
 

@@ -26,6 +26,7 @@ from schedule.services import (
 )
 from schedule.settings import parse_opening_hours
 from schedule.timegrid import parse_start
+from tests.conftest import UNLIMITED
 
 TODAY = date(2026, 11, 25)  # the `now` fixture: Wednesday 09:00 in Moscow (06:00 UTC)
 TOMORROW = date(2026, 11, 26)
@@ -94,7 +95,7 @@ def test_a_refused_booking_writes_nothing_and_tells_nothing(session, settings, m
 
 
 def test_phone_required_before_the_first_booking_except_for_the_trainer(session, make_user, now):
-    settings = Settings(phone_required=True)
+    settings = Settings(phone_required=True, **UNLIMITED)
     user = make_user()
 
     assert (
@@ -349,7 +350,7 @@ def test_upcoming_bookings_are_the_users_active_ones_not_yet_ended(
 
 
 def test_day_bookings_are_those_starting_on_the_local_day(session, make_user, now):
-    settings = Settings(opening_hours=parse_opening_hours("00:00-24:00"))
+    settings = Settings(opening_hours=parse_opening_hours("00:00-24:00"), **UNLIMITED)
     user, other = make_user("Me"), make_user("Other")
     first = book(
         session, settings, user, TOMORROW, at("00:00"), now=now

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from schedule import InvalidInput, services, waitlist
-from schedule.availability import view_day
+from schedule import InvalidInput, limits, services, waitlist
+from schedule.availability import Snapshot, view_day
 from schedule.timegrid import parse_date, parse_start
 
 from .auth import admin_required, login_required
@@ -34,6 +34,11 @@ def events():
     return current_app.extensions["booking_events"]
 
 
+def holdings(snapshot: Snapshot) -> limits.Holdings:
+    """What the caller holds (their fair-use limits weigh it), as of `snapshot`."""
+    return snapshots().holdings(db.session(), settings(), snapshot, g.user.id, now())
+
+
 def json_body() -> tuple:
     """(day, minute) from a JSON body {"date": "YYYY-MM-DD", "start": "HH:MM"}; 400 otherwise."""
     body = request.get_json(silent=True)
@@ -47,7 +52,7 @@ def json_body() -> tuple:
 def slots():
     day = parse_date(request.args.get("date"))
     snapshot = snapshots().get(db.session(), settings(), day, day)
-    view = view_day(snapshot, day, g.user.id, now())
+    view = view_day(snapshot, day, g.user.id, now(), holdings=holdings(snapshot))
     places = waiting_cache().places(db.session(), settings(), snapshot, day, day)
     waiting = places.get(g.user.id, {})
     body = slots_json(view, settings())

@@ -18,10 +18,11 @@ from markupsafe import Markup
 
 from schedule import Booking, ScheduleError, services, waitlist
 from schedule.availability import DayView, Snapshot, horizon_days, view_day
+from schedule.limits import limit_message
 from schedule.settings import format_minutes
 from schedule.timegrid import parse_date, parse_start, start_instant, training_end
 
-from .api import events, now, settings, snapshots
+from .api import events, holdings, now, settings, snapshots
 from .auth import is_admin, login_required
 from .extensions import db
 from .i18n import TEXTS, current_language, day_label, duration, language, t
@@ -68,7 +69,8 @@ class RenderedGrids:
             request.script_root,
             grid.day,
             moving.id if moving else 0,
-            tuple((slot.start, slot.free, slot.can_start, slot.mine) for slot in grid.slots),
+            tuple((slot.start, slot.free, slot.refusal, slot.mine) for slot in grid.slots),
+            grid.limit,
             tuple(wait.places.items()),
             wait.joinable,
         )
@@ -99,7 +101,8 @@ def book_context(day: date | None, moving: Booking | None = None) -> dict:
     ignore, at = (moving.id if moving else 0), now()
     horizon = horizon_days(settings(), at)
     snapshot = snapshots().get(db.session(), settings(), horizon[0], horizon[-1])
-    days = [view_day(snapshot, one, g.user.id, at, ignore) for one in horizon]
+    held = holdings(snapshot)
+    days = [view_day(snapshot, one, g.user.id, at, ignore, held) for one in horizon]
     chosen = day or next((view.day for view in days if view.available), horizon[0])
     if chosen not in horizon:
         return {"days": days, "moving": moving, "tab": "book", **grid_context(chosen, moving)}
@@ -116,7 +119,7 @@ def grid_context(day: date, moving: Booking | None) -> dict:
     """One day's grid with where the caller waits and which full starts they may wait for."""
     at = now()
     snapshot = snapshots().get(db.session(), settings(), day, day)
-    grid = view_day(snapshot, day, g.user.id, at, moving.id if moving else 0)
+    grid = view_day(snapshot, day, g.user.id, at, moving.id if moving else 0, holdings(snapshot))
     return _with_waitlist(snapshot, day, day, grid, moving, at)
 
 
@@ -131,7 +134,7 @@ def _with_waitlist(
     places = waiting_cache().places(db.session(), settings(), snapshot, first_day, last_day, at)
     mine = places.get(g.user.id, {})
     # Moving a booking is not the moment to queue for another start.
-    wait = GridWaitlist.of(mine, snapshot, grid, g.user.id, at, offer=moving is None)
+    wait = GridWaitlist.of(mine, snapshot, grid, holdings(snapshot), at, offer=moving is None)
     return {"grid": grid, "wait": wait, "grid_html": Markup(rendered_grid(grid, wait, moving))}
 
 
@@ -182,6 +185,7 @@ def helpers() -> dict:
         "calendar_url": calendar_url,
         "is_admin": lambda: "user" in g and is_admin(g.user),
         "deadline": lambda: duration(settings().cancel_deadline_minutes),
+        "limit_notice": lambda limit: limit_message(limit, settings(), current_language()),
     }
 
 

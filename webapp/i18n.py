@@ -51,6 +51,10 @@ TEXTS: dict[str, dict[str, str]] = {
     "minutes": {"en": "{n} min", "ru": "{n} мин"},
     "day_bookings": {"en": "Bookings on {day}", "ru": "Записи на {day}"},
     "nobody": {"en": "No bookings on this day.", "ru": "На этот день записей нет."},
+    "rate_limited": {
+        "en": "Too many requests. Try again in {n} s.",
+        "ru": "Слишком много запросов. Повторите через {n} с.",
+    },
     "network": {
         "en": "No connection. Check the network and try again.",
         "ru": "Нет соединения. Проверьте сеть и попробуйте ещё раз.",

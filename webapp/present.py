@@ -58,6 +58,7 @@ def slots_json(view: DayView, settings: Settings) -> dict:
                 "free": slot.free,
                 "can_start": slot.can_start,
                 "mine": slot.mine,
+                "refusal": slot.refusal,
             }
             for slot in view.slots
         ],

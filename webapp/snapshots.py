@@ -7,6 +7,10 @@ snapshot loaded at that version, so a slot grid costs one query instead of three
 process, whoever wrote. The version is read *before* a snapshot is loaded: a write that lands
 in between makes the next request load again, never the reverse. Writes themselves never use
 this cache: the services re-read inside their own transaction.
+
+A client's holdings (schedule.limits: their bookings and waitlist entries, which the fair-use
+limits weigh) change only by such writes too, so they are kept beside the snapshot they were
+read after, per user, and read again with the next snapshot.
 """
 
 from __future__ import annotations
@@ -20,9 +24,11 @@ from sqlalchemy.orm import Session
 
 from schedule import Settings
 from schedule.availability import DayView, Snapshot, horizon_days, snapshot_for_days, view_day
+from schedule.limits import Holdings, holdings
 from schedule.models import ScheduleLock
 
 CACHE_SIZE = 64
+HOLDINGS_CACHE_SIZE = 4096
 
 # Built once and run on the session's connection: a Core select of the table's columns skips
 # the ORM's statement handling, which cost several times the query itself on every request.
@@ -35,6 +41,8 @@ class SnapshotCache:
         self.size = size
         self._version: int | None = None
         self._items: OrderedDict[tuple[date, date], Snapshot] = OrderedDict()
+        # (id of a snapshot, user id) -> (that snapshot, so its id stays unique; the holdings)
+        self._holdings: OrderedDict[tuple[int, int], tuple[Snapshot, Holdings]] = OrderedDict()
         self._lock = threading.Lock()
 
     def get(
@@ -57,6 +65,23 @@ class SnapshotCache:
                 if len(self._items) > self.size:
                     self._items.popitem(last=False)
         return snapshot
+
+    def holdings(
+        self, session: Session, settings: Settings, snapshot: Snapshot, user_id: int, now: datetime
+    ) -> Holdings:
+        """`user_id`'s holdings, never older than `snapshot` (one that `get` returned)."""
+        key = (id(snapshot), user_id)
+        with self._lock:
+            found = self._holdings.get(key)
+            if found is not None and found[0] is snapshot:
+                self._holdings.move_to_end(key)
+                return found[1]
+        held = holdings(session, settings, user_id, now)
+        with self._lock:
+            self._holdings[key] = (snapshot, held)
+            if len(self._holdings) > HOLDINGS_CACHE_SIZE:
+                self._holdings.popitem(last=False)
+        return held
 
     def day(
         self,

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from schedule import Settings, waitlist
 from schedule.availability import DayView, Snapshot
+from schedule.limits import Holdings
 from schedule.models import WAITING, WaitlistEntry
 from schedule.timegrid import local_midnight_utc, training_end
 
@@ -124,10 +125,11 @@ class GridWaitlist:
         places: dict[datetime, int],
         snapshot: Snapshot,
         view: DayView,
-        user_id: int,
+        held: Holdings,
         now: datetime,
         offer: bool = True,
     ) -> GridWaitlist:
+        """`held`: the viewer's holdings (schedule.limits), whose limits weigh joining too."""
         waiting = {
             slot.start: places[slot.cell.starts_at]
             for slot in view.slots
@@ -140,7 +142,8 @@ class GridWaitlist:
             and slot.free == 0
             and slot.refusal == "full"
             and slot.start not in waiting
-            and waitlist.join_refusal(snapshot, slot.cell.starts_at, user_id, now) is None
+            and waitlist.join_refusal(snapshot, slot.cell.starts_at, held.user_id, now, held)
+            is None
         )
         return cls(waiting, joinable)
 

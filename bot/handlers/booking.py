@@ -1,8 +1,9 @@
 """/book in chat: bookable days → starts with their free places → confirm → booked; a full
 start (⏳) → confirm → on its waitlist, with the place in line.
 
-The availability is schedule's, the same the Mini App shows, and so is whether a full start
-can be waited for (waitlist.join_refusal); the booking and the joining are
+The availability is schedule's, the same the Mini App shows (the client's fair-use limits
+included), and so is whether a full start can be waited for (waitlist.join_refusal); the
+booking and the joining are
 schedule.services.book and schedule.waitlist.join, which re-check every rule in their
 transactions.
 """
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 from telebot import TeleBot
 from telebot.types import CallbackQuery, Message
 
-from schedule import ScheduleError, User, services, waitlist
+from schedule import ScheduleError, User, limits, services, waitlist
 from schedule.availability import (
     Snapshot,
     day_availability,
@@ -39,6 +40,7 @@ class DayChoices:
 
     bookable: list[tuple[int, str, int]]  # (minute, 'HH:MM', free places for a whole training)
     full: list[tuple[int, str, bool]]  # (minute, 'HH:MM', whether the user is in line already)
+    limit: str | None = None  # the fair-use limit refusing the day's starts (schedule.limits)
 
     def __bool__(self) -> bool:
         return bool(self.bookable or self.full)
@@ -50,9 +52,10 @@ def choices_of(
     day: date,
     user: User,
     now: datetime,
+    held: limits.Holdings,
     waiting: set[datetime] = frozenset(),
 ) -> DayChoices:
-    view = view_day(snapshot, day, user.id, now)
+    view = view_day(snapshot, day, user.id, now, holdings=held)
     free_at = {slot.cell.starts_at: slot.free for slot in view.slots}
     bookable, full = [], []
     for slot in view.slots:
@@ -64,32 +67,39 @@ def choices_of(
             )
         elif (
             slot.refusal == "full"
-            and waitlist.join_refusal(snapshot, starts_at, user.id, now) is None
+            and waitlist.join_refusal(snapshot, starts_at, user.id, now, held) is None
         ):
             full.append((slot.cell.minute, slot.start, starts_at in waiting))
-    return DayChoices(bookable, full)
+    return DayChoices(bookable, full, view.limit)
 
 
 def days_view(ctx: BotContext, session: Session, user: User, lang: str) -> View:
     now = ctx.clock()
     horizon = horizon_days(ctx.settings, now)
     snapshot = snapshot_for_days(session, ctx.settings, horizon[0], horizon[-1])
-    days = [day for day in horizon if choices_of(ctx, snapshot, day, user, now)]
-    if not days:
+    held = limits.holdings(session, ctx.settings, user.id, now)
+    days = [day for day in horizon if choices_of(ctx, snapshot, day, user, now, held)]
+    if not days and held.at_active_limit(now):
+        message = limits.limit_message(limits.ACTIVE_BOOKINGS, ctx.settings, lang)
+    elif not days:
         message = text(lang, "no_days", days=ctx.settings.booking_horizon_days + 1)
     else:
         message = text(lang, "pick_day")
     return message, keyboards.days(lang, days)
 
 
-def day_view(ctx: BotContext, session: Session, user: User, lang: str, day: date) -> View | None:
-    """The starts of `day` to book or to wait for, or None when there are none (any more)."""
+def day_view(
+    ctx: BotContext, session: Session, user: User, lang: str, day: date
+) -> View | str | None:
+    """The starts of `day` to book or to wait for; when there are none (any more), the
+    fair-use limit that refuses them (schedule.limits) or None."""
     now = ctx.clock()
     snapshot = snapshot_for_days(session, ctx.settings, day, day)
     waiting = waitlist.waiting_starts(session, ctx.settings, user.id, day)
-    choices = choices_of(ctx, snapshot, day, user, now, waiting)
+    held = limits.holdings(session, ctx.settings, user.id, now)
+    choices = choices_of(ctx, snapshot, day, user, now, held, waiting)
     if not choices:
-        return None
+        return choices.limit
     message = text(lang, "pick_start", day=day_label(day, lang))
     if choices.full:
         message += "\n" + text(lang, "pick_start_waitlist")
@@ -97,7 +107,8 @@ def day_view(ctx: BotContext, session: Session, user: User, lang: str, day: date
 
 
 def fresh_view(ctx: BotContext, session: Session, user: User, lang: str, day: date) -> View:
-    return day_view(ctx, session, user, lang, day) or days_view(ctx, session, user, lang)
+    view = day_view(ctx, session, user, lang, day)
+    return view if isinstance(view, tuple) else days_view(ctx, session, user, lang)
 
 
 def requested_start(ctx: BotContext, data: cb.Callback) -> datetime | None:
@@ -144,8 +155,10 @@ def register(bot: TeleBot, ctx: BotContext) -> None:
     @on_callback(bot, ctx, cb.DAY)
     def pick_start(call: CallbackQuery, data: cb.Callback, session, user, lang) -> Answer | None:
         view = day_view(ctx, session, user, lang, data.day)
-        if view is None:
+        if not isinstance(view, tuple):
             show(bot, call, days_view(ctx, session, user, lang))
+            if view is not None:  # a fair-use limit: say which
+                return Answer(limits.limit_message(view, settings, lang), alert=True)
             return Answer(label(lang, "day_full"), alert=True)
         show(bot, call, view)
         return None
@@ -211,10 +224,11 @@ def register(bot: TeleBot, ctx: BotContext) -> None:
             show(bot, call, waiting_view(ctx, lang, place))
             return None
         snapshot = snapshot_for_start(session, settings, starts_at)
-        refusal = waitlist.join_refusal(snapshot, starts_at, user.id, now)
+        held = limits.holdings(session, settings, user.id, now)
+        refusal = waitlist.join_refusal(snapshot, starts_at, user.id, now, held)
         if refusal is not None:
             show(bot, call, fresh_view(ctx, session, user, lang, data.day))
-            return Answer(ScheduleError(refusal).message(lang), alert=True)
+            return Answer(limits.refused(refusal, held, starts_at, now).message(lang), alert=True)
         message = text(
             lang,
             "confirm_wait",
