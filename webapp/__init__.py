@@ -20,6 +20,7 @@ from . import (
     health,
     logs,
     metrics,
+    openapi,
     pages,
     profile,
     responses,
@@ -38,6 +39,7 @@ BLUEPRINTS = (
     profile.bp,  # phone sharing
     admin.bp,  # the trainer's tab under /app/admin
     admin_api.bp,  # the trainer's JSON API under /api/admin
+    openapi.bp,  # /api/openapi.json, the API's contract
 )
 
 
