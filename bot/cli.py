@@ -1,19 +1,12 @@
-"""`flask --app webapp bot set-webhook | delete-webhook | webhook-info | reminders`."""
+"""`flask --app webapp bot set-webhook | delete-webhook | webhook-info`."""
 
 from __future__ import annotations
-
-import signal
-import threading
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from .reminders import REMINDER_INTERVAL_SECONDS, run_reminders
-
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-bot_cli = AppGroup("bot", help="The Telegram bot's webhook and reminders.")
+bot_cli = AppGroup("bot", help="The Telegram bot's webhook.")
 
 
 def _telegram():
@@ -66,33 +59,3 @@ def webhook_info() -> None:
     click.echo(f"pending updates: {info.pending_update_count}")
     if info.last_error_message:
         click.echo(f"last error: {info.last_error_message}")
-
-
-@bot_cli.command("reminders")
-@click.option(
-    "--interval",
-    type=click.FloatRange(min=0.1),
-    default=REMINDER_INTERVAL_SECONDS,
-    show_default=True,
-    envvar="REMINDER_INTERVAL_SECONDS",
-    help="Seconds between looks for due reminders.",
-)
-def reminders(interval: float) -> None:
-    """Send the reminders before trainings until stopped (Ctrl-C or SIGTERM).
-
-    For webhook deployments: `python bot_main.py` (polling) sends them itself. Any number of
-    these may run beside each other; each reminder is sent once."""
-    config = _telegram().config
-    if not config.settings.reminder_minutes:
-        click.echo("Reminders are off (REMINDER_MINUTES is empty)")
-        return
-    app = current_app._get_current_object()
-    stop = threading.Event()
-    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in STOP_SIGNALS}
-    click.echo(f"Sending reminders, looking every {interval:g}s; Ctrl-C or SIGTERM stops")
-    try:
-        run_reminders(config, stop, clock=lambda: app.config["CLOCK"](), interval=interval)
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    click.echo("Reminders stopped")

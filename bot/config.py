@@ -41,6 +41,8 @@ class BotConfig:
     webhook_secret: str = ""
     database_url: str = ""
     settings: Settings = Settings()
+    # Seconds a trainer's news of a client's own action is held (a cancel within it folds).
+    trainer_news_delay: float = 60.0
 
     @property
     def web_app_url(self) -> str | None:
@@ -81,7 +83,21 @@ class BotConfig:
             webhook_secret=webhook_secret,
             database_url=_checked_database_url(env),
             settings=Settings.from_env(env),
+            trainer_news_delay=_seconds(env, "TRAINER_NEWS_DELAY_SECONDS", 60.0),
         )
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 86400:
+        raise ConfigError(f"{name} must be a number of seconds from 0 to 86400, got {raw!r}")
+    return value
 
 
 def _checked_database_url(env: Mapping[str, str]) -> str:

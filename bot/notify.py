@@ -1,37 +1,32 @@
-"""The one notification module: the bot and the Mini App both hand it schedule events.
+"""Who hears of what, written to the outbox in the transaction of the change.
 
-A `Notifier` is an `on_event` callable for schedule.services. It turns each event into plain
-facts at once (in the caller's thread, while its session is open) and leaves the sending to
-a background thread, so a web request never waits for Telegram. The trainers (ADMIN_IDS) hear
-of every booking, cancellation and move; a client hears when the trainer cancels their
-booking (with the reason) and when the waitlist books them (with cancel and open-app
-buttons). A user who blocked the bot (403) is marked and not messaged again until they write
-to the bot; 429 and network errors are retried by bot.telegram. `flush()` waits until
-everything queued has been tried.
+A `Notifier` is the `on_event` handler of schedule.services: the services call it inside their
+transaction, and it adds one outbox row (schedule.outbox) per recipient on the same session,
+so the messages commit with the booking, or not at all. The trainers (ADMIN_IDS) hear of every
+booking, cancellation and move; a client hears when the trainer cancels their booking (with
+the reason), books one for them, and when the waitlist books them (with cancel and open-app
+buttons). bot.dispatcher sends the rows; the words are chosen then, in the recipient's
+language, by `render`.
+
+The trainer is not flooded: news of what a client did is held for TRAINER_NEWS_DELAY_SECONDS
+[60]; a client who books and cancels the same booking within that time makes no news at all
+(the pending "booked" row is dropped and no "cancelled" row is written).
 """
 
 from __future__ import annotations
 
-import logging
-import queue
-import threading
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import asdict, dataclass, fields
+from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session, sessionmaker
-from telebot import TeleBot
+from sqlalchemy.orm import Session, object_session
 from telebot.types import InlineKeyboardMarkup
 
-from schedule import Settings, User, services
+from schedule import Settings, outbox, services
 from schedule.events import BookingCancelled, BookingMade, BookingMoved, Event
 
 from . import keyboards
 from .config import BotConfig
-from .telegram import configure_api, is_blocked
-from .texts import TEXTS, language, short_when, text, when
-
-log = logging.getLogger("bot.notify")
+from .texts import TEXTS, short_when, text, when
 
 
 @dataclass(frozen=True)
@@ -53,6 +48,7 @@ class Notice:
     from_waitlist: bool = False
     booking_id: int = 0
     client_may_cancel: bool = False  # when it happened, by schedule's deadline rule
+    happened_at: datetime | None = None
 
 
 def notice_of(event: Event, settings: Settings) -> Notice:
@@ -70,6 +66,7 @@ def notice_of(event: Event, settings: Settings) -> Notice:
         "booking_id": booking.id,
         # updated_at is the moment the service made, moved or cancelled the booking.
         "client_may_cancel": services.client_may_change(booking, settings, booking.updated_at),
+        "happened_at": booking.updated_at,
     }
     if isinstance(event, BookingMade):
         return Notice("booked", from_waitlist=getattr(event, "from_waitlist", False), **facts)
@@ -81,121 +78,93 @@ def notice_of(event: Event, settings: Settings) -> Notice:
 
 
 class Notifier:
-    def __init__(self, config: BotConfig, session_factory: sessionmaker[Session]) -> None:
-        configure_api(config.api_url, config.token)
+    def __init__(self, config: BotConfig) -> None:
         self.config = config
-        self.session_factory = session_factory
-        self.bot = TeleBot(config.token, parse_mode="HTML", threaded=False)
-        self._queue: queue.Queue[Notice | None] = queue.Queue()
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
-        self._blocked_without_profile: set[int] = set()
 
     def __call__(self, event: Event) -> None:
-        """Queue the messages about `event`. Never raises: the booking has been committed."""
-        try:
-            notice = notice_of(event, self.config.settings)
-            self._ensure_worker()
-            self._queue.put(notice)
-        except Exception:
-            log.exception("could not queue a notification for %r", event)
-
-    def flush(self, timeout: float | None = 10.0) -> bool:
-        """Wait until every queued notice has been sent (or given up on); False on timeout."""
-        done = self._queue.all_tasks_done
-        with done:
-            return done.wait_for(lambda: self._queue.unfinished_tasks == 0, timeout)
-
-    def close(self, timeout: float | None = 10.0) -> None:
-        """Send what is queued, then stop the worker."""
-        with self._lock:
-            thread, self._thread = self._thread, None
-        if thread is not None:
-            self._queue.put(None)
-            thread.join(timeout)
-
-    def _ensure_worker(self) -> None:
-        with self._lock:
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._work, name="notifier", daemon=True)
-                self._thread.start()
-
-    def _work(self) -> None:
-        while True:
-            notice = self._queue.get()
-            try:
-                if notice is None:
-                    return
-                self.deliver(notice)
-            except Exception:
-                log.exception("notification failed")
-            finally:
-                self._queue.task_done()
-
-    def deliver(self, notice: Notice) -> None:
-        """Send the messages about `notice` now (the worker thread calls this)."""
-        recipients = set(self.config.admin_ids)
-        # Clients hear of what they did not do themselves: the trainer's cancellations and
-        # bookings on their behalf, and a place the waitlist gave them.
-        tells_client = (
-            (notice.kind == "cancelled" and notice.by_admin)
-            or (notice.kind == "booked" and notice.source == "admin")
-            or notice.from_waitlist
-        )
-        if tells_client:
-            recipients.add(notice.client_id)
-        if not recipients:
+        """Write the messages about `event` to the outbox, in the event's own transaction."""
+        session = object_session(event.booking)
+        if session is None:  # an adapter handed a detached booking: a programming error
+            raise RuntimeError(f"{event!r} is not part of a transaction")
+        notice = notice_of(event, self.config.settings)
+        now = event.booking.updated_at
+        expires_at = max(notice.ends_at, now + outbox.DEFAULT_LIFETIME)
+        if self._folds_away(session, notice):
             return
-        profiles = self._profiles(recipients)
+        client_did_it = not notice.by_admin and notice.source != "admin"
+        hold = self.config.trainer_news_delay if client_did_it and not notice.from_waitlist else 0
         for admin_id in sorted(self.config.admin_ids):
-            self._send_to(admin_id, profiles, lambda lang: admin_message(notice, lang, self.config))
-        if tells_client:
-            self._send_to(
+            outbox.enqueue(
+                session,
+                admin_id,
+                NEWS,
+                asdict(notice),
+                now=now,
+                booking_id=notice.booking_id,
+                delay=timedelta(seconds=hold),
+                expires_at=expires_at,
+            )
+        if tells_client(notice):
+            outbox.enqueue(
+                session,
                 notice.client_id,
-                profiles,
-                lambda lang: client_message(notice, lang, self.config),
-                lambda lang: client_buttons(notice, lang, self.config),
+                CLIENT,
+                asdict(notice),
+                now=now,
+                booking_id=notice.booking_id,
+                expires_at=expires_at,
             )
 
-    def _profiles(self, telegram_ids: set[int]) -> dict[int, tuple[str | None, bool]]:
-        with self.session_factory() as session:
-            rows = session.execute(
-                select(User.telegram_id, User.language_code, User.blocked_bot).where(
-                    User.telegram_id.in_(telegram_ids)
-                )
-            ).all()
-        return {telegram_id: (lang, blocked) for telegram_id, lang, blocked in rows}
-
-    def _send_to(self, telegram_id: int, profiles, compose, buttons=None) -> None:
-        language_code, blocked = profiles.get(telegram_id, (None, False))
-        if blocked or telegram_id in self._blocked_without_profile:
-            log.info("not messaging %s: they blocked the bot", telegram_id)
-            return
-        lang = language(language_code)
-        markup = buttons(lang) if buttons is not None else None
-        self.send(telegram_id, compose(lang), reply_markup=markup)
-
-    def send(self, telegram_id: int, message: str, **options: object) -> bool:
-        """Send one message; a 403 marks the user as having blocked the bot. True if sent."""
-        try:
-            self.bot.send_message(telegram_id, message, **options)
-        except Exception as error:
-            if is_blocked(error):
-                self._mark_blocked(telegram_id)
-            else:
-                log.warning("could not message %s: %s", telegram_id, error)
+    def _folds_away(self, session: Session, notice: Notice) -> bool:
+        """A client's cancel of a booking whose news is still held: neither is news."""
+        if notice.kind != "cancelled" or notice.by_admin:
             return False
-        return True
+        held = [
+            message
+            for message in outbox.pending_for_booking(session, notice.booking_id, NEWS)
+            if message.facts.get("kind") == "booked" and message.available_at > notice_time(notice)
+        ]
+        for message in held:
+            message.status, message.last_error = outbox.DROPPED, "cancelled at once: no news"
+        return bool(held) and len(held) >= len(self.config.admin_ids)
 
-    def _mark_blocked(self, telegram_id: int) -> None:
-        log.info("user %s blocked the bot; not messaging them again", telegram_id)
-        with self.session_factory() as session:
-            marked = session.execute(
-                update(User).where(User.telegram_id == telegram_id).values(blocked_bot=True)
-            ).rowcount
-            session.commit()
-        if not marked:
-            self._blocked_without_profile.add(telegram_id)
+
+def notice_time(notice: Notice) -> datetime:
+    return notice.happened_at or datetime.min
+
+
+def tells_client(notice: Notice) -> bool:
+    """Clients hear of what they did not do themselves: the trainer's cancellations and
+    bookings on their behalf, and a place the waitlist gave them."""
+    return (
+        (notice.kind == "cancelled" and notice.by_admin)
+        or (notice.kind == "booked" and notice.source == "admin")
+        or notice.from_waitlist
+    )
+
+
+NEWS = "news"  # to a trainer
+CLIENT = "client"  # to the client the booking belongs to
+DATETIME_FIELDS = ("starts_at", "ends_at", "previous_starts_at", "happened_at")
+
+
+def notice_from_facts(facts: dict) -> Notice:
+    values = dict(facts)
+    for name in DATETIME_FIELDS:
+        if values.get(name):
+            values[name] = datetime.fromisoformat(values[name])
+    known = {f.name for f in fields(Notice)}
+    return Notice(**{k: v for k, v in values.items() if k in known})
+
+
+def render_notice(
+    kind: str, facts: dict, lang: str, config: BotConfig
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The words and buttons of a NEWS or CLIENT row, in `lang`."""
+    notice = notice_from_facts(facts)
+    if kind == NEWS:
+        return admin_message(notice, lang, config), None
+    return client_message(notice, lang, config), client_buttons(notice, lang, config)
 
 
 def client_description(notice: Notice) -> str:

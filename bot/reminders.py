@@ -1,17 +1,15 @@
-"""Reminders before each training, sent to the client by the bot.
+"""Reminders before each training, written to the outbox and sent by the dispatcher.
 
-`run_reminders` loops every REMINDER_INTERVAL_SECONDS: it claims the reminders due now
-(schedule.reminders keys each claim in the database, so any number of processes may run the
-loop and each reminder goes out once), sends each to its client in their language with the
-training's time in the studio's zone, a cancel button while the client may still cancel
-(schedule's rule; the button leads to /my's cancel flow, which checks again) and the open-app
-button, then marks it sent. It runs beside long polling (bot.runner.run_polling) or on its own
-as `flask --app webapp bot reminders` where the bot takes updates by webhook.
+`ReminderSender.queue_due` claims the reminders due now (schedule.reminders keys each claim in
+the database, so any number of processes may run the loop) and, in the claiming transaction,
+writes each as an outbox row: from then on bot.dispatcher delivers it exactly once, however
+slow Telegram is, and nothing about it lives in memory. The words are chosen when it is sent:
+in the client's language, the training's time in the studio's zone, a cancel button while the
+client may still cancel (schedule's rule; the button leads to /my's cancel flow, which checks
+again) and the open-app button. A reminder whose booking was cancelled or moved before it went
+out is dropped; one not sent before the training starts expires.
 
-A client who blocked the bot is not messaged; their reminder is marked sent all the same, so
-that nobody tries it again. A reminder that fails otherwise (Telegram out of reach) stays
-claimed and unsent: after schedule.reminders.STALE_CLAIM a worker takes it over and tries
-again, until the training starts.
+The loop runs in `python bot_main.py` beside long polling, or in `flask --app webapp worker`.
 """
 
 from __future__ import annotations
@@ -23,24 +21,22 @@ import threading
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
-from telebot import TeleBot
 
-from schedule import User, reminders, services
+from schedule import Booking, outbox, reminders, services
 from schedule.db import make_session_factory
-from schedule.models import utcnow
+from schedule.models import ACTIVE, utcnow
 from schedule.reminders import DueReminder
 
 from . import keyboards
 from .config import BotConfig
-from .telegram import configure_api, is_blocked
-from .texts import language, short_when, text, when
+from .texts import short_when, text, when
 
 # The "bot" logger: its records have the token filtered out (bot.telegram.LOGGERS).
 log = logging.getLogger("bot")
 
 REMINDER_INTERVAL_SECONDS = 30.0
+REMINDER = "reminder"  # the outbox kind
 
 
 def worker_id() -> str:
@@ -49,7 +45,7 @@ def worker_id() -> str:
 
 
 class ReminderSender:
-    """Claims the reminders due now, sends them and marks them sent: one pass of the loop."""
+    """Claims the reminders due now and writes them to the outbox: one pass of the loop."""
 
     def __init__(
         self,
@@ -59,43 +55,51 @@ class ReminderSender:
         clock: Callable[[], datetime] = utcnow,
         worker: str | None = None,
     ) -> None:
-        configure_api(config.api_url, config.token)
         self.config = config
         self.session_factory = session_factory
         self.clock = clock
         self.worker = worker or worker_id()
-        self.bot = TeleBot(config.token, parse_mode="HTML", threaded=False)
 
-    def send_due(self) -> int:
-        """Send every reminder due now; how many were sent."""
+    def queue_due(self) -> int:
+        """Write every reminder due now to the outbox; how many."""
         now = self.clock()
-        sent = 0
         with self.session_factory() as session:
-            for due in reminders.claim_due(session, self.config.settings, self.worker, now):
-                outcome = self._deliver(session, due, now)
-                if outcome != "failed":
-                    reminders.mark_sent(session, due.claim_id, now)
-                sent += outcome == "sent"
-        return sent
+            due = reminders.claim_due(
+                session, self.config.settings, self.worker, now, on_due=self._enqueue
+            )
+        return len(due)
 
-    def _deliver(self, session: Session, due: DueReminder, now: datetime) -> str:
-        """'sent', 'skipped' (the client blocked the bot) or 'failed' (to be tried again)."""
-        user = due.booking.user
-        if user.blocked_bot:
-            log.info("reminder of booking %s skipped: the client blocked the bot", due.booking.id)
-            return "skipped"
-        lang = language(user.language_code)
-        message, markup = reminder_view(due, lang, self.config, now)
-        try:
-            self.bot.send_message(user.telegram_id, message, reply_markup=markup)
-        except Exception as error:
-            if is_blocked(error):
-                log.info("user %s blocked the bot; reminder skipped", user.telegram_id)
-                session.execute(update(User).where(User.id == user.id).values(blocked_bot=True))
-                return "skipped"
-            log.warning("reminder of booking %s not sent, retried later: %s", due.booking.id, error)
-            return "failed"
-        return "sent"
+    def _enqueue(self, session: Session, due: DueReminder) -> None:
+        booking = due.booking
+        outbox.enqueue(
+            session,
+            booking.user.telegram_id,
+            REMINDER,
+            {
+                "booking_id": booking.id,
+                "starts_at": booking.starts_at,
+                "offset_minutes": due.offset_minutes,
+            },
+            now=self.clock(),
+            booking_id=booking.id,
+            expires_at=booking.starts_at,
+        )
+
+
+def render_reminder(session: Session, facts: dict, lang: str, config: BotConfig, now: datetime):
+    """The reminder's words and buttons as of `now`; None when its booking was cancelled or
+    moved since (the moved one gets a reminder of its own)."""
+    booking = session.get(Booking, facts.get("booking_id"))
+    session.rollback()
+    if (
+        booking is None
+        or booking.status != ACTIVE
+        or booking.starts_at.isoformat() != facts.get("starts_at")
+    ):
+        return None
+    return reminder_view(
+        DueReminder(0, booking, int(facts.get("offset_minutes", 0))), lang, config, now
+    )
 
 
 def reminder_view(due: DueReminder, lang: str, config: BotConfig, now: datetime):
@@ -122,7 +126,7 @@ def run_reminders(
     interval: float = REMINDER_INTERVAL_SECONDS,
     worker: str | None = None,
 ) -> None:
-    """Send due reminders every `interval` seconds until `stop_event` is set. A failing pass
+    """Queue due reminders every `interval` seconds until `stop_event` is set. A failing pass
     (the database out of reach) is logged and the next one tries again."""
     own_sessions = session_factory is None
     session_factory = session_factory or make_session_factory(config.database_url)
@@ -136,7 +140,7 @@ def run_reminders(
     try:
         while not stop_event.is_set():
             try:
-                sender.send_due()
+                sender.queue_due()
             except Exception:
                 log.exception("sending reminders failed; trying again in %ss", interval)
             stop_event.wait(interval)
@@ -144,17 +148,3 @@ def run_reminders(
         if own_sessions:
             session_factory.kw["bind"].dispose()
         log.info("reminders stopped")
-
-
-def start_reminders(
-    config: BotConfig, stop_event: threading.Event, **options: object
-) -> threading.Thread | None:
-    """`run_reminders` in a thread of its own (None when REMINDER_MINUTES turns them off)."""
-    if not config.settings.reminder_minutes:
-        log.info("reminders are off (REMINDER_MINUTES is empty)")
-        return None
-    thread = threading.Thread(
-        target=run_reminders, args=(config, stop_event), kwargs=options, name="reminders"
-    )
-    thread.start()
-    return thread

@@ -1,5 +1,5 @@
 """Running the bot: start-up settings (commands, menu button) and long polling, with the
-reminder loop (bot.reminders) in a thread beside it."""
+outbox dispatcher and the reminder loop (bot.worker) in threads beside it."""
 
 from __future__ import annotations
 
@@ -24,8 +24,9 @@ from schedule.models import utcnow
 from .config import BotConfig
 from .factory import BookingBot, create_bot
 from .notify import Notifier
-from .reminders import REMINDER_INTERVAL_SECONDS, start_reminders
+from .reminders import REMINDER_INTERVAL_SECONDS
 from .texts import ADMIN_COMMANDS, COMMANDS, EN, RU, label
+from .worker import start_background
 
 log = logging.getLogger("bot")
 
@@ -75,28 +76,30 @@ def run_polling(
     poll_timeout: int = POLL_TIMEOUT_SECONDS,
     ready: threading.Event | None = None,
     reminder_interval: float | None = REMINDER_INTERVAL_SECONDS,
+    dispatcher_options: dict | None = None,
 ) -> None:
     """Long-poll until `stop_event` is set: remove any webhook, set the commands and the menu
-    button, then handle updates one by one, with the reminders sent by a thread beside
-    (every `reminder_interval` seconds; None: not here). Errors pause with a growing backoff;
-    no update and no outage ends the loop. `ready` is set once polling has begun."""
+    button, then handle updates one by one, with the outbox dispatcher and the reminders
+    (every `reminder_interval` seconds; None: not here) in threads beside. Errors pause with
+    a growing backoff; no update and no outage ends the loop. `ready` is set once polling
+    has begun."""
     stop_event = stop_event or threading.Event()
     own_sessions = session_factory is None
     session_factory = session_factory or make_session_factory(config.database_url)
-    notifier = Notifier(config, session_factory)
-    bot = create_bot(config, session_factory, clock=clock, on_event=notifier)
+    bot = create_bot(config, session_factory, clock=clock, on_event=Notifier(config))
     pause = _Backoff()
-    reminders_stop = threading.Event()
-    reminders = None
+    background_stop = threading.Event()
+    background: list[threading.Thread] = []
     try:
         _start(bot, config, stop_event, pause)
-        if reminder_interval and not stop_event.is_set():
-            reminders = start_reminders(
+        if not stop_event.is_set():
+            background = start_background(
                 config,
-                reminders_stop,
-                session_factory=session_factory,
+                session_factory,
+                background_stop,
                 clock=clock,
-                interval=reminder_interval,
+                reminder_interval=reminder_interval,
+                dispatcher_options=dispatcher_options,
             )
         if ready is not None:
             ready.set()
@@ -123,10 +126,9 @@ def run_polling(
         if offset is not None:
             _confirm(bot, offset)
     finally:
-        reminders_stop.set()
-        if reminders is not None:
-            reminders.join()
-        notifier.close()
+        background_stop.set()
+        for thread in background:
+            thread.join()
         if own_sessions:
             session_factory.kw["bind"].dispose()
         log.info("polling stopped")

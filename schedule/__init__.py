@@ -1,5 +1,6 @@
 """The booking domain: rules, time grid, availability and services. No Flask, no telebot."""
 
+from . import outbox
 from .errors import InvalidInput, ScheduleError
 from .models import Base, Booking, Closure, OpeningHours, User
 from .settings import ConfigError, Settings
@@ -14,4 +15,5 @@ __all__ = [
     "ScheduleError",
     "Settings",
     "User",
+    "outbox",
 ]

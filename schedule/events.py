@@ -1,4 +1,9 @@
-"""What happened, handed to adapters (notifications) after the transaction commits."""
+"""What happened, handed to adapters inside the transaction that made it.
+
+The bot's notifier writes its messages to the outbox (schedule.outbox) on the same session,
+so they commit with the change; metrics count them. A handler that raises rolls the change
+back, so handlers do nothing but record.
+"""
 
 from __future__ import annotations
 

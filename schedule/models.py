@@ -82,7 +82,9 @@ class Booking(Base):
     cancelled_by: Mapped[str | None] = mapped_column(String(16))
     cancel_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    # Set by each service to its own "now" (no onupdate: an unchanged value would let the
+    # wall clock overwrite the service's time, and notices and reminders read it).
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     user: Mapped[User] = relationship(back_populates="bookings", lazy="joined")
 

@@ -11,6 +11,7 @@ enough for several reminders of one booking to fall due, only the latest is sent
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -32,9 +33,18 @@ class DueReminder:
 
 
 def claim_due(
-    session: Session, settings: Settings, worker: str, now: datetime | None = None
+    session: Session,
+    settings: Settings,
+    worker: str,
+    now: datetime | None = None,
+    *,
+    on_due: Callable[[Session, DueReminder], None] | None = None,
 ) -> list[DueReminder]:
-    """Claim every reminder due now for this worker; the caller sends them, then `mark_sent`."""
+    """Claim every reminder due now for this worker; the caller sends them, then `mark_sent`.
+
+    With `on_due`, each claimed reminder is handed to it inside the claiming transaction (the
+    bot writes it to the outbox there) and its claim is marked sent at once: from then on the
+    outbox delivers it, exactly once, and no claim is ever taken over."""
     now = now or utcnow()
     offsets = settings.reminder_minutes
     if not offsets or not _anything_to_claim(session, offsets, now):
@@ -50,6 +60,10 @@ def claim_due(
         ]
         session.flush()
         due = [DueReminder(claim.id, booking, claim.offset_minutes) for claim, booking in claimed]
+        if on_due is not None:
+            for (claim, _booking), reminder in zip(claimed, due, strict=True):
+                on_due(session, reminder)
+                claim.sent_at = now
     return due
 
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 import bot.models  # noqa: F401 - the bot's table is part of the schema tests create
 from bot.config import BotConfig
+from bot.dispatcher import Dispatcher
 from bot.factory import BookingBot, create_bot
 from bot.notify import Notifier
 from schedule import Settings
@@ -115,6 +118,7 @@ def bot_config(fake_telegram, database_url) -> BotConfig:
         admin_ids=frozenset({COACH["id"]}),
         database_url=database_url,
         settings=Settings(**UNLIMITED),
+        trainer_news_delay=0,
     )
 
 
@@ -126,10 +130,25 @@ def bot_sessions(database_url) -> Iterator[sessionmaker[Session]]:
 
 
 @pytest.fixture
-def notifier(bot_config, bot_sessions) -> Iterator[Notifier]:
-    notifier = Notifier(bot_config, bot_sessions)
-    yield notifier
-    notifier.close()
+def notifier(bot_config) -> Notifier:
+    """Writes the messages of each change to the outbox (the dispatcher sends them)."""
+    return Notifier(bot_config)
+
+
+def running_clock(clock) -> Callable[[], object]:
+    """The test's clock, running on from its current value in real time: the dispatcher
+    waits out retries and pacing in real seconds, from the test's "now"."""
+    started = time.monotonic()
+    return lambda: clock() + timedelta(seconds=time.monotonic() - started)
+
+
+@pytest.fixture
+def dispatcher(bot_config, bot_sessions, clock) -> Iterator[Dispatcher]:
+    """The outbox dispatcher over the fake Bot API, without per-chat pacing (tests that are
+    about pacing make their own); `dispatcher.flush()` sends everything due."""
+    dispatcher = Dispatcher(bot_config, bot_sessions, clock=running_clock(clock), chat_interval=0)
+    yield dispatcher
+    dispatcher.close()
 
 
 @pytest.fixture

@@ -442,7 +442,9 @@ def test_clients_who_never_booked_are_listed_and_trainers_are_not(client):
     assert [(c["telegram_id"], c["upcoming"], c["past"]) for c in listed] == [(BORIS["id"], 0, 0)]
 
 
-def test_clients_read_the_trainers_reasons_from_the_bot(app, client, notifier, fake_telegram):
+def test_clients_read_the_trainers_reasons_from_the_bot(
+    app, client, notifier, fake_telegram, dispatcher
+):
     """The real notifier (bot.notify) over a fake Bot API: cancelling and closing reach Anna."""
     app.extensions["booking_events"] = notifier
     first = book(client, ANNA, start="10:00")
@@ -453,7 +455,7 @@ def test_clients_read_the_trainers_reasons_from_the_bot(app, client, notifier, f
     )
     closure = {"date": "2026-11-27", "reason": "Holiday", "cancel_bookings": True}
     assert admin_send(client, "POST", "/api/admin/closures", closure).status_code == 201
-    assert notifier.flush()
+    assert dispatcher.flush()
     to_anna = [
         call.params["text"]
         for call in fake_telegram.calls

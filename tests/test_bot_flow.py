@@ -102,12 +102,12 @@ def test_russian_users_read_russian(boris):
     assert boris.screen["text"] == "Вы записаны: Чт 26 ноября 10:00–11:30."
 
 
-def test_every_callback_data_fits_in_64_bytes(alice, coach, fake_telegram, notifier):
+def test_every_callback_data_fits_in_64_bytes(alice, coach, fake_telegram, dispatcher):
     alice.send("/book")
     alice.tap("Thu 26 Nov")
     alice.tap("16:30")
     alice.tap("Book it")
-    assert notifier.flush()
+    assert dispatcher.flush()
     coach.send("/today")
     coach.tap("Thu 26")
     coach.tap("16:30")
@@ -124,13 +124,13 @@ def test_every_callback_data_fits_in_64_bytes(alice, coach, fake_telegram, notif
     assert max(len(d.encode()) for d in data) <= 64
 
 
-def test_the_trainer_sees_the_day_with_its_visitors(alice, boris, coach, notifier):
+def test_the_trainer_sees_the_day_with_its_visitors(alice, boris, coach, dispatcher):
     for user in (alice, boris):
         user.send("/book")
         user.tap("26")
         user.tap("10:00")
         user.tap("✅")
-    assert notifier.flush()
+    assert dispatcher.flush()
 
     coach.send("/today")
     assert coach.screen["text"] == "No trainings on Wed 25 Nov."

@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from bot.models import ProcessedUpdate
 from bot.runner import run_polling
+from bot.worker import Inbox
 from schedule import Booking
 from schedule.db import make_engine
 from tests.fixtures_bot import ALICE, COACH, PUBLIC_URL, ChatUser
@@ -37,7 +38,6 @@ def web(database_url, clock, bot_config) -> Iterator[Flask]:
         PUBLIC_URL=PUBLIC_URL,
     )
     yield app
-    app.extensions["telegram"].notifier.close()
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
@@ -48,20 +48,30 @@ def hook_url(app: Flask) -> str:
 
 
 def post_update(app: Flask, update: dict, secret: str | None = None):
+    """POST `update` as Telegram does; the route only records it."""
     config = app.extensions["telegram"].config
     headers = {SECRET_HEADER: config.webhook_secret_token if secret is None else secret}
     return app.test_client().post(hook_url(app), json=update, headers=headers)
 
 
 @pytest.fixture
-def web_alice(web, fake_telegram) -> ChatUser:
+def worker_inbox(web, bot_sessions) -> Iterator[Inbox]:
+    """What `flask --app webapp worker` runs for the updates the route recorded."""
+    inbox = Inbox(web.extensions["telegram"].bot, bot_sessions)
+    yield inbox
+    inbox._pool.shutdown()
+
+
+@pytest.fixture
+def web_alice(web, fake_telegram, worker_inbox) -> ChatUser:
     def deliver(update: dict) -> None:
         assert post_update(web, update).status_code == 200
+        assert worker_inbox.drain()
 
     return ChatUser(fake_telegram, deliver, ALICE)
 
 
-def test_webhook_flow_start_book_booked(web_alice, web, fake_telegram):
+def test_webhook_flow_start_book_booked(web_alice, web, fake_telegram, dispatcher):
     web_alice.send("/start")
     web_alice.tap("Book a training")
     web_alice.tap("Thu 26 Nov")
@@ -70,14 +80,14 @@ def test_webhook_flow_start_book_booked(web_alice, web, fake_telegram):
 
     assert web_alice.screen["text"] == "You're booked: Thu 26 Nov 10:00–11:30."
     assert fake_telegram.unanswered_queries() == set()
-    assert web.extensions["telegram"].notifier.flush()
+    assert dispatcher.flush()
     to_coach = [
         c.params for c in fake_telegram.calls if c.params.get("chat_id") == str(COACH["id"])
     ]
     assert "New booking" in to_coach[0]["text"] and "via the bot" in to_coach[0]["text"]
 
 
-def test_webhook_refuses_a_wrong_secret_token(web, fake_telegram):
+def test_webhook_refuses_a_wrong_secret_token(web, fake_telegram, worker_inbox):
     update = fake_telegram.message_update(ALICE, "/start")
 
     assert post_update(web, update, secret="wrong").status_code == 403
@@ -87,6 +97,8 @@ def test_webhook_refuses_a_wrong_secret_token(web, fake_telegram):
     assert fake_telegram.calls == []
 
     assert post_update(web, update).status_code == 200
+    assert fake_telegram.calls == []  # recorded, not handled on the request thread
+    assert worker_inbox.drain()
     assert [c.method for c in fake_telegram.calls] == ["sendMessage"]
 
 
@@ -103,18 +115,28 @@ def test_webhook_under_another_path_is_not_found(web, fake_telegram):
 
 
 def test_webhook_bodies_that_are_not_updates_are_400(web):
-    for body in ({"no": "update_id"}, [1, 2], {"update_id": "7"}):
-        assert post_update(web, body).status_code == 400
+    for body in (
+        {"no": "update_id"},
+        [1, 2],
+        {"update_id": "7"},
+        {"update_id": True},
+        {"update_id": -1},
+        {"update_id": 2**63},
+    ):
+        response = post_update(web, body)
+        assert response.status_code == 400, body
+        assert response.get_json()["error"] == "invalid"
 
 
-def test_webhook_skips_an_unparseable_update_with_200(web, fake_telegram):
+def test_webhook_skips_an_unparseable_update_with_200(web, fake_telegram, worker_inbox):
     response = post_update(web, {"update_id": 77, "message": {"message_id": 1}})
 
     assert response.status_code == 200
+    assert worker_inbox.drain()  # handled as "skipped", not retried forever
     assert fake_telegram.calls == []
 
 
-def test_webhook_duplicate_delivery_books_once(web_alice, web, fake_telegram):
+def test_webhook_duplicate_delivery_books_once(web_alice, web, fake_telegram, worker_inbox):
     web_alice.send("/book")
     web_alice.tap("Thu 26 Nov")
     web_alice.tap("10:00")
@@ -126,6 +148,7 @@ def test_webhook_duplicate_delivery_books_once(web_alice, web, fake_telegram):
 
     assert post_update(web, update).status_code == 200
     assert post_update(web, update).status_code == 200
+    assert worker_inbox.drain()
 
     with web.app_context():
         assert len(db.session.scalars(select(Booking)).all()) == 1
@@ -177,7 +200,7 @@ def test_a_booking_made_in_the_bot_shows_in_the_mini_app_api(web_alice, web):
 
 
 def test_a_booking_made_in_the_mini_app_shows_in_my_and_reaches_the_trainer(
-    web_alice, web, fake_telegram
+    web_alice, web, fake_telegram, dispatcher
 ):
     client = web.test_client()
     response = client.post(
@@ -190,7 +213,7 @@ def test_a_booking_made_in_the_mini_app_shows_in_my_and_reaches_the_trainer(
 
     booking_id = response.get_json()["id"]
     assert client.delete(f"/api/bookings/{booking_id}", headers=auth(ALICE)).status_code == 200
-    assert web.extensions["telegram"].notifier.flush()
+    assert dispatcher.flush()
     to_coach = [c.params["text"] for c in fake_telegram.calls if c.params.get("chat_id") == "2900"]
     assert "New booking" in to_coach[0] and "via the app" in to_coach[0]
     assert "Cancelled by the client" in to_coach[1]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from datetime import date, datetime
 
+import pytest
 from sqlalchemy import select
 
 from schedule import Booking, Settings, services, waitlist
@@ -32,7 +33,7 @@ def book(session_factory, telegram_user: dict, minute: int = 600, on_event=None)
         )
 
 
-def test_the_trainer_cancels_and_the_client_is_told_why(alice, coach, notifier, fake_telegram):
+def test_the_trainer_cancels_and_the_client_is_told_why(alice, coach, dispatcher, fake_telegram):
     alice.send("/book")
     alice.tap("Thu 26 Nov")
     alice.tap("10:00")
@@ -44,7 +45,7 @@ def test_the_trainer_cancels_and_the_client_is_told_why(alice, coach, notifier, 
     reasons = coach.screen
     assert "Choose the reason" in reasons["text"]
     coach.tap("The trainer is ill")
-    assert notifier.flush()
+    assert dispatcher.flush()
 
     [told] = messages_to(fake_telegram, ALICE["id"])[-1:]
     assert told == (
@@ -56,7 +57,7 @@ def test_the_trainer_cancels_and_the_client_is_told_why(alice, coach, notifier, 
     assert coach.now_showing(reasons)["text"] == "No trainings on Thu 26 Nov."
 
 
-def test_a_russian_client_reads_the_reason_in_russian(boris, coach, notifier, fake_telegram):
+def test_a_russian_client_reads_the_reason_in_russian(boris, coach, dispatcher, fake_telegram):
     boris.send("/book")
     boris.tap("Чт 26 ноября")
     boris.tap("10:00")
@@ -66,21 +67,21 @@ def test_a_russian_client_reads_the_reason_in_russian(boris, coach, notifier, fa
     coach.tap("Thu 26")
     coach.tap("✖ 10:00")
     coach.tap("The studio is closed")
-    assert notifier.flush()
+    assert dispatcher.flush()
 
     assert messages_to(fake_telegram, BORIS["id"])[-1] == (
         "Тренер отменил вашу тренировку <b>Чт 26 ноября 10:00–11:30</b>.\nПричина: Студия закрыта"
     )
 
 
-def test_a_client_cancelling_is_not_told_but_the_trainer_is(alice, notifier, fake_telegram):
+def test_a_client_cancelling_is_not_told_but_the_trainer_is(alice, dispatcher, fake_telegram):
     alice.send("/book")
     alice.tap("Thu 26 Nov")
     alice.tap("10:00")
     alice.tap("Book it")
     alice.tap("Cancel")
     alice.tap("Yes, cancel")
-    assert notifier.flush()
+    assert dispatcher.flush()
 
     to_coach = messages_to(fake_telegram, COACH["id"])
     assert to_coach[0].startswith("🆕 New booking: Alice &lt;&amp;&gt; (@alice)")
@@ -90,31 +91,35 @@ def test_a_client_cancelling_is_not_told_but_the_trainer_is(alice, notifier, fak
     ]
 
 
-def test_a_reschedule_reaches_the_trainer(bot_sessions, notifier, fake_telegram):
+def test_a_reschedule_reaches_the_trainer(bot_sessions, notifier, fake_telegram, dispatcher):
     booking = book(bot_sessions, ALICE)
     with bot_sessions() as session:
         user = session.get(Booking, booking.id).user
         services.reschedule(
             session, Settings(), booking.id, user, THURSDAY, 720, now=NOW, on_event=notifier
         )
-    assert notifier.flush()
+    assert dispatcher.flush()
 
     assert messages_to(fake_telegram, COACH["id"]) == [
         "🔁 Moved: Alice &lt;&amp;&gt; (@alice)\nThu 26 Nov 10:00 → <b>Thu 26 Nov 12:00–13:30</b>"
     ]
 
 
-def test_the_trainer_reads_news_in_their_own_language(coach, bot_sessions, notifier, fake_telegram):
+def test_the_trainer_reads_news_in_their_own_language(
+    coach, bot_sessions, notifier, fake_telegram, dispatcher
+):
     coach.user = {**COACH, "language_code": "ru"}
     coach.send("/start")
 
     book(bot_sessions, ALICE, on_event=notifier)
-    assert notifier.flush()
+    assert dispatcher.flush()
 
     assert messages_to(fake_telegram, COACH["id"])[-1].startswith("🆕 Новая запись: Alice")
 
 
-def test_the_waitlist_booking_a_client_tells_them(bot_sessions, notifier, fake_telegram):
+def test_the_waitlist_booking_a_client_tells_them(
+    bot_sessions, notifier, fake_telegram, dispatcher
+):
     others = [{"id": 3000 + n, "first_name": f"U{n}"} for n in range(4)]
     bookings = [book(bot_sessions, user) for user in others]
     with bot_sessions() as session:
@@ -122,7 +127,7 @@ def test_the_waitlist_booking_a_client_tells_them(bot_sessions, notifier, fake_t
         waitlist.join(session, Settings(), boris, THURSDAY, 600, now=NOW)
         user = session.get(Booking, bookings[0].id).user
         services.cancel(session, Settings(), bookings[0].id, user, now=NOW, on_event=notifier)
-    assert notifier.flush()
+    assert dispatcher.flush()
 
     assert messages_to(fake_telegram, BORIS["id"]) == [
         "Освободилось место, и вы записаны из листа ожидания: <b>Чт 26 ноября 10:00–11:30</b>."
@@ -132,14 +137,14 @@ def test_the_waitlist_booking_a_client_tells_them(bot_sessions, notifier, fake_t
 
 
 def test_a_booking_the_trainer_makes_for_a_client_tells_the_client(
-    bot_sessions, notifier, fake_telegram
+    bot_sessions, notifier, fake_telegram, dispatcher
 ):
     with bot_sessions() as session:
         alice = services.upsert_user(session, ALICE)
         services.book(
             session, Settings(), alice, THURSDAY, 600, now=NOW, source="admin", on_event=notifier
         )
-    assert notifier.flush()
+    assert dispatcher.flush()
 
     assert messages_to(fake_telegram, ALICE["id"]) == [
         "The trainer has booked you for <b>Thu 26 Nov 10:00–11:30</b>."
@@ -147,7 +152,7 @@ def test_a_booking_the_trainer_makes_for_a_client_tells_the_client(
 
 
 def test_a_booking_the_trainer_makes_past_the_cancel_deadline_offers_no_cancel(
-    bot_sessions, notifier, fake_telegram
+    bot_sessions, notifier, fake_telegram, dispatcher
 ):
     today = date(2026, 11, 25)  # NOW is 09:00 in Moscow: 10:30 is inside the 2-hour deadline
     with bot_sessions() as session:
@@ -155,7 +160,7 @@ def test_a_booking_the_trainer_makes_past_the_cancel_deadline_offers_no_cancel(
         services.book(
             session, Settings(), alice, today, 630, now=NOW, source="admin", on_event=notifier
         )
-    assert notifier.flush()
+    assert dispatcher.flush()
 
     [message] = [
         c.params for c in fake_telegram.calls_of("sendMessage") if c.params["chat_id"] == "2001"
@@ -164,20 +169,33 @@ def test_a_booking_the_trainer_makes_past_the_cancel_deadline_offers_no_cancel(
     assert labels == ["Open the app", "My trainings"]
 
 
-def test_a_booking_the_client_makes_is_not_echoed_to_them(bot_sessions, notifier, fake_telegram):
+def test_a_booking_the_client_makes_is_not_echoed_to_them(
+    bot_sessions, notifier, fake_telegram, dispatcher
+):
     book(bot_sessions, ALICE, on_event=notifier)
-    assert notifier.flush()
+    assert dispatcher.flush()
     assert messages_to(fake_telegram, ALICE["id"]) == []
     assert len(messages_to(fake_telegram, COACH["id"])) == 1
 
 
-def test_notifying_never_raises_and_never_waits_for_telegram(bot_sessions, notifier, fake_telegram):
-    notifier(object())  # not an event: logged, not raised
-
+def test_notifying_never_waits_for_telegram(bot_sessions, notifier, fake_telegram, dispatcher):
     fake_telegram.fail(COACH["id"], 429, retry_after=1)
     started = time.monotonic()
     book(bot_sessions, ALICE, on_event=notifier)
     assert time.monotonic() - started < 0.9  # the 429 alone would take a second
+    assert fake_telegram.calls == []  # written to the outbox, not sent by the booking
 
-    assert notifier.flush()
+    assert dispatcher.flush()
     assert len(messages_to(fake_telegram, COACH["id"])) == 1
+
+
+def test_a_notifier_that_cannot_record_rolls_the_change_back(bot_sessions, bot_config):
+    """The messages are part of the change: no booking is committed without its news."""
+
+    def failing(event):
+        raise RuntimeError("the outbox is unwritable")
+
+    with pytest.raises(RuntimeError):
+        book(bot_sessions, ALICE, on_event=failing)
+    with bot_sessions() as session:
+        assert session.scalars(select(Booking)).all() == []

@@ -1,13 +1,17 @@
 """The bot in webhook mode, and the bot's notifier for the Mini App.
 
 Telegram POSTs each update to `<PUBLIC_URL>/telegram/webhook/<secret path>` with the header
-X-Telegram-Bot-Api-Secret-Token; a wrong header is a 403. Each update_id is handled once, even
-when several web processes receive redeliveries (bot.models.claim_update).
+X-Telegram-Bot-Api-Secret-Token; a wrong header is a 403. The route only records the update
+(bot.models.record_update: once per update_id, whichever web process receives it) and answers
+200 at once; `flask --app webapp worker` handles it. No waitress thread runs a handler, so none
+ever waits on Telegram.
+
+The notifier (bot.notify) is the app's booking_events: it writes the messages a change causes
+to the outbox, in the change's transaction; the worker or `python bot_main.py` sends them.
 """
 
 from __future__ import annotations
 
-import atexit
 import hmac
 from dataclasses import dataclass, replace
 
@@ -16,6 +20,7 @@ from sqlalchemy.orm import sessionmaker
 
 from bot.config import DEFAULT_API_URL, BotConfig
 from bot.factory import BookingBot, create_bot
+from bot.models import MAX_UPDATE_ID, record_update
 from bot.notify import Notifier
 
 from .extensions import db
@@ -28,7 +33,7 @@ bp = Blueprint("webhook", __name__)
 
 @dataclass(frozen=True)
 class Telegram:
-    """The web process's bot (webhook handlers) and notifier, in app.extensions["telegram"]."""
+    """The app's bot (for the CLI and the worker) and notifier, in app.extensions["telegram"]."""
 
     config: BotConfig
     bot: BookingBot
@@ -42,6 +47,9 @@ def bot_config(app: Flask) -> BotConfig:
         token=app.config["BOT_TOKEN"],
         admin_ids=frozenset(app.config["ADMIN_IDS"]),
         public_url=app.config["PUBLIC_URL"].rstrip("/"),
+        trainer_news_delay=app.config.get(
+            "TRAINER_NEWS_DELAY_SECONDS", app.config["BOT"].trainer_news_delay
+        ),
         settings=app.config["SCHEDULE"],
         database_url=app.config["SQLALCHEMY_DATABASE_URI"],
     )
@@ -64,8 +72,7 @@ def init_app(app: Flask) -> None:
         return
     with app.app_context():
         session_factory = sessionmaker(db.engine, expire_on_commit=False)
-    notifier = Notifier(config, session_factory)
-    atexit.register(notifier.close, 5.0)  # what is queued still goes out when the process ends
+    notifier = Notifier(config)
     bot = create_bot(
         config,
         session_factory,
@@ -88,7 +95,12 @@ def receive_update(path_secret: str):
     if not hmac.compare_digest(given, telegram.config.webhook_secret_token.encode()):
         return jsonify(error="forbidden", message="Wrong secret token."), 403
     payload = request.get_json(silent=True)
-    if not isinstance(payload, dict) or not isinstance(payload.get("update_id"), int):
+    update_id = payload.get("update_id") if isinstance(payload, dict) else None
+    if (
+        not isinstance(update_id, int)
+        or isinstance(update_id, bool)
+        or not 0 <= update_id < MAX_UPDATE_ID
+    ):
         return jsonify(error="invalid", message="The body is not a Telegram update."), 400
-    telegram.bot.handle_update(payload)  # 200 also for an unparseable update: see there
+    record_update(db.session(), payload, current_app.config["CLOCK"]())  # False: seen before
     return jsonify(ok=True)

@@ -1,0 +1,313 @@
+"""The outbox dispatcher: sends the messages schedule.outbox holds, and records each outcome.
+
+Any number of dispatchers may run (in `python bot_main.py` and in `flask --app webapp worker`):
+each leases rows from the database, so a message goes out once. One chat's messages go in
+order, one at a time, about one a second (`chat_interval`), and a chat that fails or hangs
+holds up only itself: sends run in a small pool of threads, each on a different chat, and the
+oldest due chat goes first. All chats together are kept under `per_second` (Telegram allows
+about 30 messages a second) by a token bucket in each process.
+
+What Telegram answers decides what happens to the row:
+- 200: sent, never again.
+- 429: the chat waits `retry_after` seconds (all of its messages), then tries again.
+- 5xx, a timeout, a refused or dropped connection: tried again after a growing pause
+  (2, 4, 8 … seconds, at most MAX_BACKOFF), for as long as the message matters (expires_at).
+- 400 (a message Telegram refuses) and 403 (the user blocked the bot): failed, with why; a 403
+  also marks the user, who gets no more messages until they write to the bot again.
+
+Sends talk HTTP to `<TELEGRAM_API_URL>/bot<token>/sendMessage` themselves (not through
+telebot's retrying sender), so that no thread ever sleeps on a backoff: waiting is a row's
+`available_at`, kept in the database.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import requests
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from schedule import User, outbox
+from schedule.models import utcnow
+from schedule.outbox import OutboxMessage
+
+from .config import BotConfig
+from .notify import CLIENT, NEWS, render_notice
+from .reminders import REMINDER, render_reminder
+from .texts import language
+
+log = logging.getLogger("bot.dispatcher")
+
+MAX_BACKOFF = timedelta(seconds=60)
+CONNECT_TIMEOUT = 5.0
+READ_TIMEOUT = 15.0
+EXPIRE_EVERY = timedelta(seconds=30)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one send."""
+
+    status: str  # outbox.SENT, outbox.FAILED, outbox.DROPPED or "retry"
+    detail: str = ""
+    retry_after: float | None = None  # seconds Telegram asked for (429)
+
+
+class TokenBucket:
+    """At most `rate` takes a second on average, bursts up to `rate`."""
+
+    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.rate = rate
+        self.clock = clock
+        self.tokens = rate
+        self.stamp = clock()
+
+    def available(self) -> int:
+        now = self.clock()
+        self.tokens = min(self.rate, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        return int(self.tokens)
+
+    def take(self, count: int) -> None:
+        self.tokens -= count
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        config: BotConfig,
+        session_factory: sessionmaker[Session],
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        threads: int = 8,
+        per_second: float = 30.0,
+        chat_interval: float = 1.0,
+        lease: timedelta = outbox.DEFAULT_LEASE,
+        read_timeout: float = READ_TIMEOUT,
+    ) -> None:
+        self.config = config
+        self.session_factory = session_factory
+        self.clock = clock
+        self.threads = threads
+        self.bucket = TokenBucket(per_second)
+        self.chat_interval = timedelta(seconds=chat_interval)
+        self.lease = lease
+        self.timeout = (CONNECT_TIMEOUT, read_timeout)
+        self.url = f"{config.api_url.rstrip('/')}/bot{config.token}/sendMessage"
+        self._local = threading.local()
+        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="outbox")
+        self._in_flight: dict[Future, int] = {}  # future -> chat id
+        self._next_expiry = datetime.min
+
+    # --- the loop ------------------------------------------------------------------------
+
+    def run(self, stop: threading.Event, poll_interval: float = 0.5) -> None:
+        """Send until `stop` is set; a failing pass (the database away) is logged and retried."""
+        log.info("dispatching the outbox with %s threads", self.threads)
+        try:
+            while not stop.is_set():
+                try:
+                    started = self.pass_once()
+                except Exception:
+                    log.exception("outbox pass failed; trying again")
+                    started = 0
+                if not started:
+                    self._wait_for_a_send(poll_interval)
+        finally:
+            self.close()
+            log.info("outbox dispatcher stopped")
+
+    def pass_once(self) -> int:
+        """Start sending what is due now, as far as free threads and the rate allow."""
+        self._reap()
+        now = self.clock()
+        if now >= self._next_expiry:
+            with self.session_factory() as session:
+                expired = outbox.expire_overdue(session, now)
+            if expired:
+                log.warning("%s outbox message(s) expired undelivered", expired)
+            self._next_expiry = now + EXPIRE_EVERY
+        room = min(self.threads - len(self._in_flight), self.bucket.available())
+        if room <= 0:
+            return 0
+        with self.session_factory() as session:
+            claimed = outbox.claim(
+                session,
+                room,
+                now,
+                lease=self.lease,
+                exclude_chats=set(self._in_flight.values()),
+            )
+        self.bucket.take(len(claimed))
+        for message in claimed:
+            self._in_flight[self._pool.submit(self.deliver, message)] = message.chat_id
+        return len(claimed)
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Run until nothing is pending, retries included (tests); False on timeout."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            started = self.pass_once()
+            if not started and not self._in_flight and not self._anything_pending():
+                return True
+            self._wait_for_a_send(0.05)
+        return False
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+
+    def _anything_pending(self) -> bool:
+        with self.session_factory() as session:
+            return (
+                session.scalar(
+                    select(OutboxMessage.id).where(OutboxMessage.status == outbox.PENDING).limit(1)
+                )
+                is not None
+            )
+
+    def _wait_for_a_send(self, timeout: float) -> None:
+        if self._in_flight:
+            wait(list(self._in_flight), timeout=timeout, return_when=FIRST_COMPLETED)
+            self._reap()
+        else:
+            time.sleep(timeout)
+
+    def _reap(self) -> None:
+        for future in [f for f in self._in_flight if f.done()]:
+            del self._in_flight[future]
+            if future.exception() is not None:
+                log.error("an outbox send failed: %s", future.exception())
+
+    # --- one message ---------------------------------------------------------------------
+
+    def deliver(self, message: OutboxMessage) -> Outcome:
+        """Render, send and record one claimed message (runs in a pool thread)."""
+        with self.session_factory() as session:
+            outcome = self._send(session, message)
+            self._record(session, message, outcome)
+        return outcome
+
+    def _send(self, session: Session, message: OutboxMessage) -> Outcome:
+        user = session.scalar(select(User).where(User.telegram_id == message.chat_id))
+        session.rollback()
+        if user is not None and user.blocked_bot:
+            return Outcome(outbox.DROPPED, "the user blocked the bot")
+        lang = language(user.language_code if user is not None else None)
+        try:
+            rendered = self._render(session, message, lang)
+        except Exception as error:  # a row this version cannot read: never retried
+            log.exception("outbox message %s cannot be rendered", message.id)
+            return Outcome(outbox.FAILED, f"cannot render: {type(error).__name__}: {error}")
+        if rendered is None:
+            return Outcome(outbox.DROPPED, "no longer relevant")
+        text, markup = rendered
+        body: dict[str, object] = {
+            "chat_id": str(message.chat_id),
+            "text": text,
+            "parse_mode": "HTML",
+        }
+        if markup is not None:
+            body["reply_markup"] = markup.to_dict()
+        return self._post(body)
+
+    def _render(self, session: Session, message: OutboxMessage, lang: str):
+        if message.kind in (NEWS, CLIENT):
+            return render_notice(message.kind, message.facts, lang, self.config)
+        if message.kind == REMINDER:
+            return render_reminder(session, message.facts, lang, self.config, self.clock())
+        raise ValueError(f"unknown outbox kind {message.kind!r}")
+
+    def _post(self, body: dict) -> Outcome:
+        http = getattr(self._local, "http", None)
+        if http is None:
+            http = self._local.http = requests.Session()
+        try:
+            response = http.post(self.url, json=body, timeout=self.timeout)
+        except requests.Timeout:
+            return Outcome("retry", "timed out")
+        except requests.RequestException as error:  # refused, reset, DNS: never the URL
+            return Outcome("retry", f"network error: {type(error).__name__}")
+        try:
+            answer = response.json()
+        except ValueError:
+            answer = {}
+        if not isinstance(answer, dict):
+            answer = {}
+        description = str(answer.get("description") or response.reason or "")[:300]
+        if response.status_code == 200 and answer.get("ok", True):
+            return Outcome(outbox.SENT)
+        if response.status_code == 429:
+            seconds = (answer.get("parameters") or {}).get("retry_after")
+            wait_for = float(seconds) if isinstance(seconds, int | float) else 1.0
+            return Outcome("retry", f"429 {description}", retry_after=wait_for)
+        if response.status_code in (400, 403):
+            return Outcome(outbox.FAILED, f"{response.status_code} {description}")
+        return Outcome("retry", f"{response.status_code} {description}")
+
+    def _record(self, session: Session, message: OutboxMessage, outcome: Outcome) -> None:
+        now = self.clock()
+        if outcome.status == outbox.SENT:
+            outbox.mark_sent(session, message, now, chat_interval=self.chat_interval)
+        elif outcome.status == "retry":
+            if outcome.retry_after is not None:
+                at = now + timedelta(seconds=outcome.retry_after)
+            else:
+                at = now + backoff(message.attempts)
+            log.warning(
+                "message %s to chat %s not sent (%s); next try at %s",
+                message.id,
+                message.chat_id,
+                outcome.detail,
+                at.isoformat(timespec="seconds"),
+            )
+            outbox.retry_later(
+                session, message, at, outcome.detail, whole_chat=outcome.retry_after is not None
+            )
+        else:
+            if outcome.detail.startswith("403"):
+                self._mark_blocked(session, message.chat_id)
+            log.info(
+                "message %s to chat %s %s: %s",
+                message.id,
+                message.chat_id,
+                outcome.status,
+                outcome.detail,
+            )
+            outbox.give_up(session, message, outcome.status, outcome.detail)
+
+    def _mark_blocked(self, session: Session, telegram_id: int) -> None:
+        log.info("user %s blocked the bot; not messaging them again", telegram_id)
+        session.execute(
+            update(User).where(User.telegram_id == telegram_id).values(blocked_bot=True)
+        )
+        session.commit()
+
+
+def backoff(attempts: int) -> timedelta:
+    """2, 4, 8 … seconds after the 1st, 2nd, 3rd … failure, at most MAX_BACKOFF, ±20 %."""
+    seconds = min(2.0 ** max(attempts, 1), MAX_BACKOFF.total_seconds())
+    return timedelta(seconds=seconds * random.uniform(0.8, 1.2))
+
+
+def start_dispatcher(
+    config: BotConfig,
+    session_factory: sessionmaker[Session],
+    stop: threading.Event,
+    **options: object,
+) -> threading.Thread:
+    """A Dispatcher running in a thread of its own until `stop` is set."""
+    poll_interval = float(options.pop("poll_interval", 0.5))  # type: ignore[arg-type]
+    dispatcher = Dispatcher(config, session_factory, **options)  # type: ignore[arg-type]
+    thread = threading.Thread(
+        target=dispatcher.run, args=(stop, poll_interval), name="outbox", daemon=True
+    )
+    thread.start()
+    return thread

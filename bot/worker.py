@@ -1,0 +1,154 @@
+"""The bot's background duties, in whichever process runs them.
+
+- the outbox dispatcher (bot.dispatcher): every message a change caused;
+- the reminder loop (bot.reminders): reminders due now, written to the outbox;
+- in webhook deployments, the inbox: updates the web processes recorded (bot.models), handled
+  here in order per chat, each once, by a small pool of threads, so that one chat waiting
+  out Telegram's flood control delays only itself.
+
+`python bot_main.py` runs the first two beside long polling; `flask --app webapp worker` runs
+all three beside waitress. Any number of either may run: every duty claims its work in the
+database.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from schedule.models import utcnow
+
+from . import models
+from .config import BotConfig
+from .dispatcher import Dispatcher
+from .factory import BookingBot
+from .reminders import REMINDER_INTERVAL_SECONDS, run_reminders
+
+log = logging.getLogger("bot")
+
+INBOX_THREADS = 4
+INBOX_RETRY = timedelta(seconds=5)
+
+
+class Inbox:
+    """Handles the recorded webhook updates: each chat's in order, several chats at once."""
+
+    def __init__(
+        self,
+        bot: BookingBot,
+        session_factory: sessionmaker[Session],
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        threads: int = INBOX_THREADS,
+    ) -> None:
+        self.bot = bot
+        self.session_factory = session_factory
+        self.clock = clock
+        self.threads = threads
+        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="inbox")
+        self._in_flight: dict[Future, int] = {}
+
+    def run(self, stop: threading.Event, poll_interval: float = 0.2) -> None:
+        log.info("handling webhook updates with %s threads", self.threads)
+        try:
+            while not stop.is_set():
+                try:
+                    started = self.pass_once()
+                except Exception:
+                    log.exception("inbox pass failed; trying again")
+                    started = 0
+                if not started:
+                    self._wait(poll_interval)
+        finally:
+            self._pool.shutdown(wait=True)
+
+    def pass_once(self) -> int:
+        self._reap()
+        room = self.threads - len(self._in_flight)
+        if room <= 0:
+            return 0
+        with self.session_factory() as session:
+            rows = models.claim_updates(
+                session, room, utcnow(), exclude_chats=set(self._in_flight.values())
+            )
+        for row in rows:
+            self._in_flight[self._pool.submit(self.handle, row)] = row.chat_id
+        return len(rows)
+
+    def drain(self, timeout: float = 10.0) -> bool:
+        """Handle everything recorded (tests); False on timeout."""
+        deadline = utcnow() + timedelta(seconds=timeout)
+        while utcnow() < deadline:
+            if not self.pass_once() and not self._in_flight:
+                with self.session_factory() as session:
+                    if not models.inbox_stats(session)[0]:
+                        return True
+            self._wait(0.05)
+        return False
+
+    def handle(self, row: models.WebhookUpdate) -> None:
+        try:
+            self.bot.handle_update(json.loads(row.payload))
+        except Exception as error:  # the database could not record the update as taken
+            log.exception("update %s not handled; trying again", row.update_id)
+            with self.session_factory() as session:
+                models.retry_update(session, row, utcnow() + INBOX_RETRY, repr(error))
+            return
+        with self.session_factory() as session:
+            models.finish_update(session, row, utcnow())
+
+    def _wait(self, timeout: float) -> None:
+        if self._in_flight:
+            wait(list(self._in_flight), timeout=timeout, return_when=FIRST_COMPLETED)
+            self._reap()
+        else:
+            threading.Event().wait(timeout)
+
+    def _reap(self) -> None:
+        for future in [f for f in self._in_flight if f.done()]:
+            del self._in_flight[future]
+
+
+def start_background(
+    config: BotConfig,
+    session_factory: sessionmaker[Session],
+    stop: threading.Event,
+    *,
+    clock: Callable[[], datetime] = utcnow,
+    bot: BookingBot | None = None,
+    reminder_interval: float | None = REMINDER_INTERVAL_SECONDS,
+    dispatcher_options: dict | None = None,
+) -> list[threading.Thread]:
+    """Start the dispatcher, the reminder loop (unless `reminder_interval` is None or
+    REMINDER_MINUTES is empty) and, given the webhook `bot`, the inbox; each a thread that
+    ends when `stop` is set."""
+    threads = []
+    dispatcher = Dispatcher(config, session_factory, clock=clock, **(dispatcher_options or {}))
+    threads.append(threading.Thread(target=dispatcher.run, args=(stop,), name="outbox"))
+    if reminder_interval and config.settings.reminder_minutes:
+        threads.append(
+            threading.Thread(
+                target=run_reminders,
+                args=(config, stop),
+                kwargs={
+                    "session_factory": session_factory,
+                    "clock": clock,
+                    "interval": reminder_interval,
+                },
+                name="reminders",
+            )
+        )
+    elif reminder_interval:
+        log.info("reminders are off (REMINDER_MINUTES is empty)")
+    if bot is not None:
+        inbox = Inbox(bot, session_factory, clock=clock)
+        threads.append(threading.Thread(target=inbox.run, args=(stop,), name="inbox"))
+    for thread in threads:
+        thread.start()
+    return threads

@@ -1,0 +1,345 @@
+"""The outbox: every message a change causes, stored in the change's own transaction.
+
+A message is a row addressed to one Telegram chat, with a `kind` and a JSON `payload` of
+plain facts; an adapter (the bot's dispatcher) turns it into words when it sends it, in the
+recipient's language. Writing the row inside the transaction that books, cancels or moves
+means a committed change always has its messages committed with it, and nothing a user must
+hear lives only in a process's memory.
+
+Any number of dispatchers may drain the table. `claim` leases rows in one statement (on
+PostgreSQL with SKIP LOCKED, on SQLite under its single writer), at most one per chat, and
+only the oldest pending row of that chat, so each chat's messages go out in order, one at a
+time, and one chat's backlog never holds up another chat. A lease that ran out (its
+dispatcher died) makes the row claimable again. The outcome of a send is recorded only by
+the claim that made it (`claimed_by`), so a late answer of a stale claim changes nothing.
+
+Pending rows expire at `expires_at` (a reminder at the training's start, other messages a
+day after they were written): a message that could not be delivered in time is recorded as
+`expired`, never sent late.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    Index,
+    Integer,
+    String,
+    Text,
+    delete,
+    func,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from .models import Base, utcnow
+
+PENDING = "pending"
+SENT = "sent"
+FAILED = "failed"  # a permanent refusal (400, 403): never tried again
+EXPIRED = "expired"  # not delivered before it stopped mattering
+DROPPED = "dropped"  # decided not to send (the recipient blocked the bot, a folded no-op)
+STATUSES = (PENDING, SENT, FAILED, EXPIRED, DROPPED)
+
+DEFAULT_LIFETIME = timedelta(hours=24)
+DEFAULT_LEASE = timedelta(seconds=60)
+
+
+class OutboxMessage(Base):
+    __tablename__ = "outbox"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('pending', 'sent', 'failed', 'expired', 'dropped')", name="status"
+        ),
+        # The claim: pending rows by when they may go; each chat's head by id.
+        Index("ix_outbox_status_available_at", "status", "available_at"),
+        Index("ix_outbox_chat_id_status_id", "chat_id", "status", "id"),
+        Index("ix_outbox_booking_id", "booking_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[str] = mapped_column(Text, default="{}")
+    # The booking it is about, if any: trainer news of a booking cancelled at once is folded.
+    booking_id: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default=PENDING)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    available_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    @property
+    def facts(self) -> dict[str, Any]:
+        return json.loads(self.payload or "{}")
+
+
+def enqueue(
+    session: Session,
+    chat_id: int,
+    kind: str,
+    facts: dict[str, Any],
+    *,
+    now: datetime,
+    booking_id: int | None = None,
+    delay: timedelta = timedelta(0),
+    expires_at: datetime | None = None,
+) -> OutboxMessage:
+    """Add a message to the caller's transaction (it is committed, or not, with the change)."""
+    message = OutboxMessage(
+        chat_id=chat_id,
+        kind=kind,
+        payload=json.dumps(facts, ensure_ascii=False, default=_iso),
+        booking_id=booking_id,
+        status=PENDING,
+        created_at=now,
+        available_at=now + delay,
+        expires_at=expires_at or now + DEFAULT_LIFETIME,
+        attempts=0,
+    )
+    session.add(message)
+    return message
+
+
+def _iso(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def pending_for_booking(session: Session, booking_id: int, kind: str) -> list[OutboxMessage]:
+    """Unclaimed pending messages of `kind` about `booking_id` (to fold a no-op away)."""
+    return list(
+        session.scalars(
+            select(OutboxMessage).where(
+                OutboxMessage.booking_id == booking_id,
+                OutboxMessage.kind == kind,
+                OutboxMessage.status == PENDING,
+                OutboxMessage.claimed_by.is_(None),
+            )
+        )
+    )
+
+
+def claimer_id() -> str:
+    """A name for one claim: host, process and a random part (unique per call)."""
+    return f"{socket.gethostname()[:30]}-{os.getpid()}-{uuid.uuid4().hex[:12]}"
+
+
+def claim(
+    session: Session,
+    limit: int,
+    now: datetime | None = None,
+    *,
+    lease: timedelta = DEFAULT_LEASE,
+    exclude_chats: set[int] | frozenset[int] = frozenset(),
+) -> list[OutboxMessage]:
+    """Lease up to `limit` messages due now, at most one per chat and only each chat's
+    oldest pending message; commits. The caller sends each and records the outcome."""
+    return claim_heads(
+        session, OutboxMessage, limit, now or utcnow(), lease=lease, exclude_chats=exclude_chats
+    )
+
+
+def claim_heads(
+    session: Session,
+    model: type,
+    limit: int,
+    now: datetime,
+    *,
+    lease: timedelta,
+    exclude_chats: set[int] | frozenset[int] = frozenset(),
+) -> list:
+    """The lease of a per-chat queue table (the outbox, the bot's inbox of webhook updates):
+    rows with `id`, `chat_id`, `status`, `available_at`, `lease_until`, `claimed_by` and
+    `attempts`. Up to `limit` pending rows due at `now` whose lease is free, each the oldest
+    pending row of its chat, are leased to one new claimer and returned; commits."""
+    if limit <= 0:
+        return []
+    table = model.__table__
+    inner = table.alias("earlier")
+    head_of_chat = (
+        select(func.min(inner.c.id))
+        .where(inner.c.chat_id == table.c.chat_id, inner.c.status == PENDING)
+        .scalar_subquery()
+    )
+    free = or_(table.c.lease_until.is_(None), table.c.lease_until <= now)
+    candidates = (
+        select(table.c.id)
+        .where(
+            table.c.status == PENDING,
+            table.c.available_at <= now,
+            free,
+            table.c.id == head_of_chat,
+        )
+        .order_by(table.c.available_at, table.c.id)
+        .limit(limit)
+    )
+    if exclude_chats:
+        candidates = candidates.where(table.c.chat_id.not_in(exclude_chats))
+    if session.get_bind().dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    claimer = claimer_id()
+    try:
+        session.execute(
+            update(table)
+            .where(table.c.id.in_(candidates), table.c.status == PENDING, free)
+            .values(claimed_by=claimer, lease_until=now + lease, attempts=table.c.attempts + 1)
+        )
+        claimed = list(
+            session.scalars(
+                select(model)
+                .where(table.c.claimed_by == claimer, table.c.status == PENDING)
+                .order_by(table.c.id)
+                .execution_options(populate_existing=True)
+            )
+        )
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return claimed
+
+
+def settle(session: Session, row: Any, **values: object) -> bool:
+    """Record an outcome of a leased row (of any table claim_heads serves), only if it is
+    still held by the claim that took it; the caller commits."""
+    table = type(row).__table__
+    result = session.execute(
+        update(table)
+        .where(
+            table.c.id == row.id,
+            table.c.claimed_by == row.claimed_by,
+            table.c.status == PENDING,
+        )
+        .values(lease_until=None, **values)
+    )
+    return result.rowcount == 1
+
+
+def mark_sent(
+    session: Session,
+    message: OutboxMessage,
+    now: datetime,
+    *,
+    chat_interval: timedelta = timedelta(0),
+) -> None:
+    """Sent: never again. The chat's next message waits `chat_interval` (Telegram allows
+    about one message a second to one chat)."""
+    try:
+        if settle(session, message, status=SENT, sent_at=now, last_error=None):
+            pace_chat(session, message.chat_id, now + chat_interval)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def pace_chat(session: Session, chat_id: int, not_before: datetime) -> None:
+    """No pending message of `chat_id` goes before `not_before`."""
+    session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.chat_id == chat_id,
+            OutboxMessage.status == PENDING,
+            OutboxMessage.available_at < not_before,
+        )
+        .values(available_at=not_before)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def retry_later(
+    session: Session, message: OutboxMessage, at: datetime, error: str, *, whole_chat: bool
+) -> None:
+    """A temporary failure: try again at `at` (a 429 holds the whole chat until then)."""
+    try:
+        if settle(session, message, available_at=at, last_error=error[:1000]) and whole_chat:
+            pace_chat(session, message.chat_id, at)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def give_up(session: Session, message: OutboxMessage, status: str, error: str) -> None:
+    """A permanent outcome other than sent: failed (refused), dropped (not to be sent)."""
+    try:
+        settle(session, message, status=status, last_error=error[:1000])
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def expire_overdue(session: Session, now: datetime) -> int:
+    """Pending messages past their `expires_at` (and not in a live claim) become expired."""
+    try:
+        count = session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.status == PENDING,
+                OutboxMessage.expires_at <= now,
+                or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until <= now),
+            )
+            .values(status=EXPIRED, lease_until=None)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return count
+
+
+@dataclass(frozen=True)
+class Stats:
+    pending: int
+    oldest_pending_seconds: float  # 0 when nothing is pending
+    failed: int  # refused by Telegram (400/403), ever; see last_error
+    expired: int
+
+
+def stats(session: Session, now: datetime | None = None) -> Stats:
+    now = now or utcnow()
+    counts = dict(
+        session.execute(
+            select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+        ).all()
+    )
+    oldest = session.scalar(
+        select(func.min(OutboxMessage.created_at)).where(OutboxMessage.status == PENDING)
+    )
+    session.rollback()  # end the read
+    return Stats(
+        pending=counts.get(PENDING, 0),
+        oldest_pending_seconds=max((now - oldest).total_seconds(), 0.0) if oldest else 0.0,
+        failed=counts.get(FAILED, 0),
+        expired=counts.get(EXPIRED, 0),
+    )
+
+
+def purge_before(session: Session, before: datetime) -> int:
+    """Delete settled messages (sent, failed, expired, dropped) written before `before`."""
+    count = session.execute(
+        delete(OutboxMessage).where(
+            OutboxMessage.status != PENDING, OutboxMessage.created_at < before
+        )
+    ).rowcount
+    return count
