@@ -38,7 +38,9 @@ NGROK_TOKEN_URL = "https://dashboard.ngrok.com/get-started/your-authtoken"
 
 
 def init_app(app: Flask) -> None:
-    for command in (dev, diagnose, logs_command, purge, delete_user, demo_data):
+    from .worker import worker
+
+    for command in (dev, diagnose, logs_command, purge, delete_user, demo_data, worker):
         app.cli.add_command(command)
 
 

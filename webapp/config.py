@@ -27,7 +27,8 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict[str, object]:
     env = os.environ if environ is None else environ
     bot = BotConfig.from_env(env)
     return {
-        "SECRET_KEY": env.get("SECRET_KEY") or os.urandom(32).hex(),
+        # Unset: create_app reads (or makes once) instance/secret_key (webapp.secret).
+        "SECRET_KEY": env.get("SECRET_KEY", "").strip() or None,
         "SQLALCHEMY_DATABASE_URI": bot.database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "BOT": bot,
