@@ -46,7 +46,7 @@ OPERATIONS = [
     if method != "parameters"
 ]
 FULL_DAY = "2026-11-27"
-NO_RATE_LIMITS = {"RATE_LIMIT_WRITES": "", "RATE_LIMIT_READS": "", "RATE_LIMIT_ANONYMOUS": ""}
+RATE_LIMITS = ("RATE_LIMIT_WRITES", "RATE_LIMIT_READS", "RATE_LIMIT_ANONYMOUS")
 
 
 def documented_path(rule: str) -> str:
@@ -90,6 +90,17 @@ def test_a_new_route_without_a_description_is_found(sqlite_app):
     assert undocumented(sqlite_app) == {("/api/bookings/{booking_id}/pay", "POST")}
 
 
+@pytest.mark.parametrize("telegram_id", [-(2**64), -1, 0, 2**63, 2**64])
+def test_a_client_id_no_database_can_hold_is_a_400(page_client, telegram_id):
+    """Found by schemathesis: a negative id beyond 64 bits overflowed SQLite's INTEGER (500)."""
+    body = {"telegram_id": telegram_id, "date": TOMORROW, "start": "10:00"}
+
+    response = page_client.post("/api/admin/bookings", json=body, headers=auth(TRAINER))
+
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "invalid"
+
+
 # --- schemathesis against the live server ---------------------------------------------------
 
 
@@ -101,7 +112,10 @@ def live(tmp_path_factory) -> Iterator[str]:
     engine = make_engine(url)
     create_schema(engine)
     engine.dispose()
-    app = build_app(url, Clock(datetime(2026, 11, 25, 6, 0)), **NO_RATE_LIMITS)
+    with pytest.MonkeyPatch.context() as env:
+        for name in RATE_LIMITS:
+            env.setenv(name, "")
+        app = build_app(url, Clock(datetime(2026, 11, 25, 6, 0)))
     base, stop = serve(app)
     seed(base)
     yield base

@@ -112,7 +112,10 @@ def save_hours(week: WeekHours) -> WeekHours:
 
 
 def find_client(telegram_id: object) -> User:
-    if not isinstance(telegram_id, int) or isinstance(telegram_id, bool) or telegram_id > 2**62:
+    # Telegram ids are positive and fit in 64 bits with room to spare (a bigger or negative
+    # one would overflow the database's BIGINT before the query could say "not found").
+    number = isinstance(telegram_id, int) and not isinstance(telegram_id, bool)
+    if not number or not 0 < telegram_id <= 2**62:
         raise InvalidInput("telegram_id must be a client's numeric Telegram id")
     user = db.session.scalar(db.select(User).where(User.telegram_id == telegram_id))
     if user is None:
