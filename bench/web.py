@@ -34,9 +34,11 @@ USER = {"id": 4242, "first_name": "Bench", "language_code": "en"}
 
 def _serve(database_url: str, threads: int, port_pipe) -> None:
     import logging
+    from dataclasses import replace
 
     import waitress
 
+    from schedule import Settings
     from schedule.db import create_schema, make_engine
     from webapp import create_app
 
@@ -44,8 +46,17 @@ def _serve(database_url: str, threads: int, port_pipe) -> None:
     engine = make_engine(database_url)
     create_schema(engine)
     engine.dispose()
+    # Request rates off: this measures the app, not the limiter.
+    unlimited = replace(
+        Settings.from_env(), rate_limit_writes="", rate_limit_reads="", rate_limit_anonymous=""
+    )
     app = create_app(
-        {"SQLALCHEMY_DATABASE_URI": database_url, "BOT_TOKEN": BENCH_TOKEN, "DEV_LOGIN": False}
+        {
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "BOT_TOKEN": BENCH_TOKEN,
+            "DEV_LOGIN": False,
+            "SCHEDULE": unlimited,
+        }
     )
     _seed(app)
     server = waitress.create_server(app, host="127.0.0.1", port=0, threads=threads)

@@ -23,7 +23,9 @@ from . import (
     openapi,
     pages,
     profile,
+    ratelimit,
     responses,
+    security,
     snapshots,
     webhook,
 )
@@ -67,6 +69,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     responses.init_app(app)
+    ratelimit.init_app(app)  # 429 past RATE_LIMIT_*, its handler after responses' own
+    security.init_app(app)
     webhook.init_app(app)  # the bot's webhook route, `flask bot ...`, the notifier
     cli.init_app(app)
     metrics.init_app(app)  # wraps booking_events, so after webhook.init_app
