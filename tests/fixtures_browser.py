@@ -98,10 +98,18 @@ def open_app(
     theme: dict = LIGHT,
     telegram_stub: bool = False,
     scheme: str = "light",
+    enforce_csp: bool = False,
 ):
-    """A phone-sized page opened like Telegram does; telegram.org is offline unless stubbed."""
+    """A phone-sized page opened like Telegram does; telegram.org is offline unless stubbed.
+
+    Playwright's wait_for_function polls by evaluating strings in the page, which the app's
+    Content-Security-Policy rightly refuses; so the CSP is bypassed unless `enforce_csp`
+    (tests/test_security_browser.py drives the app under it, without such waits)."""
     context = browser.new_context(
-        viewport={"width": 390, "height": 844}, device_scale_factor=2, color_scheme=scheme
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=2,
+        color_scheme=scheme,
+        bypass_csp=not enforce_csp,
     )
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
