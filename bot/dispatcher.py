@@ -197,8 +197,9 @@ class Dispatcher:
 
     def _send(self, session: Session, message: OutboxMessage) -> Outcome:
         user = session.scalar(select(User).where(User.telegram_id == message.chat_id))
+        blocked = user.blocked_bot if user is not None else self._refused_before(session, message)
         session.rollback()
-        if user is not None and user.blocked_bot:
+        if blocked:
             return Outcome(outbox.DROPPED, "the user blocked the bot")
         lang = language(user.language_code if user is not None else None)
         try:
@@ -217,6 +218,23 @@ class Dispatcher:
         if markup is not None:
             body["reply_markup"] = markup.to_dict()
         return self._post(body)
+
+    @staticmethod
+    def _refused_before(session: Session, message: OutboxMessage) -> bool:
+        """A chat with no profile here (a trainer who never opened the bot) that answered 403
+        before: its block is remembered by that row, until they write to the bot."""
+        return (
+            session.scalar(
+                select(OutboxMessage.id)
+                .where(
+                    OutboxMessage.chat_id == message.chat_id,
+                    OutboxMessage.status == outbox.FAILED,
+                    OutboxMessage.last_error.startswith("403"),
+                )
+                .limit(1)
+            )
+            is not None
+        )
 
     def _render(self, session: Session, message: OutboxMessage, lang: str):
         if message.kind in (NEWS, CLIENT):

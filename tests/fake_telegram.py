@@ -146,6 +146,9 @@ class FakeTelegram:
         self._open_queries: set[str] = set()
         self._failures: dict[int, list[ApiError]] = {}
         self._drops = 0
+        self._hangs: dict[int, list[float]] = {}
+        self._outages: list[tuple[int | None, int, float]] = []  # (chat or None, status, until)
+        self.send_delay = 0.0  # seconds every sendMessage takes (a slow Telegram)
         self._closing = False
         self._polls_released = False
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
@@ -189,6 +192,20 @@ class FakeTelegram:
             error = ApiError(status, "Bad Request")
         with self._changed:
             self._failures.setdefault(chat_id, []).extend([error] * times)
+
+    def hang(self, chat_id: int, seconds: float, times: int = 1) -> None:
+        """The next `times` calls naming `chat_id` answer only after `seconds` (a hang)."""
+        with self._changed:
+            self._hangs.setdefault(chat_id, []).extend([seconds] * times)
+
+    def outage(self, status: int, seconds: float, chat_id: int | None = None) -> None:
+        """For the next `seconds`, sendMessage (to `chat_id`, or to anyone) answers `status`."""
+        with self._changed:
+            self._outages.append((chat_id, status, time.monotonic() + seconds))
+
+    def end_outages(self) -> None:
+        with self._changed:
+            self._outages.clear()
 
     def release_polls(self) -> None:
         """From now on getUpdates answers at once, also the calls waiting now (a bot being
@@ -363,6 +380,22 @@ class FakeTelegram:
 
     def _answer(self, method: str, params: dict[str, Any]) -> Any:
         chat_id = int(params["chat_id"]) if "chat_id" in params else None
+        with self._changed:
+            hangs = self._hangs.get(chat_id)
+            hang = hangs.pop(0) if hangs else 0.0
+            now = time.monotonic()
+            outage = next(
+                (
+                    status
+                    for chat, status, until in self._outages
+                    if now < until and method == "sendMessage" and chat in (None, chat_id)
+                ),
+                None,
+            )
+        if hang or (method == "sendMessage" and self.send_delay):
+            time.sleep(hang or self.send_delay)
+        if outage is not None:
+            raise ApiError(outage, "Internal Server Error" if outage >= 500 else "Refused")
         with self._changed:
             failures = self._failures.get(chat_id)
             if failures:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
@@ -135,11 +135,24 @@ def notifier(bot_config) -> Notifier:
     return Notifier(bot_config)
 
 
-def running_clock(clock) -> Callable[[], object]:
-    """The test's clock, running on from its current value in real time: the dispatcher
-    waits out retries and pacing in real seconds, from the test's "now"."""
-    started = time.monotonic()
-    return lambda: clock() + timedelta(seconds=time.monotonic() - started)
+class RunningClock:
+    """The test's clock, running on in real time from each value the test sets: the
+    dispatcher waits out retries and pacing in real seconds from the test's "now"."""
+
+    def __init__(self, clock: Callable[[], datetime]) -> None:
+        self.clock = clock
+        self.base = clock()
+        self.started = time.monotonic()
+
+    def __call__(self) -> datetime:
+        base = self.clock()
+        if base != self.base:  # the test moved its clock: run on from there
+            self.base, self.started = base, time.monotonic()
+        return base + timedelta(seconds=time.monotonic() - self.started)
+
+
+def running_clock(clock: Callable[[], datetime]) -> RunningClock:
+    return RunningClock(clock)
 
 
 @pytest.fixture

@@ -13,12 +13,21 @@ from tests.fixtures_bot import ALICE, BORIS, COACH, answers
 THURSDAY = date(2026, 11, 26)
 
 
-def book_via_services(session_factory, telegram_user: dict, minute: int = 600) -> int:
+def book_via_services(
+    session_factory, telegram_user: dict, minute: int = 600, on_event=None
+) -> int:
     """A booking made the way the Mini App makes it."""
     with session_factory() as session:
         user = services.upsert_user(session, telegram_user)
         booking = services.book(
-            session, Settings(), user, THURSDAY, minute, now=_now(), source="miniapp"
+            session,
+            Settings(),
+            user,
+            THURSDAY,
+            minute,
+            now=_now(),
+            source="miniapp",
+            on_event=on_event,
         )
         return booking.id
 
@@ -45,7 +54,7 @@ def alert(calls) -> dict:
     return reply
 
 
-def test_a_forged_cancel_of_someone_elses_booking_changes_nothing(alice, bot_sessions, notifier):
+def test_a_forged_cancel_of_someone_elses_booking_changes_nothing(alice, bot_sessions, dispatcher):
     borises = book_via_services(bot_sessions, BORIS)
     alice.send("/my")
 
@@ -57,7 +66,7 @@ def test_a_forged_cancel_of_someone_elses_booking_changes_nothing(alice, bot_ses
         assert alert(calls)["text"] == "Booking not found."
 
     assert status_of(bot_sessions, borises) == "active"
-    assert notifier.flush()
+    assert dispatcher.flush()
 
 
 def test_forged_booking_ids_beyond_any_row_are_not_found(alice, coach, bot_sessions):
@@ -205,13 +214,12 @@ def test_a_duplicate_update_books_once(alice, telegram_bot, make_bot, bot_sessio
 
 
 def test_a_user_who_blocked_the_bot_is_marked_and_no_longer_messaged(
-    alice, coach, bot_sessions, notifier, fake_telegram
+    alice, coach, bot_sessions, notifier, fake_telegram, dispatcher
 ):
     coach.send("/start")
     fake_telegram.fail(COACH["id"], 403)
-    book_via_services(bot_sessions, BORIS, minute=600)
-    notifier(_made(bot_sessions))
-    assert notifier.flush()
+    book_via_services(bot_sessions, BORIS, minute=600, on_event=notifier)
+    assert dispatcher.flush()
     assert blocked(bot_sessions, COACH["id"]) is True
 
     mark = len(fake_telegram.calls)
@@ -219,22 +227,13 @@ def test_a_user_who_blocked_the_bot_is_marked_and_no_longer_messaged(
     alice.tap("Thu 26 Nov")
     alice.tap("12:00")
     alice.tap("Book it")
-    assert notifier.flush()
+    assert dispatcher.flush()
     assert [
         c for c in fake_telegram.calls[mark:] if c.params.get("chat_id") == str(COACH["id"])
     ] == []
 
     coach.send("/start")  # writing to the bot again means they unblocked it
     assert blocked(bot_sessions, COACH["id"]) is False
-
-
-def _made(session_factory):
-    from schedule.events import BookingMade
-
-    with session_factory() as session:
-        booking = session.scalars(select(Booking)).first()
-        booking.user  # noqa: B018 - loaded before the session closes
-        return BookingMade(booking)
 
 
 def test_a_403_while_answering_marks_the_user_and_the_bot_goes_on(
@@ -250,14 +249,14 @@ def test_a_403_while_answering_marks_the_user_and_the_bot_goes_on(
     assert boris.screen["text"].startswith("Здравствуйте")
 
 
-def test_a_429_is_retried_after_the_time_telegram_asks(alice, notifier, fake_telegram):
+def test_a_429_is_retried_after_the_time_telegram_asks(alice, dispatcher, fake_telegram):
     fake_telegram.fail(COACH["id"], 429, retry_after=1)
 
     alice.send("/book")
     alice.tap("Thu 26 Nov")
     alice.tap("10:00")
     alice.tap("Book it")
-    assert notifier.flush()
+    assert dispatcher.flush()
 
     to_coach = [c for c in fake_telegram.calls if c.params.get("chat_id") == str(COACH["id"])]
     assert [c.status for c in to_coach] == [429, 200]
@@ -293,14 +292,13 @@ def test_every_callback_is_answered_even_when_handling_fails(alice, fake_telegra
 
 
 def test_a_trainer_who_never_opened_the_bot_and_blocks_it_is_not_retried(
-    bot_sessions, notifier, fake_telegram
+    bot_sessions, notifier, fake_telegram, dispatcher
 ):
     fake_telegram.fail(COACH["id"], 403)
-    book_via_services(bot_sessions, ALICE, minute=600)
-    notifier(_made(bot_sessions))
-    assert notifier.flush()
-    notifier(_made(bot_sessions))
-    assert notifier.flush()
+    book_via_services(bot_sessions, ALICE, minute=600, on_event=notifier)
+    assert dispatcher.flush()
+    book_via_services(bot_sessions, BORIS, minute=600, on_event=notifier)
+    assert dispatcher.flush()
 
     to_coach = [c for c in fake_telegram.calls if c.params.get("chat_id") == str(COACH["id"])]
     assert [c.status for c in to_coach] == [403]

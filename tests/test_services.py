@@ -43,10 +43,12 @@ def code_of(call) -> str:
     return error.value.code
 
 
-def row_of(session_factory, booking_id: int) -> dict:
-    """The booking as the database holds it, read in a fresh session."""
+def row_of(session_factory, booking_id: int) -> dict | None:
+    """The booking as the database holds it, read in a fresh session (None: not there)."""
     with session_factory() as fresh:
         booking = fresh.get(Booking, booking_id)
+        if booking is None:
+            return None
         return {c.name: getattr(booking, c.name) for c in Booking.__table__.columns}
 
 
@@ -640,24 +642,34 @@ def test_a_booking_id_out_of_range_is_simply_not_found(
     assert code_of(lambda: remove_closure(session, settings, booking_id, now=now)) == "not_found"
 
 
-def test_events_are_told_after_the_change_is_committed(
+def test_events_are_told_inside_the_transaction_of_the_change(
     session, session_factory, settings, make_user, now
 ):
+    """What a handler writes (the outbox) commits with the change: it sees the change on the
+    service's session while nobody else does yet."""
     seen = []
 
     def notify(happened):
-        seen.append((type(happened).__name__, row_of(session_factory, happened.booking.id)))
+        outside = row_of(session_factory, happened.booking.id)
+        seen.append(
+            (
+                type(happened).__name__,
+                happened.booking.status,
+                outside and (outside["status"], outside["starts_at"].hour),
+            )
+        )
 
     user = make_user()
     booking = book(session, settings, user, TOMORROW, TEN, now=now, on_event=notify)
     reschedule(session, settings, booking.id, user, TOMORROW, at("14:00"), now=now, on_event=notify)
     cancel(session, settings, booking.id, user, now=now, on_event=notify)
 
-    assert [(name, row["status"], row["starts_at"].hour) for name, row in seen] == [
-        ("BookingMade", "active", 7),
-        ("BookingMoved", "active", 11),
-        ("BookingCancelled", "cancelled", 11),
+    assert seen == [
+        ("BookingMade", "active", None),  # not committed yet
+        ("BookingMoved", "active", ("active", 7)),  # others still see it at 10:00
+        ("BookingCancelled", "cancelled", ("active", 11)),
     ]
+    assert row_of(session_factory, booking.id)["status"] == "cancelled"
 
 
 def test_a_database_without_the_lock_row_says_how_to_fix_it(session, settings, make_user, now):
