@@ -135,3 +135,22 @@ def test_telegrams_script_arriving_late_is_still_connected(browser, sqlite_app, 
     page.evaluate("window.__tg.main()")  # Telegram's MainButton books
     page.locator("[data-slot-start='11:00'].mine").wait_for()
     page.context.close()
+
+
+def test_without_init_data_the_day_shows_then_the_refusal_in_place(
+    browser, sqlite_app, live_sqlite_url, artifacts
+):
+    """A plain browser (no fragment) sees the day, then why it cannot book: the viewer's tab
+    answers 401, shown in place in the server's words."""
+    page = new_page(browser)
+    page.route("https://telegram.org/**", lambda route: route.abort())
+    personal = held_back(page, "/app/book")
+    page.goto(live_sqlite_url + "/")
+    wait_for(page, personal)
+    assert page.locator("[data-anonymous] [data-slot-start][data-can-start=true]").count() > 0
+    personal[0].continue_()
+    notice = page.locator("[data-notice].error")
+    notice.wait_for()
+    assert "Telegram" in notice.inner_text()
+    page.screenshot(path=artifacts / "no-init-data.png")
+    page.context.close()

@@ -19,12 +19,10 @@
   const haptic = (kind) => tg && tg.HapticFeedback && tg.HapticFeedback.notificationOccurred(kind);
   document.addEventListener("tg-haptic", (e) => haptic(e.detail.value));
 
-  const failed = (e) => {
+  const failed = () => {
     const notice = q("[data-notice]");
-    const xhr = e.detail.xhr;  // an answer the page does not swap in (401, 5xx): say what it says
-    const said = xhr && xhr.status && new DOMParser().parseFromString(xhr.responseText, "text/html").querySelector("[data-notice]");
     if (notice) {
-      notice.textContent = said ? said.textContent : (q("[data-offline]") || { dataset: {} }).dataset.offline || "No connection.";
+      notice.textContent = (q("[data-offline]") || { dataset: {} }).dataset.offline || "No connection.";
       notice.className = "notice error";
       notice.hidden = false;
     }
