@@ -42,6 +42,16 @@ def wait_for(page, held: list) -> None:
     raise AssertionError("the request was never sent")
 
 
+def until(page, expression: str) -> None:
+    """Wait until `expression` holds in the page, polled with evaluate: these pages run under
+    the app's Content-Security-Policy, which refuses Playwright's polling by string eval."""
+    for _ in range(TIMEOUT_MS // 20):
+        if page.evaluate(expression):
+            return
+        page.wait_for_timeout(20)
+    raise AssertionError(f"never true: {expression}")
+
+
 def new_page(browser, scheme: str = "light", lang: str = "en"):
     context = browser.new_context(
         viewport={"width": 390, "height": 844},
@@ -128,10 +138,10 @@ def test_telegrams_script_arriving_late_is_still_connected(browser, sqlite_app, 
     assert page.evaluate("window.Telegram === undefined")
 
     telegram[0].fulfill(body=TELEGRAM_STUB, content_type="application/javascript")
-    page.wait_for_function("window.__tg && window.__tg.calls.some(c => c[0] === 'ready')")
+    until(page, "window.__tg && window.__tg.calls.some(c => c[0] === 'ready')")
     page.click("[data-slot-start='11:00']")
     page.locator("[data-action=confirm]").wait_for()
-    page.wait_for_function("Telegram.WebApp.MainButton.isVisible")
+    until(page, "Telegram.WebApp.MainButton.isVisible")
     page.evaluate("window.__tg.main()")  # Telegram's MainButton books
     page.locator("[data-slot-start='11:00'].mine").wait_for()
     page.context.close()
