@@ -34,6 +34,8 @@ def upsert_user(session: Session, telegram_user: Mapping[str, object]) -> User:
     telegram_id = telegram_user.get("id")
     if not isinstance(telegram_id, int) or isinstance(telegram_id, bool):
         raise InvalidInput("Telegram user without a numeric id")
+    if not 0 < telegram_id < 2**63:  # Telegram's ids are positive and fit in 64 bits
+        raise InvalidInput("Telegram user id out of range")
     fields = {
         name: (
             str(telegram_user[name])[: User.__table__.c[name].type.length]
@@ -127,11 +129,19 @@ def owned_active_booking(session: Session, booking_id: int, user: User | None) -
     return booking
 
 
+def checked_text(text: str) -> str:
+    """`text` unless it holds a NUL byte, which no text column may store (PostgreSQL refuses
+    it), and which no person types."""
+    if "\x00" in text:
+        raise InvalidInput("text may not contain NUL bytes")
+    return text
+
+
 def _mark_cancelled(booking: Booking, by: str, reason: str | None, now: datetime) -> None:
     booking.status = CANCELLED
     booking.cancelled_at = now
     booking.cancelled_by = by
-    booking.cancel_reason = (reason or "").strip()[:1000] or None
+    booking.cancel_reason = checked_text((reason or "").strip()[:1000]) or None
     booking.updated_at = now
 
 
@@ -312,7 +322,7 @@ def add_closure(
     """
     now = now or utcnow()
     starts, ends = closure_span(settings, day, start_minute, end_minute)
-    reason = reason.strip()[:500]
+    reason = checked_text(reason.strip()[:500])
     with write_transaction(session):
         inside = bookings_between(session, starts, ends)
         if inside and not cancel_bookings:

@@ -18,6 +18,7 @@ from . import (
     cli,
     config,
     health,
+    inputs,
     logs,
     metrics,
     openapi,
@@ -70,6 +71,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.register_blueprint(blueprint)
     responses.init_app(app)
     ratelimit.init_app(app)  # 429 past RATE_LIMIT_*, its handler after responses' own
+    inputs.init_app(app)  # NUL bytes and too deeply nested JSON are 400s
     security.init_app(app)
     webhook.init_app(app)  # the bot's webhook route, `flask bot ...`, the notifier
     cli.init_app(app)

@@ -18,6 +18,7 @@ from markupsafe import Markup
 
 from schedule import Booking, ScheduleError, services, waitlist
 from schedule.availability import DayView, Snapshot, horizon_days, view_day
+from schedule.db import is_row_id
 from schedule.limits import limit_message
 from schedule.settings import format_minutes
 from schedule.timegrid import parse_date, parse_start, start_instant, training_end
@@ -364,7 +365,8 @@ def calendar(token: str):
         booking_id = URLSafeSerializer(current_app.config["SECRET_KEY"], salt="ics").loads(token)
     except BadSignature:
         abort(404)
-    booking = db.session.get(Booking, booking_id)
+    # Signed by us, yet only a row id names a booking (a token from elsewhere may hold a list).
+    booking = db.session.get(Booking, booking_id) if is_row_id(booking_id) else None
     if booking is None:
         abort(404)
     body = booking_calendar(

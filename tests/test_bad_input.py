@@ -1,0 +1,107 @@
+"""Inputs that used to reach a 500, each now a 4xx with a message, on SQLite and PostgreSQL
+(the test client re-raises any exception a view lets through, so a 500 fails loudly)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from itsdangerous import URLSafeSerializer
+
+from schedule import InvalidInput, services
+from tests.fixtures_web import ANNA, TOMORROW, TRAINER, auth
+
+TOMORROW_DATE = date.fromisoformat(TOMORROW)
+
+
+def assert_refused(response, status: int) -> None:
+    assert response.status_code == status, response.get_data(as_text=True)
+    if response.is_json:
+        assert response.json["message"]
+    else:
+        assert response.get_data(as_text=True).strip()
+
+
+def booked(client) -> dict:
+    response = client.post(
+        "/api/bookings", json={"date": TOMORROW, "start": "10:00"}, headers=auth(ANNA)
+    )
+    assert response.status_code == 201
+    return response.json
+
+
+@pytest.mark.parametrize("telegram_id", [2**64 + 1, 2**63, 0, -5])
+def test_signed_init_data_with_an_id_out_of_range_is_401(client, telegram_id):
+    user = {"id": telegram_id, "first_name": "Huge", "language_code": "en"}
+    for method, path in (("GET", "/api/bookings"), ("POST", "/api/bookings")):
+        response = client.open(
+            path, method=method, json={"date": TOMORROW, "start": "10:00"}, headers=auth(user)
+        )
+        assert_refused(response, 401)
+
+
+def test_json_nested_20000_deep_is_400(client):
+    deep = "[" * 20_000 + "]" * 20_000
+    for path in ("/api/bookings", "/api/waitlist", "/api/admin/closures"):
+        response = client.post(
+            path, data=deep, content_type="application/json", headers=auth(TRAINER)
+        )
+        assert_refused(response, 400)
+    nested_object = '{"a":' * 10_000 + "1" + "}" * 10_000  # within the 64 KiB body cap
+    response = client.post(
+        "/api/bookings", data=nested_object, content_type="application/json", headers=auth(ANNA)
+    )
+    assert_refused(response, 400)
+
+
+def test_a_nul_byte_in_a_reason_is_400_and_changes_nothing(client):
+    booking = booked(client)
+    cancel = client.post(
+        f"/api/admin/bookings/{booking['id']}/cancel",
+        json={"reason": "flooded\x00hall"},
+        headers=auth(TRAINER),
+    )
+    closure = client.post(
+        "/api/admin/closures", json={"date": TOMORROW, "reason": "x\x00"}, headers=auth(TRAINER)
+    )
+    assert_refused(cancel, 400)
+    assert_refused(closure, 400)
+    assert client.get("/api/bookings", headers=auth(ANNA)).json["bookings"][0]["status"] == (
+        "active"
+    )
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/admin/clients?q=a%00b",
+        f"/api/slots?date={TOMORROW}%00",
+        "/app/admin/clients?q=%00",
+    ],
+)
+def test_a_nul_byte_in_the_query_is_400(client, path):
+    assert_refused(client.get(path, headers=auth(TRAINER)), 400)
+
+
+def test_a_nul_byte_in_a_form_is_400(client):
+    response = client.post(
+        "/app/bookings", data={"date": TOMORROW, "start": "10:00\x00"}, headers=auth(ANNA)
+    )
+    assert_refused(response, 400)
+
+
+def test_the_services_refuse_a_nul_byte_in_a_reason_themselves(session, settings, make_user, now):
+    booking = services.book(session, settings, make_user(), TOMORROW_DATE, 600, now=now)
+    with pytest.raises(InvalidInput):
+        services.cancel(session, settings, booking.id, None, now=now, reason="a\x00")
+    with pytest.raises(InvalidInput):
+        services.add_closure(session, settings, TOMORROW_DATE, reason="b\x00", now=now)
+    session.refresh(booking)
+    assert booking.status == "active"
+
+
+@pytest.mark.parametrize("payload", [[1, 2], {"id": 1}, "1", 2**70, -1, True])
+def test_a_signed_calendar_token_that_is_no_booking_id_is_404(client, payload):
+    booked(client)
+    token = URLSafeSerializer("test-secret", salt="ics").dumps(payload)
+    assert_refused(client.get(f"/app/calendar/{token}.ics"), 404)
