@@ -9,8 +9,9 @@ buttons). bot.dispatcher sends the rows; the words are chosen then, in the recip
 language, by `render`.
 
 The trainer is not flooded: news of what a client did is held for TRAINER_NEWS_DELAY_SECONDS
-[60]; a client who books and cancels the same booking within that time makes no news at all
-(the pending "booked" row is dropped and no "cancelled" row is written).
+[60]; a booking cancelled within that time makes no trainer news at all (the held "booked" row
+is dropped and no "cancelled" news is written). Each chat's messages keep their order, so a
+trainer's other news may wait behind a held one, for at most that long.
 """
 
 from __future__ import annotations
@@ -89,11 +90,10 @@ class Notifier:
         notice = notice_of(event, self.config.settings)
         now = event.booking.updated_at
         expires_at = max(notice.ends_at, now + outbox.DEFAULT_LIFETIME)
-        if self._folds_away(session, notice):
-            return
         client_did_it = not notice.by_admin and notice.source != "admin"
         hold = self.config.trainer_news_delay if client_did_it and not notice.from_waitlist else 0
-        for admin_id in sorted(self.config.admin_ids):
+        trainers = () if self._folds_away(session, notice) else sorted(self.config.admin_ids)
+        for admin_id in trainers:
             outbox.enqueue(
                 session,
                 admin_id,
@@ -116,8 +116,9 @@ class Notifier:
             )
 
     def _folds_away(self, session: Session, notice: Notice) -> bool:
-        """A client's cancel of a booking whose news is still held: neither is news."""
-        if notice.kind != "cancelled" or notice.by_admin:
+        """A cancel of a booking whose news is still held: neither is news for the trainers
+        (the client is still told of a trainer's cancel)."""
+        if notice.kind != "cancelled":
             return False
         held = [
             message
