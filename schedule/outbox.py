@@ -193,13 +193,18 @@ def claim_heads(
     )
     if exclude_chats:
         candidates = candidates.where(table.c.chat_id.not_in(exclude_chats))
-    if session.get_bind().dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
     claimer = claimer_id()
     try:
+        if session.get_bind().dialect.name == "postgresql":
+            # Lock the chosen rows first (others skip them), then lease exactly those: inside
+            # an UPDATE the LIMIT of a locking subquery is not a bound PostgreSQL keeps.
+            chosen = list(session.scalars(candidates.with_for_update(skip_locked=True)))
+        else:
+            # SQLite: one statement, so that it takes the write lock before it reads.
+            chosen = candidates
         session.execute(
             update(table)
-            .where(table.c.id.in_(candidates), table.c.status == PENDING, free)
+            .where(table.c.id.in_(chosen), table.c.status == PENDING, free)
             .values(claimed_by=claimer, lease_until=now + lease, attempts=table.c.attempts + 1)
         )
         claimed = list(
