@@ -12,7 +12,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from .models import Base, ScheduleLock
 
-SQLITE_BUSY_TIMEOUT_MS = 30_000
+# A database that stops answering must not hold every request thread for long. SQLite: a
+# writer waits this long for the write lock (writers queue; a lock never released ends as an
+# error, not as every thread waiting). PostgreSQL: a new connection gives up after
+# PG_CONNECT_TIMEOUT_S, and the server cancels any statement running PG_STATEMENT_TIMEOUT_MS.
+SQLITE_BUSY_TIMEOUT_MS = 5_000
+PG_CONNECT_TIMEOUT_S = 3
+PG_STATEMENT_TIMEOUT_MS = 10_000
 
 
 def normalize_url(url: str) -> str:
@@ -45,6 +51,16 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
+
+
+@event.listens_for(Engine, "do_connect")
+def _postgres_timeouts(dialect, _record, _cargs, cparams) -> None:
+    """Connect and statement timeouts on every PostgreSQL connection (unless the URL sets them)."""
+    if dialect.name == "postgresql":
+        cparams.setdefault("connect_timeout", PG_CONNECT_TIMEOUT_S)
+        options = cparams.get("options", "")
+        if "statement_timeout" not in options:
+            cparams["options"] = f"{options} -c statement_timeout={PG_STATEMENT_TIMEOUT_MS}".strip()
 
 
 def is_row_id(value: object) -> bool:

@@ -1,19 +1,77 @@
-"""/healthz for load balancers and uptime checks: no auth, 503 while the database is down."""
+"""/healthz for load balancers and uptime checks: no auth, 503 while the database is down.
 
-from flask import Blueprint, jsonify
+A database may also be frozen: connections open, nothing answers (a stopped server, a
+network that drops packets). A query then waits with no end a client can set, so the check
+runs in a thread of its own and /healthz answers 503 when it has not finished within
+CHECK_SECONDS; while that check is still stuck, later calls answer 503 at once rather than
+stacking more stuck threads. Other requests fail instead of hanging where a timeout can act
+(schedule.db: PostgreSQL's connect and statement timeouts, SQLite's bounded busy_timeout,
+the pool's wait), and such a failure is a 503 too.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from flask import Blueprint, Flask, current_app, jsonify, render_template, request
 from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from .extensions import db
 
 bp = Blueprint("health", __name__)
 
+CHECK_SECONDS = 4.0  # within the 5 s an uptime check waits
+
+
+class DatabaseCheck:
+    """`SELECT 1` on a connection of its own, at most one at a time."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running: threading.Thread | None = None
+
+    def ok(self, app: Flask, seconds: float = CHECK_SECONDS) -> bool:
+        with self._lock:
+            if self._running is not None and self._running.is_alive():
+                return False  # the last check is still waiting for the database
+            result: list[bool] = []
+            self._running = threading.Thread(
+                target=self._check, args=(app, result), name="healthz", daemon=True
+            )
+            self._running.start()
+            running = self._running
+        running.join(seconds)
+        return bool(result) and result[0]
+
+    @staticmethod
+    def _check(app: Flask, result: list[bool]) -> None:
+        with app.app_context():
+            try:
+                with db.engine.connect() as connection:
+                    connection.execute(text("SELECT 1"))
+                result.append(True)
+            except SQLAlchemyError:
+                result.append(False)
+
 
 @bp.get("/healthz")
 def healthz():
-    try:
-        db.session.execute(text("SELECT 1"))
-    except SQLAlchemyError:
-        db.session.rollback()
+    check: DatabaseCheck = current_app.extensions.setdefault("database_check", DatabaseCheck())
+    if not check.ok(current_app._get_current_object()):  # type: ignore[attr-defined]
         return jsonify(status="unavailable", database="unreachable"), 503
     return jsonify(status="ok")
+
+
+@bp.app_errorhandler(OperationalError)
+@bp.app_errorhandler(PoolTimeout)
+def database_unavailable(error: Exception):
+    """A database that refused, timed out or is gone: 503, and the client may retry."""
+    db.session.rollback()
+    current_app.logger.warning("database unavailable: %s", error.__class__.__name__)
+    body = {"error": "unavailable", "message": "The database is not answering; try again soon."}
+    if request.path.startswith("/app/"):
+        page = render_template("errors/_error.html", message=body["message"])
+        return page, 503, {"Retry-After": "5"}
+    return jsonify(body), 503, {"Retry-After": "5"}

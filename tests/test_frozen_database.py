@@ -1,0 +1,181 @@
+"""A database that stops answering: /healthz says 503 within 5 s and other requests fail fast.
+
+PostgreSQL is frozen for real: a throwaway cluster this test starts itself (initdb and pg_ctl
+under a temporary folder, on a free port) whose postmaster and backends get SIGSTOP. The
+shared server on 127.0.0.1:5432 is never touched. SQLite is "frozen" by another connection
+holding its write lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from schedule.db import create_schema, make_engine
+from tests.conftest import require
+from tests.fixtures_web import ANNA, TOMORROW, auth, build_app
+from webapp.extensions import db
+
+
+def _postgres_bin() -> Path | None:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    return Path(found[-1]).parent if found else None
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _as_postgres_user() -> list[str]:
+    """initdb refuses to run as root: run the cluster as the postgres user then."""
+    if os.geteuid() != 0:
+        return []
+    if shutil.which("runuser") is None:
+        require("running as root without runuser to start a PostgreSQL cluster")
+    return ["runuser", "-u", "postgres", "--"]
+
+
+class Cluster:
+    def __init__(self, bin_dir: Path, folder: Path, port: int, prefix: list[str]) -> None:
+        self.bin_dir, self.folder, self.port, self.prefix = bin_dir, folder, port, prefix
+        self.data = folder / "data"
+
+    def run(self, tool: str, *args: str) -> None:
+        subprocess.run(
+            [*self.prefix, str(self.bin_dir / tool), *args],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def processes(self) -> list[int]:
+        """The postmaster and every process it started."""
+        postmaster = int((self.data / "postmaster.pid").read_text().split()[0])
+        children = subprocess.run(
+            ["ps", "-o", "pid=", "--ppid", str(postmaster)], capture_output=True, text=True
+        ).stdout.split()
+        return [postmaster, *map(int, children)]
+
+    def signal_all(self, sig: int) -> None:
+        for pid in self.processes():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, sig)
+
+
+@pytest.fixture
+def cluster() -> Iterator[Cluster]:
+    bin_dir = _postgres_bin()
+    if bin_dir is None:
+        require("PostgreSQL's initdb is not installed under /usr/lib/postgresql")
+    prefix = _as_postgres_user()
+    folder = Path(tempfile.mkdtemp(prefix="frozen-pg-"))
+    if prefix:
+        shutil.chown(folder, "postgres")
+    cluster = Cluster(bin_dir, folder, _free_port(), prefix)
+    cluster.run("initdb", "-D", str(cluster.data), "-U", "postgres", "--auth=trust", "-E", "UTF8")
+    cluster.run(
+        "pg_ctl",
+        "-D",
+        str(cluster.data),
+        "-l",
+        str(folder / "log"),
+        "-w",
+        "-o",
+        f"-p {cluster.port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off",
+        "start",
+    )
+    try:
+        yield cluster
+    finally:
+        cluster.signal_all(signal.SIGCONT)
+        subprocess.run(
+            [*prefix, str(bin_dir / "pg_ctl"), "-D", str(cluster.data), "-m", "immediate", "stop"],
+            capture_output=True,
+            timeout=60,
+        )
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def timed(call) -> tuple[object, float]:
+    started = time.monotonic()
+    result = call()
+    return result, time.monotonic() - started
+
+
+@pytest.mark.postgres
+def test_a_frozen_postgresql_gives_503_within_5_seconds(cluster, clock):
+    engine = make_engine(cluster.url)
+    create_schema(engine)
+    engine.dispose()
+    app = build_app(cluster.url, clock)
+    client = app.test_client()
+    assert client.get("/healthz").status_code == 200
+    assert client.get(f"/api/slots?date={TOMORROW}", headers=auth(ANNA)).status_code == 200
+
+    cluster.signal_all(signal.SIGSTOP)
+    try:
+        answers = [timed(lambda: client.get("/healthz")) for _ in range(3)]
+        # A process that connects only now (no connection pooled yet) fails fast too.
+        fresh = build_app(cluster.url, clock).test_client()
+        slots, slots_took = timed(
+            lambda: fresh.get(f"/api/slots?date={TOMORROW}", headers=auth(ANNA))
+        )
+    finally:
+        cluster.signal_all(signal.SIGCONT)
+
+    for response, took in answers:
+        assert response.status_code == 503 and took < 5, took
+        assert response.json == {"status": "unavailable", "database": "unreachable"}
+    assert slots.status_code == 503 and slots_took < 5, slots_took
+    assert slots.json["error"] == "unavailable" and slots.json["message"]
+    # Thawed, the database answers again (the stuck check finishes, the next one runs).
+    deadline = time.monotonic() + 10
+    while client.get("/healthz").status_code != 200:
+        assert time.monotonic() < deadline, "the thawed database never answered /healthz"
+        time.sleep(0.2)
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_sqlite_write_lock_never_released_fails_writes_fast_and_reads_go_on(database_url, clock):
+    app = build_app(database_url, clock)
+    client = app.test_client()
+    assert client.get(f"/api/slots?date={TOMORROW}", headers=auth(ANNA)).status_code == 200
+    holder = sqlite3.connect(database_url.removeprefix("sqlite:///"), timeout=1)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        write, took = timed(
+            lambda: client.post(
+                "/api/bookings", json={"date": TOMORROW, "start": "10:00"}, headers=auth(ANNA)
+            )
+        )
+        read = client.get(f"/api/slots?date={TOMORROW}", headers=auth(ANNA))
+        health = client.get("/healthz")
+    finally:
+        holder.rollback()
+        holder.close()
+    assert write.status_code == 503 and took < 8, took
+    assert (read.status_code, health.status_code) == (200, 200)
+    assert client.post(
+        "/api/bookings", json={"date": TOMORROW, "start": "10:00"}, headers=auth(ANNA)
+    ).status_code == (201)
