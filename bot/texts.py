@@ -67,6 +67,10 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "cancelled": {EN: "Cancelled: <b>{when}</b>.", RU: "Отменено: <b>{when}</b>."},
     "toast_cancelled": {EN: "Cancelled", RU: "Отменено"},
+    "too_fast": {
+        EN: "Too many taps. Try again in {n} s.",
+        RU: "Слишком много нажатий. Повторите через {n} с.",
+    },
     "stale": {
         EN: "This button is out of date. Here is a fresh one.",
         RU: "Эта кнопка устарела. Вот актуальная.",

@@ -1,5 +1,6 @@
-"""What every handler shares: a session and the user per update, answered callbacks, and
-errors that end as a polite message instead of an exception in the polling loop."""
+"""What every handler shares: a session and the user per update, answered callbacks (a flood
+of them throttled), and errors that end as a polite message instead of an exception in the
+polling loop."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import functools
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import update
@@ -25,6 +26,7 @@ from .. import callbacks as cb
 from ..config import BotConfig
 from ..telegram import is_blocked, is_not_modified
 from ..texts import label, language
+from ..throttle import CallbackThrottle
 
 log = logging.getLogger("bot")
 
@@ -39,6 +41,11 @@ class BotContext:
     session_factory: sessionmaker[Session]
     clock: Callable[[], datetime]
     on_event: EventHandler | None = None
+    throttle: CallbackThrottle | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.throttle is None:
+            object.__setattr__(self, "throttle", CallbackThrottle(self.config.settings))
 
     @property
     def settings(self) -> Settings:
@@ -146,6 +153,10 @@ def on_callback(
         @functools.wraps(fn)
         def handler(call: CallbackQuery) -> None:
             lang = language(call.from_user.language_code)
+            wait = ctx.throttle.wait_seconds(call.from_user.id, action_of(call.data))
+            if wait:  # a flood of taps: say so, do nothing
+                answer(bot, call, Answer(label(lang, "too_fast", n=wait), alert=True))
+                return
             reply = Answer()
             try:
                 with user_session(ctx, call.from_user) as (session, user):
