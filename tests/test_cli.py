@@ -166,6 +166,33 @@ def test_diagnose_passes_when_everything_is_in_place(app_factory, telegram, tmp_
     assert [method for method, _ in telegram.calls] == ["getMe", "getWebhookInfo"]
 
 
+def test_diagnose_shows_the_outbox_and_warns_when_it_is_stuck(
+    app_factory, telegram, tmp_path, monkeypatch
+):
+    from schedule import outbox
+
+    monkeypatch.setenv("SECRET_KEY", "from-the-environment")
+    app = migrated_sqlite(app_factory, tmp_path)
+    with app.app_context():
+        outbox.enqueue(db.session, 1, "news", {}, now=NOW - timedelta(minutes=10))
+        db.session.commit()
+
+    result = app.test_cli_runner().invoke(args=["diagnose"])
+
+    assert "! outbox: 1 pending (oldest 600 s), 0 refused for good, 0 expired" in result.output
+    assert "bot_main.py` or `flask --app webapp worker` running?" in result.output
+    assert "✓ SECRET_KEY: SECRET_KEY (environment or .env)" in result.output
+
+
+def test_diagnose_says_where_the_signing_key_comes_from_when_unset(app_factory, tmp_path):
+    app = migrated_sqlite(app_factory, tmp_path, SECRET_KEY=None)
+
+    result = app.test_cli_runner().invoke(args=["diagnose"])
+
+    assert "✓ SECRET_KEY: " in result.output and "secret_key (made once" in result.output
+    assert "✓ outbox: 0 pending (oldest 0 s)" in result.output
+
+
 def test_diagnose_fails_without_a_token_and_says_how_to_get_one(app):
     result = app.test_cli_runner().invoke(args=["diagnose"])
 
@@ -257,7 +284,7 @@ def test_diagnose_reports_an_unreachable_database(app_factory, telegram):
 
     assert result.exit_code == 1
     assert "✗ database: postgresql+psycopg://postgres:***@127.0.0.1:1/booking" in result.output
-    assert "secret" not in result.output
+    assert ":secret@" not in result.output  # the password
     assert "✓ psycopg: 3." in result.output  # the PostgreSQL driver is needed, and checked
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -264,6 +264,24 @@ def test_state_gauges_are_read_at_each_scrape(make):
     assert value(scrape(app), "demo_pending") == 3
     assert value(scrape(app), "demo_pending") == 5
     assert value(scrape(app), "http_requests_total", method="GET", route="/metrics", status="200")
+
+
+def test_the_outbox_is_on_metrics(make):
+    from schedule import outbox
+
+    app = make(CLOCK=lambda: datetime(2026, 11, 25, 6, 0))
+    with app.app_context():
+        outbox.enqueue(db.session, 1, "news", {}, now=datetime(2026, 11, 25, 5, 58))
+        refused = outbox.enqueue(db.session, 2, "news", {}, now=datetime(2026, 11, 25, 5, 59))
+        refused.status = outbox.FAILED
+        db.session.commit()
+
+    text = scrape(app)
+
+    assert value(text, "outbox_pending") == 1
+    assert value(text, "outbox_oldest_pending_age_seconds") == 120
+    assert value(text, "outbox_failed") == 1
+    assert value(text, "webhook_updates_pending") == 0
 
 
 def test_webhook_deliveries_are_counted_as_bot_updates(make):

@@ -26,9 +26,11 @@ from . import (
     profile,
     ratelimit,
     responses,
+    secret,
     security,
     snapshots,
     webhook,
+    worker,
 )
 from .extensions import db, migrate
 
@@ -57,6 +59,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         raise RuntimeError("DEV_LOGIN=1 is refused outside debug or testing mode")
 
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = secret.instance_secret_key(app.instance_path)
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS)
     CORS(app, origins=app.config["CORS_ORIGINS"] or [], supports_credentials=False)
@@ -76,6 +80,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     webhook.init_app(app)  # the bot's webhook route, `flask bot ...`, the notifier
     cli.init_app(app)
     metrics.init_app(app)  # wraps booking_events, so after webhook.init_app
+    metrics.add_state_gauges(app, worker.outbox_gauges)
 
     if app.config["SQLALCHEMY_DATABASE_URI"] == default_sqlite_url():
         _upgrade_embedded_database(app)

@@ -470,6 +470,49 @@ def check_admins(app: Flask) -> Check:
     return Check("ADMIN_IDS", OK, ", ".join(str(i) for i in sorted(admins)))
 
 
+def check_secret_key(app: Flask) -> Check:
+    from .secret import key_source
+
+    source = key_source(
+        app.config.get("SECRET_KEY"), os.environ.get("SECRET_KEY", "").strip(), app.instance_path
+    )
+    return Check("SECRET_KEY", OK, source)
+
+
+# A message older than this still waiting means nothing is sending (or Telegram is away).
+OUTBOX_STALE_SECONDS = 300
+
+
+def check_outbox(app: Flask, url: str) -> list[Check]:
+    """Messages waiting, how long the oldest has, and those Telegram refused for good."""
+    from sqlalchemy.orm import Session
+
+    from bot.models import inbox_stats
+    from schedule import outbox
+    from schedule.db import make_engine
+
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session:
+            stats = outbox.stats(session, app.config["CLOCK"]())
+            updates, _ = inbox_stats(session)
+    except Exception as error:  # noqa: BLE001 - no outbox table yet: the schema check says why
+        return [Check("outbox", WARN, f"cannot read it: {str(error).splitlines()[0]}")]
+    finally:
+        engine.dispose()
+    detail = (
+        f"{stats.pending} pending (oldest {stats.oldest_pending_seconds:.0f} s), "
+        f"{stats.failed} refused for good, {stats.expired} expired; "
+        f"{updates} webhook update(s) waiting"
+    )
+    stale = stats.oldest_pending_seconds > OUTBOX_STALE_SECONDS
+    hint = (
+        "is `python bot_main.py` or `flask --app webapp worker` running? "
+        "Telegram reachable? (`flask --app webapp logs --service bot`)"
+    )
+    return [Check("outbox", WARN if stale else OK, detail, hint)]
+
+
 def run_checks(app: Flask | None, load_error: Exception | None) -> list[Check]:
     checks = check_python(app.config["SQLALCHEMY_DATABASE_URI"] if app is not None else "")
     if app is None:
@@ -479,8 +522,12 @@ def run_checks(app: Flask | None, load_error: Exception | None) -> list[Check]:
     else:
         config: BotConfig = app.config["BOT"]
         checks += check_bot(config)
-        checks += check_database(app.config["SQLALCHEMY_DATABASE_URI"])
+        database = check_database(app.config["SQLALCHEMY_DATABASE_URI"])
+        checks += database
+        if all(check.state == OK for check in database):
+            checks += check_outbox(app, app.config["SQLALCHEMY_DATABASE_URI"])
         checks += [
+            check_secret_key(app),
             check_public_url(app.config["PUBLIC_URL"]),
             check_cors(app.config["CORS_ORIGINS"]),
             check_admins(app),

@@ -63,3 +63,29 @@ def worker(reminder_interval: float, no_updates: bool) -> None:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     click.echo("Worker stopped")
+
+
+def outbox_gauges() -> dict[str, tuple[str, float]]:
+    """The outbox and the webhook inbox on /metrics (the same in every process: read from the
+    database at scrape time)."""
+    from bot.models import inbox_stats
+    from schedule import outbox
+
+    session = db.session()
+    now = current_app.config["CLOCK"]()
+    stats = outbox.stats(session, now)
+    updates, oldest_update = inbox_stats(session)
+    return {
+        "outbox_pending": ("Messages waiting to be sent.", stats.pending),
+        "outbox_oldest_pending_age_seconds": (
+            "Age of the oldest message waiting to be sent (0 when none).",
+            stats.oldest_pending_seconds,
+        ),
+        "outbox_failed": ("Messages Telegram refused for good (400, 403).", stats.failed),
+        "outbox_expired": ("Messages not delivered before they stopped mattering.", stats.expired),
+        "webhook_updates_pending": ("Webhook updates the worker has not handled yet.", updates),
+        "webhook_updates_oldest_pending_age_seconds": (
+            "Age of the oldest webhook update not handled yet (0 when none).",
+            max((now - oldest_update).total_seconds(), 0.0) if oldest_update else 0.0,
+        ),
+    }
