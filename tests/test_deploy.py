@@ -116,3 +116,16 @@ def test_forwarded_client_addresses_are_believed_from_nginx(behind_proxy):
     assert status(f"{behind_proxy}/metrics") == 200
     assert status(f"{behind_proxy}/metrics", **{"X-Forwarded-For": "198.51.100.7"}) == 404
     assert status(f"{behind_proxy}/healthz", **{"X-Forwarded-Proto": "https"}) == 200
+
+
+def test_nginx_holds_slow_clients_and_floods_off_waitress():
+    nginx = (DEPLOY / "nginx.conf").read_text()
+    zones = dict(re.findall(r"limit_(req|conn)_zone \$binary_remote_addr zone=(\w+):", nginx))
+    assert set(zones) == {"req", "conn"}
+    location = nginx[nginx.index("location / {") :]
+    assert re.search(rf"limit_req zone={zones['req']} burst=\d+ nodelay;", location)
+    assert re.search(rf"limit_conn {zones['conn']} \d+;", nginx)
+    for directive in ("client_header_timeout", "client_body_timeout", "send_timeout"):
+        assert re.search(rf"{directive} \d+s;", nginx), directive
+    assert "limit_req_status 429;" in nginx and "limit_conn_status 429;" in nginx
+    assert "nginx must stay in front of waitress" in (DEPLOY / "README.md").read_text()
