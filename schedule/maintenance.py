@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import ColumnElement, Table, delete, func, select, update
 from sqlalchemy.orm import Session
 
-from . import services
+from . import outbox, services
 from .availability import day_availability
 from .db import write_transaction
 from .errors import ScheduleError
@@ -26,6 +26,7 @@ from .timegrid import today
 BOOKINGS = Booking.__table__
 CLOSURES = Closure.__table__
 USERS = User.__table__
+OUTBOX = outbox.OutboxMessage.__table__
 # Demo users get ids far above any real Telegram user id, so they are easy to tell apart.
 DEMO_ID_BASE = 9_000_000_000_000
 
@@ -37,11 +38,12 @@ class PurgeReport:
     cancelled: int
     past: int
     closures: int
+    messages: int = 0  # settled outbox rows (sent, refused, expired, dropped)
     tables: dict[str, int] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
-        return self.cancelled + self.past + self.closures
+        return self.cancelled + self.past + self.closures + self.messages
 
 
 def _purge_conditions(cutoff: datetime) -> dict[str, tuple[Table, ColumnElement[bool]]]:
@@ -53,6 +55,10 @@ def _purge_conditions(cutoff: datetime) -> dict[str, tuple[Table, ColumnElement[
         ),
         "past": (BOOKINGS, (BOOKINGS.c.status == ACTIVE) & (BOOKINGS.c.ends_at < cutoff)),
         "closures": (CLOSURES, CLOSURES.c.ends_at < cutoff),
+        "messages": (
+            OUTBOX,
+            (OUTBOX.c.status != outbox.PENDING) & (OUTBOX.c.created_at < cutoff),
+        ),
     }
 
 
@@ -118,6 +124,10 @@ def delete_user(session: Session, telegram_id: int) -> dict[str, int] | None:
         return None
     tables: Counter[str] = Counter()
     with write_transaction(session):
+        # Messages to them, and trainers' news about their bookings (it names them).
+        bookings = select(BOOKINGS.c.id).where(BOOKINGS.c.user_id == user_id)
+        about = (OUTBOX.c.chat_id == telegram_id) | OUTBOX.c.booking_id.in_(bookings)
+        _delete_with_dependents(session, OUTBOX, about, tables)
         _delete_with_dependents(session, USERS, USERS.c.id == user_id, tables)
     session.expunge_all()
     return dict(tables)

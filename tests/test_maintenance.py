@@ -121,3 +121,38 @@ def test_demo_week_books_by_the_rules(session, settings, now):
 def test_demo_users_are_not_real_users(session, make_user):
     make_user("Real")
     assert maintenance.demo_users(session) == []
+
+
+def test_purge_deletes_settled_messages_and_keeps_pending_ones(session, now):
+    from schedule import outbox
+
+    old = now - timedelta(days=40)
+    sent = outbox.enqueue(session, 1, "news", {}, now=old)
+    outbox.enqueue(session, 2, "news", {}, now=old)  # still pending: never purged
+    recent = outbox.enqueue(session, 3, "news", {}, now=now)
+    sent.status = recent.status = outbox.SENT
+    session.commit()
+
+    report = maintenance.purge(session, 30, now=now, dry_run=False)
+
+    assert report.messages == 1
+    left = session.scalars(select(outbox.OutboxMessage.chat_id).order_by("chat_id")).all()
+    assert left == [2, 3]
+
+
+def test_forgetting_a_user_removes_their_messages_and_news_that_names_them(
+    session, settings, now, make_user
+):
+    from schedule import outbox
+
+    anna, boris = make_user("Anna"), make_user("Boris")
+    booking = services.book(session, settings, anna, TOMORROW, 10 * 60, now=now)
+    outbox.enqueue(session, anna.telegram_id, "client", {}, now=now)
+    outbox.enqueue(session, 900, "news", {"client_name": "Anna"}, now=now, booking_id=booking.id)
+    outbox.enqueue(session, boris.telegram_id, "client", {}, now=now)
+    session.commit()
+
+    maintenance.delete_user(session, anna.telegram_id)
+
+    left = session.scalars(select(outbox.OutboxMessage.chat_id)).all()
+    assert left == [boris.telegram_id]

@@ -619,6 +619,7 @@ def purge(days: int, yes: bool) -> None:
     click.echo(f"  cancelled bookings: {report.cancelled}")
     click.echo(f"  past bookings:      {report.past}")
     click.echo(f"  past closures:      {report.closures}")
+    click.echo(f"  settled messages:   {report.messages}")
     if not yes:
         click.echo("Dry run: nothing deleted. Run again with --yes to delete.")
     else:
