@@ -129,3 +129,9 @@ def test_nginx_holds_slow_clients_and_floods_off_waitress():
         assert re.search(rf"{directive} \d+s;", nginx), directive
     assert "limit_req_status 429;" in nginx and "limit_conn_status 429;" in nginx
     assert "nginx must stay in front of waitress" in (DEPLOY / "README.md").read_text()
+
+
+def test_the_worker_unit_runs_the_worker_command():
+    command = exec_start("booking-worker.service")
+
+    assert command[0].endswith("/flask") and command[1:] == ["--app", "webapp", "worker"]
