@@ -30,8 +30,7 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict[str, object]:
         # Unset: create_app reads (or makes once) instance/secret_key (webapp.secret).
         "SECRET_KEY": env.get("SECRET_KEY", "").strip() or None,
         "SQLALCHEMY_DATABASE_URI": bot.database_url,
-        # A request waits at most 5 s for a pooled connection (health.py: then a 503).
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "pool_timeout": 5},
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "BOT": bot,
         "SCHEDULE": bot.settings,
         "BOT_TOKEN": bot.token,

@@ -5,8 +5,8 @@ network that drops packets). A query then waits with no end a client can set, so
 runs in a thread of its own and /healthz answers 503 when it has not finished within
 CHECK_SECONDS; while that check is still stuck, later calls answer 503 at once rather than
 stacking more stuck threads. Other requests fail instead of hanging where a timeout can act
-(schedule.db: PostgreSQL's connect and statement timeouts, SQLite's bounded busy_timeout,
-the pool's wait), and such a failure is a 503 too.
+(schedule.db: PostgreSQL's connect and statement timeouts, SQLite's bounded busy_timeout),
+and such a failure is a 503 too.
 """
 
 from __future__ import annotations
