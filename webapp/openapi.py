@@ -251,9 +251,9 @@ def operation(
     """One operation: its success, the errors it may answer, and those every call may."""
     content = {media_type: {"schema": ref(schema) if schema else {"type": "string"}}}
     responses = {str(status): {"description": summary, "content": content}}
-    names = {"Unauthorized", "RateLimited", *errors}
+    # Any call may be a 400: a NUL byte in any input is refused at the door (webapp/inputs.py).
+    names = {"BadRequest", "Unauthorized", "RateLimited", *errors}
     names |= {"Forbidden"} if admin else set()
-    names |= {"BadRequest"} if body is not None else set()
     for name in names:
         responses[STATUS[name]] = {"$ref": f"#/components/responses/{name}"}
     spec: dict = {"summary": summary, "tags": ["trainer" if admin else "client"]}
