@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -162,6 +163,17 @@ def dispatcher(bot_config, bot_sessions, clock) -> Iterator[Dispatcher]:
     dispatcher = Dispatcher(bot_config, bot_sessions, clock=running_clock(clock), chat_interval=0)
     yield dispatcher
     dispatcher.close()
+
+
+@pytest.fixture
+def running_dispatcher(dispatcher) -> Iterator[Dispatcher]:
+    """The dispatcher sending in a thread of its own, as bot_main.py and the worker run it."""
+    stop = threading.Event()
+    thread = threading.Thread(target=dispatcher.run, args=(stop, 0.02), daemon=True)
+    thread.start()
+    yield dispatcher
+    stop.set()
+    thread.join(10)
 
 
 @pytest.fixture

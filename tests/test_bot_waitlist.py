@@ -255,7 +255,7 @@ def test_no_waitlist_where_a_freed_place_could_not_be_given_in_time(alice, bot_s
 
 
 def test_a_freed_place_reaches_the_first_in_line_within_a_second(
-    chat, alice, bot_sessions, fake_telegram
+    chat, alice, bot_sessions, fake_telegram, running_dispatcher
 ):
     others = [chat(other) for other in OTHERS]
     for other in others:
