@@ -24,6 +24,8 @@ USER_FIELDS = ("first_name", "last_name", "username", "language_code")
 
 
 def _emit(on_event: EventHandler | None, *events: Event) -> None:
+    """Hand `events` to the adapter inside the transaction that made them, so that the
+    messages it writes (the outbox) are committed with the change, or not at all."""
     if on_event is not None:
         for event in events:
             on_event(event)
@@ -110,7 +112,8 @@ def book(
             updated_at=now,
         )
         session.add(booking)
-    _emit(on_event, BookingMade(booking))
+        session.flush()
+        _emit(on_event, BookingMade(booking))
     return booking
 
 
@@ -178,7 +181,7 @@ def cancel(
         _mark_cancelled(booking, "admin" if user is None else "client", reason, now)
         session.flush()
         promoted = waitlist.promote(session, settings, booking.starts_at, booking.ends_at, now)
-    _emit(on_event, BookingCancelled(booking, by_admin=user is None), *promoted)
+        _emit(on_event, BookingCancelled(booking, by_admin=user is None), *promoted)
     return booking
 
 
@@ -215,7 +218,7 @@ def reschedule(
         booking.updated_at = now
         session.flush()
         promoted = waitlist.promote(session, settings, previous, previous_end, now)
-    _emit(on_event, BookingMoved(booking, previous), *promoted)
+        _emit(on_event, BookingMoved(booking, previous), *promoted)
     return booking
 
 
@@ -281,7 +284,7 @@ def set_opening_hours(
         promoted = waitlist.promote(
             session, settings, now, now + timedelta(days=settings.booking_horizon_days + 1), now
         )
-    _emit(on_event, *promoted)
+        _emit(on_event, *promoted)
     return effective_hours(session, settings)
 
 
@@ -331,7 +334,8 @@ def add_closure(
             _mark_cancelled(booking, "admin", reason or None, now)
         closure = Closure(starts_at=starts, ends_at=ends, reason=reason, created_at=now)
         session.add(closure)
-    _emit(on_event, *(BookingCancelled(booking, by_admin=True) for booking in inside))
+        session.flush()
+        _emit(on_event, *(BookingCancelled(booking, by_admin=True) for booking in inside))
     return closure
 
 
@@ -357,7 +361,7 @@ def remove_closure(
         promoted = waitlist.promote(
             session, settings, closure.starts_at, closure.ends_at, now or utcnow()
         )
-    _emit(on_event, *promoted)
+        _emit(on_event, *promoted)
 
 
 def closures_after(session: Session, instant: datetime) -> list[Closure]:
