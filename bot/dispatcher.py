@@ -42,6 +42,7 @@ from schedule.outbox import OutboxMessage
 from .config import BotConfig
 from .notify import CLIENT, NEWS, render_notice
 from .reminders import REMINDER, render_reminder
+from .telegram import configure_api
 from .texts import language
 
 log = logging.getLogger("bot.dispatcher")
@@ -101,6 +102,7 @@ class Dispatcher:
         self.chat_interval = timedelta(seconds=chat_interval)
         self.lease = lease
         self.timeout = (CONNECT_TIMEOUT, read_timeout)
+        configure_api(config.api_url, config.token)  # also keeps the token out of the logs
         self.url = f"{config.api_url.rstrip('/')}/bot{config.token}/sendMessage"
         self._local = threading.local()
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix="outbox")

@@ -22,7 +22,7 @@ RETRYABLE_STATUS = (502, 503, 504)
 
 
 # Every logger that may print a Bot API URL (network errors do), so the token never reaches logs.
-LOGGERS = ("bot", "bot.notify", "bot.telegram", "webapp.webhook", "TeleBot")
+LOGGERS = ("bot", "bot.dispatcher", "bot.telegram", "webapp.webhook", "TeleBot")
 REDACTED = "<BOT_TOKEN>"
 
 

@@ -366,3 +366,20 @@ def test_a_trainers_booking_for_a_client_is_news_at_once(
     assert make_dispatcher().flush(timeout=5)
 
     assert delivered(fake_telegram, ALICE["id"]) and delivered(fake_telegram, COACH["id"])
+
+
+def test_an_unreachable_bot_api_is_retried_and_the_token_never_logged(
+    bot_sessions, bot_config, notifier, clock, caplog
+):
+    book(bot_sessions, ALICE, notifier=notifier)
+    unreachable = replace(bot_config, api_url="http://127.0.0.1:9")  # nothing listens there
+    dispatcher = Dispatcher(unreachable, bot_sessions, clock=running_clock(clock))
+    try:
+        assert dispatcher.flush(timeout=1) is False  # still pending, waiting to try again
+    finally:
+        dispatcher.close()
+
+    [row] = rows(bot_sessions)
+    assert (row.status, row.last_error) == (outbox.PENDING, "network error: ConnectionError")
+    assert "not sent (network error" in caplog.text
+    assert bot_config.token not in caplog.text
