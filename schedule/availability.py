@@ -181,6 +181,10 @@ class Snapshot:
                     answers.append("overlapping")
                 elif holdings is not None and _limit_on(day, limits, holdings, now, ignore_booking):
                     answers.append("limit_reached")
+                elif holdings is not None and (
+                    standing := holdings.standing_refusal(day, now, ignore_booking)
+                ):
+                    answers.append(standing)  # no_show_limit, no_pass (schedule.passes)
                 else:
                     answers.append("full" if full else None)
         return answers

@@ -67,10 +67,26 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Limit reached: at most {n} waitlist(s) at once; leave one to join another.",
         "ru": "Лимит листов ожидания: {n}; выйдите из одного, чтобы встать в другой.",
     },
+    "no_pass": {
+        "en": "You have no pass with a visit left for this date; ask the trainer for one.",
+        "ru": "Нет абонемента с оставшимися занятиями на эту дату — оформите его у тренера.",
+    },
+    "no_show_limit": {
+        "en": "Booking is paused after missed trainings; ask the trainer to lift it.",
+        "ru": "Запись приостановлена из-за пропущенных тренировок — обратитесь к тренеру.",
+    },
+    "not_started": {
+        "en": "This training has not started yet.",
+        "ru": "Эта тренировка ещё не началась.",
+    },
+    "pass_not_found": {
+        "en": "Pass not found.",
+        "ru": "Абонемент не найден.",
+    },
 }
 
 # HTTP status an adapter should answer with, by error code.
-HTTP_STATUS = {"invalid": 400, "not_found": 404}
+HTTP_STATUS = {"invalid": 400, "not_found": 404, "pass_not_found": 404}
 
 
 def message_for(code: str, lang: str | None = "en") -> str:

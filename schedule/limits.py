@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from .errors import ScheduleError, message_for
 from .models import ACTIVE, WAITING, Booking, WaitlistEntry
+from .passes import Standing, standing
 from .settings import Settings
 from .timegrid import local_date, local_midnight_utc, today
 
@@ -41,6 +42,12 @@ class Holdings:
     user_id: int
     bookings: tuple[Held, ...]
     waiting: tuple[datetime, ...]  # the starts of their waiting entries to come
+    # Their passes and no-shows (schedule.passes): "no_pass" and "no_show_limit".
+    standing: Standing | None = None
+
+    def standing_refusal(self, day: date, now: datetime, ignore_booking: int = 0) -> str | None:
+        """Why their standing refuses a booking on `day` (no_show_limit, no_pass), or None."""
+        return self.standing.refusal(day, now, ignore_booking) if self.standing else None
 
     def limit(self, day: date, now: datetime, ignore_booking: int = 0) -> str | None:
         """The limit a new booking on `day` would break (PER_DAY or ACTIVE_BOOKINGS), or None.
@@ -93,6 +100,7 @@ def holdings(session: Session, settings: Settings, user_id: int, now: datetime) 
             if kind == "b"
         ),
         waiting=tuple(starts_at for kind, _, starts_at, _ in rows if kind == "w"),
+        standing=standing(session, settings, user_id, now),
     )
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -29,6 +30,8 @@ NAMING = {
 
 ACTIVE = "active"
 CANCELLED = "cancelled"
+ATTENDED = "attended"
+NO_SHOW = "no_show"
 
 
 def utcnow() -> datetime:
@@ -50,6 +53,8 @@ class User(Base):
     language_code: Mapped[str | None] = mapped_column(String(16))
     phone: Mapped[str | None] = mapped_column(String(32))
     blocked_bot: Mapped[bool] = mapped_column(default=False)
+    # When the trainer last lifted a NO_SHOW_LIMIT block: no-shows before it are forgiven.
+    no_shows_cleared_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
@@ -67,6 +72,7 @@ class Booking(Base):
     __table_args__ = (
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),
         CheckConstraint("status IN ('active', 'cancelled')", name="status"),
+        CheckConstraint("attendance IN ('attended', 'no_show')", name="attendance"),
         # Every availability query reads the active bookings of a time window.
         Index("ix_bookings_status_starts_at", "status", "starts_at"),
         Index("ix_bookings_user_status_starts_at", "user_id", "status", "starts_at"),
@@ -81,6 +87,12 @@ class Booking(Base):
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime)
     cancelled_by: Mapped[str | None] = mapped_column(String(16))
     cancel_reason: Mapped[str | None] = mapped_column(Text)
+    # The pass this visit was taken from (schedule/passes.py); None: unpaid, or cancelled.
+    pass_id: Mapped[int | None] = mapped_column(
+        ForeignKey("passes.id", ondelete="SET NULL"), index=True
+    )
+    attendance: Mapped[str | None] = mapped_column(String(16))  # None, ATTENDED, NO_SHOW
+    attendance_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     # Set by each service to its own "now" (no onupdate: an unchanged value would let the
     # wall clock overwrite the service's time, and notices and reminders read it).
@@ -91,6 +103,51 @@ class Booking(Base):
     @property
     def is_active(self) -> bool:
         return self.status == ACTIVE
+
+
+class Pass(Base):
+    """A pass (абонемент) sold to a client: `visits` trainings from `starts_on` to `expires_on`
+    (local dates, both included). Visits used are its active bookings (Booking.pass_id)."""
+
+    __tablename__ = "passes"
+    __table_args__ = (
+        CheckConstraint("visits >= 0", name="visits"),
+        CheckConstraint("expires_on >= starts_on", name="valid_span"),
+        Index("ix_passes_user_id_expires_on", "user_id", "expires_on"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    visits: Mapped[int] = mapped_column(Integer)
+    starts_on: Mapped[date] = mapped_column(Date)
+    expires_on: Mapped[date] = mapped_column(Date)
+    price_cents: Mapped[int | None] = mapped_column(BigInteger)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Set once by the worker that wrote the "expires soon" message (its claim).
+    expiry_noticed_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    user: Mapped[User] = relationship(lazy="joined")
+    history: Mapped[list[PassChange]] = relationship(
+        order_by="PassChange.id", cascade="all, delete-orphan", back_populates="pass_"
+    )
+
+
+class PassChange(Base):
+    """One change of a pass, kept for good: recorded, visits added or removed, extended."""
+
+    __tablename__ = "pass_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pass_id: Mapped[int] = mapped_column(ForeignKey("passes.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "created" or "adjusted"
+    visits_delta: Mapped[int] = mapped_column(Integer, default=0)
+    days_delta: Mapped[int] = mapped_column(Integer, default=0)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    by_telegram_id: Mapped[int | None] = mapped_column(BigInteger)  # the trainer
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    pass_: Mapped[Pass] = relationship(back_populates="history")
 
 
 class OpeningHours(Base):

@@ -9,7 +9,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import waitlist
+from . import passes, waitlist
 from .availability import effective_hours, snapshot_for_start
 from .db import is_row_id, write_transaction
 from .errors import InvalidInput, ScheduleError
@@ -113,6 +113,7 @@ def book(
         )
         session.add(booking)
         session.flush()
+        passes.charge(session, settings, booking, now)
         _emit(on_event, BookingMade(booking))
     return booking
 
@@ -142,6 +143,7 @@ def checked_text(text: str) -> str:
 
 def _mark_cancelled(booking: Booking, by: str, reason: str | None, now: datetime) -> None:
     booking.status = CANCELLED
+    passes.release(booking)
     booking.cancelled_at = now
     booking.cancelled_by = by
     booking.cancel_reason = checked_text((reason or "").strip()[:1000]) or None
@@ -216,6 +218,7 @@ def reschedule(
         previous_end = booking.ends_at
         booking.ends_at = training_end(starts_at, settings)
         booking.updated_at = now
+        passes.charge(session, settings, booking, now)
         session.flush()
         promoted = waitlist.promote(session, settings, previous, previous_end, now)
         _emit(on_event, BookingMoved(booking, previous), *promoted)

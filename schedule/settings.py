@@ -36,6 +36,13 @@ class Settings:
     max_bookings_per_day: int = 1
     max_active_bookings: int = 4
     max_waitlist_entries: int = 3
+    # Passes and attendance (schedule/passes.py, schedule/attendance.py): PASS_REQUIRED refuses
+    # a booking without a remaining visit ("no_pass"); NO_SHOW_LIMIT no-shows in 30 days refuse
+    # booking ("no_show_limit", 0 = off) until the trainer lifts it; ATTENDANCE_DEFAULT is what
+    # an unmarked visit becomes at the end of its day.
+    pass_required: bool = False
+    no_show_limit: int = 0
+    attendance_default: str = "attended"
     # Request rates (Flask-Limiter in the web app, the bot's callback throttle), like
     # "30/minute"; an empty value turns one off. RATE_LIMIT_STORAGE: memory:// or redis://...
     rate_limit_writes: str = "30/minute"
@@ -60,11 +67,14 @@ class Settings:
             "max_bookings_per_day",
             "max_active_bookings",
             "max_waitlist_entries",
+            "no_show_limit",
         ):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name.upper()} must not be negative")
         check_week(self.opening_hours, self.slot_minutes)
         check_rate_limits(self)
+        if self.attendance_default not in ("attended", "no_show"):
+            raise ConfigError("ATTENDANCE_DEFAULT must be attended or no_show")
         if any(m <= 0 for m in self.reminder_minutes):
             raise ConfigError("REMINDER_MINUTES must list positive minutes, like 1440,120")
         try:
@@ -94,6 +104,7 @@ class Settings:
             "MAX_BOOKINGS_PER_DAY",
             "MAX_ACTIVE_BOOKINGS",
             "MAX_WAITLIST_ENTRIES",
+            "NO_SHOW_LIMIT",
         ):
             if env.get(name, "").strip():
                 values[name.lower()] = _int(name, env[name])
@@ -103,6 +114,10 @@ class Settings:
             values["timezone"] = env["TIMEZONE"].strip()
         if env.get("PHONE_REQUIRED", "").strip():
             values["phone_required"] = parse_bool("PHONE_REQUIRED", env["PHONE_REQUIRED"])
+        if env.get("PASS_REQUIRED", "").strip():
+            values["pass_required"] = parse_bool("PASS_REQUIRED", env["PASS_REQUIRED"])
+        if env.get("ATTENDANCE_DEFAULT", "").strip():
+            values["attendance_default"] = env["ATTENDANCE_DEFAULT"].strip().lower()
         for name in RATE_LIMITS:
             if name in env:  # present but empty turns that limit off
                 values[name.lower()] = env[name].strip()

@@ -19,6 +19,7 @@ from .availability import Snapshot, snapshot_for_start
 from .db import is_row_id, write_transaction
 from .errors import ScheduleError
 from .events import BookingMade
+from . import passes
 from .limits import Holdings, holdings, refused
 from .models import ACTIVE, WAITING, Booking, User, WaitlistEntry, utcnow
 from .settings import Settings
@@ -198,6 +199,7 @@ def promote(
         )
         session.add(booking)
         session.flush()
+        passes.charge(session, settings, booking, now)
         entry.status = "promoted"
         entry.booking_id = booking.id
         made.append(BookingMade(booking, from_waitlist=True))
