@@ -60,7 +60,7 @@ def drain(config, sessions, messages: int, fake: FakeTelegram, **options) -> flo
     try:
         while len(fake.calls_of("sendMessage")) - before < messages:
             if not dispatcher.pass_once():
-                dispatcher._wait_for_a_send(0.01)
+                dispatcher.pool.wait(0.01)
     finally:
         dispatcher.close()
     return time.monotonic() - started

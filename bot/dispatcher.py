@@ -27,7 +27,6 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -41,6 +40,7 @@ from schedule.outbox import OutboxMessage
 
 from .config import BotConfig
 from .notify import CLIENT, NEWS, render_notice
+from .pool import ChatPool
 from .reminders import REMINDER, render_reminder
 from .telegram import configure_api
 from .texts import language
@@ -97,7 +97,6 @@ class Dispatcher:
         self.config = config
         self.session_factory = session_factory
         self.clock = clock
-        self.threads = threads
         self.bucket = TokenBucket(per_second)
         self.chat_interval = timedelta(seconds=chat_interval)
         self.lease = lease
@@ -105,31 +104,19 @@ class Dispatcher:
         configure_api(config.api_url, config.token)  # also keeps the token out of the logs
         self.url = f"{config.api_url.rstrip('/')}/bot{config.token}/sendMessage"
         self._local = threading.local()
-        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="outbox")
-        self._in_flight: dict[Future, int] = {}  # future -> chat id
+        self.pool = ChatPool(threads, "outbox")
         self._next_expiry = datetime.min
 
     # --- the loop ------------------------------------------------------------------------
 
     def run(self, stop: threading.Event, poll_interval: float = 0.5) -> None:
         """Send until `stop` is set; a failing pass (the database away) is logged and retried."""
-        log.info("dispatching the outbox with %s threads", self.threads)
-        try:
-            while not stop.is_set():
-                try:
-                    started = self.pass_once()
-                except Exception:
-                    log.exception("outbox pass failed; trying again")
-                    started = 0
-                if not started:
-                    self._wait_for_a_send(poll_interval)
-        finally:
-            self.close()
-            log.info("outbox dispatcher stopped")
+        log.info("dispatching the outbox with %s threads", self.pool.threads)
+        self.pool.run(stop, self.pass_once, poll_interval)
+        log.info("outbox dispatcher stopped")
 
     def pass_once(self) -> int:
         """Start sending what is due now, as far as free threads and the rate allow."""
-        self._reap()
         now = self.clock()
         if now >= self._next_expiry:
             with self.session_factory() as session:
@@ -137,20 +124,16 @@ class Dispatcher:
             if expired:
                 log.warning("%s outbox message(s) expired undelivered", expired)
             self._next_expiry = now + EXPIRE_EVERY
-        room = min(self.threads - len(self._in_flight), self.bucket.available())
+        room = min(self.pool.room(), self.bucket.available())
         if room <= 0:
             return 0
         with self.session_factory() as session:
             claimed = outbox.claim(
-                session,
-                room,
-                now,
-                lease=self.lease,
-                exclude_chats=set(self._in_flight.values()),
+                session, room, now, lease=self.lease, exclude_chats=self.pool.busy_chats
             )
         self.bucket.take(len(claimed))
         for message in claimed:
-            self._in_flight[self._pool.submit(self.deliver, message)] = message.chat_id
+            self.pool.submit(message.chat_id, lambda message=message: self.deliver(message))
         return len(claimed)
 
     def flush(self, timeout: float = 10.0) -> bool:
@@ -158,13 +141,13 @@ class Dispatcher:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             started = self.pass_once()
-            if not started and not self._in_flight and not self._anything_pending():
+            if not started and self.pool.idle and not self._anything_pending():
                 return True
-            self._wait_for_a_send(0.05)
+            self.pool.wait(0.05)
         return False
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True)
+        self.pool.close()
 
     def _anything_pending(self) -> bool:
         with self.session_factory() as session:
@@ -174,19 +157,6 @@ class Dispatcher:
                 )
                 is not None
             )
-
-    def _wait_for_a_send(self, timeout: float) -> None:
-        if self._in_flight:
-            wait(list(self._in_flight), timeout=timeout, return_when=FIRST_COMPLETED)
-            self._reap()
-        else:
-            time.sleep(timeout)
-
-    def _reap(self) -> None:
-        for future in [f for f in self._in_flight if f.done()]:
-            del self._in_flight[future]
-            if future.exception() is not None:
-                log.error("an outbox send failed: %s", future.exception())
 
     # --- one message ---------------------------------------------------------------------
 

@@ -17,7 +17,6 @@ import json
 import logging
 import threading
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -28,6 +27,7 @@ from . import models
 from .config import BotConfig
 from .dispatcher import Dispatcher
 from .factory import BookingBot
+from .pool import ChatPool
 from .reminders import REMINDER_INTERVAL_SECONDS, run_reminders
 
 log = logging.getLogger("bot")
@@ -44,52 +44,35 @@ class Inbox:
         bot: BookingBot,
         session_factory: sessionmaker[Session],
         *,
-        clock: Callable[[], datetime] = utcnow,
         threads: int = INBOX_THREADS,
     ) -> None:
         self.bot = bot
         self.session_factory = session_factory
-        self.clock = clock
-        self.threads = threads
-        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="inbox")
-        self._in_flight: dict[Future, int] = {}
+        self.pool = ChatPool(threads, "inbox")
 
     def run(self, stop: threading.Event, poll_interval: float = 0.2) -> None:
-        log.info("handling webhook updates with %s threads", self.threads)
-        try:
-            while not stop.is_set():
-                try:
-                    started = self.pass_once()
-                except Exception:
-                    log.exception("inbox pass failed; trying again")
-                    started = 0
-                if not started:
-                    self._wait(poll_interval)
-        finally:
-            self._pool.shutdown(wait=True)
+        log.info("handling webhook updates with %s threads", self.pool.threads)
+        self.pool.run(stop, self.pass_once, poll_interval)
 
     def pass_once(self) -> int:
-        self._reap()
-        room = self.threads - len(self._in_flight)
+        room = self.pool.room()
         if room <= 0:
             return 0
         with self.session_factory() as session:
-            rows = models.claim_updates(
-                session, room, utcnow(), exclude_chats=set(self._in_flight.values())
-            )
+            rows = models.claim_updates(session, room, utcnow(), self.pool.busy_chats)
         for row in rows:
-            self._in_flight[self._pool.submit(self.handle, row)] = row.chat_id
+            self.pool.submit(row.chat_id, lambda row=row: self.handle(row))
         return len(rows)
 
     def drain(self, timeout: float = 10.0) -> bool:
         """Handle everything recorded (tests); False on timeout."""
         deadline = utcnow() + timedelta(seconds=timeout)
         while utcnow() < deadline:
-            if not self.pass_once() and not self._in_flight:
+            if not self.pass_once() and self.pool.idle:
                 with self.session_factory() as session:
                     if not models.inbox_stats(session)[0]:
                         return True
-            self._wait(0.05)
+            self.pool.wait(0.05)
         return False
 
     def handle(self, row: models.WebhookUpdate) -> None:
@@ -102,17 +85,6 @@ class Inbox:
             return
         with self.session_factory() as session:
             models.finish_update(session, row, utcnow())
-
-    def _wait(self, timeout: float) -> None:
-        if self._in_flight:
-            wait(list(self._in_flight), timeout=timeout, return_when=FIRST_COMPLETED)
-            self._reap()
-        else:
-            threading.Event().wait(timeout)
-
-    def _reap(self) -> None:
-        for future in [f for f in self._in_flight if f.done()]:
-            del self._in_flight[future]
 
 
 def start_background(
@@ -147,7 +119,7 @@ def start_background(
     elif reminder_interval:
         log.info("reminders are off (REMINDER_MINUTES is empty)")
     if bot is not None:
-        inbox = Inbox(bot, session_factory, clock=clock)
+        inbox = Inbox(bot, session_factory)
         threads.append(threading.Thread(target=inbox.run, args=(stop,), name="inbox"))
     for thread in threads:
         thread.start()

@@ -59,7 +59,7 @@ def worker_inbox(web, bot_sessions) -> Iterator[Inbox]:
     """What `flask --app webapp worker` runs for the updates the route recorded."""
     inbox = Inbox(web.extensions["telegram"].bot, bot_sessions)
     yield inbox
-    inbox._pool.shutdown()
+    inbox.pool.close()
 
 
 @pytest.fixture
