@@ -1,8 +1,17 @@
-"""The booking rules, decided in one place for the grid, the bot and the services."""
+"""The booking rules and the picture of a day they paint, decided in one place.
+
+`Snapshot.verdicts` weighs every rule for a start (why it is refused, how many places a
+training there would have); `view_day` turns a day of them into what each start means to one
+viewer at one moment (refusal, places, whether they may wait, their place in line, their own
+booking there). The services refuse by the same verdicts, and the Mini App's grid, `/api/slots`,
+the bot's keyboards and the trainer's views render the same `DayView`: none of them decides a
+rule of its own. Everything here but the loaders is pure: the rules are tested without a database.
+"""
 
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -29,6 +38,21 @@ from .timegrid import (
 MAX_TRAINING = timedelta(days=1)
 # The span [t, t + TICK) overlaps exactly the bookings that cover the instant t.
 TICK = timedelta(microseconds=1)
+
+# Every refusal, in the order the rules are weighed (the first that applies is the answer); a
+# new rule is one more code here and its check in Snapshot.verdicts. Each has a message in
+# errors.MESSAGES and a short reason in each adapter's texts.
+REFUSALS = (
+    "too_soon",  # inside the minimum notice, or past
+    "too_far",  # beyond the booking horizon
+    "closed",  # a trainer's closure overlaps the training
+    "after_hours",  # the training would run outside the opening hours
+    "overlapping",  # the viewer holds a booking overlapping it
+    "limit_reached",  # a fair-use limit (schedule.limits)
+    "no_show_limit",  # NO_SHOW_LIMIT no-shows in 30 days (schedule.passes)
+    "no_pass",  # PASS_REQUIRED and no pass with a visit left for that date
+    "full",  # some cell it occupies holds CAPACITY bookings
+)
 
 
 @dataclass(frozen=True)
@@ -70,7 +94,7 @@ class Snapshot:
     _counts: dict = field(init=False, repr=False, compare=False)
     # day -> its cells
     _cells: dict = field(init=False, repr=False, compare=False)
-    # (start, ignore_booking) -> (closed, full): a training there, whoever asks, whenever
+    # (start, ignore_booking) -> Fixed: a training there, whoever asks, whenever
     _fixed: dict = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -151,12 +175,21 @@ class Snapshot:
         holdings: Holdings | None = None,
     ) -> list[str | None]:
         """`refusal` of each start, with what the starts share worked out once."""
+        verdicts = self.verdicts(starts, user_id, now, ignore_booking, holdings)
+        return [verdict.refusal for verdict in verdicts]
+
+    def verdicts(
+        self,
+        starts: list[datetime],
+        user_id: int | None,
+        now: datetime,
+        ignore_booking: int = 0,
+        holdings: Holdings | None = None,
+    ) -> list[Verdict]:
+        """Every rule weighed for each start (see REFUSALS for the order)."""
         settings = self.settings
         earliest = now + timedelta(minutes=settings.min_notice_minutes)
         horizon = today(now, settings) + timedelta(days=settings.booking_horizon_days)
-        training = timedelta(minutes=settings.training_minutes)
-        step = timedelta(minutes=settings.slot_minutes)
-        offsets = [step * k for k in range(settings.cells_per_training)]
         own = (
             ()
             if user_id is None
@@ -165,47 +198,101 @@ class Snapshot:
             ]
         )
         limits: dict[date, str | None] = {}  # local date -> the limit a booking there breaks
-        answers: list[str | None] = []
+        answers: list[Verdict] = []
         for starts_at in starts:
             day = self._local(starts_at)[0]
+            fixed = self.fixed(starts_at, ignore_booking)
+            clash = next((b for b in own if b.overlaps(starts_at, fixed.ends_at)), None)
             if starts_at < earliest:
-                answers.append("too_soon")
+                refusal = "too_soon"
             elif day > horizon:
-                answers.append("too_far")
+                refusal = "too_far"
+            elif fixed.closed:
+                refusal = "closed"
+            elif fixed.closes_at is not None:
+                refusal = "after_hours"
+            elif clash is not None:
+                refusal = "overlapping"
+            elif holdings is not None and _limit_on(day, limits, holdings, now, ignore_booking):
+                refusal = "limit_reached"
+            elif holdings is not None and (
+                standing := holdings.standing_refusal(day, now, ignore_booking)
+            ):
+                refusal = standing  # no_show_limit, no_pass (schedule.passes)
+            elif fixed.places == 0:
+                refusal = "full"
             else:
-                ends_at = starts_at + training
-                closed, full = self._closed_or_full(starts_at, ends_at, offsets, ignore_booking)
-                if closed:
-                    answers.append("closed")
-                elif any(b.overlaps(starts_at, ends_at) for b in own):
-                    answers.append("overlapping")
-                elif holdings is not None and _limit_on(day, limits, holdings, now, ignore_booking):
-                    answers.append("limit_reached")
-                elif holdings is not None and (
-                    standing := holdings.standing_refusal(day, now, ignore_booking)
-                ):
-                    answers.append(standing)  # no_show_limit, no_pass (schedule.passes)
-                else:
-                    answers.append("full" if full else None)
+                refusal = None
+            answers.append(Verdict(refusal, fixed.places, clash, fixed.closes_at))
         return answers
 
-    def _closed_or_full(
-        self, starts_at: datetime, ends_at: datetime, offsets: list[timedelta], ignore_booking: int
-    ) -> tuple[bool, bool]:
-        """Whether a training at `starts_at` would be closed, and whether full, for anyone."""
+    def fixed(self, starts_at: datetime, ignore_booking: int = 0) -> Fixed:
+        """What a training at `starts_at` would meet whoever asks, whenever: a closure, the
+        end of the opening hours, the places left."""
         key = (starts_at, ignore_booking)
         found = self._fixed.get(key)
         if found is None:
+            settings = self.settings
+            step = timedelta(minutes=settings.slot_minutes)
+            ends_at = starts_at + timedelta(minutes=settings.training_minutes)
+            cells = [starts_at + step * k for k in range(settings.cells_per_training)]
             # A closure need not lie on the grid: any overlap with the training closes it.
-            closed = not all(self._local(starts_at + offset)[1] for offset in offsets) or any(
-                c.overlaps(starts_at, ends_at) for c in self.closures
-            )
-            capacity = self.settings.capacity
-            full = any(
-                self.booked_at(starts_at + offset, ignore_booking) >= capacity for offset in offsets
-            )
-            found = self._fixed[key] = (closed, full)
+            closed = any(c.overlaps(starts_at, ends_at) for c in self.closures)
+            closes_at = next((cell for cell in cells if not self._local(cell)[1]), None)
+            most = max(self.booked_at(cell, ignore_booking) for cell in cells)
+            places = max(settings.capacity - most, 0)
+            found = self._fixed[key] = Fixed(ends_at, closed, closes_at, places)
         return found
+
+    def closed_cell(self, starts_at: datetime) -> bool:
+        """Whether the cell starting at `starts_at` lies in a trainer's closure."""
+        ends_at = starts_at + timedelta(minutes=self.settings.slot_minutes)
+        return any(c.overlaps(starts_at, ends_at) for c in self.closures)
+
+
+@dataclass(frozen=True)
+class Fixed:
+    """A training at some start as the studio sees it, before any viewer or clock."""
+
+    ends_at: datetime
+    closed: bool  # a trainer's closure overlaps it
+    closes_at: datetime | None  # the first cell it occupies outside the opening hours
+    places: int  # CAPACITY minus the most bookings over the cells it occupies
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The rules weighed for one start, one viewer, one moment."""
+
+    refusal: str | None  # one of REFUSALS, None when the viewer may book it
+    places: int
+    clash: Span | None = None  # the viewer's own booking it overlaps
+    closes_at: datetime | None = None  # where the opening hours end inside it (after_hours)
+
+
+def promotion_cutoff(settings: Settings, now: datetime) -> datetime:
+    """The earliest start a waiting entry may still be promoted to; an entry for an earlier
+    start can no longer become a booking (it expires at the next promotion pass)."""
+    return now + timedelta(minutes=settings.cancel_deadline_minutes)
+
+
+def may_wait(
+    refusal: str | None,
+    starts_at: datetime,
+    settings: Settings,
+    now: datetime,
+    held: Holdings | None,
+    waiting_here: bool,
+) -> bool:
+    """Whether a viewer may join the waitlist of a start now: refused only as full, not already
+    in its line, promotion not yet past its cutoff, and (with their holdings) not waiting as
+    often as MAX_WAITLIST_ENTRIES allows."""
+    return (
+        refusal == "full"
+        and not waiting_here
+        and starts_at >= promotion_cutoff(settings, now)
+        and not (held is not None and held.waitlist_limit(now))
+    )
 
 
 def _limit_on(
@@ -219,12 +306,23 @@ def _limit_on(
 
 @dataclass(frozen=True)
 class SlotView:
+    """What one start of a day means to one viewer at one moment (the cell is also the
+    SLOT_MINUTES cell of the day that `booked`, `free` and `mine` describe)."""
+
     cell: Cell
-    booked: int
-    free: int
+    booked: int  # bookings covering this cell
+    free: int  # CAPACITY minus `booked`
     can_start: bool
-    mine: bool
-    refusal: str | None = None  # why the viewer may not start here (Snapshot.refusal)
+    mine: bool  # the viewer holds a booking covering this cell
+    refusal: str | None = None  # why the viewer may not start here (REFUSALS)
+    places: int = 0  # places left for a training starting here
+    can_wait: bool = False  # the viewer may join this start's waitlist now
+    in_line: int | None = None  # the viewer's place in this start's waitlist (1 = next)
+    own: Span | None = None  # the viewer's booking covering this cell
+    clash: Span | None = None  # the viewer's booking a training here would overlap
+    closes_at: datetime | None = None  # where the opening hours end inside it (after_hours)
+    past: bool = False  # the start has come: nothing to show or do there any more
+    closed: bool = False  # the cell lies in a trainer's closure
 
     @property
     def start(self) -> str:
@@ -309,28 +407,50 @@ def view_day(
     now: datetime,
     ignore_booking: int = 0,
     holdings: Holdings | None = None,
+    in_line: Mapping[datetime, int] | None = None,
 ) -> DayView:
-    """The day's cells; `ignore_booking` (one being moved) does not block its owner's starts;
-    `holdings` (the viewer's, see schedule.limits) applies the fair-use limits."""
-    capacity = snapshot.settings.capacity
+    """The picture of `day` for `user_id` at `now`: every start with its refusal, places,
+    whether they may wait there and their place in line (`in_line`: start -> place, as
+    schedule.waitlist reads it), and their own booking there.
+
+    `ignore_booking` (one being moved) does not block its owner's starts; `holdings` (the
+    viewer's, see schedule.limits) applies the fair-use limits. Without a viewer (the first
+    paint, the trainer) only what holds for anyone is shown and nobody may wait."""
+    settings = snapshot.settings
+    capacity = settings.capacity
     cells = snapshot.cells(day)
-    refusals = snapshot.refusals(
-        [cell.starts_at for cell in cells], user_id, now, ignore_booking, holdings
-    )
+    starts = [cell.starts_at for cell in cells]
+    verdicts = snapshot.verdicts(starts, user_id, now, ignore_booking, holdings)
     own = () if user_id is None else [b for b in snapshot.bookings if b.user_id == user_id]
+    in_line = in_line or {}
+    waiting = set(in_line) | set(holdings.waiting if holdings is not None else ())
     slots = []
-    for cell, refusal in zip(cells, refusals, strict=True):
-        booked = snapshot.booked_at(cell.starts_at, ignore_booking)
+    for cell, verdict in zip(cells, verdicts, strict=True):
+        starts_at = cell.starts_at
+        booked = snapshot.booked_at(starts_at, ignore_booking)
+        mine = next((b for b in own if b.covers(starts_at)), None)
         slots.append(
             SlotView(
                 cell=cell,
                 booked=booked,
                 free=max(capacity - booked, 0),
-                can_start=refusal is None,
-                mine=bool(own) and any(b.covers(cell.starts_at) for b in own),
-                refusal=refusal,
+                can_start=verdict.refusal is None,
+                mine=mine is not None,
+                refusal=verdict.refusal,
+                places=verdict.places,
+                can_wait=user_id is not None
+                and may_wait(
+                    verdict.refusal, starts_at, settings, now, holdings, starts_at in waiting
+                ),
+                in_line=in_line.get(starts_at),
+                own=mine,
+                clash=verdict.clash if verdict.refusal == "overlapping" else None,
+                closes_at=verdict.closes_at if verdict.refusal == "after_hours" else None,
+                past=starts_at <= now,
+                closed=snapshot.closed_cell(starts_at),
             )
         )
+    refusals = [verdict.refusal for verdict in verdicts]
     limited = holdings is not None and "limit_reached" in refusals
     return DayView(day, slots, holdings.limit(day, now, ignore_booking) if limited else None)
 

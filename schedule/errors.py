@@ -19,6 +19,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The studio is closed at this time.",
         "ru": "В это время студия закрыта.",
     },
+    "after_hours": {
+        "en": "The training would run past the opening hours.",
+        "ru": "Тренировка выходит за часы работы студии.",
+    },
     "too_soon": {
         "en": "This start is too soon or already past.",
         "ru": "Это время уже прошло или слишком близко.",

@@ -15,11 +15,11 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .availability import Snapshot, snapshot_for_start
+from . import passes
+from .availability import Snapshot, promotion_cutoff, snapshot_for_start
 from .db import is_row_id, write_transaction
 from .errors import ScheduleError
 from .events import BookingMade
-from . import passes
 from .limits import Holdings, holdings, refused
 from .models import ACTIVE, WAITING, Booking, User, WaitlistEntry, utcnow
 from .settings import Settings
@@ -30,12 +30,6 @@ from .timegrid import local_midnight_utc, start_instant, training_end
 class Position:
     entry: WaitlistEntry
     position: int  # 1 = next in line
-
-
-def promotion_cutoff(settings: Settings, now: datetime) -> datetime:
-    """The earliest start a waiting entry may still be promoted to; an entry for an earlier
-    start can no longer become a booking (it expires at the next promotion pass)."""
-    return now + timedelta(minutes=settings.cancel_deadline_minutes)
 
 
 def join(
@@ -146,18 +140,28 @@ def user_entries(
     return [Position(entry, _position(session, entry)) for entry in entries]
 
 
-def waiting_starts(session: Session, settings: Settings, user_id: int, day: date) -> set[datetime]:
-    """The starts of `day` the user is waiting for (the grid marks them)."""
-    return set(
-        session.scalars(
-            select(WaitlistEntry.starts_at).where(
-                WaitlistEntry.user_id == user_id,
-                WaitlistEntry.status == WAITING,
-                WaitlistEntry.starts_at >= local_midnight_utc(day, settings),
-                WaitlistEntry.starts_at < local_midnight_utc(day + timedelta(days=1), settings),
-            )
+def places_in_line(
+    session: Session, settings: Settings, user_id: int, day: date, now: datetime
+) -> dict[datetime, int]:
+    """The starts of `day` the user waits for, with their places in line (1 = next), while
+    they can still be promoted: what availability.view_day takes as `in_line`."""
+    rows = session.execute(
+        select(WaitlistEntry.user_id, WaitlistEntry.starts_at)
+        .where(
+            WaitlistEntry.status == WAITING,
+            WaitlistEntry.starts_at
+            >= max(local_midnight_utc(day, settings), promotion_cutoff(settings, now)),
+            WaitlistEntry.starts_at < local_midnight_utc(day + timedelta(days=1), settings),
         )
-    )
+        .order_by(WaitlistEntry.id)
+    ).all()
+    ahead: dict[datetime, int] = {}
+    mine: dict[datetime, int] = {}
+    for waiting_user, starts_at in rows:  # first come, first served, as promote
+        ahead[starts_at] = ahead.get(starts_at, 0) + 1
+        if waiting_user == user_id:
+            mine[starts_at] = ahead[starts_at]
+    return mine
 
 
 def promote(

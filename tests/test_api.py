@@ -10,8 +10,11 @@ from schedule.timegrid import parse_date
 from tests.fixtures_web import ANNA, BORIS, TOMORROW, TRAINER, auth, make_user
 from webapp.extensions import db
 
-SLOT_KEYS = {"start", "end", "booked", "free", "can_start", "mine", "refusal", "waitlisted"}
-BOOKING_KEYS = {"id", "date", "start", "end", "status"}
+SLOT_KEYS = {
+    *("start", "end", "booked", "free", "can_start", "mine"),
+    *("refusal", "places", "can_wait", "waitlisted"),
+}
+BOOKING_KEYS = {"id", "date", "start", "end", "status", "pass_id", "attendance"}
 
 
 def book(client, user=ANNA, date=TOMORROW, start="10:00"):
@@ -72,6 +75,8 @@ def test_slots_show_bookings_free_places_and_mine(client):
         "can_start": False,
         "mine": True,
         "refusal": "overlapping",
+        "places": 2,  # 10:30 and 11:00 hold two bookings each
+        "can_wait": False,
         "waitlisted": False,
     }
     assert (by_start["10:30"]["booked"], by_start["10:30"]["mine"]) == (2, True)
@@ -203,8 +208,8 @@ def test_overlapping_own_booking_is_409(client):
 @pytest.mark.parametrize(
     ("date", "start", "code"),
     [
-        (TOMORROW, "07:00", "closed"),
-        (TOMORROW, "17:00", "closed"),
+        (TOMORROW, "07:00", "after_hours"),
+        (TOMORROW, "17:00", "after_hours"),
         ("2026-11-25", "09:00", "too_soon"),
         ("2026-11-20", "10:00", "too_soon"),
         ("2026-12-03", "10:00", "too_far"),
@@ -280,7 +285,7 @@ def test_a_refused_reschedule_is_409_and_keeps_the_old_booking(client):
     for n in range(4):
         book(client, make_user(2000 + n), start="14:00")
     assert_error(reschedule(client, booking["id"], start="14:00"), 409, "full")
-    assert_error(reschedule(client, booking["id"], start="17:00"), 409, "closed")
+    assert_error(reschedule(client, booking["id"], start="17:00"), 409, "after_hours")
     assert client.get("/api/bookings", headers=auth(ANNA)).json["bookings"] == [booking]
 
 

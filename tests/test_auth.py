@@ -6,7 +6,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 import pytest
@@ -180,9 +184,52 @@ def test_without_dev_login_there_is_no_dev_route_and_dev_signatures_fail(app, cl
     assert_401(client.get("/api/bookings", headers={"Authorization": "tma " + forged}))
 
 
-def test_dev_login_is_refused_outside_debug_and_testing(database_url, clock):
-    with pytest.raises(RuntimeError, match="DEV_LOGIN"):
-        build_app(database_url, clock, DEV_LOGIN=True, TESTING=False)
+def test_dev_login_is_off_outside_debug_and_testing_but_breaks_nothing(database_url, clock):
+    app = build_app(database_url, clock, DEV_LOGIN=True, TESTING=False)  # no exception
+    client = app.test_client()
+
+    assert app.config["DEV_LOGIN"] is False
+    assert client.get("/dev/login").status_code == 404
+    forged = sign_init_data(ANNA, bot_token=auth_module.DEV_BOT_TOKEN)
+    assert_401(client.get("/api/bookings", headers={"Authorization": "tma " + forged}))
+    assert auth_module.DEV_TRAINER_ID not in app.config["ADMIN_IDS"]
+
+
+def test_a_env_with_dev_login_breaks_no_cli_command_and_wsgi_refuses_to_serve(tmp_path):
+    env = {
+        **os.environ,
+        "DEV_LOGIN": "1",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "LOG_DIR": str(tmp_path),
+    }
+    root = Path(__file__).resolve().parents[1]
+    command = [sys.executable, "-m", "flask", "--app", "webapp", "db", "upgrade"]
+    upgrade = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True)
+    assert upgrade.returncode == 0, upgrade.stderr
+    assert "Traceback" not in upgrade.stderr
+
+    serve = subprocess.run(
+        [sys.executable, "-c", "import wsgi"], cwd=root, env=env, capture_output=True, text=True
+    )
+    assert serve.returncode == 1
+    assert "DEV_LOGIN=1" in serve.stderr and "Traceback" not in serve.stderr
+
+
+def test_dev_login_offers_a_trainer_without_admin_ids(database_url, clock):
+    app = dev_app(database_url, clock, ADMIN_IDS=frozenset())
+    page = app.test_client().get("/dev/login").get_data(as_text=True)
+
+    assert f"/dev/login?user={auth_module.DEV_TRAINER_ID}" in page
+    assert "Trainer (dev)" in page and "ADMIN_IDS" in page
+    init_data = dev_init_data(app, auth_module.DEV_TRAINER_ID)
+    trainer = app.test_client().get("/api/admin/bookings?date=2026-11-26", headers=init_data)
+    assert trainer.status_code == 200
+
+
+def dev_init_data(app, user_id: int) -> dict[str, str]:
+    location = app.test_client().get(f"/dev/login?user={user_id}").headers["Location"]
+    init_data = dict(parse_qsl(urlsplit(location).fragment))["tgWebAppData"]
+    return {"Authorization": "tma " + init_data}
 
 
 def test_under_dev_login_a_401_fragment_points_to_the_dev_login(database_url, clock):

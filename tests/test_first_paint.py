@@ -20,9 +20,12 @@ def page(client, **headers) -> str:
     return response.get_data(as_text=True)
 
 
-def slot(html: str, start: str) -> dict[str, str]:
+def slot(html: str, start: str) -> dict[str, str] | None:
     """The attributes of the grid's button for `start` (a bare attribute maps to "")."""
-    tag = re.search(rf'<button [^>]*data-slot-start="{start}"[^>]*>', html).group(0)
+    found = re.search(rf'<button [^>]*data-slot-start="{start}"[^>]*>', html)
+    if found is None:
+        return None
+    tag = found.group(0)
     return {name: value for name, value in re.findall(r'([\w-]+)(?:="([^"]*)")?', tag[7:])}
 
 
@@ -46,8 +49,8 @@ def test_the_page_holds_the_strip_and_the_opening_days_grid(page_client):
     assert f'data-date="{TODAY}" data-available="true"' in html
     assert re.search(rf'data-date="{TODAY}"[^>]*aria-current="true"', html)
     assert "<h2>Wed 25 Nov</h2>" in html
-    too_soon, first = slot(html, "09:00"), slot(html, "09:30")
-    assert too_soon["data-can-start"] == "false" and "disabled" in too_soon
+    assert slot(html, "08:30") is None and slot(html, "09:00") is None  # past: not shown
+    first = slot(html, "09:30")
     assert first["data-free"] == "4" and first["data-can-start"] == "true"
     assert "disabled" not in first
     # then htmx asks for the viewer's own tab of that same day
@@ -71,11 +74,13 @@ def test_the_page_shows_places_and_refusals_that_are_the_same_for_everyone(sqlit
     html = page(page_client)
     full = slot(html, "12:00")
     assert full["data-free"] == "0" and full["data-can-start"] == "false"
-    assert "disabled" in full and full["class"] == "slot full"
+    assert "disabled" in full and full["class"] == "slot refused"
+    assert full["data-refusal"] == "full" and full["data-can-wait"] == "false"
     assert slot(html, "13:00")["data-free"] == "0"  # 12:00–13:30 holds four
     # 11:00 has places, but a training there would run into the full 12:00
     assert slot(html, "11:00")["data-free"] == "4"
     assert slot(html, "11:00")["data-can-start"] == "false"
+    assert (slot(html, "11:00")["data-places"], slot(html, "11:00")["data-refusal"]) == ("0", "full")
     assert 'data-date="2026-11-27" data-available="false"' in html
     # whether this viewer may wait for a full start depends on the viewer: not offered yet
     assert 'data-action="join-waitlist"' not in html

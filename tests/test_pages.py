@@ -86,8 +86,8 @@ def test_the_booking_tab_has_the_date_strip_and_the_grid(page_client):
     assert all(available == "true" for _, available in days)
     assert 'data-nav="book"' in page and 'data-nav="my"' in page
     assert 'data-nav="admin"' not in page
-    # today (Wed 25, 09:00) is the first day with free starts: its grid is shown
-    assert 'data-slot-start="09:00" data-free="4" data-can-start="false" disabled' in page
+    # today (Wed 25, 09:00) is the first day with free starts: its grid is shown, from now on
+    assert 'data-slot-start="09:00"' not in page
     assert 'data-slot-start="09:30" data-free="4" data-can-start="true"' in page
 
 
@@ -108,10 +108,13 @@ def test_the_grid_fragment_shows_free_places_mine_and_full(sqlite_app, page_clie
     page = html(page_client.get(f"/app/grid?date={TOMORROW}", headers=auth(ANNA)))
     assert page.startswith('<div id="grid">')
     assert "data-nav" not in page  # only the grid
-    mine = slot_tag(page, "10:00")
-    assert 'class="slot mine"' in mine and 'data-free="3"' in mine and "disabled" in mine
+    mine = slot_tag(page, "10:00")  # the booking reads as one block that opens it
+    assert 'class="slot mine own"' in mine and 'data-free="3"' in mine and "disabled" not in mine
+    assert "10:00–11:30" in page and 'data-refusal="overlapping"' in mine
+    assert re.search(r'<i hidden data-slot-start="10:30" [^>]*data-refusal="overlapping"', page)
     full = slot_tag(page, "12:00")
-    assert 'class="slot full"' in full and 'data-free="0"' in full and "disabled" in full
+    assert 'class="slot full wait"' in full and 'data-free="0"' in full
+    assert 'data-refusal="full"' in full and 'data-can-wait="true"' in full
     free = slot_tag(page, "15:00")
     assert 'data-can-start="true"' in free and "disabled" not in free
     assert f'hx-get="/app/confirm?date={TOMORROW}&amp;start=15:00"' in free
@@ -144,7 +147,7 @@ def test_booking_re_renders_the_tab_with_the_outcome(page_client):
     assert response.headers["HX-Trigger"] == '{"tg-haptic": "success"}'
     page = html(response)
     assert "Booked: Thu 26 Nov, 10:00–11:30" in page
-    assert 'class="slot mine"' in slot_tag(page, "10:00")
+    assert 'class="slot mine own"' in slot_tag(page, "10:00")
     assert 'data-date="2026-11-26" data-available="true" ' in page
 
 
@@ -155,7 +158,8 @@ def test_a_refused_booking_is_409_with_the_reason_and_the_truth(sqlite_app, page
     assert response.headers["HX-Trigger"] == '{"tg-haptic": "error"}'
     page = html(response)
     assert '<p class="notice error" data-notice role="status">На это время мест нет.</p>' in page
-    assert 'data-free="0" data-can-start="false" disabled' in slot_tag(page, "10:00")
+    taken = slot_tag(page, "10:00")
+    assert 'data-free="0" data-can-start="false" data-refusal="full"' in taken
 
 
 def test_a_malformed_booking_is_400(page_client):

@@ -58,12 +58,12 @@ def test_the_last_start_of_the_day_ends_at_closing(session, settings, make_user,
     assert not slots["17:30"].can_start
 
 
-def test_booking_past_closing_time_is_refused_as_closed(session, settings, make_user, now):
+def test_booking_past_closing_time_is_refused_as_after_hours(session, settings, make_user, now):
     user = make_user()
 
-    assert refusal(session, settings, user, TOMORROW, "17:30", now) == "closed"
-    assert refusal(session, settings, user, TOMORROW, "17:00", now) == "closed"
-    assert refusal(session, settings, user, TOMORROW, "07:30", now) == "closed"
+    assert refusal(session, settings, user, TOMORROW, "17:30", now) == "after_hours"
+    assert refusal(session, settings, user, TOMORROW, "17:00", now) == "after_hours"
+    assert refusal(session, settings, user, TOMORROW, "07:30", now) == "after_hours"
     assert refusal(session, settings, user, TOMORROW, "16:30", now) is None
 
 
@@ -73,7 +73,7 @@ def test_a_training_cannot_span_a_break_between_intervals(session, make_user, no
 
     assert "10:30" in startable(session, settings, TOMORROW, user, now)
     assert "11:00" not in startable(session, settings, TOMORROW, user, now)
-    assert refusal(session, settings, user, TOMORROW, "11:00", now) == "closed"
+    assert refusal(session, settings, user, TOMORROW, "11:00", now) == "after_hours"
     assert refusal(session, settings, user, TOMORROW, "13:00", now) is None
 
 
@@ -341,7 +341,7 @@ def test_evening_hours_ending_at_midnight_need_the_next_days_hours(session, make
     assert list(slots)[-1] == "23:30"
     assert slots["22:30"].can_start
     assert not slots["23:00"].can_start and not slots["23:30"].can_start
-    assert refusal(session, settings, user, TOMORROW, "23:00", now) == "closed"
+    assert refusal(session, settings, user, TOMORROW, "23:00", now) == "after_hours"
 
 
 def test_a_training_may_continue_into_the_next_days_opening_hours(session, make_user, now):
@@ -353,7 +353,7 @@ def test_a_training_may_continue_into_the_next_days_opening_hours(session, make_
 
     assert slots["23:00"].can_start and slots["23:30"].can_start
     assert startable(session, settings, TOMORROW, user, now)[0] == "18:00"
-    assert refusal(session, settings, user, TOMORROW, "00:00", now) == "closed"
+    assert refusal(session, settings, user, TOMORROW, "00:00", now) == "after_hours"
     assert refusal(session, settings, user, TODAY, "23:30", now) is None
 
 

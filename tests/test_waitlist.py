@@ -60,7 +60,7 @@ def test_a_start_with_free_places_or_closed_has_no_waitlist(session, settings, u
         waitlist.join(session, settings, users[0], DAY, TEN, now=now)
     with pytest.raises(ScheduleError) as closed:
         waitlist.join(session, settings, users[0], DAY, 7 * 60, now=now)
-    assert (free.value.code, closed.value.code) == ("not_full", "closed")
+    assert (free.value.code, closed.value.code) == ("not_full", "after_hours")
 
 
 def test_a_cancellation_books_the_first_in_line(session, settings, users, full_ten, now):
@@ -107,10 +107,12 @@ def test_someone_else_cannot_take_you_off_the_line(session, settings, users, ful
     assert error.value.code == "not_found"
 
 
-def test_waiting_starts_mark_the_grid(session, settings, users, full_ten, now):
+def test_places_in_line_mark_the_grid(session, settings, users, full_ten, now):
     waitlist.join(session, settings, users[4], DAY, TEN, now=now)
-    assert waitlist.waiting_starts(session, settings, users[4].id, DAY) == {full_start()}
-    assert waitlist.waiting_starts(session, settings, users[5].id, DAY) == set()
+    waitlist.join(session, settings, users[5], DAY, TEN, now=now)
+    assert waitlist.places_in_line(session, settings, users[4].id, DAY, now) == {full_start(): 1}
+    assert waitlist.places_in_line(session, settings, users[5].id, DAY, now) == {full_start(): 2}
+    assert waitlist.places_in_line(session, settings, users[6].id, DAY, now) == {}
 
 
 def test_two_places_freeing_at_once_promote_two_distinct_clients(

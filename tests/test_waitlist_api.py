@@ -116,7 +116,7 @@ def test_a_start_with_a_free_place_is_409_not_full(client):
 @pytest.mark.parametrize(
     ("date", "start", "code"),
     [
-        (TOMORROW, "17:00", "closed"),
+        (TOMORROW, "17:00", "after_hours"),
         ("2026-11-25", "10:00", "too_soon"),
         ("2026-12-03", "10:00", "too_far"),
     ],

@@ -29,13 +29,15 @@ def join(page_client, user=ANNA, start="10:00", date=TOMORROW):
 def test_a_full_start_offers_its_waitlist_and_a_free_one_does_not(sqlite_app, page_client):
     fill(sqlite_app, "10:00", 4)
     page = grid(page_client)
-    full = slot_tag(page, "10:00")
-    assert 'data-free="0"' in full and "disabled" in full and 'data-waitlist="false"' in full
+    full = slot_tag(page, "10:00")  # the full cell is its own waitlist control
+    assert 'data-free="0"' in full and "disabled" not in full and 'data-waitlist="false"' in full
+    assert 'data-refusal="full"' in full and 'data-can-wait="true"' in full
     control = join_control(page, "10:00")
     assert 'data-action="join-waitlist"' in control
     assert f'hx-get="/app/waitlist/confirm?date={TOMORROW}&amp;start=10:00"' in control
     assert join_control(page, "12:00") is None
-    assert join_control(page, "09:00") is None  # free in its own cell, full later: no offer
+    # free in its own cell, but a training there runs into the full 10:00: full, and waitable
+    assert 'data-places="0"' in join_control(page, "09:00")
 
 
 def test_no_waitlist_where_it_would_be_refused(sqlite_app, page_client, clock):

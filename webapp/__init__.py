@@ -23,6 +23,7 @@ from . import (
     metrics,
     openapi,
     pages,
+    passes,
     profile,
     ratelimit,
     responses,
@@ -44,6 +45,7 @@ BLUEPRINTS = (
     profile.bp,  # phone sharing
     admin.bp,  # the trainer's tab under /app/admin
     admin_api.bp,  # the trainer's JSON API under /api/admin
+    passes.bp,  # passes, attendance and the client card under /api
     openapi.bp,  # /api/openapi.json, the API's contract
 )
 
@@ -55,8 +57,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config is not None:
         app.config.from_mapping(test_config)
     app.config["SQLALCHEMY_DATABASE_URI"] = normalize_url(app.config["SQLALCHEMY_DATABASE_URI"])
-    if app.config["DEV_LOGIN"] and not (app.debug or app.testing):
-        raise RuntimeError("DEV_LOGIN=1 is refused outside debug or testing mode")
+    auth.configure_dev_login(app)
 
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not app.config.get("SECRET_KEY"):

@@ -52,13 +52,16 @@ def json_body() -> tuple:
 def slots():
     day = parse_date(request.args.get("date"))
     snapshot = snapshots().get(db.session(), settings(), day, day)
-    view = view_day(snapshot, day, g.user.id, now(), holdings=holdings(snapshot))
-    places = waiting_cache().places(db.session(), settings(), snapshot, day, day)
-    waiting = places.get(g.user.id, {})
-    body = slots_json(view, settings())
-    for entry, slot in zip(body["slots"], view.slots, strict=True):
-        entry["waitlisted"] = slot.cell.starts_at in waiting
-    return jsonify(body)
+    in_line = waiting_cache().places(db.session(), settings(), snapshot, day, day)
+    view = view_day(
+        snapshot,
+        day,
+        g.user.id,
+        now(),
+        holdings=holdings(snapshot),
+        in_line=in_line.get(g.user.id, {}),
+    )
+    return jsonify(slots_json(view, settings()))
 
 
 @bp.get("/bookings")

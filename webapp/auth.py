@@ -224,11 +224,28 @@ DEV_USERS = (
 )
 
 
+# Under DEV_LOGIN this id is a trainer too, so a first run can try the trainer's tab without
+# knowing a Telegram id; ADMIN_IDS adds real ones.
+DEV_TRAINER_ID = 1000
+
+
+def configure_dev_login(app) -> None:
+    """DEV_LOGIN works in debug (`flask run --debug`) and testing only; elsewhere it is off,
+    so a `.env` left with DEV_LOGIN=1 never breaks a CLI command (wsgi.py refuses to serve)."""
+    if not app.config["DEV_LOGIN"]:
+        return
+    if not (app.debug or app.testing):
+        app.config["DEV_LOGIN"] = False
+        app.logger.warning("DEV_LOGIN=1 is ignored outside debug mode (flask run --debug)")
+        return
+    app.config["ADMIN_IDS"] = frozenset(app.config["ADMIN_IDS"]) | {DEV_TRAINER_ID}
+
+
 def dev_users() -> list[dict]:
     admins = [
         {
             "id": admin_id,
-            "first_name": "Trainer",
+            "first_name": "Trainer (dev)" if admin_id == DEV_TRAINER_ID else "Trainer",
             "username": f"trainer{admin_id}",
             "language_code": "en",
         }
@@ -255,7 +272,7 @@ def dev_login():
     users = dev_users()
     chosen = request.args.get("user", "")
     if not chosen:
-        return render_template("auth/dev_login.html", users=users)
+        return render_template("auth/dev_login.html", users=users, dev_trainer_id=DEV_TRAINER_ID)
     user = next((u for u in users if str(u["id"]) == chosen), None)
     if user is None:
         if not chosen.isdigit() or len(chosen) > 15:

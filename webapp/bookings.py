@@ -17,7 +17,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from markupsafe import Markup
 
 from schedule import Booking, ScheduleError, services, waitlist
-from schedule.availability import DayView, Snapshot, horizon_days, view_day
+from schedule.availability import DayView, SlotView, Snapshot, horizon_days, view_day
 from schedule.db import is_row_id
 from schedule.limits import limit_message
 from schedule.settings import format_minutes
@@ -29,7 +29,6 @@ from .extensions import db
 from .i18n import TEXTS, current_language, day_label, duration, language, t
 from .ics import booking_calendar
 from .present import clock, local_day, when
-from .waitlist import GridWaitlist
 from .waitlist import cache as waiting_cache
 
 bp = Blueprint("bookings", __name__, url_prefix="/app")
@@ -64,23 +63,22 @@ class RenderedGrids:
         self._items: OrderedDict[tuple, str] = OrderedDict()
         self._lock = threading.Lock()
 
-    def html(self, grid: DayView, wait: GridWaitlist, moving: Booking | None) -> str:
+    def html(self, grid: DayView, moving: Booking | None) -> str:
+        # A slot is the whole picture of its start (schedule.availability.SlotView).
         key = (
             current_language(),
             request.script_root,
             grid.day,
             moving.id if moving else 0,
-            tuple((slot.start, slot.free, slot.refusal, slot.mine) for slot in grid.slots),
+            tuple(grid.slots),
             grid.limit,
-            tuple(wait.places.items()),
-            wait.joinable,
         )
         with self._lock:
             body = self._items.get(key)
             if body is not None:
                 self._items.move_to_end(key)
                 return body
-        body = render_template("bookings/_grid.html", grid=grid, wait=wait, moving=moving)
+        body = render_template("bookings/_grid.html", grid=grid, moving=moving)
         with self._lock:
             self._items[key] = body
             if len(self._items) > self.size:
@@ -107,41 +105,50 @@ def book_context(day: date | None, moving: Booking | None = None) -> dict:
     chosen = day or next((view.day for view in days if view.available), horizon[0])
     if chosen not in horizon:
         return {"days": days, "moving": moving, "tab": "book", **grid_context(chosen, moving)}
-    grid = days[horizon.index(chosen)]
-    return {
-        "days": days,
-        "moving": moving,
-        "tab": "book",
-        **_with_waitlist(snapshot, horizon[0], horizon[-1], grid, moving, at),
-    }
+    in_line = _in_line(snapshot, horizon[0], horizon[-1], at)
+    grid = view_day(snapshot, chosen, g.user.id, at, ignore, held, in_line)
+    return {"days": days, "moving": moving, "tab": "book", **_rendered(grid, moving)}
 
 
 def grid_context(day: date, moving: Booking | None) -> dict:
-    """One day's grid with where the caller waits and which full starts they may wait for."""
+    """One day's grid as the caller sees it (schedule.availability.view_day)."""
     at = now()
     snapshot = snapshots().get(db.session(), settings(), day, day)
-    grid = view_day(snapshot, day, g.user.id, at, moving.id if moving else 0, holdings(snapshot))
-    return _with_waitlist(snapshot, day, day, grid, moving, at)
+    in_line = _in_line(snapshot, day, day, at)
+    ignore = moving.id if moving else 0
+    grid = view_day(snapshot, day, g.user.id, at, ignore, holdings(snapshot), in_line)
+    return _rendered(grid, moving)
 
 
-def _with_waitlist(
-    snapshot: Snapshot,
-    first_day: date,
-    last_day: date,
-    grid: DayView,
-    moving: Booking | None,
-    at: datetime,
-) -> dict:
+def _in_line(snapshot: Snapshot, first_day: date, last_day: date, at: datetime) -> dict:
+    """Where the caller waits on those days, with their places in line."""
     places = waiting_cache().places(db.session(), settings(), snapshot, first_day, last_day, at)
-    mine = places.get(g.user.id, {})
-    # Moving a booking is not the moment to queue for another start.
-    wait = GridWaitlist.of(mine, snapshot, grid, holdings(snapshot), at, offer=moving is None)
-    return {"grid": grid, "wait": wait, "grid_html": Markup(rendered_grid(grid, wait, moving))}
+    return places.get(g.user.id, {})
 
 
-def rendered_grid(grid: DayView, wait: GridWaitlist, moving: Booking | None) -> str:
+def _rendered(grid: DayView, moving: Booking | None) -> dict:
+    return {"grid": grid, "grid_html": Markup(rendered_grid(grid, moving))}
+
+
+def rendered_grid(grid: DayView, moving: Booking | None) -> str:
     grids = current_app.extensions.setdefault("rendered_grids", RenderedGrids())
-    return grids.html(grid, wait, moving)
+    return grids.html(grid, moving)
+
+
+def reason(slot: SlotView, offer_wait: bool = True) -> str:
+    """A cell's short line: the places a training there has, or why it cannot be booked."""
+    if slot.refusal is None:
+        return t("free", n=slot.places)
+    if slot.in_line:
+        return t("waitlist_place", n=slot.in_line)
+    if slot.can_wait and offer_wait:
+        return t("waitlist_join_short")
+    if slot.clash is not None:
+        return t("reason_overlapping", time=clock(slot.clash.starts_at, settings()))
+    if slot.closes_at is not None:
+        return t("reason_after_hours", time=clock(slot.closes_at, settings()))
+    key = f"reason_{slot.refusal}"
+    return t(key) if key in TEXTS else t("reason_other")
 
 
 def my_context() -> dict:
@@ -187,6 +194,7 @@ def helpers() -> dict:
         "is_admin": lambda: "user" in g and is_admin(g.user),
         "deadline": lambda: duration(settings().cancel_deadline_minutes),
         "limit_notice": lambda limit: limit_message(limit, settings(), current_language()),
+        "reason": reason,
     }
 
 
@@ -250,6 +258,13 @@ def book():
 @login_required
 def my_tab():
     return _render("bookings/my.html", **my_context())
+
+
+@bp.get("/bookings/<int:booking_id>")
+@login_required
+def own_booking(booking_id: int):
+    """The sheet a tap on one's own booking in the grid opens: move it or cancel it."""
+    return _render("bookings/_own.html", booking=_moving(str(booking_id)))
 
 
 @bp.get("/bookings/<int:booking_id>/cancel")

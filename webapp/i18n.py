@@ -18,6 +18,17 @@ TEXTS: dict[str, dict[str, str]] = {
     "free": {"en": "{n} free", "ru": "свободно {n}"},
     "full": {"en": "full", "ru": "мест нет"},
     "yours": {"en": "yours", "ru": "ваша"},
+    "yours_open": {"en": "your training · change", "ru": "ваша · изменить"},
+    # Why a start cannot be booked, in a cell's line (bookings.reason; the codes are
+    # schedule.availability.REFUSALS).
+    "reason_too_soon": {"en": "too soon", "ru": "слишком скоро"},
+    "reason_too_far": {"en": "not open yet", "ru": "запись позже"},
+    "reason_closed": {"en": "closed", "ru": "закрыто"},
+    "reason_after_hours": {"en": "ends after {time}", "ru": "позже {time}"},
+    "reason_overlapping": {"en": "overlaps your {time}", "ru": "у вас {time}"},
+    "reason_limit_reached": {"en": "limit", "ru": "лимит"},
+    "reason_full": {"en": "full", "ru": "мест нет"},
+    "reason_other": {"en": "unavailable", "ru": "недоступно"},
     "closed_day": {"en": "No trainings on this day.", "ru": "В этот день тренировок нет."},
     "confirm_book": {"en": "Book this training?", "ru": "Записаться на тренировку?"},
     "book": {"en": "Book", "ru": "Записаться"},

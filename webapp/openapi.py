@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
+from schedule.availability import REFUSALS
+
 bp = Blueprint("openapi", __name__, url_prefix="/api")
 
 DATE = {"type": "string", "format": "date", "examples": ["2026-11-26"]}
@@ -83,6 +85,9 @@ SCHEMAS = {
             "free": COUNT,
             "can_start": {"type": "boolean"},
             "mine": {"type": "boolean"},
+            "refusal": {"enum": [*REFUSALS, None]},
+            "places": COUNT,
+            "can_wait": {"type": "boolean"},
         },
         {"waitlisted": {"type": "boolean"}},
     ),

@@ -32,11 +32,8 @@ from .auth import admin_required
 from .bookings import rendered_grid
 from .extensions import db
 from .i18n import language
-from .waitlist import GridWaitlist
 
 bp = Blueprint("pages", __name__)
-
-NOBODY_WAITS = GridWaitlist(places={}, joinable=frozenset())
 
 
 @bp.get("/")
@@ -65,7 +62,7 @@ def first_paint_context() -> dict:
         "moving": None,
         "tab": "book",
         "anonymous": True,
-        "grid_html": Markup(rendered_grid(grid, NOBODY_WAITS, None)),
+        "grid_html": Markup(rendered_grid(grid, None)),
     }
 
 

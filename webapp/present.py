@@ -59,6 +59,9 @@ def slots_json(view: DayView, settings: Settings) -> dict:
                 "can_start": slot.can_start,
                 "mine": slot.mine,
                 "refusal": slot.refusal,
+                "places": slot.places,
+                "can_wait": slot.can_wait,
+                "waitlisted": slot.in_line is not None,
             }
             for slot in view.slots
         ],

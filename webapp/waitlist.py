@@ -1,5 +1,5 @@
-"""The waitlist as the Mini App shows it: where the caller waits (and their place in line),
-which full starts they may join, and entries as the API's JSON.
+"""The waitlist as the Mini App reads it: who waits where (and their places in line, which
+schedule.availability.view_day puts in the day's picture), and entries as the API's JSON.
 
 Every waitlist change (joining, leaving, a promotion, an expiry) runs in
 `schedule.db.write_transaction`, which bumps `schedule_lock`'s version, after which the snapshot
@@ -15,7 +15,6 @@ from __future__ import annotations
 import threading
 from bisect import bisect_left
 from collections import OrderedDict
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask import current_app
@@ -23,8 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from schedule import Settings, waitlist
-from schedule.availability import DayView, Snapshot
-from schedule.limits import Holdings
+from schedule.availability import Snapshot
 from schedule.models import WAITING, WaitlistEntry
 from schedule.timegrid import local_midnight_utc, training_end
 
@@ -110,42 +108,6 @@ class WaitingCache:
 
 def cache() -> WaitingCache:
     return current_app.extensions.setdefault("waiting_places", WaitingCache())
-
-
-@dataclass(frozen=True)
-class GridWaitlist:
-    """One user's waitlist on one day's grid, keyed by the cells' "HH:MM" labels."""
-
-    places: dict[str, int]  # the starts the user waits at, with their place in line
-    joinable: frozenset[str]  # full starts the user may join the waitlist of now
-
-    @classmethod
-    def of(
-        cls,
-        places: dict[datetime, int],
-        snapshot: Snapshot,
-        view: DayView,
-        held: Holdings,
-        now: datetime,
-        offer: bool = True,
-    ) -> GridWaitlist:
-        """`held`: the viewer's holdings (schedule.limits), whose limits weigh joining too."""
-        waiting = {
-            slot.start: places[slot.cell.starts_at]
-            for slot in view.slots
-            if slot.cell.starts_at in places
-        }
-        joinable = frozenset(
-            slot.start
-            for slot in view.slots
-            if offer
-            and slot.free == 0
-            and slot.refusal == "full"
-            and slot.start not in waiting
-            and waitlist.join_refusal(snapshot, slot.cell.starts_at, held.user_id, now, held)
-            is None
-        )
-        return cls(waiting, joinable)
 
 
 def entry_json(entry: WaitlistEntry, settings: Settings, position: int | None = None) -> dict:
