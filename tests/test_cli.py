@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -437,3 +441,19 @@ def test_the_installed_diagnose_command_reports_a_broken_configuration(tmp_path)
     assert done.returncode == 1
     assert "✗ configuration: CAPACITY must be at least 1" in done.stdout
     assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_alembic_says_only_which_migrations_it_runs(tmp_path):
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'q.sqlite3'}"}
+    env.pop("DEV_LOGIN", None)
+    command = [sys.executable, "-m", "flask", "--app", "webapp", "db", "upgrade"]
+    root = Path(__file__).resolve().parents[1]
+
+    first = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True)
+    again = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True)
+
+    assert first.returncode == again.returncode == 0, first.stderr
+    assert "Running upgrade  -> 0001" in first.stderr + first.stdout
+    for output in (first.stderr + first.stdout, again.stderr + again.stdout):
+        assert "Context impl" not in output and "Will assume" not in output
+    assert "Running upgrade" not in again.stderr + again.stdout

@@ -15,6 +15,19 @@ if not logging.getLogger().handlers:
 logger = logging.getLogger("alembic.env")
 
 
+class _QuietPreamble(logging.Filter):
+    """Alembic opens every command with "Context impl SQLiteImpl." and "Will assume
+    non-transactional DDL."; only the migrations it runs are news."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith(("Context impl", "Will assume"))
+
+
+_migration_log = logging.getLogger("alembic.runtime.migration")
+if not any(isinstance(f, _QuietPreamble) for f in _migration_log.filters):
+    _migration_log.addFilter(_QuietPreamble())
+
+
 def get_engine():
     return current_app.extensions["migrate"].db.engine
 
