@@ -66,6 +66,8 @@ CSV_COLUMNS = (
     "cancelled_by",
     "cancel_reason",
     "booked_at",
+    "attendance",
+    "pass_id",
 )
 
 
@@ -106,6 +108,8 @@ def export_csv(session: Session, settings: Settings, first_day: date, last_day: 
                 booking.cancelled_by or "",
                 _cell(booking.cancel_reason or ""),
                 to_local(booking.created_at, settings).strftime("%Y-%m-%d %H:%M"),
+                booking.attendance or "",
+                booking.pass_id or "",
             )
         )
     return out.getvalue()

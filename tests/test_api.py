@@ -127,6 +127,8 @@ def test_booking_answers_201_with_the_booking_and_lists_it(client):
         "start": "10:00",
         "end": "11:30",
         "status": "active",
+        "pass_id": None,  # unpaid: no pass
+        "attendance": None,
     }
     listed = client.get("/api/bookings", headers=auth(ANNA)).json["bookings"]
     assert listed == [response.json]

@@ -275,3 +275,53 @@ WAITLIST_TEXTS: dict[str, dict[str, str]] = {
     },
 }
 TEXTS.update(WAITLIST_TEXTS)
+
+# Passes and attendance (webapp/passes.py, the client card, My trainings, the Day view).
+PASS_TEXTS: dict[str, dict[str, str]] = {
+    "reason_no_pass": {"en": "no pass", "ru": "нет абонемента"},
+    "reason_no_show_limit": {"en": "paused", "ru": "приостановлено"},
+    "pass_not_found": {"en": "Pass not found.", "ru": "Абонемент не найден."},
+    "ask_trainer": {"en": "Message the trainer", "ru": "Написать тренеру"},
+    "my_passes": {"en": "My passes", "ru": "Мои абонементы"},
+    "pass_left": {
+        "en": "{n} of {total} visits left · until {until}",
+        "ru": "осталось {n} из {total} · до {until}",
+    },
+    "pass_expired": {"en": "used up or expired · {until}", "ru": "закончился · {until}"},
+    "no_passes": {"en": "No pass yet.", "ru": "Абонемента пока нет."},
+    "unpaid": {"en": "unpaid", "ru": "не оплачено"},
+    "paid_by_pass": {"en": "by pass", "ru": "по абонементу"},
+    "client_card": {"en": "Client card", "ru": "Карточка клиента"},
+    "card": {"en": "Card", "ru": "Карточка"},
+    "stats_line": {
+        "en": "Attended {attended} · no-show {no_show} · cancelled {cancelled}",
+        "ru": "Был {attended} · не пришёл {no_show} · отменил {cancelled}",
+    },
+    "unpaid_line": {"en": "Unpaid bookings: {n}", "ru": "Неоплаченных записей: {n}"},
+    "last_visit_line": {"en": "Last visit: {day}", "ru": "Последний визит: {day}"},
+    "blocked_line": {
+        "en": "Booking paused: too many no-shows.",
+        "ru": "Запись приостановлена: много пропусков.",
+    },
+    "unblock": {"en": "Allow booking again", "ru": "Разрешить запись"},
+    "record_pass": {"en": "Record a pass", "ru": "Оформить абонемент"},
+    "visits": {"en": "Visits", "ru": "Занятий"},
+    "valid_days": {"en": "Valid, days", "ru": "Действует, дней"},
+    "starts_on": {"en": "From", "ru": "С"},
+    "price": {"en": "Price", "ru": "Цена"},
+    "note": {"en": "Note", "ru": "Заметка"},
+    "save": {"en": "Save", "ru": "Сохранить"},
+    "adjust_pass": {"en": "Correct", "ru": "Исправить"},
+    "visits_delta": {"en": "Visits ±", "ru": "Занятий ±"},
+    "extend_days": {"en": "Extend, days", "ru": "Продлить, дней"},
+    "reason": {"en": "Reason", "ru": "Причина"},
+    "history": {"en": "History", "ru": "История"},
+    "change_created": {"en": "recorded", "ru": "оформлен"},
+    "change_adjusted": {"en": "corrected", "ru": "исправлен"},
+    "attended": {"en": "came", "ru": "пришёл"},
+    "no_show": {"en": "no-show", "ru": "не пришёл"},
+    "pass_recorded": {"en": "Pass recorded.", "ru": "Абонемент оформлен."},
+    "pass_adjusted": {"en": "Pass corrected.", "ru": "Абонемент исправлен."},
+    "unblocked": {"en": "Booking allowed again.", "ru": "Запись снова разрешена."},
+}
+TEXTS.update(PASS_TEXTS)

@@ -63,6 +63,8 @@ SCHEMAS = {
             "start": TIME,
             "end": TIME,
             "status": {"enum": ["active", "cancelled"]},
+            "pass_id": {"type": ["integer", "null"], "description": "null: unpaid"},
+            "attendance": {"enum": ["attended", "no_show", None]},
         }
     ),
     "User": obj(
@@ -427,6 +429,130 @@ PATHS = {
     },
 }
 
+# Passes, attendance and the client card (webapp/passes.py).
+SCHEMAS.update(
+    {
+        "PassChange": obj(
+            {
+                "kind": {"enum": ["created", "adjusted"]},
+                "visits": {"type": "integer"},
+                "days": {"type": "integer"},
+                "reason": {"type": "string"},
+                "by": {"type": ["integer", "null"]},
+                "at": {"type": "string", "format": "date-time"},
+            }
+        ),
+        "Pass": obj(
+            {
+                "id": {"type": "integer"},
+                "telegram_id": {"type": "integer"},
+                "visits": COUNT,
+                "used": COUNT,
+                "remaining": COUNT,
+                "starts": DATE,
+                "expires": DATE,
+                "price": {"type": ["number", "null"]},
+                "note": {"type": "string"},
+            },
+            {
+                "valid": {"type": "boolean"},
+                "history": {"type": "array", "items": ref("PassChange")},
+            },
+        ),
+        "PassRequest": obj(
+            {
+                "telegram_id": {"type": "integer"},
+                "visits": {"type": "integer", "minimum": 1},
+                "valid_days": {"type": "integer", "minimum": 1},
+            },
+            {
+                "starts": DATE,
+                "price": {"type": ["number", "null"], "minimum": 0},
+                "note": {"type": "string"},
+            },
+        ),
+        "PassAdjustRequest": obj(
+            {"reason": {"type": "string", "minLength": 1}},
+            {"visits": {"type": "integer"}, "extend_days": {"type": "integer"}},
+        ),
+        "AttendanceRequest": obj({"status": {"enum": ["attended", "no_show"]}}),
+        "ClientCard": obj(
+            {
+                "telegram_id": {"type": "integer"},
+                "name": {"type": "string"},
+                "username": TEXT_OR_NULL,
+                "phone": TEXT_OR_NULL,
+                "passes": {"type": "array", "items": ref("Pass")},
+                "stats": obj(
+                    {"attended": COUNT, "no_show": COUNT, "cancelled": COUNT},
+                    {"unpaid": COUNT, "last_visit": {"type": ["string", "null"]}},
+                ),
+                "blocked": {"type": "boolean"},
+            }
+        ),
+    }
+)
+TELEGRAM_ID = param("telegram_id", {"type": "integer", "minimum": 0}, where="path")
+PATHS.update(
+    {
+        "/api/passes": {
+            "get": operation("The caller's passes, valid ones first", 200, "PassList"),
+        },
+        "/api/admin/passes": {
+            "post": operation(
+                "Record a pass sold to a client",
+                201,
+                "Pass",
+                body="PassRequest",
+                errors=("NotFound", "Refused"),
+                admin=True,
+            )
+        },
+        "/api/admin/passes/{pass_id}/adjust": {
+            "parameters": [identifier("pass_id")],
+            "post": operation(
+                "Add or remove visits, or move the expiry, with a reason kept in the history",
+                200,
+                "Pass",
+                body="PassAdjustRequest",
+                errors=("NotFound", "Refused"),
+                admin=True,
+            ),
+        },
+        "/api/admin/bookings/{booking_id}/attendance": {
+            "parameters": [BOOKING_ID],
+            "post": operation(
+                "Mark a visitor attended or no-show once the training started",
+                200,
+                "AdminBooking",
+                body="AttendanceRequest",
+                errors=("NotFound", "Refused"),
+                admin=True,
+            ),
+        },
+        "/api/admin/clients/{telegram_id}": {
+            "parameters": [TELEGRAM_ID],
+            "get": operation(
+                "A client's card: passes with history, visits, block state",
+                200,
+                "ClientCard",
+                errors=("NotFound",),
+                admin=True,
+            ),
+        },
+        "/api/admin/clients/{telegram_id}/unblock": {
+            "parameters": [TELEGRAM_ID],
+            "post": operation(
+                "Lift the no-show block (earlier no-shows no longer count)",
+                200,
+                "ClientCard",
+                errors=("NotFound", "Refused"),
+                admin=True,
+            ),
+        },
+    }
+)
+
 # 409 has_bookings lists what a closure would cancel.
 PATHS["/api/admin/closures"]["post"]["responses"]["409"] = {
     "description": "The closure holds bookings: nothing changed (error: has_bookings)",
@@ -439,6 +565,7 @@ LISTS = {
     "WaitlistList": ("waitlist", "WaitlistEntry"),
     "ClosureList": ("closures", "Closure"),
     "ClientList": ("clients", "Client"),
+    "PassList": ("passes", "Pass"),
 }
 
 DOCUMENT = {

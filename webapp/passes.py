@@ -1,0 +1,194 @@
+"""Passes, attendance and the trainer's client card as JSON (DESIGN.md, "Passes and attendance").
+
+A thin adapter over schedule.passes and schedule.attendance: it reads and checks the request,
+calls the service (one transaction each) and presents the result. The trainer's tab
+(webapp/admin.py) and My trainings render the same values through the helpers here.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, g, jsonify
+from werkzeug.exceptions import NotFound
+
+from schedule import InvalidInput, Settings, User, attendance, passes
+from schedule.db import is_row_id
+from schedule.models import Pass
+from schedule.timegrid import parse_date
+
+from .admin_api import body, find_client
+from .api import now, settings
+from .auth import admin_required, login_required
+from .extensions import db
+from .i18n import t
+from .present import admin_booking_json, local_day
+
+bp = Blueprint("passes", __name__, url_prefix="/api")
+
+
+# --- presenting -----------------------------------------------------------------------------
+
+
+def price(cents: int | None) -> float | int | None:
+    if cents is None:
+        return None
+    return cents // 100 if cents % 100 == 0 else cents / 100
+
+
+def change_json(change, settings: Settings) -> dict:
+    return {
+        "kind": change.kind,
+        "visits": change.visits_delta,
+        "days": change.days_delta,
+        "reason": change.reason,
+        "by": change.by_telegram_id,
+        "at": change.at.isoformat(timespec="seconds") + "Z",
+    }
+
+
+def pass_json(view: passes.PassView, settings: Settings, *, history: bool = False) -> dict:
+    sold = view.sold
+    found = {
+        "id": sold.id,
+        "telegram_id": sold.user.telegram_id,
+        "visits": sold.visits,
+        "used": view.used,
+        "remaining": view.remaining,
+        "starts": sold.starts_on.isoformat(),
+        "expires": sold.expires_on.isoformat(),
+        "price": price(sold.price_cents),
+        "note": sold.note,
+        "valid": view.valid,
+    }
+    if history:
+        found["history"] = [change_json(change, settings) for change in sold.history]
+    return found
+
+
+def client_card(user: User) -> dict:
+    """The trainer's card of a client: passes with history, visits, block state."""
+    stats = attendance.client_stats(db.session(), user)
+    views = passes.client_passes(db.session(), settings(), user, now())
+    standing = passes.standing(db.session(), settings(), user.id, now())
+    return {
+        "telegram_id": user.telegram_id,
+        "name": user.name,
+        "username": user.username,
+        "phone": user.phone,
+        "passes": [pass_json(view, settings(), history=True) for view in views],
+        "stats": {
+            "attended": stats.attended,
+            "no_show": stats.no_show,
+            "cancelled": stats.cancelled,
+            "unpaid": stats.unpaid,
+            "last_visit": local_day(stats.last_visit, settings()).isoformat()
+            if stats.last_visit
+            else None,
+        },
+        "blocked": standing.blocked(now()),
+    }
+
+
+def trainer_contact() -> str | None:
+    """A link that opens a chat with the trainer: t.me/<username> of the first trainer who
+    has one, or tg://user?id= of the first trainer."""
+    admin_ids = sorted(current_app.config["ADMIN_IDS"])
+    if not admin_ids:
+        return None
+    found = db.session.scalars(
+        db.select(User).where(User.telegram_id.in_(admin_ids), User.username.is_not(None))
+    ).first()
+    return f"https://t.me/{found.username}" if found else f"tg://user?id={admin_ids[0]}"
+
+
+# --- reading the trainer's input ------------------------------------------------------------
+
+
+def find_pass(pass_id: int) -> Pass:
+    found = db.session.get(Pass, pass_id) if is_row_id(pass_id) else None
+    if found is None:
+        raise NotFound(t("pass_not_found"))
+    return found
+
+
+def record_pass(client: User, data: dict) -> passes.PassView:
+    starts = data.get("starts")
+    sold = passes.record(
+        db.session(),
+        settings(),
+        client,
+        visits=data.get("visits"),
+        valid_days=data.get("valid_days"),
+        starts=parse_date(starts) if starts is not None else None,
+        price=data.get("price"),
+        note=data.get("note"),
+        by=g.user.telegram_id,
+        now=now(),
+    )
+    return passes.view(db.session(), settings(), sold, now())
+
+
+def adjust_pass(pass_id: int, data: dict) -> passes.PassView:
+    find_pass(pass_id)
+    sold = passes.adjust(
+        db.session(),
+        pass_id,
+        visits=data.get("visits"),
+        extend_days=data.get("extend_days"),
+        reason=data.get("reason"),
+        by=g.user.telegram_id,
+        now=now(),
+    )
+    return passes.view(db.session(), settings(), sold, now())
+
+
+# --- routes ---------------------------------------------------------------------------------
+
+
+@bp.get("/passes")
+@login_required
+def my_passes():
+    views = passes.client_passes(db.session(), settings(), g.user, now())
+    return jsonify(passes=[pass_json(view, settings()) for view in views])
+
+
+@bp.post("/admin/passes")
+@admin_required
+def record():
+    data = body()
+    client = find_client(data.get("telegram_id"))
+    return jsonify(pass_json(record_pass(client, data), settings(), history=True)), 201
+
+
+@bp.post("/admin/passes/<int:pass_id>/adjust")
+@admin_required
+def adjust(pass_id: int):
+    return jsonify(pass_json(adjust_pass(pass_id, body()), settings(), history=True))
+
+
+@bp.post("/admin/bookings/<int:booking_id>/attendance")
+@admin_required
+def mark(booking_id: int):
+    status = body().get("status")
+    if status not in attendance.STATUSES:
+        raise InvalidInput('send {"status": "attended"} or {"status": "no_show"}')
+    booking = attendance.mark(db.session(), booking_id, status, now=now())
+    return jsonify(admin_booking_json(booking, settings()))
+
+
+def client_by_id(telegram_id: int) -> User:
+    if not 0 < telegram_id <= 2**62:
+        raise NotFound(t("client_not_found"))
+    return find_client(telegram_id)
+
+
+@bp.get("/admin/clients/<int:telegram_id>")
+@admin_required
+def client(telegram_id: int):
+    return jsonify(client_card(client_by_id(telegram_id)))
+
+
+@bp.post("/admin/clients/<int:telegram_id>/unblock")
+@admin_required
+def unblock(telegram_id: int):
+    user = attendance.unblock(db.session(), client_by_id(telegram_id), now=now())
+    return jsonify(client_card(user))
