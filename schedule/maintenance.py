@@ -15,10 +15,10 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import ColumnElement, Table, delete, func, select, update
 from sqlalchemy.orm import Session
 
-from . import outbox, services
+from . import outbox, services, waitlist
 from .availability import day_availability
 from .db import write_transaction
-from .errors import ScheduleError
+from .errors import InvalidInput, ScheduleError
 from .models import ACTIVE, CANCELLED, Base, Booking, Closure, User, utcnow
 from .settings import Settings
 from .timegrid import today
@@ -184,6 +184,8 @@ class DemoReport:
     booked: int
     cancelled: int
     refused: int
+    full_start: datetime | None = None  # a start with every place taken and a waitlist
+    waiting: int = 0
 
 
 def load_demo_week(
@@ -196,11 +198,15 @@ def load_demo_week(
 ) -> DemoReport:
     """Demo clients and a week of bookings from tomorrow, booked and cancelled by the rules.
 
-    Each day gets up to `per_day` attempts at random bookable starts; a few are then
-    cancelled. No notifications are sent (no event handler). Running it again adds more.
+    The day after tomorrow has a full start with two clients waiting; then each day gets up
+    to `per_day` attempts at random bookable starts, and a few are cancelled. No
+    notifications are sent (no event handler). Running it again replaces the demo data
+    (demo users are recognised by their ids), so it never doubles.
     """
     now = now or utcnow()
     rng = random.Random(seed)
+    for telegram_id in demo_users(session):
+        delete_user(session, telegram_id)
     users = [
         services.upsert_user(
             session,
@@ -216,7 +222,7 @@ def load_demo_week(
     ]
     start_day = today(now, settings) + timedelta(days=1)
     days = [start_day + timedelta(days=n) for n in range(min(7, settings.booking_horizon_days))]
-    made: list[Booking] = []
+    full_start, made, waiting = _full_start(session, settings, days[1:2], users, now)
     refused = 0
     for day in days:
         for _ in range(per_day):
@@ -235,10 +241,40 @@ def load_demo_week(
             except ScheduleError:
                 refused += 1
     cancelled = 0
-    for booking in rng.sample(made, k=len(made) // 8):
+    kept_full = {b.id for b in made if b.starts_at == full_start}
+    for booking in rng.sample([b for b in made if b.id not in kept_full], k=len(made) // 8):
         services.cancel(session, settings, booking.id, None, now=now, reason="demo")
         cancelled += 1
-    return DemoReport(len(users), len(made), cancelled, refused)
+    return DemoReport(len(users), len(made), cancelled, refused, full_start, waiting)
+
+
+def _full_start(
+    session: Session, settings: Settings, days: list[date], users: list[User], now: datetime
+) -> tuple[datetime | None, list[Booking], int]:
+    """Fill the first start from 10:00 on `days[0]` that takes CAPACITY clients, and put two
+    more on its waitlist: what a busy studio looks like."""
+    if not days or len(users) < settings.capacity + 2:
+        return None, [], 0
+    day = days[0]
+    for minute in range(10 * 60, 24 * 60, settings.slot_minutes):
+        booked: list[Booking] = []
+        for user in users[: settings.capacity]:
+            try:
+                booked.append(services.book(session, settings, user, day, minute, now=now))
+            except (ScheduleError, InvalidInput):
+                break
+        if len(booked) == settings.capacity:
+            waiting = 0
+            for user in users[settings.capacity : settings.capacity + 2]:
+                try:
+                    waitlist.join(session, settings, user, day, minute, now=now)
+                    waiting += 1
+                except ScheduleError:
+                    pass
+            return booked[0].starts_at, booked, waiting
+        for booking in booked:  # could not fill it: leave the day as it was
+            services.cancel(session, settings, booking.id, None, now=now)
+    return None, [], 0
 
 
 def _bookable_starts(

@@ -118,6 +118,28 @@ def test_demo_week_books_by_the_rules(session, settings, now):
     ]
 
 
+def test_demo_week_has_a_full_start_with_a_waitlist_and_loading_again_replaces_it(
+    session, settings, now
+):
+    from schedule.models import WAITING
+
+    first = maintenance.load_demo_week(session, settings, now=now, seed=3)
+    again = maintenance.load_demo_week(session, settings, now=now, seed=3)
+
+    assert again.booked == first.booked and again.full_start == first.full_start
+    bookings = session.scalars(select(Booking).where(Booking.status == ACTIVE)).all()
+    assert len(session.scalars(select(Booking)).all()) == again.booked  # not doubled
+    at_full = [b for b in bookings if b.starts_at == again.full_start]
+    assert len(at_full) == settings.capacity
+    waiting = session.scalars(
+        select(WaitlistEntry).where(
+            WaitlistEntry.status == WAITING, WaitlistEntry.starts_at == again.full_start
+        )
+    ).all()
+    assert again.waiting == len(waiting) == 2
+    assert len(session.scalars(select(User)).all()) == len(maintenance.DEMO_PEOPLE)
+
+
 def test_demo_users_are_not_real_users(session, make_user):
     make_user("Real")
     assert maintenance.demo_users(session) == []

@@ -674,4 +674,10 @@ def demo_data(seed: int, clear: bool, yes: bool) -> None:
         f"Demo data: {report.users} users, {report.booked} bookings over the next week "
         f"({report.cancelled} of them cancelled)."
     )
+    if report.full_start is not None:
+        local = report.full_start.replace(tzinfo=UTC).astimezone(
+            current_app.config["SCHEDULE"].zone
+        )
+        click.echo(f"Full start: {local:%a %d %b %H:%M}, {report.waiting} clients waiting.")
+    click.echo("Running it again replaces the demo data; real clients are never touched.")
     click.echo("Remove it with `flask --app webapp demo-data --clear`.")
