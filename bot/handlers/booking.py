@@ -1,11 +1,10 @@
-"""/book in chat: bookable days → starts with their free places → confirm → booked; a full
+"""/book in chat: bookable days → starts with their places → confirm → booked; a full
 start (⏳) → confirm → on its waitlist, with the place in line.
 
-The availability is schedule's, the same the Mini App shows (the client's fair-use limits
-included), and so is whether a full start can be waited for (waitlist.join_refusal); the
-booking and the joining are
-schedule.services.book and schedule.waitlist.join, which re-check every rule in their
-transactions.
+The buttons render schedule's picture of the day (availability.view_day), the one the Mini
+App's grid and /api/slots render too: which starts may be booked and with how many places,
+which full ones may be waited for. The booking and the joining are schedule.services.book and
+schedule.waitlist.join, which re-check every rule in their transactions.
 """
 
 from __future__ import annotations
@@ -19,14 +18,14 @@ from telebot.types import CallbackQuery, Message
 
 from schedule import ScheduleError, User, limits, services, waitlist
 from schedule.availability import (
+    DayView,
     Snapshot,
-    day_availability,
     horizon_days,
     snapshot_for_days,
     snapshot_for_start,
     view_day,
 )
-from schedule.timegrid import occupied_instants, start_instant, training_end
+from schedule.timegrid import start_instant, training_end
 
 from .. import callbacks as cb
 from .. import keyboards
@@ -36,9 +35,9 @@ from .common import Answer, BotContext, View, on_callback, on_message, send, sho
 
 @dataclass(frozen=True)
 class DayChoices:
-    """What `/book` offers on a day: starts to book, full starts to wait for."""
+    """What `/book` offers on a day: starts to book, full starts to wait for (or waited for)."""
 
-    bookable: list[tuple[int, str, int]]  # (minute, 'HH:MM', free places for a whole training)
+    bookable: list[tuple[int, str, int]]  # (minute, 'HH:MM', places for a training there)
     full: list[tuple[int, str, bool]]  # (minute, 'HH:MM', whether the user is in line already)
     limit: str | None = None  # the fair-use limit refusing the day's starts (schedule.limits)
 
@@ -46,31 +45,27 @@ class DayChoices:
         return bool(self.bookable or self.full)
 
 
-def choices_of(
-    ctx: BotContext,
-    snapshot: Snapshot,
-    day: date,
-    user: User,
-    now: datetime,
-    held: limits.Holdings,
-    waiting: set[datetime] = frozenset(),
-) -> DayChoices:
-    view = view_day(snapshot, day, user.id, now, holdings=held)
-    free_at = {slot.cell.starts_at: slot.free for slot in view.slots}
-    bookable, full = [], []
-    for slot in view.slots:
-        starts_at = slot.cell.starts_at
-        if slot.can_start:
-            instants = occupied_instants(starts_at, ctx.settings)
-            bookable.append(
-                (slot.cell.minute, slot.start, min(free_at.get(t, 0) for t in instants))
-            )
-        elif (
-            slot.refusal == "full"
-            and waitlist.join_refusal(snapshot, starts_at, user.id, now, held) is None
-        ):
-            full.append((slot.cell.minute, slot.start, starts_at in waiting))
+def choices_of(view: DayView) -> DayChoices:
+    """The day's picture (schedule.availability.view_day) as buttons: every start the user may
+    book, with its places, and every full one they may wait for or already wait for."""
+    bookable = [(s.cell.minute, s.start, s.places) for s in view.slots if s.can_start]
+    full = [
+        (s.cell.minute, s.start, s.in_line is not None)
+        for s in view.slots
+        if s.can_wait or s.in_line is not None
+    ]
     return DayChoices(bookable, full, view.limit)
+
+
+def day_picture(
+    ctx: BotContext, session: Session, user: User, day: date, snapshot: Snapshot | None = None
+) -> DayView:
+    """`day` as `user` sees it now, their places in line included."""
+    now = ctx.clock()
+    snapshot = snapshot or snapshot_for_days(session, ctx.settings, day, day)
+    held = limits.holdings(session, ctx.settings, user.id, now)
+    in_line = waitlist.places_in_line(session, ctx.settings, user.id, day, now)
+    return view_day(snapshot, day, user.id, now, holdings=held, in_line=in_line)
 
 
 def days_view(ctx: BotContext, session: Session, user: User, lang: str) -> View:
@@ -78,7 +73,9 @@ def days_view(ctx: BotContext, session: Session, user: User, lang: str) -> View:
     horizon = horizon_days(ctx.settings, now)
     snapshot = snapshot_for_days(session, ctx.settings, horizon[0], horizon[-1])
     held = limits.holdings(session, ctx.settings, user.id, now)
-    days = [day for day in horizon if choices_of(ctx, snapshot, day, user, now, held)]
+    days = [
+        day for day in horizon if choices_of(view_day(snapshot, day, user.id, now, holdings=held))
+    ]
     if not days and held.at_active_limit(now):
         message = limits.limit_message(limits.ACTIVE_BOOKINGS, ctx.settings, lang)
     elif not days:
@@ -93,11 +90,7 @@ def day_view(
 ) -> View | str | None:
     """The starts of `day` to book or to wait for; when there are none (any more), the
     fair-use limit that refuses them (schedule.limits) or None."""
-    now = ctx.clock()
-    snapshot = snapshot_for_days(session, ctx.settings, day, day)
-    waiting = waitlist.waiting_starts(session, ctx.settings, user.id, day)
-    held = limits.holdings(session, ctx.settings, user.id, now)
-    choices = choices_of(ctx, snapshot, day, user, now, held, waiting)
+    choices = choices_of(day_picture(ctx, session, user, day))
     if not choices:
         return choices.limit
     message = text(lang, "pick_start", day=day_label(day, lang))
@@ -165,7 +158,7 @@ def register(bot: TeleBot, ctx: BotContext) -> None:
 
     @on_callback(bot, ctx, cb.PICK)
     def confirm(call: CallbackQuery, data: cb.Callback, session, user, lang) -> Answer | None:
-        view = day_availability(session, settings, data.day, user.id, ctx.clock())
+        view = day_picture(ctx, session, user, data.day)
         slot = next((s for s in view.slots if s.cell.minute == data.minute and s.can_start), None)
         if slot is None:
             show(bot, call, fresh_view(ctx, session, user, lang, data.day))
