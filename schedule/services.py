@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 
@@ -20,15 +21,37 @@ from .settings import Settings, WeekHours, check_week
 from .timegrid import local_midnight_utc, start_instant, training_end, wall_to_utc_or_after
 
 SOURCES = ("miniapp", "bot", "admin", "waitlist")
+log = logging.getLogger("schedule")
 USER_FIELDS = ("first_name", "last_name", "username", "language_code")
 
 
 def _emit(on_event: EventHandler | None, *events: Event) -> None:
-    """Hand `events` to the adapter inside the transaction that made them, so that the
-    messages it writes (the outbox) are committed with the change, or not at all."""
-    if on_event is not None:
-        for event in events:
+    """Log each event (one line per booking, cancel and move) and hand it to the adapter
+    inside the transaction that made it, so that the messages it writes (the outbox) are
+    committed with the change, or not at all."""
+    for event in events:
+        _log_event(event)
+        if on_event is not None:
             on_event(event)
+
+
+def _log_event(event: Event) -> None:
+    booking = event.booking
+    facts = {
+        "booking_id": booking.id,
+        "client": booking.user.telegram_id,
+        "starts_at": booking.starts_at.isoformat() + "Z",
+        "source": booking.source,
+    }
+    if isinstance(event, BookingMade):
+        log.info("booking made", extra={**facts, "from_waitlist": event.from_waitlist})
+    elif isinstance(event, BookingCancelled):
+        log.info(
+            "booking cancelled", extra={**facts, "by": "admin" if event.by_admin else "client"}
+        )
+    elif isinstance(event, BookingMoved):
+        moved_from = event.previous_starts_at.isoformat() + "Z"
+        log.info("booking moved", extra={**facts, "moved_from": moved_from})
 
 
 def upsert_user(session: Session, telegram_user: Mapping[str, object]) -> User:

@@ -725,3 +725,22 @@ def test_a_start_off_the_grid_or_outside_the_day_is_refused_by_the_service(
     with pytest.raises(InvalidInput):
         book(session, settings, make_user(), date(2026, 11, 26), minute, now=now)
     assert session.scalar(select(func.count()).select_from(Booking)) == 0
+
+
+def test_every_booking_cancel_and_move_is_one_log_line(session, settings, make_user, now, caplog):
+    caplog.set_level("INFO", logger="schedule")
+    user = make_user()
+    booking = book(session, settings, user, TOMORROW, TEN, now=now)
+    reschedule(session, settings, booking.id, user, TOMORROW, at("14:00"), now=now)
+    cancel(session, settings, booking.id, user, now=now)
+
+    lines = [
+        (r.getMessage(), r.booking_id, r.client) for r in caplog.records if r.name == "schedule"
+    ]
+    assert lines == [
+        ("booking made", booking.id, user.telegram_id),
+        ("booking moved", booking.id, user.telegram_id),
+        ("booking cancelled", booking.id, user.telegram_id),
+    ]
+    moved = [r for r in caplog.records if r.getMessage() == "booking moved"][0]
+    assert moved.moved_from == "2026-11-26T07:00:00Z" and moved.starts_at.endswith("11:00:00Z")
