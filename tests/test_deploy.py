@@ -135,3 +135,13 @@ def test_the_worker_unit_runs_the_worker_command():
     command = exec_start("booking-worker.service")
 
     assert command[0].endswith("/flask") and command[1:] == ["--app", "webapp", "worker"]
+
+
+def test_every_command_the_readme_gives_runs_from_the_clone():
+    """One form throughout: each command is .venv/bin/<tool>, which the first command makes."""
+    readme = (ROOT / "README.md").read_text()
+    for tool in ("flask --app", "python bot_main.py", "python bench/", "waitress-serve"):
+        bare = re.findall(rf"`{re.escape(tool)}", readme)
+        assert bare == [], f"`{tool}` without .venv/bin/ in README.md"
+    for script in re.findall(r"\.venv/bin/python ((?:bench/)?\w+\.py)", readme):
+        assert (ROOT / script).exists(), script
