@@ -1,0 +1,215 @@
+"""The pass and attendance rules in schedule, on SQLite and PostgreSQL: which pass a booking
+takes, what a move, a cancel, the waitlist and the end of the day do to it, and the
+"expires soon" claim that any number of workers share."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, timedelta
+
+import pytest
+
+from schedule import ScheduleError, attendance, passes, services, waitlist
+from schedule.models import Booking
+from schedule.passes import Standing
+
+DAY = date(2026, 11, 26)  # the day after the `now` fixture
+TEN, TWO = 10 * 60, 14 * 60
+
+
+@pytest.fixture
+def strict(settings):
+    return replace(settings, pass_required=True)
+
+
+def remaining(session, settings, user, now) -> list[int]:
+    """Visits left on each of the user's passes, valid ones first."""
+    return [view.remaining for view in passes.client_passes(session, settings, user, now)]
+
+
+def test_a_booking_takes_the_pass_expiring_first_and_a_cancel_returns_it(
+    session, settings, make_user, now
+):
+    anna = make_user("Anna")
+    later = passes.record(session, settings, anna, visits=3, valid_days=30, now=now)
+    sooner = passes.record(session, settings, anna, visits=3, valid_days=5, now=now)
+
+    booking = services.book(session, settings, anna, DAY, TEN, now=now)
+    assert booking.pass_id == sooner.id
+    assert remaining(session, settings, anna, now) == [2, 3]
+
+    services.cancel(session, settings, booking.id, anna, now=now)
+    assert booking.pass_id is None
+    assert remaining(session, settings, anna, now) == [3, 3]
+    assert later.id != sooner.id
+
+
+def test_the_trainers_cancel_gives_the_visit_back_too(session, settings, make_user, now):
+    anna = make_user("Anna")
+    passes.record(session, settings, anna, visits=1, valid_days=30, now=now)
+    booking = services.book(session, settings, anna, DAY, TEN, now=now)
+    services.cancel(session, settings, booking.id, None, now=now, reason="ill")
+    assert remaining(session, settings, anna, now) == [1]
+
+
+def test_a_move_keeps_its_pass_or_takes_one_valid_on_the_new_date(session, strict, make_user, now):
+    anna = make_user("Anna")
+    short = passes.record(session, strict, anna, visits=1, valid_days=2, now=now)  # to 26 Nov
+    booking = services.book(session, strict, anna, DAY, TEN, now=now)
+    assert booking.pass_id == short.id
+
+    # The same day: the visit stays on its pass (the move does not need a second one).
+    services.reschedule(session, strict, booking.id, anna, DAY, TWO, now=now)
+    assert booking.pass_id == short.id
+
+    # A date the pass does not cover: refused, and the booking stays as it was.
+    with pytest.raises(ScheduleError) as refused:
+        services.reschedule(
+            session, strict, booking.id, anna, DAY + timedelta(days=3), TEN, now=now
+        )
+    assert refused.value.code == "no_pass"
+    session.refresh(booking)
+    assert booking.pass_id == short.id
+
+    # With a pass for that date the move takes it and gives the short one's visit back.
+    long = passes.record(session, strict, anna, visits=1, valid_days=30, now=now)
+    services.reschedule(session, strict, booking.id, anna, DAY + timedelta(days=3), TEN, now=now)
+    assert booking.pass_id == long.id
+    assert remaining(session, strict, anna, now) == [1, 0]
+
+
+def test_the_waitlist_books_with_a_pass_and_passes_over_who_has_none(
+    session, strict, make_user, now
+):
+    holders = [make_user(f"Holder {n}") for n in range(4)]
+    for user in holders:
+        passes.record(session, strict, user, visits=1, valid_days=30, now=now)
+        services.book(session, strict, user, DAY, TEN, now=now)
+    without, paid = make_user("No pass"), make_user("Paid")
+    paid_pass = passes.record(session, strict, paid, visits=1, valid_days=30, now=now)
+    # Both joined while they could book (the pass-less one lost their pass afterwards).
+    passes.record(session, strict, without, visits=1, valid_days=30, now=now)
+    waitlist.join(session, strict, without, DAY, TEN, now=now)
+    waitlist.join(session, strict, paid, DAY, TEN, now=now)
+    sold = passes.client_passes(session, strict, without, now)[0].sold
+    passes.adjust(session, sold.id, visits=-1, reason="refunded", now=now)
+
+    services.cancel(
+        session,
+        strict,
+        services.upcoming_bookings(session, holders[0], now)[0].id,
+        holders[0],
+        now=now,
+    )
+
+    promoted = services.upcoming_bookings(session, paid, now)
+    assert [b.pass_id for b in promoted] == [paid_pass.id]
+    assert services.upcoming_bookings(session, without, now) == []
+
+
+def test_pass_required_refuses_and_the_trainer_books_unpaid(session, strict, make_user, now):
+    anna = make_user("Anna")
+    with pytest.raises(ScheduleError) as refused:
+        services.book(session, strict, anna, DAY, TEN, now=now)
+    assert refused.value.code == "no_pass"
+    booking = services.book(session, strict, anna, DAY, TEN, now=now, source="admin")
+    assert booking.pass_id is None
+
+
+def test_attendance_waits_for_the_start_and_unmarked_visits_settle_once(
+    session, settings, make_user, now
+):
+    anna, boris = make_user("Anna"), make_user("Boris")
+    first = services.book(session, settings, anna, DAY, TEN, now=now)
+    second = services.book(session, settings, boris, DAY, TEN, now=now)
+    with pytest.raises(ScheduleError) as early:
+        attendance.mark(session, first.id, "attended", now=now)
+    assert early.value.code == "not_started"
+
+    during = now + timedelta(days=1, hours=1, minutes=10)
+    attendance.mark(session, first.id, "no_show", now=during)
+    assert attendance.settle_past_days(session, settings, during) == 0  # the day is not over
+
+    next_day = now + timedelta(days=2)
+    assert attendance.settle_past_days(session, settings, next_day) == 1
+    assert attendance.settle_past_days(session, settings, next_day) == 0
+    session.expire_all()
+    assert (
+        session.get(Booking, first.id).attendance,
+        session.get(Booking, second.id).attendance,
+    ) == (
+        "no_show",
+        "attended",
+    )
+    no_show_default = replace(settings, attendance_default="no_show")
+    third = services.book(session, settings, anna, DAY + timedelta(days=1), TEN, now=now)
+    attendance.settle_past_days(session, no_show_default, now + timedelta(days=3))
+    session.refresh(third)
+    assert third.attendance == "no_show"
+
+
+def test_no_shows_in_thirty_days_block_until_unblocked(session, settings, make_user, now):
+    strict = replace(settings, no_show_limit=2)
+    anna = make_user("Anna")
+    missed = [
+        services.book(session, strict, anna, DAY + timedelta(days=n), TEN, now=now)
+        for n in range(2)
+    ]
+    later = now + timedelta(days=3)
+    for booking in missed:
+        attendance.mark(session, booking.id, "no_show", now=later)
+    target = DAY + timedelta(days=4)
+    with pytest.raises(ScheduleError) as refused:
+        services.book(session, strict, anna, target, TEN, now=later)
+    assert refused.value.code == "no_show_limit"
+
+    # Thirty days on, the no-shows no longer count.
+    month = now + timedelta(days=32)
+    assert not passes.standing(session, strict, anna.id, month).blocked(month)
+
+    attendance.unblock(session, anna, now=later)
+    assert services.book(session, strict, anna, target, TEN, now=later).pass_id is None
+
+
+def test_standing_is_a_pure_rule():
+    from schedule import Settings
+
+    held = passes.PassHeld(1, DAY, DAY + timedelta(days=9), 2, (11, 12))
+    standing = Standing(Settings(pass_required=True), (held,), ())
+    assert standing.refusal(DAY, None) == "no_pass"  # both visits used
+    assert standing.refusal(DAY, None, ignore_booking=11) is None  # the one being moved
+    assert standing.refusal(DAY + timedelta(days=10), None, 11) == "no_pass"  # expired by then
+    assert Standing(Settings(), (held,), ()).refusal(DAY, None) is None  # not required
+
+
+def test_expiry_notices_are_claimed_once_by_racing_workers(session_factory, settings, now):
+    with session_factory() as session:
+        anna = services.upsert_user(session, {"id": 700, "first_name": "Anna"})
+        boris = services.upsert_user(session, {"id": 701, "first_name": "Boris"})
+        soon = passes.record(session, settings, anna, visits=2, valid_days=3, now=now)
+        passes.record(session, settings, boris, visits=2, valid_days=30, now=now)
+        used_up = passes.record(session, settings, boris, visits=1, valid_days=2, now=now)
+        services.book(session, settings, boris, DAY, TEN, now=now)
+
+    claimed: list[int] = []
+
+    def worker() -> None:
+        with session_factory() as own:
+            found = passes.claim_expiring(own, settings, now)
+            claimed.extend(view.sold.id for view in found)
+
+    import threading
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert claimed == [soon.id]  # the used-up pass and the long one are not told of
+    assert used_up.id not in claimed
+    with session_factory() as session:
+        assert passes.claim_expiring(session, settings, now + timedelta(hours=1)) == []
+        # Extended, it is told of again when the new expiry nears.
+        passes.adjust(session, soon.id, extend_days=10, reason="holiday", now=now)
+        later = now + timedelta(days=10)
+        assert [v.sold.id for v in passes.claim_expiring(session, settings, later)] == [soon.id]
