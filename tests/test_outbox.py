@@ -110,10 +110,11 @@ def test_telegram_failing_for_a_while_delays_messages_and_loses_none(
     bot_sessions, notifier, fake_telegram, make_dispatcher
 ):
     fake_telegram.outage(502, seconds=3)
+    fake_telegram.hang(COACH["id"], seconds=2, times=2)  # and sends that time out
     for n in range(6):
         book(bot_sessions, client(n), minute=480 + 90 * n, notifier=notifier)
     fake_telegram.fail(COACH["id"], 500)  # and a plain 500 once, after the outage
-    dispatcher = make_dispatcher()
+    dispatcher = make_dispatcher(read_timeout=1)
     stop, thread = run_in_thread(dispatcher)
     try:
         fake_telegram.wait_for(lambda: len(delivered(fake_telegram, COACH["id"])) == 6, 20)
