@@ -1,10 +1,18 @@
-"""`flask --app webapp bot set-webhook | delete-webhook | webhook-info`."""
+"""`flask --app webapp bot set-webhook | delete-webhook | webhook-info`.
+
+Flask commands that drive the bot live in the web package: `bot` never imports Flask, so the
+bot's own code runs in `python bot_main.py` without the web app's framework around it.
+"""
 
 from __future__ import annotations
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
+
+from bot.runner import configure_commands
+
+from .webhook import webhook_url
 
 bot_cli = AppGroup("bot", help="The Telegram bot's webhook.")
 
@@ -26,9 +34,6 @@ def _masked(url: str) -> str:
 @click.option("--drop-pending-updates", is_flag=True, help="Forget updates not yet delivered.")
 def set_webhook(base_url: str | None, drop_pending_updates: bool) -> None:
     """Have Telegram POST updates to this app; also sets the commands and the menu button."""
-    from bot.runner import configure_commands
-    from webapp.webhook import webhook_url
-
     telegram = _telegram()
     url = webhook_url(telegram.config, base_url)
     if not url.startswith("https://"):

@@ -63,7 +63,7 @@ def init_app(app: Flask) -> None:
     """Register the webhook route and `flask bot ...`; with BOT_TOKEN set, build the bot and
     install its notifier as the app's booking_events. Under testing, nothing ever calls the
     real api.telegram.org: the bot is built only when TELEGRAM_API_URL points elsewhere."""
-    from bot.cli import bot_cli
+    from .bot_commands import bot_cli  # it imports this module
 
     app.register_blueprint(bp)
     app.cli.add_command(bot_cli)
