@@ -1,6 +1,6 @@
 """The booking domain: rules, time grid, availability and services. No Flask, no telebot."""
 
-from . import outbox
+from . import outbox, series
 from .errors import InvalidInput, ScheduleError
 from .models import Base, Booking, Closure, OpeningHours, User
 from .settings import ConfigError, Settings
@@ -16,4 +16,5 @@ __all__ = [
     "Settings",
     "User",
     "outbox",
+    "series",
 ]

@@ -87,10 +87,23 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Pass not found.",
         "ru": "Абонемент не найден.",
     },
+    "series_not_found": {
+        "en": "Standing booking not found.",
+        "ru": "Постоянная запись не найдена.",
+    },
+    "series_exists": {
+        "en": "You already have a standing booking at this weekday and time.",
+        "ru": "У вас уже есть постоянная запись на этот день недели и время.",
+    },
 }
 
 # HTTP status an adapter should answer with, by error code.
-HTTP_STATUS = {"invalid": 400, "not_found": 404, "pass_not_found": 404}
+HTTP_STATUS = {
+    "invalid": 400,
+    "not_found": 404,
+    "pass_not_found": 404,
+    "series_not_found": 404,
+}
 
 
 def message_for(code: str, lang: str | None = "en") -> str:

@@ -20,7 +20,7 @@ from .models import ACTIVE, CANCELLED, Booking, Closure, OpeningHours, User, utc
 from .settings import Settings, WeekHours, check_week
 from .timegrid import local_midnight_utc, start_instant, training_end, wall_to_utc_or_after
 
-SOURCES = ("miniapp", "bot", "admin", "waitlist")
+SOURCES = ("miniapp", "bot", "admin", "waitlist", "series")
 log = logging.getLogger("schedule")
 USER_FIELDS = ("first_name", "last_name", "username", "language_code")
 

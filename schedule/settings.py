@@ -43,6 +43,8 @@ class Settings:
     pass_required: bool = False
     no_show_limit: int = 0
     attendance_default: str = "attended"
+    # Standing bookings (schedule/series.py): how many weeks one series may run.
+    series_max_weeks: int = 12
     # Request rates (Flask-Limiter in the web app, the bot's callback throttle), like
     # "30/minute"; an empty value turns one off. RATE_LIMIT_STORAGE: memory:// or redis://...
     rate_limit_writes: str = "30/minute"
@@ -60,6 +62,8 @@ class Settings:
             )
         if self.capacity < 1:
             raise ConfigError("CAPACITY must be at least 1")
+        if self.series_max_weeks < 1:
+            raise ConfigError("SERIES_MAX_WEEKS must be at least 1")
         for name in (
             "booking_horizon_days",
             "min_notice_minutes",
@@ -105,6 +109,7 @@ class Settings:
             "MAX_ACTIVE_BOOKINGS",
             "MAX_WAITLIST_ENTRIES",
             "NO_SHOW_LIMIT",
+            "SERIES_MAX_WEEKS",
         ):
             if env.get(name, "").strip():
                 values[name.lower()] = _int(name, env[name])
