@@ -34,6 +34,8 @@ ADMIN_CANCEL = "AX"  # the trainer cancels with that reason
 WAIT_ASK = "W"  # a full start chosen: join its waitlist, or back
 WAIT = "J"  # confirmed: join the waitlist
 LEAVE = "L"  # leave my waitlist entry for that start
+ADMIN_ATTENDED = "AA"  # the trainer marks a visitor attended
+ADMIN_NO_SHOW = "AN"  # the trainer marks a visitor no-show
 
 REASON_COUNT = 3
 
@@ -53,6 +55,8 @@ FIELDS: dict[str, tuple[str, ...]] = {
     WAIT_ASK: ("day", "minute"),
     WAIT: ("day", "minute"),
     LEAVE: ("day", "minute"),
+    ADMIN_ATTENDED: ("booking_id",),
+    ADMIN_NO_SHOW: ("booking_id",),
 }
 
 _SHAPES = {

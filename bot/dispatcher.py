@@ -41,6 +41,7 @@ from schedule.outbox import OutboxMessage
 from .config import BotConfig
 from .notify import CLIENT, NEWS, render_notice
 from .pool import ChatPool
+from .passes import PASS_EXPIRING, PASS_LOW, render_pass_notice
 from .reminders import REMINDER, render_reminder
 from .telegram import configure_api
 from .texts import language
@@ -213,6 +214,8 @@ class Dispatcher:
             return render_notice(message.kind, message.facts, lang, self.config)
         if message.kind == REMINDER:
             return render_reminder(session, message.facts, lang, self.config, self.clock())
+        if message.kind in (PASS_LOW, PASS_EXPIRING):
+            return render_pass_notice(message.kind, message.facts, lang, self.config)
         raise ValueError(f"unknown outbox kind {message.kind!r}")
 
     def _post(self, body: dict) -> Outcome:

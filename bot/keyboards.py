@@ -175,26 +175,49 @@ def confirm_cancel(lang: str, booking_id: int) -> InlineKeyboardMarkup:
 
 
 def admin_day(
-    lang: str, shown: date, horizon: Sequence[date], bookings: Sequence[Booking], settings: Settings
+    lang: str,
+    shown: date,
+    horizon: Sequence[date],
+    bookings: Sequence[Booking],
+    settings: Settings,
+    now: datetime | None = None,
 ) -> InlineKeyboardMarkup:
-    cancel_buttons = [
-        _button(
-            label(
-                lang,
-                "admin_cancel_button",
-                time=f"{to_local(booking.starts_at, settings):%H:%M}",
-                name=booking.user.name[:32],
-            ),
-            cb.ADMIN_CANCEL_ASK,
-            booking_id=booking.id,
-        )
-        for booking in bookings
-    ]
+    """A cancel button per visitor; once a training has started (`now`), attended and
+    no-show buttons instead (one tap each)."""
+    rows = []
+    for booking in bookings:
+        time = f"{to_local(booking.starts_at, settings):%H:%M}"
+        name = booking.user.name[:32]
+        if now is not None and booking.starts_at <= now:
+            rows.append(
+                [
+                    _button(
+                        label(lang, "admin_attend_button", time=time, name=name),
+                        cb.ADMIN_ATTENDED,
+                        booking_id=booking.id,
+                    ),
+                    _button(
+                        label(lang, "admin_no_show_button"),
+                        cb.ADMIN_NO_SHOW,
+                        booking_id=booking.id,
+                    ),
+                ]
+            )
+        else:
+            rows.append(
+                [
+                    _button(
+                        label(lang, "admin_cancel_button", time=time, name=name),
+                        cb.ADMIN_CANCEL_ASK,
+                        booking_id=booking.id,
+                    )
+                ]
+            )
     day_buttons = [
         _button(("• " if day == shown else "") + day_label(day, lang), cb.ADMIN_DAY, day=day)
         for day in horizon
     ]
-    return _markup([*_rows(cancel_buttons, 1), *_rows(day_buttons, 3)])
+    return _markup([*rows, *_rows(day_buttons, 3)])
 
 
 def admin_reasons(lang: str, booking_id: int, day: date) -> InlineKeyboardMarkup:

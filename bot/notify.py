@@ -22,10 +22,12 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session, object_session
 from telebot.types import InlineKeyboardMarkup
 
-from schedule import Settings, outbox, services
+from schedule import Settings, outbox, passes, services
 from schedule.events import BookingCancelled, BookingMade, BookingMoved, Event
+from schedule.models import Pass
 
 from . import keyboards
+from . import passes as pass_notices
 from .config import BotConfig
 from .texts import TEXTS, short_when, text, when
 
@@ -114,6 +116,16 @@ class Notifier:
                 booking_id=notice.booking_id,
                 expires_at=expires_at,
             )
+        if isinstance(event, BookingMade):
+            self._one_visit_left(session, event.booking, now)
+
+    @staticmethod
+    def _one_visit_left(session: Session, booking, now: datetime) -> None:
+        """The booking took the second-to-last visit of its pass: the client hears of it."""
+        if booking.pass_id is not None and passes.remaining_after(session, booking.pass_id) == 1:
+            sold = session.get(Pass, booking.pass_id)
+            if sold is not None:
+                pass_notices.enqueue_low(session, sold, now)
 
     def _folds_away(self, session: Session, notice: Notice) -> bool:
         """A cancel of a booking whose news is still held: neither is news for the trainers

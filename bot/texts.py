@@ -185,6 +185,25 @@ TEXTS: dict[str, dict[str, str]] = {
     "source_miniapp": {EN: "the app", RU: "приложение"},
     "source_admin": {EN: "the trainer", RU: "тренера"},
     "source_waitlist": {EN: "the waitlist", RU: "лист ожидания"},
+    # Passes and attendance (bot/passes.py, /my, /today).
+    "pass_low": {
+        EN: "One visit is left on your pass (valid until {until}). Ask the trainer for a new one.",
+        RU: "На абонементе осталось одно занятие (действует до {until}). Новый — у тренера.",
+    },
+    "pass_expiring": {
+        EN: "Your pass expires on {until} with {n} visit(s) left.",
+        RU: "Ваш абонемент заканчивается {until}, осталось занятий: {n}.",
+    },
+    "my_pass_line": {
+        EN: "🎫 Pass: {n} of {total} visits left, until {until}",
+        RU: "🎫 Абонемент: осталось {n} из {total}, до {until}",
+    },
+    "my_no_pass": {EN: "🎫 No pass with visits left.", RU: "🎫 Нет абонемента с занятиями."},
+    "admin_attend_button": {EN: "✅ {time} {name}", RU: "✅ {time} {name}"},
+    "admin_no_show_button": {EN: "🚫 no-show", RU: "🚫 не пришёл"},
+    "toast_marked": {EN: "Marked", RU: "Отмечено"},
+    "mark_attended": {EN: "✅", RU: "✅"},
+    "mark_no_show": {EN: "🚫", RU: "🚫"},
 }
 
 REASONS: dict[str, tuple[str, ...]] = {

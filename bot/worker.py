@@ -2,6 +2,7 @@
 
 - the outbox dispatcher (bot.dispatcher): every message a change caused;
 - the reminder loop (bot.reminders): reminders due now, written to the outbox;
+- the pass duties (bot.passes): "your pass expires soon" notices, end-of-day attendance;
 - in webhook deployments, the inbox: updates the web processes recorded (bot.models), handled
   here in order per chat, each once, by a small pool of threads, so that one chat waiting
   out Telegram's flood control delays only itself.
@@ -28,6 +29,7 @@ from .config import BotConfig
 from .dispatcher import Dispatcher
 from .factory import BookingBot
 from .pool import ChatPool
+from .passes import run_pass_duties
 from .reminders import REMINDER_INTERVAL_SECONDS, run_reminders
 
 log = logging.getLogger("bot")
@@ -118,6 +120,15 @@ def start_background(
         )
     elif reminder_interval:
         log.info("reminders are off (REMINDER_MINUTES is empty)")
+    if reminder_interval:  # the periodic duties run together: pass notices, attendance
+        threads.append(
+            threading.Thread(
+                target=run_pass_duties,
+                args=(config, session_factory, stop),
+                kwargs={"clock": clock},
+                name="passes",
+            )
+        )
     if bot is not None:
         inbox = Inbox(bot, session_factory)
         threads.append(threading.Thread(target=inbox.run, args=(stop,), name="inbox"))

@@ -1,5 +1,6 @@
 """The trainer (ADMIN_IDS): /today and a day picker listing each training with its visitors,
-and cancelling a client's booking with a reason the client is told."""
+cancelling a client's booking with a reason the client is told, and, once a training has
+started, marking each visitor attended or no-show (one tap)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from sqlalchemy.orm import Session
 from telebot import TeleBot
 from telebot.types import CallbackQuery, Message
 
-from schedule import Booking, ScheduleError, User, services
+from schedule import Booking, ScheduleError, User, attendance, services
 from schedule.availability import horizon_days
+from schedule.models import ATTENDED, NO_SHOW
 from schedule.timegrid import local_date, to_local
 
 from .. import callbacks as cb
@@ -20,9 +22,12 @@ from .. import keyboards
 from ..texts import REASONS, day_label, fit, label, language, text, when
 from .common import Answer, BotContext, View, on_callback, on_message, send, show
 
+MARKS = {ATTENDED: "mark_attended", NO_SHOW: "mark_no_show"}
 
-def visitor_line(user: User) -> str:
-    parts = [html.escape(user.name, quote=False)]
+
+def visitor_line(user: User, mark: str | None = None, lang: str = "en") -> str:
+    parts = [text(lang, MARKS[mark])] if mark in MARKS else []
+    parts.append(html.escape(user.name, quote=False))
     if user.username:
         parts.append("@" + html.escape(user.username, quote=False))
     if user.phone:
@@ -50,9 +55,11 @@ def admin_day_view(ctx: BotContext, session: Session, lang: str, day: date) -> V
                     capacity=settings.capacity,
                 )
             )
-            lines.extend(visitor_line(booking.user) for booking in visitors)
+            lines.extend(
+                visitor_line(booking.user, booking.attendance, lang) for booking in visitors
+            )
     horizon = horizon_days(settings, ctx.clock())
-    markup = keyboards.admin_day(lang, day, horizon, bookings, settings)
+    markup = keyboards.admin_day(lang, day, horizon, bookings, settings, ctx.clock())
     return fit(lines), markup
 
 
@@ -66,13 +73,23 @@ def register(bot: TeleBot, ctx: BotContext) -> None:
             return
         send(bot, message.chat.id, admin_day_view(ctx, session, lang, ctx.today()))
 
-    @on_callback(bot, ctx, cb.ADMIN_DAY, cb.ADMIN_CANCEL_ASK, cb.ADMIN_CANCEL)
+    @on_callback(
+        bot,
+        ctx,
+        cb.ADMIN_DAY,
+        cb.ADMIN_CANCEL_ASK,
+        cb.ADMIN_CANCEL,
+        cb.ADMIN_ATTENDED,
+        cb.ADMIN_NO_SHOW,
+    )
     def trainer(call: CallbackQuery, data: cb.Callback, session, user, lang) -> Answer | None:
         if not ctx.is_admin(call.from_user.id):
             return Answer(label(lang, "admin_only"), alert=True)
         if data.action == cb.ADMIN_DAY:
             show(bot, call, admin_day_view(ctx, session, lang, data.day))
             return None
+        if data.action in (cb.ADMIN_ATTENDED, cb.ADMIN_NO_SHOW):
+            return mark(call, session, lang, data)
         try:
             booking = services.owned_active_booking(session, data.booking_id, None)
         except ScheduleError as error:
@@ -89,6 +106,16 @@ def register(bot: TeleBot, ctx: BotContext) -> None:
             show(bot, call, (message, keyboards.admin_reasons(lang, booking.id, day)))
             return None
         return cancel_with_reason(call, session, lang, booking, data.reason, day)
+
+    def mark(call: CallbackQuery, session: Session, lang: str, data: cb.Callback) -> Answer:
+        status = ATTENDED if data.action == cb.ADMIN_ATTENDED else NO_SHOW
+        try:
+            booking = attendance.mark(session, data.booking_id, status, now=ctx.clock())
+        except ScheduleError as error:
+            show(bot, call, admin_day_view(ctx, session, lang, ctx.today()))
+            return Answer(error.message(lang), alert=True)
+        show(bot, call, admin_day_view(ctx, session, lang, local_date(booking.starts_at, settings)))
+        return Answer(label(lang, "toast_marked"))
 
     def cancel_with_reason(
         call: CallbackQuery, session: Session, lang: str, booking: Booking, reason: int, day: date

@@ -11,12 +11,12 @@ from sqlalchemy.orm import Session
 from telebot import TeleBot
 from telebot.types import CallbackQuery, Message
 
-from schedule import ScheduleError, User, services, waitlist
+from schedule import ScheduleError, User, passes, services, waitlist
 from schedule.timegrid import training_end
 
 from .. import callbacks as cb
 from .. import keyboards
-from ..texts import fit, label, text, when
+from ..texts import day_label, fit, label, text, when
 from .booking import place_in_line, requested_start
 from .common import Answer, BotContext, View, on_callback, on_message, send, show
 
@@ -27,6 +27,7 @@ def my_view(ctx: BotContext, session: Session, user: User, lang: str, note: str 
     bookings = services.upcoming_bookings(session, user, now)
     places = waitlist.user_entries(session, user, now, settings=settings)
     lines = [note] if note else []
+    lines.extend(pass_lines(settings, session, user, lang, now))
     if bookings:
         lines.append(text(lang, "my_header"))
         lines.extend(
@@ -54,6 +55,24 @@ def my_view(ctx: BotContext, session: Session, user: User, lang: str, note: str 
     cancellable = [b for b in bookings if services.client_may_change(b, settings, now)]
     markup = keyboards.my_bookings(lang, cancellable, settings, ctx.config.web_app_url, waiting)
     return fit(lines), markup
+
+
+def pass_lines(settings, session: Session, user: User, lang: str, now) -> list[str]:
+    """Visits left on each valid pass (none when the client never had one)."""
+    views = passes.client_passes(session, settings, user, now)
+    valid = [view for view in views if view.valid]
+    if views and not valid:
+        return [text(lang, "my_no_pass")]
+    return [
+        text(
+            lang,
+            "my_pass_line",
+            n=view.remaining,
+            total=view.sold.visits,
+            until=day_label(view.sold.expires_on, lang),
+        )
+        for view in valid
+    ]
 
 
 def register(bot: TeleBot, ctx: BotContext) -> None:

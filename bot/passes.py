@@ -1,0 +1,100 @@
+"""What a client hears about their pass, through the outbox: one visit left, and expiry soon.
+
+"One visit left" is written by the notifier (bot.notify) in the transaction of the booking
+that took the second-to-last visit, so it commits with it or not at all. "Expires in 3 days"
+is claimed by `run_pass_duties` through schedule.passes.claim_expiring (a claim column set
+under the schedule lock, with the message in the same transaction): any number of workers
+may run the loop and each pass is told of once. The same loop settles attendance at the end
+of each day (schedule.attendance.settle_past_days, itself exactly once).
+
+The words are chosen when the dispatcher sends the row, in the client's language.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import date, datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from schedule import attendance, outbox, passes
+from schedule.models import Pass, utcnow
+
+from .config import BotConfig
+from .texts import day_label, text
+
+log = logging.getLogger("bot")
+
+PASS_LOW = "pass_low"  # outbox kinds
+PASS_EXPIRING = "pass_expiring"
+PASS_DUTIES_INTERVAL_SECONDS = 60.0
+
+
+def pass_facts(sold: Pass, remaining: int) -> dict:
+    return {
+        "pass_id": sold.id,
+        "remaining": remaining,
+        "visits": sold.visits,
+        "expires": sold.expires_on.isoformat(),
+    }
+
+
+def enqueue_low(session: Session, sold: Pass, now: datetime) -> None:
+    """Tell the client one visit is left on `sold` (inside the booking's transaction)."""
+    outbox.enqueue(session, sold.user.telegram_id, PASS_LOW, pass_facts(sold, 1), now=now)
+
+
+def enqueue_expiring(session: Session, view: passes.PassView, now: datetime) -> None:
+    outbox.enqueue(
+        session,
+        view.sold.user.telegram_id,
+        PASS_EXPIRING,
+        pass_facts(view.sold, view.remaining),
+        now=now,
+    )
+
+
+def render_pass_notice(kind: str, facts: dict, lang: str, config: BotConfig):
+    until = day_label(date.fromisoformat(facts["expires"]), lang)
+    key = "pass_low" if kind == PASS_LOW else "pass_expiring"
+    return text(lang, key, n=facts.get("remaining", 0), until=until), None
+
+
+def pass_duties_once(
+    config: BotConfig, session_factory: sessionmaker[Session], now: datetime
+) -> tuple[int, int]:
+    """(expiry notices written, visits settled) in one pass of the loop."""
+    with session_factory() as session:
+        told = passes.claim_expiring(
+            session,
+            config.settings,
+            now,
+            on_due=lambda own, view: enqueue_expiring(own, view, now),
+        )
+    with session_factory() as session:
+        settled = attendance.settle_past_days(session, config.settings, now)
+    return len(told), settled
+
+
+def run_pass_duties(
+    config: BotConfig,
+    session_factory: sessionmaker[Session],
+    stop_event: threading.Event,
+    *,
+    clock: Callable[[], datetime] = utcnow,
+    interval: float = PASS_DUTIES_INTERVAL_SECONDS,
+) -> None:
+    """Expiry notices and the end-of-day attendance every `interval` seconds until stopped;
+    a failing pass (the database away) is logged and the next one tries again."""
+    log.info("pass notices and attendance settling every %ss", interval)
+    while not stop_event.is_set():
+        try:
+            told, settled = pass_duties_once(config, session_factory, clock())
+            if told or settled:
+                log.info("%s pass expiry notice(s), %s visit(s) settled", told, settled)
+        except Exception:
+            log.exception("pass duties failed; trying again in %ss", interval)
+        stop_event.wait(interval)
+    log.info("pass duties stopped")
