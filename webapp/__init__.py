@@ -46,6 +46,7 @@ BLUEPRINTS = (
     admin.bp,  # the trainer's tab under /app/admin
     admin_api.bp,  # the trainer's JSON API under /api/admin
     passes.bp,  # passes, attendance and the client card under /api
+    passes.pages,  # attendance in the trainer's Day view
     openapi.bp,  # /api/openapi.json, the API's contract
 )
 

@@ -16,7 +16,7 @@ from flask import Blueprint, Response, abort, current_app, g, render_template, r
 from itsdangerous import BadSignature, URLSafeSerializer
 from markupsafe import Markup
 
-from schedule import Booking, ScheduleError, services, waitlist
+from schedule import Booking, ScheduleError, passes, services, waitlist
 from schedule.availability import DayView, SlotView, Snapshot, horizon_days, view_day
 from schedule.db import is_row_id
 from schedule.limits import limit_message
@@ -155,7 +155,8 @@ def my_context() -> dict:
     at = now()
     bookings = services.upcoming_bookings(db.session(), g.user, at)
     waiting = waitlist.user_entries(db.session(), g.user, at, settings=settings())
-    return {"bookings": bookings, "waiting": waiting, "tab": "my"}
+    held = passes.client_passes(db.session(), settings(), g.user, at)
+    return {"bookings": bookings, "waiting": waiting, "passes": held, "tab": "my"}
 
 
 def hours(starts_at: datetime) -> str:

@@ -7,7 +7,7 @@ calls the service (one transaction each) and presents the result. The trainer's 
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, g, jsonify
+from flask import Blueprint, Response, current_app, g, jsonify, render_template
 from werkzeug.exceptions import NotFound
 
 from schedule import InvalidInput, Settings, User, attendance, passes
@@ -23,6 +23,8 @@ from .i18n import t
 from .present import admin_booking_json, local_day
 
 bp = Blueprint("passes", __name__, url_prefix="/api")
+# The trainer's tab: attendance in the Day view (fragments, like webapp/admin.py's).
+pages = Blueprint("pass_pages", __name__, url_prefix="/app/admin")
 
 
 # --- presenting -----------------------------------------------------------------------------
@@ -192,3 +194,20 @@ def client(telegram_id: int):
 def unblock(telegram_id: int):
     user = attendance.unblock(db.session(), client_by_id(telegram_id), now=now())
     return jsonify(client_card(user))
+
+
+# --- the trainer's tab ----------------------------------------------------------------------
+
+
+@pages.app_context_processor
+def helpers() -> dict:
+    return {"started": lambda booking: booking.starts_at <= now()}
+
+
+@pages.post("/bookings/<int:booking_id>/attendance/<status>")
+@admin_required
+def mark_in_day(booking_id: int, status: str):
+    """One tap in the Day view: the visitor's row again, marked."""
+    booking = attendance.mark(db.session(), booking_id, status, now=now())
+    body = render_template("admin/_visitor.html", booking=booking)
+    return Response(body, mimetype="text/html", headers={"HX-Trigger": '{"tg-haptic": "success"}'})
