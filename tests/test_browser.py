@@ -82,7 +82,8 @@ def test_a_slot_taken_meanwhile_shows_why_and_the_truth(
     refreshed = page.locator("[data-slot-start='10:00']")
     assert refreshed.get_attribute("data-free") == "0"
     assert refreshed.get_attribute("data-can-start") == "false"
-    assert refreshed.is_disabled()
+    assert refreshed.get_attribute("data-refusal") == "full"
+    assert refreshed.get_attribute("data-can-wait") == "true"  # the cell now offers the waitlist
     page.screenshot(path=artifacts / "slot-taken.png")
     page.context.close()
 

@@ -18,7 +18,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "free": {"en": "{n} free", "ru": "свободно {n}"},
     "full": {"en": "full", "ru": "мест нет"},
     "yours": {"en": "yours", "ru": "ваша"},
-    "yours_open": {"en": "your training · change", "ru": "ваша · изменить"},
+    "yours_open": {"en": "yours · tap to change", "ru": "ваша · изменить"},
     # Why a start cannot be booked, in a cell's line (bookings.reason; the codes are
     # schedule.availability.REFUSALS).
     "reason_too_soon": {"en": "too soon", "ru": "слишком скоро"},
