@@ -40,9 +40,11 @@ from schedule.outbox import OutboxMessage
 
 from .config import BotConfig
 from .notify import CLIENT, NEWS, render_notice
-from .pool import ChatPool
 from .passes import PASS_EXPIRING, PASS_LOW, render_pass_notice
+from .pool import ChatPool
 from .reminders import REMINDER, render_reminder
+from .series import KINDS as SERIES_KINDS
+from .series import render as render_series
 from .telegram import configure_api
 from .texts import language
 
@@ -214,6 +216,8 @@ class Dispatcher:
             return render_notice(message.kind, message.facts, lang, self.config)
         if message.kind == REMINDER:
             return render_reminder(session, message.facts, lang, self.config, self.clock())
+        if message.kind in SERIES_KINDS:
+            return render_series(message.kind, message.facts, lang, self.config, self.clock())
         if message.kind in (PASS_LOW, PASS_EXPIRING):
             return render_pass_notice(message.kind, message.facts, lang, self.config)
         raise ValueError(f"unknown outbox kind {message.kind!r}")

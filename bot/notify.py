@@ -23,11 +23,13 @@ from sqlalchemy.orm import Session, object_session
 from telebot.types import InlineKeyboardMarkup
 
 from schedule import Settings, outbox, passes, services
+from schedule import series as standing
 from schedule.events import BookingCancelled, BookingMade, BookingMoved, Event
 from schedule.models import Pass
 
 from . import keyboards
 from . import passes as pass_notices
+from . import series as series_notices
 from .config import BotConfig
 from .texts import TEXTS, short_when, text, when
 
@@ -86,6 +88,9 @@ class Notifier:
 
     def __call__(self, event: Event) -> None:
         """Write the messages about `event` to the outbox, in the event's own transaction."""
+        if isinstance(event, (standing.OccurrenceSettled, standing.SeriesStopped)):
+            series_notices.write(object_session(event.series), event, self.config)
+            return
         session = object_session(event.booking)
         if session is None:  # an adapter handed a detached booking: a programming error
             raise RuntimeError(f"{event!r} is not part of a transaction")

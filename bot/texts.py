@@ -204,6 +204,59 @@ TEXTS: dict[str, dict[str, str]] = {
     "toast_marked": {EN: "Marked", RU: "Отмечено"},
     "mark_attended": {EN: "✅", RU: "✅"},
     "mark_no_show": {EN: "🚫", RU: "🚫"},
+    # Standing bookings (bot/series.py, /my).
+    "source_series": {EN: "a standing booking", RU: "постоянную запись"},
+    "series_label": {EN: "{weekdays} at {start}", RU: "по {weekdays} в {start}"},
+    "series_booked": {
+        EN: "🔁 Your standing booking ({series}): you're booked for <b>{when}</b>.",
+        RU: "🔁 Постоянная запись ({series}): вы записаны на <b>{when}</b>.",
+    },
+    "series_waiting": {
+        EN: "🔁 Your standing booking ({series}): <b>{when}</b> is full, so you're on its "
+        "waitlist and will be booked if a place frees up.",
+        RU: "🔁 Постоянная запись ({series}): на <b>{when}</b> мест нет — вы в листе "
+        "ожидания и будете записаны, если место освободится.",
+    },
+    "series_skipped": {
+        EN: "🔁 Your standing booking ({series}): <b>{day}</b> could not be booked. {reason}",
+        RU: "🔁 Постоянная запись ({series}): на <b>{day}</b> записать не удалось. {reason}",
+    },
+    "series_stopped": {
+        EN: "The trainer stopped your standing booking ({series}). Reason: {reason}",
+        RU: "Тренер остановил вашу постоянную запись ({series}). Причина: {reason}",
+    },
+    "series_stopped_cancelled": {
+        EN: "Cancelled with it: {dates}.",
+        RU: "Вместе с ней отменены: {dates}.",
+    },
+    "my_series_line": {EN: "🔁 {series}, until {until}", RU: "🔁 {series}, до {until}"},
+    "my_series_open": {EN: "🔁 {series}, until stopped", RU: "🔁 {series}, пока не остановите"},
+    "btn_repeat_weekly": {EN: "🔁 Repeat {when} weekly", RU: "🔁 Повторять {when} каждую неделю"},
+    "btn_stop_series": {EN: "⏹ Stop {series}", RU: "⏹ Остановить {series}"},
+    "series_started": {
+        EN: "🔁 Standing booking {series}: {booked} booked, {waiting} on the waitlist, "
+        "{skipped} skipped. Later dates are booked as they open.",
+        RU: "🔁 Постоянная запись {series}: записано {booked}, в листе ожидания {waiting}, "
+        "пропущено {skipped}. Следующие даты — по мере открытия записи.",
+    },
+    "series_stopped_by_you": {
+        EN: "Standing booking {series} stopped.",
+        RU: "Постоянная запись {series} остановлена.",
+    },
+}
+
+# For "{weekdays} at {start}": every such weekday.
+WEEKLY = {
+    EN: ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays"),
+    RU: (
+        "понедельникам",
+        "вторникам",
+        "средам",
+        "четвергам",
+        "пятницам",
+        "субботам",
+        "воскресеньям",
+    ),
 }
 
 REASONS: dict[str, tuple[str, ...]] = {

@@ -2,6 +2,7 @@
 
 - the outbox dispatcher (bot.dispatcher): every message a change caused;
 - the reminder loop (bot.reminders): reminders due now, written to the outbox;
+- the standing bookings' pass (bot.series): each date of a series booked as it opens;
 - the pass duties (bot.passes): "your pass expires soon" notices, end-of-day attendance;
 - in webhook deployments, the inbox: updates the web processes recorded (bot.models), handled
   here in order per chat, each once, by a small pool of threads, so that one chat waiting
@@ -28,9 +29,10 @@ from . import models
 from .config import BotConfig
 from .dispatcher import Dispatcher
 from .factory import BookingBot
-from .pool import ChatPool
 from .passes import run_pass_duties
+from .pool import ChatPool
 from .reminders import REMINDER_INTERVAL_SECONDS, run_reminders
+from .series import SERIES_INTERVAL_SECONDS, run_series
 
 log = logging.getLogger("bot")
 
@@ -120,6 +122,19 @@ def start_background(
         )
     elif reminder_interval:
         log.info("reminders are off (REMINDER_MINUTES is empty)")
+    if reminder_interval:
+        threads.append(
+            threading.Thread(
+                target=run_series,
+                args=(config, stop),
+                kwargs={
+                    "session_factory": session_factory,
+                    "clock": clock,
+                    "interval": min(reminder_interval, SERIES_INTERVAL_SECONDS),
+                },
+                name="series",
+            )
+        )
     if reminder_interval:  # the periodic duties run together: pass notices, attendance
         threads.append(
             threading.Thread(

@@ -287,6 +287,12 @@ def start(
     now = now or utcnow()
     weeks = check_weeks(weeks, settings)
     start_instant(day, minute, settings)  # InvalidInput off the grid, before anything is written
+    # The first date is an occurrence like the others: one in the past or beyond the horizon
+    # cannot be had now (and nothing is kept), as a booking there would be refused.
+    if day < today(now, settings):
+        raise ScheduleError("too_soon")
+    if day > due_through(settings, now):
+        raise ScheduleError("too_far")
     with write_transaction(session):
         if any(
             s.weekday == day.weekday() and s.start_minute == minute
@@ -305,7 +311,7 @@ def start(
         session.add(series)
     settled = [
         occurrence
-        for when in series.dates(day, max(due_through(settings, now), day))
+        for when in series.dates(day, due_through(settings, now))
         if (occurrence := settle(session, settings, series, when, now=now, on_event=on_event))
     ]
     if settled and all(o.outcome == SKIPPED for o in settled):

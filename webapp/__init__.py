@@ -29,6 +29,7 @@ from . import (
     responses,
     secret,
     security,
+    series,
     snapshots,
     webhook,
     worker,
@@ -47,6 +48,7 @@ BLUEPRINTS = (
     admin_api.bp,  # the trainer's JSON API under /api/admin
     passes.bp,  # passes, attendance and the client card under /api
     passes.pages,  # attendance in the trainer's Day view
+    series.bp,  # standing bookings: /api/series and the Mini App's fragments
     openapi.bp,  # /api/openapi.json, the API's contract
 )
 

@@ -553,6 +553,80 @@ PATHS.update(
     }
 )
 
+SCHEMAS.update(
+    {
+        "SeriesRequest": obj(
+            {"date": DATE, "start": TIME},
+            {
+                "weeks": {
+                    "type": ["integer", "null"],
+                    "minimum": 1,
+                    "description": "at most SERIES_MAX_WEEKS; null or missing: until stopped",
+                }
+            },
+        ),
+        "Series": obj(
+            {
+                "id": {"type": "integer"},
+                "weekday": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "maximum": 6,
+                    "description": "0 = Monday",
+                },
+                "start": TIME,
+                "weeks": {"type": ["integer", "null"]},
+                "until": {"type": ["string", "null"], "format": "date"},
+                "bookings": {"type": "array", "items": ref("Booking")},
+                "skipped": {
+                    "type": "array",
+                    "items": obj({"date": DATE, "reason": {"type": "string"}}),
+                },
+                "waiting": {"type": "array", "items": ref("Start")},
+            },
+            {"status": {"enum": ["active", "stopped"]}},
+        ),
+    }
+)
+SERIES_ID = identifier("series_id")
+PATHS.update(
+    {
+        "/api/series": {
+            "get": operation("The caller's standing bookings still running", 200, "SeriesList"),
+            "post": operation(
+                "Book a weekday and start every week: the dates inside the horizon now, later "
+                "ones as they enter it (a full date joins the waitlist, others are skipped)",
+                201,
+                "Series",
+                body="SeriesRequest",
+                errors=("Refused",),
+            ),
+        },
+        "/api/series/{series_id}": {
+            "parameters": [SERIES_ID],
+            "delete": operation(
+                "Stop a standing booking; its bookings still before the cancel deadline are "
+                "cancelled",
+                200,
+                "Series",
+                errors=("NotFound",),
+            ),
+        },
+        "/api/admin/series/{series_id}/stop": {
+            "parameters": [SERIES_ID],
+            "post": operation(
+                "Stop a client's standing booking and cancel its bookings to come; the client "
+                "is told the reason",
+                200,
+                "Series",
+                body="Reason",
+                errors=("NotFound",),
+                admin=True,
+            ),
+        },
+    }
+)
+
 # 409 has_bookings lists what a closure would cancel.
 PATHS["/api/admin/closures"]["post"]["responses"]["409"] = {
     "description": "The closure holds bookings: nothing changed (error: has_bookings)",
@@ -566,6 +640,7 @@ LISTS = {
     "ClosureList": ("closures", "Closure"),
     "ClientList": ("clients", "Client"),
     "PassList": ("passes", "Pass"),
+    "SeriesList": ("series", "Series"),
 }
 
 DOCUMENT = {
