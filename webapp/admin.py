@@ -135,19 +135,13 @@ def heat_level(booked: int, capacity: int) -> int:
 def week():
     days = week_of(admin_api.optional_date(request.args.get("from")))
     views = week_occupancy(db.session(), settings(), days[0])
-    closures = closures_between(days[0], days[-1])
-    step = timedelta(minutes=settings().slot_minutes)
     minutes = sorted({slot.cell.minute for view in views for slot in view.slots})
     rows = []
     for minute in minutes:
         cells = []
         for view in views:
             slot = next((s for s in view.slots if s.cell.minute == minute), None)
-            closed = slot is not None and any(
-                c.starts_at < slot.cell.starts_at + step and slot.cell.starts_at < c.ends_at
-                for c in closures
-            )
-            cells.append((view.day, slot, closed))
+            cells.append((view.day, slot, slot is not None and slot.closed))
         rows.append((format_minutes(minute), cells))
     capacity = settings().capacity
     return render(
