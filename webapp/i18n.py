@@ -325,3 +325,62 @@ PASS_TEXTS: dict[str, dict[str, str]] = {
     "unblocked": {"en": "Booking allowed again.", "ru": "Запись снова разрешена."},
 }
 TEXTS.update(PASS_TEXTS)
+
+# Standing bookings (webapp/series.py, templates bookings/_series*.html, admin/_visitor.html).
+SERIES_TEXTS: dict[str, dict[str, str]] = {
+    "series_label": {"en": "{weekdays} at {start}", "ru": "по {weekdays} в {start}"},
+    "series_until": {"en": "until {day}", "ru": "до {day}"},
+    "series_open_ended": {"en": "until you stop it", "ru": "пока не остановите"},
+    "series_title": {"en": "Every week", "ru": "Каждую неделю"},
+    "series_repeat": {"en": "Repeat weekly", "ru": "Повторять еженедельно"},
+    "series_confirm": {
+        "en": "Book this training every week:",
+        "ru": "Записываться на эту тренировку каждую неделю:",
+    },
+    "series_weeks": {"en": "For", "ru": "На"},
+    "series_weeks_n": {"en": "{n} weeks", "ru": "{n} нед."},
+    "series_until_stopped": {"en": "until I stop it", "ru": "пока не остановлю"},
+    "series_how": {
+        "en": "Dates inside the booking window are booked now, later ones as soon as they "
+        "open, before anyone else. A full date puts you on its waitlist.",
+        "ru": "Даты в пределах окна записи бронируются сразу, следующие — как только "
+        "откроется запись, раньше остальных. Если мест нет, вы встанете в лист ожидания.",
+    },
+    "series_start": {"en": "Repeat weekly", "ru": "Повторять"},
+    "series_started": {
+        "en": "Every week: {booked} booked, {waiting} waiting, {skipped} skipped.",
+        "ru": "Каждую неделю: записано {booked}, в ожидании {waiting}, пропущено {skipped}.",
+    },
+    "series_waiting_line": {"en": "waitlist", "ru": "лист ожидания"},
+    "series_skipped_line": {"en": "skipped", "ru": "пропущено"},
+    "series_stop": {"en": "Stop repeating", "ru": "Остановить"},
+    "series_stop_confirm": {
+        "en": "Stop repeating? Bookings you may still cancel are cancelled.",
+        "ru": "Остановить повтор? Записи, которые ещё можно отменить, будут отменены.",
+    },
+    "series_keep": {"en": "Keep", "ru": "Оставить"},
+    "series_stopped": {"en": "Stopped: {series}.", "ru": "Остановлено: {series}."},
+    "series_mark": {"en": "every week", "ru": "каждую неделю"},
+    "series_admin_stop": {"en": "Stop series", "ru": "Остановить серию"},
+    "series_admin_stop_for": {
+        "en": "Stop {name}'s weekly booking ({series})? Its bookings to come are cancelled.",
+        "ru": "Остановить постоянную запись {name} ({series})? Будущие записи отменятся.",
+    },
+    "series_admin_stopped": {
+        "en": "Stopped {name}'s weekly booking; they are told why.",
+        "ru": "Постоянная запись {name} остановлена, клиенту сообщена причина.",
+    },
+}
+WEEKLY = {
+    "en": ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays"),
+    "ru": (
+        "понедельникам",
+        "вторникам",
+        "средам",
+        "четвергам",
+        "пятницам",
+        "субботам",
+        "воскресеньям",
+    ),
+}
+TEXTS.update(SERIES_TEXTS)

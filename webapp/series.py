@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from flask import Blueprint, g, jsonify, request
 
-from schedule import InvalidInput, Settings
+from schedule import InvalidInput, ScheduleError, Settings
 from schedule import series as standing
 from schedule.timegrid import parse_date, parse_start
 
+from . import admin, bookings
 from .admin_api import required_reason
 from .api import events, now, settings
 from .auth import admin_required, login_required
 from .extensions import db
+from .i18n import TEXTS, WEEKLY, current_language, day_label, t
 from .present import booking_json, clock, local_day
 
 bp = Blueprint("series", __name__)
@@ -90,3 +92,147 @@ def admin_stop_series(series_id: int):
         session, rules, series_id, None, reason=reason, now=moment, on_event=events()
     )
     return jsonify(picture_json(standing.picture(session, rules, stopped, moment), rules))
+
+
+# --- the Mini App ----------------------------------------------------------------------------
+
+
+def label(weekday: int, start: str) -> str:
+    """'Thursdays at 10:00' / 'по четвергам в 10:00'."""
+    return t("series_label", weekdays=WEEKLY[current_language()][weekday], start=start)
+
+
+def series_of(booking) -> int | None:
+    """The series that made `booking`, if any (the trainer's mark, the client's grouping);
+    remembered for the request."""
+    marks = g.setdefault("series_marks", {})
+    if booking.id not in marks:
+        marks[booking.id] = standing.series_of_bookings(db.session(), [booking.id]).get(booking.id)
+    return marks[booking.id]
+
+
+def running_series() -> list[standing.Picture]:
+    """The caller's running series as My trainings shows them (read once per request)."""
+    if "running_series" not in g:
+        session, rules, moment = db.session(), settings(), now()
+        g.running_series = [
+            standing.picture(session, rules, s, moment)
+            for s in standing.active_series(session, rules, moment, g.user)
+        ]
+    return g.running_series
+
+
+def series_booking_ids() -> set[int]:
+    return {b.id for picture in running_series() for b in picture.bookings}
+
+
+def skip_reason(code: str | None) -> str:
+    key = f"reason_{code}"
+    return t(key) if key in TEXTS else t("series_skipped_line")
+
+
+@bp.app_context_processor
+def helpers() -> dict:
+    return {
+        "series_label": label,
+        "series_of": series_of,
+        "my_series": running_series,
+        "series_booking_ids": series_booking_ids,
+        "series_until": lambda s: (
+            t("series_until", day=day_label(s.until)) if s.until else t("series_open_ended")
+        ),
+        "skip_reason": skip_reason,
+    }
+
+
+@bp.get("/app/series/new")
+@login_required
+def confirm_series():
+    """The sheet that makes a booking's start (or a start in the grid) repeat every week."""
+    day = parse_date(request.args.get("date"))
+    start = request.args.get("start")
+    parse_start(start, settings())
+    return bookings._render(
+        "bookings/_series_sheet.html",
+        day=day,
+        start=start,
+        weekday=day.weekday(),
+        max_weeks=settings().series_max_weeks,
+    )
+
+
+def _weeks(raw: str | None) -> int | None:
+    if raw in (None, ""):
+        return None
+    if not raw.isdigit() or len(raw) > 3:
+        raise InvalidInput("weeks must be a whole number")
+    return standing.check_weeks(int(raw), settings())
+
+
+@bp.post("/app/series")
+@login_required
+def start_in_app():
+    try:
+        made = standing.start(
+            db.session(),
+            settings(),
+            g.user,
+            parse_date(request.form.get("date")),
+            parse_start(request.form.get("start"), settings()),
+            _weeks(request.form.get("weeks")),
+            now=now(),
+            on_event=events(),
+        )
+    except ScheduleError as error:
+        return bookings._refused("bookings/my.html", error, **bookings.my_context())
+    notice = t(
+        "series_started",
+        booked=len(made.bookings),
+        waiting=len(made.waiting),
+        skipped=len(made.skipped),
+    )
+    return bookings._done("bookings/my.html", notice, **bookings.my_context())
+
+
+@bp.get("/app/series/<int:series_id>/stop")
+@login_required
+def confirm_stop(series_id: int):
+    found = standing.owned(db.session(), series_id, g.user)
+    return bookings._render("bookings/_series_stop.html", series=found)
+
+
+@bp.delete("/app/series/<int:series_id>")
+@login_required
+def stop_in_app(series_id: int):
+    try:
+        stopped = standing.stop(
+            db.session(), settings(), series_id, g.user, now=now(), on_event=events()
+        )
+    except ScheduleError as error:
+        return bookings._refused("bookings/my.html", error, **bookings.my_context())
+    notice = t("series_stopped", series=label(stopped.weekday, stopped.start))
+    return bookings._done("bookings/my.html", notice, **bookings.my_context())
+
+
+@bp.get("/app/admin/series/<int:series_id>/stop")
+@admin_required
+def admin_confirm_stop(series_id: int):
+    found = standing.owned(db.session(), series_id, None)
+    return bookings._render("admin/_series_stop.html", series=found)
+
+
+@bp.post("/app/admin/series/<int:series_id>/stop")
+@admin_required
+def admin_stop_in_app(series_id: int):
+    found = standing.owned(db.session(), series_id, None)
+    raw_day = request.form.get("date")
+    day = parse_date(raw_day) if raw_day else local_day(now(), settings())
+    try:
+        reason = required_reason(request.form.get("reason"))
+        standing.stop(
+            db.session(), settings(), series_id, None, reason=reason, now=now(), on_event=events()
+        )
+    except ScheduleError as error:
+        return admin.refused("admin/day.html", error, **admin.day_context(day))
+    notice = t("series_admin_stopped", name=found.user.name)
+    return admin.day_page(day, notice=notice, haptic="success")
