@@ -34,10 +34,10 @@ def plain_refusal(snapshot: Snapshot, starts_at, user_id, now, ignore_booking=0)
         return "too_far"
     instants = occupied_instants(starts_at, settings)
     ends_at = training_end(starts_at, settings)
-    if not all(is_open(t, snapshot.hours, settings) for t in instants) or any(
-        c.overlaps(starts_at, ends_at) for c in snapshot.closures
-    ):
+    if any(c.overlaps(starts_at, ends_at) for c in snapshot.closures):
         return "closed"
+    if not all(is_open(t, snapshot.hours, settings) for t in instants):
+        return "after_hours"
     others = [
         b
         for b in snapshot.bookings
@@ -121,6 +121,6 @@ def test_the_grid_fragment_is_rendered_once_per_state(sqlite_app, page_client):
         assert rendered.count("bookings/_grid.html") == 1  # the new state, in the booking tab
         mine = page_client.get(url, headers=auth(ANNA)).get_data(as_text=True)
         assert rendered.count("bookings/_grid.html") == 1 and mine != first
-        assert 'class="slot mine"' in mine
+        assert 'class="slot mine own"' in mine
         theirs = page_client.get(url, headers=auth(anna_again)).get_data(as_text=True)
         assert 'class="slot mine"' not in theirs and 'data-free="3"' in theirs

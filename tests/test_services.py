@@ -91,7 +91,7 @@ def test_a_refused_booking_writes_nothing_and_tells_nothing(session, settings, m
         )
     )
 
-    assert code == "closed"
+    assert code == "after_hours"
     assert events == []
     assert session.scalars(select(Booking)).all() == []
 
@@ -113,8 +113,8 @@ def test_error_messages_are_readable_in_russian_and_english(session, settings, m
     with pytest.raises(ScheduleError) as error:
         book(session, settings, make_user(), TOMORROW, at("17:30"), now=now)
 
-    assert error.value.message("en") == "The studio is closed at this time."
-    assert error.value.message("ru") == "В это время студия закрыта."
+    assert error.value.message("en") == "The training would run past the opening hours."
+    assert error.value.message("ru") == "Тренировка выходит за часы работы студии."
     assert error.value.http_status == 409
 
 
@@ -252,7 +252,7 @@ def _full_at_two(session, settings, make_user, now):
     [
         (TOMORROW, "14:00", "full"),
         (TOMORROW, "14:30", "full"),
-        (TOMORROW, "17:00", "closed"),
+        (TOMORROW, "17:00", "after_hours"),
         (TODAY, "09:00", "too_soon"),
         (TODAY + timedelta(days=8), "10:00", "too_far"),
         (TOMORROW, "11:30", "overlapping"),
@@ -383,7 +383,8 @@ def test_opening_hours_in_the_database_override_the_environment(session, setting
     view = day_availability(session, settings, TOMORROW, None, now)
     assert [s.start for s in view.slots][:2] == ["07:00", "07:30"]
     assert [s.start for s in view.slots][-1] == "20:30"
-    assert code_of(lambda: book(session, settings, make_user(), TOMORROW, TEN, now=now)) == "closed"
+    code = code_of(lambda: book(session, settings, make_user(), TOMORROW, TEN, now=now))
+    assert code == "after_hours"
     assert day_availability(session, settings, date(2026, 11, 29), None, now).slots == []
 
 
