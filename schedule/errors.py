@@ -130,7 +130,14 @@ class ScheduleError(Exception):
 
 
 class InvalidInput(ScheduleError):
-    """Malformed input (a 400): an unparseable date, a time off the grid."""
+    """Malformed input (a 400): an unparseable date, a time off the grid. `detail_ru`, when
+    given, is the same detail for a Russian reader (else they read the generic message)."""
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str, detail_ru: str | None = None) -> None:
         super().__init__("invalid", detail)
+        self.detail_ru = detail_ru
+
+    def message(self, lang: str | None = "en") -> str:
+        if self.detail_ru and (lang or "").lower().startswith("ru"):
+            return self.detail_ru
+        return super().message(lang)

@@ -35,6 +35,15 @@ MAX_VISITS = 1000
 MAX_DAYS = 3660
 MAX_PRICE_CENTS = 10**13
 MAX_NOTE = 500
+# The trainer's fields by the names the messages give them, in Russian.
+FIELDS_RU = {
+    "visits": "занятий",
+    "valid_days": "дней действия",
+    "extend_days": "дней продления",
+    "price": "цена",
+    "note": "заметка",
+    "reason": "причина",
+}
 
 
 @dataclass(frozen=True)
@@ -150,7 +159,10 @@ def release(booking: Booking) -> None:
 
 def _whole(value: object, name: str, low: int, high: int) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-        raise InvalidInput(f"{name} must be a whole number from {low} to {high}")
+        raise InvalidInput(
+            f"{name} must be a whole number from {low} to {high}",
+            f"{FIELDS_RU[name]}: целое число от {low} до {high}",
+        )
     return value
 
 
@@ -158,7 +170,7 @@ def _text(value: object, name: str, limit: int) -> str:
     if value is None:
         return ""
     if not isinstance(value, str) or "\x00" in value:
-        raise InvalidInput(f"{name} must be text")
+        raise InvalidInput(f"{name} must be text", f"{FIELDS_RU[name]}: нужен текст")
     return value.strip()[:limit]
 
 
@@ -167,10 +179,10 @@ def price_cents(value: object) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float) or not value == value:
-        raise InvalidInput("price must be a number")
+        raise InvalidInput("price must be a number", "цена: нужно число")
     cents = round(value * 100)
     if not 0 <= cents < MAX_PRICE_CENTS:
-        raise InvalidInput("price must be a positive amount")
+        raise InvalidInput("price must be a positive amount", "цена не может быть меньше нуля")
     return cents
 
 
@@ -233,21 +245,34 @@ def adjust(
     now = now or utcnow()
     why = _text(reason, "reason", MAX_NOTE)
     if not why:
-        raise InvalidInput("say why the pass changes (reason)")
+        raise InvalidInput(
+            "Say why the pass changes (reason): it is kept in the pass's history.",
+            "Напишите, почему меняется абонемент: причина останется в его истории.",
+        )
     delta = 0 if visits is None else _whole(visits, "visits", -MAX_VISITS, MAX_VISITS)
     days = 0 if extend_days is None else _whole(extend_days, "extend_days", -MAX_DAYS, MAX_DAYS)
     if not delta and not days:
-        raise InvalidInput("change visits or extend_days")
+        raise InvalidInput(
+            "change visits or extend_days", "измените число занятий или продлите срок"
+        )
     with write_transaction(session):
         found = session.get(Pass, pass_id, populate_existing=True) if is_row_id(pass_id) else None
         if found is None:
             raise ScheduleError("pass_not_found")
         used = used_visits(session, [found.id]).get(found.id, 0)
-        if found.visits + delta < max(used, 0) or found.visits + delta > MAX_VISITS:
-            raise InvalidInput(f"{used} visit(s) of this pass are used; it cannot hold fewer")
+        if found.visits + delta > MAX_VISITS:
+            _whole(found.visits + delta, "visits", 1, MAX_VISITS)
+        if found.visits + delta < max(used, 0):
+            raise InvalidInput(
+                f"{used} visit(s) of this pass are used; it cannot hold fewer",
+                f"по абонементу уже использовано занятий: {used}; меньше оставить нельзя",
+            )
         expires = found.expires_on + timedelta(days=days)
         if expires < found.starts_on:
-            raise InvalidInput("a pass cannot expire before it starts")
+            raise InvalidInput(
+                "a pass cannot expire before it starts",
+                "абонемент не может закончиться раньше, чем начался",
+            )
         found.visits += delta
         found.expires_on = expires
         if days > 0:

@@ -118,3 +118,19 @@ def export_csv(session: Session, settings: Settings, first_day: date, last_day: 
 def _cell(text: str) -> str:
     """Neutralise spreadsheet formulas in user-provided text (CSV injection)."""
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def trainer_contact(session: Session, admin_ids: frozenset[int] | set[int]) -> str | None:
+    """A link that opens a chat with the trainer, for a client told to ask them (for a pass,
+    or to lift a pause): t.me/<username> of the first trainer who has one, else
+    tg://user?id= of the first trainer; None when no trainer is configured."""
+    ids = sorted(admin_ids)
+    if not ids:
+        return None
+    username = session.scalar(
+        select(User.username)
+        .where(User.telegram_id.in_(ids), User.username.is_not(None), User.username != "")
+        .order_by(User.telegram_id)
+        .limit(1)
+    )
+    return f"https://t.me/{username}" if username else f"tg://user?id={ids[0]}"

@@ -16,6 +16,7 @@ from . import (
     auth,
     bookings,
     cli,
+    client_card,
     config,
     health,
     inputs,
@@ -48,6 +49,7 @@ BLUEPRINTS = (
     admin_api.bp,  # the trainer's JSON API under /api/admin
     passes.bp,  # passes, attendance and the client card under /api
     passes.pages,  # attendance in the trainer's Day view
+    client_card.bp,  # the trainer's card of a client: passes, visits, the no-show pause
     series.bp,  # standing bookings: /api/series and the Mini App's fragments
     openapi.bp,  # /api/openapi.json, the API's contract
 )

@@ -323,6 +323,27 @@ PASS_TEXTS: dict[str, dict[str, str]] = {
     "pass_recorded": {"en": "Pass recorded.", "ru": "Абонемент оформлен."},
     "pass_adjusted": {"en": "Pass corrected.", "ru": "Абонемент исправлен."},
     "unblocked": {"en": "Booking allowed again.", "ru": "Запись снова разрешена."},
+    # The trainer's client card (webapp/client_card.py, admin/client.html, admin/_pass.html).
+    "visits_title": {"en": "Visits", "ru": "Посещения"},
+    "passes_title": {"en": "Passes", "ru": "Абонементы"},
+    "stat_attended": {"en": "came", "ru": "был(а)"},
+    "stat_no_show": {"en": "no-show", "ru": "не пришёл"},
+    "stat_cancelled": {"en": "cancelled", "ru": "отменено"},
+    "stat_unpaid": {"en": "unpaid", "ru": "без оплаты"},
+    "no_visits_yet": {"en": "No visits yet.", "ru": "Посещений пока нет."},
+    "pass_remaining": {"en": "{n} of {total} left", "ru": "осталось {n} из {total}"},
+    "pass_used": {"en": "used {n}", "ru": "использовано {n}"},
+    "pass_spent": {"en": "used up or expired", "ru": "закончился"},
+    "delta_visits": {"en": "{n} visits", "ru": "{n} зан."},
+    "delta_days": {"en": "{n} days", "ru": "{n} дн."},
+    "optional": {"en": "optional", "ru": "необязательно"},
+    "adjust_reason_placeholder": {"en": "e.g. paid for 2 more", "ru": "например, доплатил за 2"},
+    "form_whole": {"en": "{field}: type a whole number.", "ru": "{field}: введите целое число."},
+    "form_price": {
+        "en": "Price: type an amount like 1500 or 1500.50.",
+        "ru": "Цена: введите сумму, например 1500 или 1500,50.",
+    },
+    "form_date": {"en": "Pick the start date.", "ru": "Выберите дату начала."},
 }
 TEXTS.update(PASS_TEXTS)
 

@@ -12,17 +12,20 @@ from werkzeug.exceptions import NotFound
 
 from schedule import InvalidInput, Settings, User, attendance, passes
 from schedule.db import is_row_id
+from schedule.errors import message_for
 from schedule.models import Pass
 from schedule.timegrid import parse_date
+from schedule.trainer import trainer_contact as contact_link
 
 from .admin_api import body, find_client
 from .api import now, settings
 from .auth import admin_required, login_required
 from .extensions import db
-from .i18n import t
+from .i18n import current_language, t
 from .present import admin_booking_json, local_day
 
 bp = Blueprint("passes", __name__, url_prefix="/api")
+HELPED = ("no_show_limit", "no_pass")  # the refusals only the trainer can lift
 # The trainer's tab: attendance in the Day view (fragments, like webapp/admin.py's).
 pages = Blueprint("pass_pages", __name__, url_prefix="/app/admin")
 
@@ -91,15 +94,8 @@ def client_card(user: User) -> dict:
 
 
 def trainer_contact() -> str | None:
-    """A link that opens a chat with the trainer: t.me/<username> of the first trainer who
-    has one, or tg://user?id= of the first trainer."""
-    admin_ids = sorted(current_app.config["ADMIN_IDS"])
-    if not admin_ids:
-        return None
-    found = db.session.scalars(
-        db.select(User).where(User.telegram_id.in_(admin_ids), User.username.is_not(None))
-    ).first()
-    return f"https://t.me/{found.username}" if found else f"tg://user?id={admin_ids[0]}"
+    """The link a client follows to ask the trainer for a pass (schedule.trainer decides)."""
+    return contact_link(db.session(), current_app.config["ADMIN_IDS"])
 
 
 # --- reading the trainer's input ------------------------------------------------------------
@@ -201,7 +197,18 @@ def unblock(telegram_id: int):
 
 @pages.app_context_processor
 def helpers() -> dict:
-    return {"started": lambda booking: booking.starts_at <= now()}
+    return {
+        "started": lambda booking: booking.starts_at <= now(),
+        "trainer_contact": trainer_contact,
+        "pass_help": pass_help,
+        "refusal_text": lambda code: message_for(code, current_language()),
+    }
+
+
+def pass_help(grid) -> str | None:
+    """The standing refusal ("no_pass", "no_show_limit") that shuts the viewer out of a day's
+    starts, for the line that says how to get a pass (the trainer's contact); None if none."""
+    return next((s.refusal for s in grid.slots if s.refusal in HELPED), None)
 
 
 @pages.post("/bookings/<int:booking_id>/attendance/<status>")

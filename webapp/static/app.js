@@ -57,7 +57,10 @@
       el.closest("[data-sheet]").remove();
       sync();
     } else if (el.matches("a[data-external]")) {
-      if (tg && tg.openLink) { e.preventDefault(); tg.openLink(el.href); }
+      // A chat (the trainer's contact) opens inside Telegram; anything else in the browser.
+      const chat = el.href.startsWith("https://t.me/");
+      if (chat && tg && tg.openTelegramLink) { e.preventDefault(); tg.openTelegramLink(el.href); }
+      else if (tg && tg.openLink && !el.href.startsWith("tg:")) { e.preventDefault(); tg.openLink(el.href); }
     } else {
       for (const other of (el.closest(".grid") || el.parentNode).querySelectorAll("[aria-current=true]")) other.removeAttribute("aria-current");
       el.setAttribute("aria-current", "true");

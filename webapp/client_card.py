@@ -1,0 +1,174 @@
+"""The trainer's card of one client, in the trainer's tab: their passes with each change, their
+visits (attended, no-show, cancelled, unpaid), recording and correcting a pass, and lifting a
+no-show pause.
+
+The card is where a trainer's notebook lives, so it reads like one page: everything about the
+client, re-rendered from the database after each change. The rules (what a pass may hold,
+when a client is paused) are schedule.passes and schedule.attendance; this module reads the
+form's text into numbers and dates, calls them and renders the outcome. A refused change
+answers 400 with the card again, the reason in its notice and the typed values kept.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from flask import Blueprint, Response, g, request
+
+from schedule import InvalidInput, ScheduleError, User, attendance, passes
+from schedule.timegrid import parse_date, today
+
+from . import admin, admin_api
+from .api import now, settings
+from .auth import admin_required
+from .extensions import db
+from .i18n import t
+from .passes import adjust_pass, client_by_id, find_pass, price, record_pass
+
+bp = Blueprint("client_card", __name__, url_prefix="/app/admin")
+
+WHOLE = re.compile(r"[+-]?\d{1,6}")
+AMOUNT = re.compile(r"\d{1,12}(?:[.,]\d{1,2})?")
+FORM_FIELDS = ("visits", "valid_days", "starts", "price", "note")
+ADJUST_FIELDS = ("visits", "extend_days", "reason")
+
+
+# --- reading the form -----------------------------------------------------------------------
+
+
+def whole(text: str, label: str, required: bool = True) -> int | None:
+    """A typed whole number ('8', '+2', '-1'); None when empty and not required."""
+    text = text.strip()
+    if not text and not required:
+        return None
+    if not WHOLE.fullmatch(text):
+        raise admin_api.TrainerInput(t("form_whole", field=t(label)))
+    return int(text)
+
+
+def amount(text: str) -> float | None:
+    """A typed price ('1500', '1500.50', '1500,50'); None when empty."""
+    text = text.strip().replace(" ", "")
+    if not text:
+        return None
+    if not AMOUNT.fullmatch(text):
+        raise admin_api.TrainerInput(t("form_price"))
+    return float(text.replace(",", "."))
+
+
+def day(text: str) -> date | None:
+    """A date from the form's date input; None when empty (the pass starts today)."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return parse_date(text)
+    except InvalidInput:
+        raise admin_api.TrainerInput(t("form_date")) from None
+
+
+def typed(fields: tuple[str, ...]) -> dict[str, str]:
+    return {name: request.form.get(name, "")[:500] for name in fields}
+
+
+# --- the card -------------------------------------------------------------------------------
+
+
+def card_context(user: User, **forms) -> dict:
+    """Everything the card shows about `user`, read now; `forms` are values typed before a
+    refusal (record_form, or adjust_form with adjusting = the pass id)."""
+    session, at = db.session(), now()
+    views = passes.client_passes(session, settings(), user, at)
+    authors = {c.by_telegram_id for v in views for c in v.sold.history if c.by_telegram_id}
+    names = dict(
+        session.execute(
+            db.select(User.telegram_id, User.first_name).where(User.telegram_id.in_(authors))
+        ).all()
+    )
+    return {
+        "section": "clients",
+        "client": user,
+        "passes": views,
+        "stats": attendance.client_stats(session, user),
+        "blocked": passes.standing(session, settings(), user.id, at).blocked(at),
+        "authors": names,
+        "price": price,
+        "record_form": forms.get("record_form")
+        or {"starts": today(at, settings()).isoformat(), "visits": "", "valid_days": ""},
+        "adjust_form": forms.get("adjust_form") or {},
+        "adjusting": forms.get("adjusting"),
+    }
+
+
+def card(user: User, **outcome) -> Response:
+    return admin.render("admin/client.html", **card_context(user), **outcome)
+
+
+def refused_card(user: User, error: ScheduleError, **forms) -> Response:
+    db.session.rollback()
+    user = db.session.get(User, user.id)
+    return admin.render(
+        "admin/client.html",
+        error.http_status,
+        "error",
+        error=error.message(g.lang),
+        **card_context(user, **forms),
+    )
+
+
+# --- routes ---------------------------------------------------------------------------------
+
+
+@bp.get("/clients/<int:telegram_id>")
+@admin_required
+def show(telegram_id: int):
+    return card(client_by_id(telegram_id))
+
+
+@bp.post("/clients/<int:telegram_id>/passes")
+@admin_required
+def record(telegram_id: int):
+    user = client_by_id(telegram_id)
+    form = typed(FORM_FIELDS)
+    try:
+        starts = day(form["starts"])
+        record_pass(
+            user,
+            {
+                "visits": whole(form["visits"], "visits"),
+                "valid_days": whole(form["valid_days"], "valid_days"),
+                "starts": starts.isoformat() if starts else None,
+                "price": amount(form["price"]),
+                "note": form["note"],
+            },
+        )
+    except InvalidInput as error:
+        return refused_card(user, error, record_form=form)
+    return card(user, notice=t("pass_recorded"), haptic="success")
+
+
+@bp.post("/passes/<int:pass_id>/adjust")
+@admin_required
+def adjust(pass_id: int):
+    user = find_pass(pass_id).user
+    form = typed(ADJUST_FIELDS)
+    try:
+        adjust_pass(
+            pass_id,
+            {
+                "visits": whole(form["visits"], "visits_delta", required=False),
+                "extend_days": whole(form["extend_days"], "extend_days", required=False),
+                "reason": form["reason"],
+            },
+        )
+    except InvalidInput as error:
+        return refused_card(user, error, adjust_form=form, adjusting=pass_id)
+    return card(user, notice=t("pass_adjusted"), haptic="success")
+
+
+@bp.post("/clients/<int:telegram_id>/unblock")
+@admin_required
+def unblock(telegram_id: int):
+    user = attendance.unblock(db.session(), client_by_id(telegram_id), now=now())
+    return card(user, notice=t("unblocked"), haptic="success")
