@@ -199,6 +199,7 @@ TEXTS: dict[str, dict[str, str]] = {
         RU: "🎫 Абонемент: осталось {n} из {total}, до {until}",
     },
     "my_no_pass": {EN: "🎫 No pass with visits left.", RU: "🎫 Нет абонемента с занятиями."},
+    "ask_trainer": {EN: "✉️ {link}Message the trainer</a>", RU: "✉️ {link}Написать тренеру</a>"},
     "admin_attend_button": {EN: "✅ {time} {name}", RU: "✅ {time} {name}"},
     "admin_no_show_button": {EN: "🚫 no-show", RU: "🚫 не пришёл"},
     "toast_marked": {EN: "Marked", RU: "Отмечено"},

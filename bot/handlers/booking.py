@@ -9,6 +9,7 @@ schedule.waitlist.join, which re-check every rule in their transactions.
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -25,12 +26,18 @@ from schedule.availability import (
     snapshot_for_start,
     view_day,
 )
+from schedule.errors import message_for
 from schedule.timegrid import start_instant, training_end
+from schedule.trainer import trainer_contact
 
 from .. import callbacks as cb
 from .. import keyboards
-from ..texts import day_label, label, text, when
+from ..texts import TEXTS, day_label, label, text, when
 from .common import Answer, BotContext, View, on_callback, on_message, send, show
+
+# Refusals only the trainer can lift (a pass sold, a no-show pause lifted): the client is
+# given the trainer's contact with the reason.
+ASK_TRAINER = ("no_pass", "no_show_limit")
 
 
 @dataclass(frozen=True)
@@ -68,6 +75,16 @@ def day_picture(
     return view_day(snapshot, day, user.id, now, holdings=held, in_line=in_line)
 
 
+def ask_trainer_view(ctx: BotContext, session: Session, lang: str, refusal: str) -> View:
+    """Why the client cannot book (no pass, paused) and a link to a chat with the trainer."""
+    message = html.escape(message_for(refusal, lang), quote=False)
+    contact = trainer_contact(session, ctx.config.admin_ids)
+    if contact:
+        link = f'<a href="{html.escape(contact)}">'
+        message += "\n" + TEXTS["ask_trainer"][lang].format(link=link)
+    return message, keyboards.days(lang, [])
+
+
 def days_view(ctx: BotContext, session: Session, user: User, lang: str) -> View:
     now = ctx.clock()
     horizon = horizon_days(ctx.settings, now)
@@ -76,6 +93,9 @@ def days_view(ctx: BotContext, session: Session, user: User, lang: str) -> View:
     days = [
         day for day in horizon if choices_of(view_day(snapshot, day, user.id, now, holdings=held))
     ]
+    shut_out = next(filter(None, (held.standing_refusal(day, now) for day in horizon)), None)
+    if not days and shut_out in ASK_TRAINER:
+        return ask_trainer_view(ctx, session, lang, shut_out)
     if not days and held.at_active_limit(now):
         message = limits.limit_message(limits.ACTIVE_BOOKINGS, ctx.settings, lang)
     elif not days:
@@ -195,6 +215,8 @@ def register(bot: TeleBot, ctx: BotContext) -> None:
                     text(lang, "ask_phone"),
                     reply_markup=keyboards.share_phone(lang),
                 )
+            elif error.code in ASK_TRAINER:
+                show(bot, call, ask_trainer_view(ctx, session, lang, error.code))
             else:
                 show(bot, call, fresh_view(ctx, session, user, lang, data.day))
             return Answer(error.message(lang), alert=True)
