@@ -561,12 +561,17 @@ def stop(
 ) -> Series:
     """Stop a series: no more dates are booked and its waiting entries are left. The client
     (`user`) cancels its bookings they still may (CANCEL_DEADLINE_MINUTES); the trainer
-    (user=None) cancels all that have not started, and the client is told why, once."""
+    (user=None) cancels all that have not started, and the client is told why, once.
+
+    One unit of work under the lock: the stop, the entries left, the cancellations, the places
+    they free given to the waitlist and the messages of all of it (written by `on_event`) are
+    committed together or not at all; a crash half-way leaves the series running, unchanged."""
     now = now or utcnow()
     if user is None:
         reason = services.checked_text((reason or "").strip()[:1000])
         if not reason:
             raise InvalidInput("say why the series stops: the client reads it")
+    tell = on_event if user is not None else _untold(on_event)
     with write_transaction(session):
         series = owned(session, series_id, user)
         if series.status == STOPPED:
@@ -580,28 +585,31 @@ def stop(
             entry = session.get(WaitlistEntry, occurrence.waitlist_id)
             if entry is not None and entry.status == WAITING:
                 entry.status = "left"
-        to_cancel = [
-            b
-            for b in current.bookings
-            if (b.starts_at > now if user is None else services.client_may_change(b, settings, now))
-        ]
         session.flush()
+        cancelled = []
+        for listed in current.bookings:
+            booking = services.owned_active_booking(session, listed.id, user)  # read afresh
+            if _may_cancel(booking, user, settings, now):
+                services.cancel_locked(
+                    session,
+                    settings,
+                    booking,
+                    by_admin=user is None,
+                    reason=reason,
+                    now=now,
+                    on_event=tell,
+                )
+                cancelled.append(booking.starts_at)
         if user is None and on_event is not None:
-            on_event(SeriesStopped(series, tuple(b.starts_at for b in to_cancel)))  # type: ignore[arg-type]
-    for booking in to_cancel:
-        try:
-            services.cancel(
-                session,
-                settings,
-                booking.id,
-                user,
-                now=now,
-                reason=reason,
-                on_event=on_event if user is not None else _untold(on_event),
-            )
-        except ScheduleError:  # cancelled or moved meanwhile: nothing left to do
-            continue
+            on_event(SeriesStopped(series, tuple(cancelled)))  # type: ignore[arg-type]
     return series
+
+
+def _may_cancel(booking: Booking, user: User | None, settings: Settings, now: datetime) -> bool:
+    """The client cancels until the deadline; the trainer anything not yet started."""
+    if user is None:
+        return booking.starts_at > now
+    return services.client_may_change(booking, settings, now)
 
 
 def _untold(on_event: EventHandler | None) -> EventHandler | None:

@@ -18,7 +18,13 @@ from .events import BookingCancelled, BookingMade, BookingMoved, Event, EventHan
 from .limits import holdings, refused
 from .models import ACTIVE, CANCELLED, Booking, Closure, OpeningHours, User, utcnow
 from .settings import Settings, WeekHours, check_week
-from .timegrid import local_midnight_utc, start_instant, training_end, wall_to_utc_or_after
+from .timegrid import (
+    local_midnight_utc,
+    start_instant,
+    today,
+    training_end,
+    wall_to_utc_or_after,
+)
 
 SOURCES = ("miniapp", "bot", "admin", "waitlist", "series")
 log = logging.getLogger("schedule")
@@ -203,11 +209,35 @@ def cancel(
         booking = owned_active_booking(session, booking_id, user)
         if user is not None:
             _check_client_deadline(booking, settings, now)
-        _mark_cancelled(booking, "admin" if user is None else "client", reason, now)
-        session.flush()
-        promoted = waitlist.promote(session, settings, booking.starts_at, booking.ends_at, now)
-        _emit(on_event, BookingCancelled(booking, by_admin=user is None), *promoted)
+        cancel_locked(
+            session,
+            settings,
+            booking,
+            by_admin=user is None,
+            reason=reason,
+            now=now,
+            on_event=on_event,
+        )
     return booking
+
+
+def cancel_locked(
+    session: Session,
+    settings: Settings,
+    booking: Booking,
+    *,
+    by_admin: bool,
+    reason: str | None,
+    now: datetime,
+    on_event: EventHandler | None,
+) -> None:
+    """Cancel an active `booking` inside the caller's write transaction, whose checks
+    (ownership, the deadline) already passed: the place goes to its waitlist, the events to
+    `on_event`. For use cases that cancel several bookings as one unit (a series stopped)."""
+    _mark_cancelled(booking, "admin" if by_admin else "client", reason, now)
+    session.flush()
+    promoted = waitlist.promote(session, settings, booking.starts_at, booking.ends_at, now)
+    _emit(on_event, BookingCancelled(booking, by_admin=by_admin), *promoted)
 
 
 def reschedule(
@@ -349,6 +379,10 @@ def add_closure(
     closure is refused ("has_bookings"; list them with `bookings_between(closure_span(...))`),
     with it they are cancelled by the trainer, the closure's reason told to each client.
     """
+    # A past date would change nothing and be listed nowhere. Every adapter passes its `now`;
+    # a caller without one (a script, a seed) may still record history.
+    if now is not None and day < today(now, settings):
+        raise ScheduleError("past_closure")
     now = now or utcnow()
     starts, ends = closure_span(settings, day, start_minute, end_minute)
     reason = checked_text(reason.strip()[:500])
@@ -356,6 +390,8 @@ def add_closure(
         inside = bookings_between(session, starts, ends)
         if inside and not cancel_bookings:
             raise ScheduleError("has_bookings", f"{len(inside)} booking(s) fall inside this time.")
+        if inside and not reason:
+            raise ScheduleError("closure_reason_required")  # each client is told why
         for booking in inside:
             _mark_cancelled(booking, "admin", reason or None, now)
         closure = Closure(starts_at=starts, ends_at=ends, reason=reason, created_at=now)

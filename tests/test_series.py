@@ -246,3 +246,41 @@ def test_two_workers_book_the_next_occurrence_exactly_once(
     assert len([e for e in told if isinstance(e, OccurrenceSettled)]) == 1
     assert active_starts(session, anna) == [thursday(n) for n in range(4)]
     assert start_instant(date(2026, 12, 17), TEN, rules) == thursday(3)
+
+
+class Crash(Exception):
+    """The process dies half-way through a stop (here: while its second cancel is told)."""
+
+
+def test_a_stop_is_one_unit_of_work_a_crash_half_way_changes_nothing(
+    session, rules, now, make_user
+):
+    anna = make_user("Anna")
+    full = THU + timedelta(weeks=1)  # full before the series: that date waits
+    for other in [make_user(f"Other{n}") for n in range(rules.capacity)]:
+        services.book(session, rules, other, full, TEN, now=now)
+    made = series.start(session, rules, anna, THU, TEN, 4, now=now)
+    assert [o.occurs_on for o in made.waiting] == [full] and len(made.bookings) == 2
+    cancels: list = []
+
+    def crash_on_the_second_cancel(event) -> None:
+        if type(event).__name__ == "BookingCancelled":
+            cancels.append(event)
+            if len(cancels) == 2:
+                raise Crash
+
+    with pytest.raises(Crash):
+        series.stop(
+            session, rules, made.series.id, anna, now=now, on_event=crash_on_the_second_cancel
+        )
+
+    session.rollback()
+    assert session.get(series.Series, made.series.id, populate_existing=True).status == ACTIVE
+    assert active_starts(session, anna) == [thursday(0), thursday(2)]
+    entry = session.scalar(select(WaitlistEntry).where(WaitlistEntry.user_id == anna.id))
+    assert entry.status == WAITING
+
+    stopped = series.stop(session, rules, made.series.id, anna, now=now)
+    assert stopped.status == "stopped" and active_starts(session, anna) == []
+    session.refresh(entry)
+    assert entry.status == "left"
