@@ -27,6 +27,8 @@ def booking_json(booking: Booking, settings: Settings) -> dict:
         "start": clock(booking.starts_at, settings),
         "end": clock(booking.ends_at, settings),
         "status": booking.status,
+        "pass_id": booking.pass_id,
+        "attendance": booking.attendance,
     }
 
 
