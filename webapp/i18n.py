@@ -330,7 +330,10 @@ PASS_TEXTS: dict[str, dict[str, str]] = {
     "stat_no_show": {"en": "no-show", "ru": "не пришёл"},
     "stat_cancelled": {"en": "cancelled", "ru": "отменено"},
     "stat_unpaid": {"en": "unpaid", "ru": "без оплаты"},
-    "no_visits_yet": {"en": "No visits yet.", "ru": "Посещений пока нет."},
+    "no_visits_yet": {
+        "en": "Has not come to a training yet.",
+        "ru": "Ещё не был(а) на тренировке.",
+    },
     "pass_remaining": {"en": "{n} of {total} left", "ru": "осталось {n} из {total}"},
     "pass_used": {"en": "used {n}", "ru": "использовано {n}"},
     "pass_spent": {"en": "used up or expired", "ru": "закончился"},
