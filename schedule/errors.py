@@ -95,11 +95,21 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "You already have a standing booking at this weekday and time.",
         "ru": "У вас уже есть постоянная запись на этот день недели и время.",
     },
+    "past_closure": {
+        "en": "That date has passed: close today or a later date.",
+        "ru": "Эта дата уже прошла: закрыть можно сегодня или позже.",
+    },
+    "closure_reason_required": {
+        "en": "Write the reason: the clients whose bookings it cancels will read it.",
+        "ru": "Напишите причину — её прочитают клиенты, чьи записи отменятся.",
+    },
 }
 
 # HTTP status an adapter should answer with, by error code.
 HTTP_STATUS = {
     "invalid": 400,
+    "past_closure": 400,
+    "closure_reason_required": 400,
     "not_found": 404,
     "pass_not_found": 404,
     "series_not_found": 404,

@@ -140,6 +140,23 @@ def user_entries(
     return [Position(entry, _position(session, entry)) for entry in entries]
 
 
+def day_lines(session: Session, settings: Settings, day: date) -> dict[datetime, list[User]]:
+    """Who waits for each start of `day`, first in line first (the trainer's Day view)."""
+    rows = session.scalars(
+        select(WaitlistEntry)
+        .where(
+            WaitlistEntry.status == WAITING,
+            WaitlistEntry.starts_at >= local_midnight_utc(day, settings),
+            WaitlistEntry.starts_at < local_midnight_utc(day + timedelta(days=1), settings),
+        )
+        .order_by(WaitlistEntry.id)
+    ).all()
+    lines: dict[datetime, list[User]] = {}
+    for entry in rows:
+        lines.setdefault(entry.starts_at, []).append(entry.user)
+    return lines
+
+
 def places_in_line(
     session: Session, settings: Settings, user_id: int, day: date, now: datetime
 ) -> dict[datetime, int]:

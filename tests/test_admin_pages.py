@@ -55,6 +55,14 @@ def hx_vals(page: str, selector_attr: str) -> dict:
     return json.loads(unescape(re.search(r"hx-vals='([^']*)'", tag).group(1)))
 
 
+def conflict_form(page: str) -> dict:
+    """What the conflict sheet posts: its hidden fields and the reason typed (kept)."""
+    sheet = re.search(r"<form class=\"sheet\" data-sheet data-conflict.*?</form>", page, re.S)
+    fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', sheet[0]))
+    reason = re.search(r'<textarea name="reason"[^>]*>([^<]*)</textarea>', sheet[0])
+    return {**fields, "reason": unescape(reason[1])}
+
+
 # --- the day --------------------------------------------------------------------------------
 
 
@@ -159,7 +167,7 @@ def test_the_week_heat_map(app, client):
     booked = dict(re.findall(r'data-heat-cell="([^"]+)" data-booked="(\d+)"', page))
     assert booked["2026-11-26 10:00"] == "1" and booked["2026-11-26 10:30"] == "2"
     assert booked["2026-11-26 12:00"] == "0" and len(booked) == 7 * 20
-    cell = re.search(r'<span class="heat-cell (\w+)" data-heat-cell="2026-11-26 10:30"', page)
+    cell = re.search(r'<button class="heat-cell (\w+)" data-heat-cell="2026-11-26 10:30"', page)
     assert cell.group(1) == "l2"
     closed = re.search(r'<span class="heat-cell (\w+)" data-heat-cell="2026-11-27 10:00"', page)
     assert closed.group(1) == "closed"
@@ -258,7 +266,7 @@ def test_closing_a_day_that_holds_a_booking_shows_it_then_cancels_it(app, client
     assert booking(app, booking_id).status == "active" and events == [BookingMadeOnly()]
     assert get(client, "/api/admin/closures").json["closures"] == []
 
-    confirm = hx_vals(page, 'data-action="confirm"')
+    confirm = conflict_form(page)
     assert confirm == {**form, "cancel_bookings": "1"}
     done = post(client, "/app/admin/closures", confirm)
     assert done.status_code == 200

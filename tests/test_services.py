@@ -711,7 +711,7 @@ def test_a_users_name_falls_back_to_username_then_id(session):
 
 
 def test_closures_after_lists_those_not_yet_over(session, settings, now):
-    past = add_closure(session, settings, TODAY - timedelta(days=1), now=now)
+    past = add_closure(session, settings, TODAY - timedelta(days=1))  # history, no `now`
     today = add_closure(session, settings, TODAY, now=now)
     later = add_closure(session, settings, TOMORROW, start_minute=TEN, end_minute=TEN + 60, now=now)
 

@@ -9,14 +9,15 @@ its outcome in the notice, a refused change with a 4xx and the reason in place.
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from itertools import groupby
 
 from flask import Blueprint, Response, current_app, g, render_template, request, url_for
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.exceptions import Forbidden
 
-from schedule import Booking, Closure, InvalidInput, ScheduleError, services
+from schedule import Booking, Closure, InvalidInput, ScheduleError, User, services, waitlist
 from schedule.availability import effective_hours, horizon_days
 from schedule.db import is_row_id
 from schedule.settings import WEEKDAYS, format_minutes
@@ -28,6 +29,7 @@ from .api import events, now, settings, snapshots
 from .auth import admin_required
 from .extensions import db
 from .i18n import day_label, t
+from .metrics import CountingHandler
 from .present import clock, local_day, when
 
 bp = Blueprint("admin", __name__, url_prefix="/app/admin")
@@ -73,24 +75,65 @@ def closures_between(first_day: date, last_day: date) -> list[Closure]:
 # --- the day --------------------------------------------------------------------------------
 
 
-def day_context(day: date) -> dict:
+def day_context(day: date, at: str | None = None) -> dict:
+    """The day's starts that have visitors or a waitlist: each with its visitors, the places
+    a training there still has (schedule's picture of the day) and who waits, first first;
+    `at` ("HH:MM", a heat map cell) marks the start running then."""
     bookings = services.day_bookings(db.session(), settings(), day)
+    groups = {start: list(group) for start, group in groupby(bookings, lambda b: b.starts_at)}
+    lines = waitlist.day_lines(db.session(), settings(), day)
+    picture = snapshots().day(db.session(), settings(), day, None, now())
+    places = {slot.cell.starts_at: slot.places for slot in picture.slots}
+    starts = [
+        DayStart(start, groups.get(start, []), places.get(start), lines.get(start, []))
+        for start in sorted(set(groups) | set(lines))
+    ]
     return {
         "section": "day",
         "day": day,
         "today": today(now(), settings()),
         "week": week_of(day),
-        "starts": [
-            (start, list(group)) for start, group in groupby(bookings, lambda b: b.starts_at)
-        ],
+        "starts": starts,
+        "focus": _running_at(starts, day, at),
+        "training": timedelta(minutes=settings().training_minutes),
         "closures": [admin_api.closure_json(c) for c in closures_between(day, day)],
         "capacity": settings().capacity,
     }
 
 
-def day_page(day: date | None = None, **outcome) -> Response:
-    """The trainer's tab opened on `day` (today by default)."""
-    return render("admin/day.html", **day_context(day or today(now(), settings())), **outcome)
+@dataclass(frozen=True)
+class DayStart:
+    starts_at: datetime
+    visitors: list[Booking]
+    places: int | None  # None: the start is not on the day's grid any more (hours changed)
+    waiting: list[User]
+
+
+def _running_at(starts: list[DayStart], day: date, at: str | None) -> datetime | None:
+    """The start whose training runs at `at` on `day` (the first such), else the next one."""
+    if not at:
+        return None
+    moment = start_instant(day, parse_start(at, settings()), settings())
+    length = timedelta(minutes=settings().training_minutes)
+    running = [s.starts_at for s in starts if s.starts_at <= moment < s.starts_at + length]
+    later = [s.starts_at for s in starts if s.starts_at > moment]
+    return (running or later or [None])[0]
+
+
+def day_page(day: date | None = None, at: str | None = None, **outcome) -> Response:
+    """The trainer's tab opened on `day` (today by default), at the start running `at`."""
+    context = day_context(day or today(now(), settings()), at)
+    return render("admin/day.html", **context, **outcome)
+
+
+@bp.app_template_global()
+def clients_told() -> bool:
+    """Whether a client hears of the trainer's change: only where something writes the
+    messages (the notifier, installed when a bot is configured), not in a bare dev app."""
+    handler = events()
+    while isinstance(handler, CountingHandler):
+        handler = handler.inner
+    return handler is not None
 
 
 @bp.get("/bookings/<int:booking_id>/cancel")
@@ -118,7 +161,8 @@ def cancel(booking_id: int):
         )
     except ScheduleError as error:
         return refused("admin/day.html", error, **day_context(day or today(now(), settings())))
-    notice = t("admin_cancelled", name=booking.user.name, when=when(booking, settings()))
+    told = "admin_cancelled" if clients_told() else "admin_cancelled_quiet"
+    notice = t(told, name=booking.user.name, when=when(booking, settings()))
     return day_page(day, notice=notice, haptic="success")
 
 
@@ -265,7 +309,8 @@ def add_closure():
         return render("admin/hours.html", 409, "warning", conflict=inside, **context)
     notice = t("closed_notice", when=closure_label(admin_api.closure_json(closure)))
     if cancelled:
-        notice += " " + t("closed_cancelled", n=len(cancelled))
+        told = "closed_cancelled" if clients_told() else "closed_cancelled_quiet"
+        notice += " " + t(told, n=len(cancelled))
     return render("admin/hours.html", haptic="success", notice=notice, **hours_context())
 
 

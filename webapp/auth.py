@@ -43,7 +43,7 @@ from werkzeug.exceptions import Forbidden, Unauthorized
 from schedule import ScheduleError, User, services
 
 from .extensions import db
-from .i18n import language
+from .i18n import language, t
 
 bp = Blueprint("auth", __name__)
 
@@ -198,7 +198,7 @@ def admin_required(view: View) -> View:
     def wrapped(*args, **kwargs):
         authenticate()
         if not is_admin(g.user):
-            raise Forbidden("This is for the trainer only.")
+            raise Forbidden(t("error_403"))
         return view(*args, **kwargs)
 
     return wrapped  # type: ignore[return-value]

@@ -16,13 +16,14 @@ from flask import Blueprint, Response, abort, current_app, g, render_template, r
 from itsdangerous import BadSignature, URLSafeSerializer
 from markupsafe import Markup
 
-from schedule import Booking, ScheduleError, passes, services, waitlist
+from schedule import Booking, InvalidInput, ScheduleError, passes, services, waitlist
 from schedule.availability import DayView, SlotView, Snapshot, horizon_days, view_day
 from schedule.db import is_row_id
 from schedule.limits import limit_message
 from schedule.settings import format_minutes
 from schedule.timegrid import parse_date, parse_start, start_instant, training_end
 
+from . import admin, responses
 from .api import events, holdings, now, settings, snapshots
 from .auth import is_admin, login_required
 from .extensions import db
@@ -52,6 +53,22 @@ def _refused(template: str, error: ScheduleError, **context) -> Response:
 
 def _done(template: str, notice: str, **context) -> Response:
     return _render(template, 200, "success", notice=notice, **context)
+
+
+@bp.errorhandler(ScheduleError)
+def stale(error: ScheduleError) -> Response:
+    """A booking that is no longer the caller's to change (the trainer cancelled it while the
+    app stayed open): My trainings as they are now, with why, in place of the tapped view.
+    Malformed input is the app's generic refusal (webapp/responses.py)."""
+    if isinstance(error, InvalidInput) or "user" not in g or not request.headers.get("HX-Request"):
+        return responses.refused(error)
+    db.session.rollback()
+    gone = error.code in ("not_found", "not_active")
+    message = t("stale_booking") if gone else error.message(g.lang)
+    status = error.http_status
+    response = _render("bookings/my.html", status, "error", error=message, **my_context())
+    response.headers.update({"HX-Retarget": "#app", "HX-Reswap": "innerHTML"})
+    return response
 
 
 class RenderedGrids:
@@ -202,6 +219,8 @@ def helpers() -> dict:
 @bp.get("/book")
 @login_required
 def book_tab():
+    if request.headers.get("HX-Trigger") == "app" and is_admin(g.user):
+        return admin.day_page()  # the app's first load (#app): a trainer starts on Day
     day = parse_date(request.args["date"]) if request.args.get("date") else None
     moving = _moving(request.args.get("move"))
     return _render("bookings/book.html", **book_context(day, moving))

@@ -206,6 +206,52 @@ ADMIN_TEXTS: dict[str, dict[str, str]] = {
 }
 TEXTS.update(ADMIN_TEXTS)
 
+# What the Mini App says when a request cannot be done (webapp/responses.py, app.js).
+ERROR_TEXTS: dict[str, dict[str, str]] = {
+    "request_failed": {
+        "en": "Something went wrong on our side. Try again in a moment.",
+        "ru": "Что-то пошло не так. Попробуйте ещё раз чуть позже.",
+    },
+    "bad_input": {
+        "en": "That date or time is not one the app offers. Pick one from the list.",
+        "ru": "Такой даты или времени в приложении нет. Выберите из списка.",
+    },
+    "stale_booking": {
+        "en": "This booking is no longer active: the trainer may have cancelled it.",
+        "ru": "Этой записи больше нет: возможно, её отменил тренер.",
+    },
+    "error_401": {
+        "en": "Open the app from the bot in Telegram to sign in again.",
+        "ru": "Откройте приложение из бота в Telegram, чтобы войти снова.",
+    },
+    "error_403": {"en": "This is for the trainer only.", "ru": "Это доступно только тренеру."},
+    "error_404": {
+        "en": "Not found: it may have been removed meanwhile.",
+        "ru": "Не найдено: возможно, это уже удалили.",
+    },
+    "error_405": {"en": "That cannot be done here.", "ru": "Здесь так нельзя."},
+    "error_other": {
+        "en": "Something went wrong on our side. Try again in a moment.",
+        "ru": "Что-то пошло не так. Попробуйте ещё раз чуть позже.",
+    },
+    "admin_cancelled_quiet": {
+        "en": "Cancelled {name}, {when}. No bot is set up: tell the client yourself.",
+        "ru": "Отменено: {name}, {when}. Бот не настроен — сообщите клиенту сами.",
+    },
+    "client_not_told": {
+        "en": "No bot is set up here, so nobody is told: tell the client yourself.",
+        "ru": "Бот здесь не настроен, поэтому никто не получит сообщение — сообщите сами.",
+    },
+    "closed_cancelled_quiet": {
+        "en": "Bookings cancelled: {n}. No bot is set up: tell the clients yourself.",
+        "ru": "Отменено записей: {n}. Бот не настроен — сообщите клиентам сами.",
+    },
+    "places_left": {"en": "{n} places left", "ru": "свободно мест: {n}"},
+    "start_full": {"en": "full", "ru": "мест нет"},
+    "waiting_line": {"en": "Waiting: {names}", "ru": "Ждут: {names}"},
+}
+TEXTS.update(ERROR_TEXTS)
+
 WEEKDAYS = {
     "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
     "ru": ("Пн", "Вт", "Ср", "Чт", "Пт", "Сб", "Вс"),

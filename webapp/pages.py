@@ -83,4 +83,5 @@ def _read(path: str, mtime_ns: int) -> str:
 @admin_required
 def admin_tab():
     """The trainer's tab: the chosen day's visitors (today by default)."""
-    return day_page(parse_date(request.args["date"]) if request.args.get("date") else None)
+    day = parse_date(request.args["date"]) if request.args.get("date") else None
+    return day_page(day, request.args.get("at"))

@@ -14,11 +14,11 @@ from flask import Flask, current_app, g, jsonify, render_template, request, url_
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from schedule import ScheduleError
+from schedule import InvalidInput, ScheduleError
 
 from .api import json_error
 from .extensions import db
-from .i18n import language
+from .i18n import TEXTS, language, t
 
 COMPRESSIBLE = frozenset(
     {
@@ -53,18 +53,54 @@ def http_error(error: HTTPException):
         if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
             return json_error(error)
         return error
-    lang = language(request.accept_languages.best_match(["ru", "en"]))
-    return render_template("errors/_error.html", error=error, lang=lang), error.code or 500
+    _set_language()
+    # A lost sign-in's description is for programs; others given by a view are the user's.
+    custom = error.code != 401 and error.description != type(error).description
+    message = error.description if custom else _http_message(error.code or 500)
+    return _in_place(message, error.code or 500, error=error)
 
 
 def refused(error: ScheduleError):
     """A request the rules refuse (or malformed input): JSON under /api, else shown in place."""
     db.session.rollback()
-    message = error.message(g.get("lang"))
     if request.path.startswith("/api/"):
-        return jsonify(error=error.code, message=message), error.http_status
-    body = render_template("errors/_error.html", message=message)
-    return body, error.http_status, {"HX-Trigger": json.dumps({"tg-haptic": "error"})}
+        return jsonify(error=error.code, message=error.message(g.get("lang"))), error.http_status
+    _set_language()
+    return _in_place(app_message(error), error.http_status)
+
+
+def app_message(error: ScheduleError) -> str:
+    """A refusal as the Mini App says it: an input error written for programs (an English
+    detail with no Russian twin, e.g. "None is not a date") reads as one human sentence."""
+    if isinstance(error, InvalidInput) and not error.detail_ru:
+        return t("bad_input")
+    return error.message(g.lang)
+
+
+def _http_message(code: int) -> str:
+    key = f"error_{code}"
+    return t(key) if key in TEXTS else t("bad_input" if code < 500 else "error_other")
+
+
+def _set_language() -> None:
+    if not g.get("lang"):
+        g.lang = language(request.accept_languages.best_match(["ru", "en"]))
+
+
+def _in_place(message: str, status: int, error: HTTPException | None = None) -> Response:
+    """htmx keeps the page it has (tabs, the open view) and shows the message in its notice
+    line; a plain request (or a lost sign-in, where nothing else works) gets the message alone."""
+    if request.headers.get("HX-Request") and status != 401:
+        headers = {
+            "HX-Retarget": "[data-notice]",
+            "HX-Reswap": "outerHTML",
+            "HX-Trigger": json.dumps({"tg-haptic": "error"}),
+        }
+        body = render_template("pages/_notice.html", error=message)
+        return Response(body, status, headers, mimetype="text/html")
+    body = render_template("errors/_error.html", error=error, message=message)
+    headers = {"HX-Trigger": json.dumps({"tg-haptic": "error"})}
+    return Response(body, status, headers, mimetype="text/html")
 
 
 @lru_cache(maxsize=64)

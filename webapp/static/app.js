@@ -1,4 +1,5 @@
-// The Mini App's own JS: the auth header, Telegram's buttons, theme and haptics.
+// The Mini App's own JS: the auth header, Telegram's buttons, theme, haptics, one sheet at a
+// time, the loading bar and failed requests shown in place.
 // Telegram's script loads async (it must not hold up the first paint of the grid), so it may
 // arrive before or after this one: everything that needs Telegram.WebApp waits for connect().
 (() => {
@@ -19,32 +20,83 @@
   const haptic = (kind) => tg && tg.HapticFeedback && tg.HapticFeedback.notificationOccurred(kind);
   document.addEventListener("tg-haptic", (e) => haptic(e.detail.value));
 
-  const failed = () => {
+  const notify = (text) => {
     const notice = q("[data-notice]");
     if (notice) {
-      notice.textContent = (q("[data-offline]") || { dataset: {} }).dataset.offline || "No connection.";
+      notice.textContent = text;
       notice.className = "notice error";
       notice.hidden = false;
     }
     haptic("error");
   };
-  document.addEventListener("htmx:sendError", failed);
-  document.addEventListener("htmx:responseError", failed);
+  // The texts live on the tabs (pages/_nav.html), in the viewer's language.
+  const text = (key, fallback) => {
+    const holder = q(`[data-${key}]`);
+    return (holder && holder.dataset[key]) || fallback;
+  };
+  document.addEventListener("htmx:sendError", () => notify(text("offline", "No connection.")));
+  document.addEventListener("htmx:responseError", () => notify(text("failed", "Something went wrong.")));
 
-  const confirmControl = () => q("[data-action=confirm]:not([disabled])");
+  // A swap that takes longer than ~300 ms shows the loading bar (body.busy, app.css).
+  let pending = 0, busyTimer = null;
+  document.addEventListener("htmx:beforeRequest", (e) => {
+    pending += 1;
+    if (!busyTimer) busyTimer = setTimeout(() => { document.body.classList.add("busy"); document.body.setAttribute("aria-busy", "true"); }, 300);
+    if (tg && e.detail.elt && e.detail.elt.closest("[data-sheet]") && tg.MainButton.showProgress) tg.MainButton.showProgress(false);
+  });
+  document.addEventListener("htmx:afterRequest", (e) => {
+    pending = Math.max(0, pending - 1);
+    if (!pending) {
+      clearTimeout(busyTimer);
+      busyTimer = null;
+      document.body.classList.remove("busy");
+      document.body.removeAttribute("aria-busy");
+    }
+    if (tg && tg.MainButton.hideProgress) tg.MainButton.hideProgress();
+    // A day that failed to load: the strip shows the day the grid still shows.
+    const el = e.detail.elt;
+    const failed = !e.detail.xhr || e.detail.xhr.status === 0 || e.detail.xhr.status >= 400;
+    if (failed && el && el.matches && el.matches("[data-date],[data-admin-date]") && el.previousChoice !== undefined) {
+      el.removeAttribute("aria-current");
+      if (el.previousChoice) el.previousChoice.setAttribute("aria-current", "true");
+    }
+  });
+
+  // One sheet at a time: a sheet that arrives closes any other.
+  document.addEventListener("htmx:load", (e) => {
+    const sheet = e.detail.elt.matches && (e.detail.elt.matches("[data-sheet]") ? e.detail.elt : e.detail.elt.querySelector("[data-sheet]"));
+    if (sheet) for (const other of document.querySelectorAll("[data-sheet]")) if (other !== sheet) other.remove();
+    const focus = e.detail.elt.querySelector && e.detail.elt.querySelector("[data-focus]");
+    if (focus) focus.scrollIntoView({block: "center"});
+  });
+
+  // Telegram's buttons act on the open sheet (there is at most one), else on the page.
+  const confirmControl = () => q("[data-sheet] [data-action=confirm]:not([disabled])") ||
+    q("[data-action=confirm]:not([disabled])");
   const backControl = () => q("[data-sheet] [data-dismiss]") || q("[data-back]") ||
-    (q("[data-nav][aria-current=page]:not([data-nav=book])") && q("[data-nav=book]"));
+    (q("[data-admin-nav][aria-current=page]:not([data-admin-nav=day])") && q("[data-admin-nav=day]")) ||
+    (q("[data-nav=my][aria-current=page]") && q("[data-nav=book]"));
+  const themeColor = (name, fallback) => (tg && tg.themeParams && tg.themeParams[name]) || fallback;
   const sync = () => {
     if (!tg) return;
     const confirm = confirmControl();
-    if (confirm) tg.MainButton.setText(confirm.textContent.trim()).show(); else tg.MainButton.hide();
+    if (confirm) {
+      const danger = confirm.classList.contains("danger");
+      const params = {
+        text: confirm.textContent.trim(),
+        color: danger ? themeColor("destructive_text_color", "#e53935") : themeColor("button_color", "#2481cc"),
+        text_color: danger ? "#ffffff" : themeColor("button_text_color", "#ffffff"),
+      };
+      if (tg.MainButton.setParams) tg.MainButton.setParams(params); else tg.MainButton.setText(params.text);
+      tg.MainButton.show();
+    } else tg.MainButton.hide();
     if (backControl()) tg.BackButton.show(); else tg.BackButton.hide();
   };
   document.addEventListener("htmx:afterSettle", sync);
 
   document.addEventListener("click", (e) => {
     const el = e.target.closest(
-      "[data-dismiss],[data-date],[data-slot-start],[data-join-start],a[data-external],[data-share-phone]");
+      "[data-dismiss],[data-date],[data-admin-date],[data-slot-start],[data-join-start],a[data-external],[data-share-phone]");
     if (!el) return;
     if (el.matches("[data-share-phone]")) {
       // Telegram's own popup; its signed answer goes to the server, which checks it.
@@ -62,7 +114,10 @@
       if (chat && tg && tg.openTelegramLink) { e.preventDefault(); tg.openTelegramLink(el.href); }
       else if (tg && tg.openLink && !el.href.startsWith("tg:")) { e.preventDefault(); tg.openLink(el.href); }
     } else {
-      for (const other of (el.closest(".grid") || el.parentNode).querySelectorAll("[aria-current=true]")) other.removeAttribute("aria-current");
+      // Chosen at once (optimistic); undone in htmx:afterRequest when the request fails.
+      const scope = el.closest(".grid") || el.parentNode;
+      el.previousChoice = scope.querySelector("[aria-current=true]");
+      for (const other of scope.querySelectorAll("[aria-current=true]")) other.removeAttribute("aria-current");
       el.setAttribute("aria-current", "true");
     }
   });
