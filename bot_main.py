@@ -17,27 +17,24 @@ from dotenv import load_dotenv
 def main() -> int:
     load_dotenv()
 
-    from webapp import logs
-
-    logs.configure(("bot",))  # JSON lines in logs/bot.log (LOG_DIR), readable ones on stderr
-
-    from bot.config import BotConfig
+    from bootstrap import load_config, web_app
     from bot.runner import run_polling
     from schedule import ConfigError
     from schedule.db import default_sqlite_url
+    from webapp import logs
 
     try:
-        config = BotConfig.from_env()
+        config = load_config()
     except ConfigError as error:
         print(f"Configuration error: {error}", file=sys.stderr)
         return 2
-    if not config.token:
+    # JSON lines in logs/bot.log (LOG_DIR), readable ones on stderr
+    logs.configure(("bot",), directory=config.log_dir, no_color=config.no_color)
+    if not config.bot.token:
         print("BOT_TOKEN is not set (in the environment or .env)", file=sys.stderr)
         return 2
     if config.database_url == default_sqlite_url():
-        from webapp import create_app
-
-        create_app()  # brings the embedded SQLite database to the current schema
+        web_app(config=config)  # brings the embedded SQLite database to the current schema
 
     stop = threading.Event()
 
@@ -52,7 +49,7 @@ def main() -> int:
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
-    run_polling(config, stop)
+    run_polling(config.bot, stop)
     return 0
 
 

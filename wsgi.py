@@ -1,15 +1,9 @@
-"""Production entry point: `waitress-serve wsgi:app`."""
-
-import os
-import sys
+"""Production entry point: `waitress-serve wsgi:app` (the composition root builds it)."""
 
 from dotenv import load_dotenv
 
 load_dotenv()
 
-if os.environ.get("DEV_LOGIN", "").strip().lower() in ("1", "true", "yes", "on"):
-    sys.exit("DEV_LOGIN=1 lets anyone act as any user: it is refused outside `flask run --debug`")
+from bootstrap import production_app  # noqa: E402
 
-from webapp import create_app  # noqa: E402
-
-app = create_app()
+app = production_app()

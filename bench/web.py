@@ -38,7 +38,7 @@ def _serve(database_url: str, threads: int, port_pipe) -> None:
 
     import waitress
 
-    from schedule import Settings
+    from bootstrap import load_config
     from schedule.db import create_schema, make_engine
     from webapp import create_app
 
@@ -48,7 +48,7 @@ def _serve(database_url: str, threads: int, port_pipe) -> None:
     engine.dispose()
     # Request rates off: this measures the app, not the limiter.
     unlimited = replace(
-        Settings.from_env(), rate_limit_writes="", rate_limit_reads="", rate_limit_anonymous=""
+        load_config().settings, rate_limit_writes="", rate_limit_reads="", rate_limit_anonymous=""
     )
     app = create_app(
         {

@@ -1,10 +1,10 @@
-"""The bot's configuration from the environment; the web app reads the same variables."""
+"""The bot's part of the configuration (token, Bot API, trainers, database, the studio's rules),
+parsed from the environment mapping the composition root (bootstrap.py) hands it."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -64,8 +64,7 @@ class BotConfig:
         return self._derived("webhook-path")[:32]
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> BotConfig:
-        env = os.environ if environ is None else environ
+    def from_env(cls, env: Mapping[str, str]) -> BotConfig:
         api_url = env.get("TELEGRAM_API_URL", "").strip().rstrip("/") or DEFAULT_API_URL
         if not api_url.startswith(("http://", "https://")) or api_url.endswith("/bot"):
             raise ConfigError(

@@ -1,8 +1,8 @@
-"""Studio rules read from the environment, validated once at start-up."""
+"""Studio rules parsed from the environment (the mapping bootstrap.py reads once), validated at
+start-up."""
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -95,8 +95,7 @@ class Settings:
         return self.training_minutes // self.slot_minutes
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        env = os.environ if environ is None else environ
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
         values: dict[str, object] = {}
         for name in (
             "TRAINING_MINUTES",

@@ -125,6 +125,12 @@ def test_the_bot_runs_beside_the_web_app(app_with_token, port, visits, fake_bot)
 
 
 @pytest.fixture
+def ngrok_token(env):
+    """NGROK_AUTHTOKEN in the environment; ask for it before the app, which reads it once."""
+    env.setenv("NGROK_AUTHTOKEN", "ngrok-test-token")
+
+
+@pytest.fixture
 def telegram(env):
     with FakeTelegram() as fake:
         env.setenv("BOT_TOKEN", fake.token)
@@ -153,9 +159,8 @@ def test_tunnel_without_ngrok_token_says_what_is_missing_and_runs_locally(
 
 
 def test_tunnel_becomes_the_public_url_for_the_run(
-    app_with_token, telegram, port, visits, fake_ngrok, fake_bot, env
+    ngrok_token, app_with_token, telegram, port, visits, fake_ngrok, fake_bot, env
 ):
-    env.setenv("NGROK_AUTHTOKEN", "ngrok-test-token")
     ngrok_yml = (ROOT / "ngrok.yml").read_bytes()
 
     result = app_with_token.test_cli_runner().invoke(args=["dev", "--tunnel", "--port", str(port)])
@@ -189,9 +194,8 @@ def test_without_the_tunnel_cors_stays_closed(app, port, visits):
 
 
 def test_a_tunnel_that_fails_is_explained_and_the_app_runs_locally(
-    app, port, visits, fake_ngrok, monkeypatch, env
+    ngrok_token, app, port, visits, fake_ngrok, monkeypatch, env
 ):
-    env.setenv("NGROK_AUTHTOKEN", "ngrok-test-token")
 
     def refuse(*_args, **_kwargs):
         raise PyngrokNgrokError("The ngrok process errored on start: authentication failed")
@@ -256,9 +260,8 @@ def test_dev_in_a_terminal_serves_logs_and_stops_on_ctrl_c(tmp_path, env):
 
 
 def test_the_tunnel_is_closed_when_start_up_fails_after_it_opened(
-    app, port, fake_ngrok, monkeypatch, env
+    ngrok_token, app, port, fake_ngrok, monkeypatch, env
 ):
-    env.setenv("NGROK_AUTHTOKEN", "ngrok-test-token")
 
     def broken(*_args):
         raise RuntimeError("the app would not build")

@@ -55,3 +55,55 @@ def test_the_check_sees_imports_anywhere():
         "telebot.types",
     ]
     assert breaks("bot", "from . import keyboards\nfrom schedule import services") == []
+
+
+# The environment is read in one place: the composition root (DESIGN.md, Shape) ---------------
+
+ENVIRONMENT_READERS = {"environ", "environb", "getenv", "getenvb", "putenv", "unsetenv"}
+MAY_READ_THE_ENVIRONMENT = {"bootstrap.py"}
+
+
+def reads_environment(source: str) -> bool:
+    """Whether `source` touches os.environ / os.getenv (as `os.x` or imported from os)."""
+    for node in ast.walk(ast.parse(source)):
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "os"
+            and node.attr in ENVIRONMENT_READERS
+        ):
+            return True
+        if (
+            isinstance(node, ast.ImportFrom)
+            and node.module == "os"
+            and any(alias.name in ENVIRONMENT_READERS for alias in node.names)
+        ):
+            return True
+    return False
+
+
+def project_sources() -> list[Path]:
+    skipped = {".venv", "tests", "build"}
+    return sorted(
+        path
+        for path in ROOT.rglob("*.py")
+        if not skipped.intersection(path.relative_to(ROOT).parts[:1])
+        and "site-packages" not in path.parts
+    )
+
+
+def test_only_the_composition_root_reads_the_environment():
+    readers = [
+        str(path.relative_to(ROOT))
+        for path in project_sources()
+        if reads_environment(path.read_text(encoding="utf-8"))
+    ]
+    assert readers == sorted(MAY_READ_THE_ENVIRONMENT)
+
+
+def test_the_environment_check_sees_every_way_in():
+    assert reads_environment("import os\ndef f():\n    return os.environ.get('X')")
+    assert reads_environment("import os\nx = os.getenv('X')")
+    assert reads_environment("from os import environ\n")
+    assert not reads_environment("def f(environ):\n    return environ.get('X')")
+    assert not reads_environment("import os\npath = os.path.join('a', 'b')")

@@ -1,8 +1,15 @@
-"""The Mini App and JSON API: create_app() builds the Flask application."""
+"""The Mini App and JSON API.
+
+build_app() builds the Flask application alone from the project's configuration;
+create_app() is the factory `flask --app webapp` and the tests call: it asks the composition
+root (bootstrap.py), which reads the environment and wires the bot's notifier in.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flask import Flask
 from flask_cors import CORS
@@ -37,6 +44,9 @@ from . import (
 )
 from .extensions import db, migrate
 
+if TYPE_CHECKING:
+    from bootstrap import Config
+
 MIGRATIONS = str(Path(__file__).resolve().parent / "migrations")
 BLUEPRINTS = (
     health.bp,  # /healthz
@@ -55,9 +65,19 @@ BLUEPRINTS = (
 )
 
 
-def create_app(test_config: dict | None = None) -> Flask:
+def create_app(test_config: Mapping | None = None, *, config: Config | None = None) -> Flask:
+    """The web app as it runs, configured from the environment (or `config`) with
+    `test_config` over it; built and wired by the composition root."""
+    from bootstrap import web_app
+
+    return web_app(test_config, config=config)
+
+
+def build_app(project: Config, test_config: Mapping | None = None) -> Flask:
+    """Flask alone: configuration, database, blueprints, commands. The bot's notifier is not
+    installed here (booking_events stays None): bootstrap.wire_telegram does that."""
     app = Flask(__name__, instance_path=str(INSTANCE_PATH), instance_relative_config=True)
-    app.config.from_mapping(config.from_env())
+    app.config.from_mapping(config.flask_config(project))
     app.config.from_pyfile("config.py", silent=True)
     if test_config is not None:
         app.config.from_mapping(test_config)
@@ -72,8 +92,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     CORS(app, origins=app.config["CORS_ORIGINS"] or [], supports_credentials=False)
     logs.init_app(app)
 
-    # Called with each schedule event (booking made, cancelled, moved) after its commit;
-    # webhook.init_app installs the bot's notifier here when BOT_TOKEN is set.
+    # Called with each schedule event (booking made, cancelled, moved) inside its transaction;
+    # the composition root installs the bot's notifier here when BOT_TOKEN is set.
     app.extensions["booking_events"] = None
     app.extensions["init_data_cache"] = auth.InitDataCache()
     app.extensions["snapshots"] = snapshots.SnapshotCache()
@@ -83,9 +103,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     ratelimit.init_app(app)  # 429 past RATE_LIMIT_*, its handler after responses' own
     inputs.init_app(app)  # NUL bytes and too deeply nested JSON are 400s
     security.init_app(app)
-    webhook.init_app(app)  # the bot's webhook route, `flask bot ...`, the notifier
+    webhook.init_app(app)  # the bot's webhook route and `flask bot ...`
     cli.init_app(app)
-    metrics.init_app(app)  # wraps booking_events, so after webhook.init_app
+    metrics.init_app(app)
     metrics.add_state_gauges(app, worker.outbox_gauges)
 
     if app.config["SQLALCHEMY_DATABASE_URI"] == default_sqlite_url():

@@ -9,7 +9,6 @@ import dataclasses
 import importlib.metadata
 import json
 import logging
-import os
 import platform
 import sys
 import threading
@@ -89,9 +88,11 @@ class Delegate:
         return self.target(environ, start_response)
 
 
-def open_tunnel(port: int, say: Callable[[str], None]) -> tuple[str, Callable[[], None]] | None:
-    """An HTTPS ngrok tunnel to `port` (settings in ngrok.yml), or None with the reason said."""
-    token = os.environ.get("NGROK_AUTHTOKEN", "").strip()
+def open_tunnel(
+    port: int, token: str, say: Callable[[str], None]
+) -> tuple[str, Callable[[], None]] | None:
+    """An HTTPS ngrok tunnel to `port` (settings in ngrok.yml, NGROK_AUTHTOKEN `token`), or
+    None with the reason said."""
     if not token:
         say(
             "✗ tunnel: NGROK_AUTHTOKEN is not set. Copy your token from "
@@ -135,7 +136,7 @@ def app_for_public_url(app: Flask, public_url: str) -> Flask:
         "CORS_ORIGINS": origins,
         "BOT": dataclasses.replace(app.config["BOT"], public_url=public_url),
     }
-    return create_app({**app.config, **overrides})
+    return create_app({**app.config, **overrides}, config=app.config["CONFIG"])
 
 
 def _start_bot(config: BotConfig, stop: threading.Event, say) -> threading.Thread | None:
@@ -188,12 +189,18 @@ def dev(tunnel: bool, port: int, host: str) -> None:
     serving = False
     try:
         public_url = app.config["PUBLIC_URL"]
-        if tunnel and (opened := open_tunnel(server.server_port, say)):
+        token = app.config["CONFIG"].ngrok_authtoken
+        if tunnel and (opened := open_tunnel(server.server_port, token, say)):
             public_url, close_tunnel = opened
         delegate.target = app_for_public_url(app, public_url) if close_tunnel else app
         # Configured last: creating an app may run migrations, which reset logging.
         write_files = not app.testing or bool(app.config.get("LOG_DIR"))
-        logs.configure(("web", "bot"), directory=logs.log_dir(app), files=write_files)
+        logs.configure(
+            ("web", "bot"),
+            directory=logs.log_dir(app),
+            files=write_files,
+            no_color=app.config["CONFIG"].no_color,
+        )
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         threading.Thread(target=server.serve_forever, name="web", daemon=True).start()
         serving = True
@@ -431,7 +438,7 @@ def check_cors(origins: list[str]) -> Check:
     return Check("CORS_ORIGINS", OK, ", ".join(origins))
 
 
-def check_ngrok() -> list[Check]:
+def check_ngrok(token: str) -> list[Check]:
     from pyngrok import conf
 
     path = conf.get_default().ngrok_path
@@ -447,7 +454,7 @@ def check_ngrok() -> list[Check]:
     )
     token = (
         Check("NGROK_AUTHTOKEN", OK, "set")
-        if os.environ.get("NGROK_AUTHTOKEN", "").strip()
+        if token
         else Check(
             "NGROK_AUTHTOKEN", WARN, "not set (only `dev --tunnel` needs it)", NGROK_TOKEN_URL
         )
@@ -474,7 +481,7 @@ def check_secret_key(app: Flask) -> Check:
     from .secret import key_source
 
     source = key_source(
-        app.config.get("SECRET_KEY"), os.environ.get("SECRET_KEY", "").strip(), app.instance_path
+        app.config.get("SECRET_KEY"), app.config["CONFIG"].secret_key, app.instance_path
     )
     return Check("SECRET_KEY", OK, source)
 
@@ -533,7 +540,7 @@ def run_checks(app: Flask | None, load_error: Exception | None) -> list[Check]:
             check_admins(app),
             check_timezone(app),
         ]
-    return checks + check_ngrok()
+    return checks + check_ngrok(app.config["CONFIG"].ngrok_authtoken if app is not None else "")
 
 
 @click.command("diagnose")

@@ -1,34 +1,26 @@
-"""Flask configuration from the environment (and .env, which the flask CLI and wsgi.py load)."""
+"""The Flask configuration the web app starts from: the project's Config (read from the
+environment by the composition root, bootstrap.py) as Flask config keys, which
+instance/config.py and the tests' configuration may then override one by one."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-from bot.config import BotConfig
-from schedule import ConfigError
 from schedule.models import utcnow
-from schedule.settings import parse_bool
+
+if TYPE_CHECKING:
+    from bootstrap import Config
 
 MAX_BODY_BYTES = 64 * 1024
 
 
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
-
-
-def from_env(environ: Mapping[str, str] | None = None) -> dict[str, object]:
-    env = os.environ if environ is None else environ
-    bot = BotConfig.from_env(env)
+def flask_config(config: Config) -> dict[str, object]:
+    bot = config.bot
     return {
-        # Unset: create_app reads (or makes once) instance/secret_key (webapp.secret).
-        "SECRET_KEY": env.get("SECRET_KEY", "").strip() or None,
+        # The whole configuration, for the parts that need more than the keys below.
+        "CONFIG": config,
+        # Unset: build_app reads (or makes once) instance/secret_key (webapp.secret).
+        "SECRET_KEY": config.secret_key or None,
         "SQLALCHEMY_DATABASE_URI": bot.database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "BOT": bot,
@@ -36,9 +28,11 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict[str, object]:
         "BOT_TOKEN": bot.token,
         "ADMIN_IDS": bot.admin_ids,
         "PUBLIC_URL": bot.public_url,
-        "CORS_ORIGINS": [o.strip() for o in env.get("CORS_ORIGINS", "").split(",") if o.strip()],
-        "INIT_DATA_MAX_AGE": _int(env, "INIT_DATA_MAX_AGE", 86400),
-        "DEV_LOGIN": parse_bool("DEV_LOGIN", env.get("DEV_LOGIN", "0")),
+        "CORS_ORIGINS": list(config.cors_origins),
+        "INIT_DATA_MAX_AGE": config.init_data_max_age,
+        "DEV_LOGIN": config.dev_login,
+        "METRICS_TOKEN": config.metrics_token,
+        "METRICS_ALLOW": config.metrics_allow,
         "MAX_CONTENT_LENGTH": MAX_BODY_BYTES,
         # Naive-UTC "now" for every rule; tests replace it with a controllable clock.
         "CLOCK": utcnow,

@@ -24,7 +24,6 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import logging
-import os
 import time
 from collections.abc import Callable, Iterator, Mapping
 from functools import lru_cache
@@ -60,7 +59,8 @@ class Metrics:
     """This app's counters and latency histogram, in a registry of its own (several apps may
     live in one process, as in the tests)."""
 
-    def __init__(self) -> None:
+    def __init__(self, multiprocess_dir: str = "") -> None:
+        self.multiprocess_dir = multiprocess_dir
         self.registry = CollectorRegistry(auto_describe=True)
         self.state_gauges: list[StateGauges] = []
         # The shared process, platform and GC collectors describe this process.
@@ -98,7 +98,7 @@ class Metrics:
 
     def exposition_registry(self) -> CollectorRegistry:
         """What /metrics shows: this registry, or the sum of every process's files."""
-        if not os.environ.get(MULTIPROC_DIR):
+        if not self.multiprocess_dir:
             return self.registry
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
@@ -155,17 +155,22 @@ class CountingHandler:
 
 
 def init_app(app: Flask) -> None:
-    """Count requests and schedule events; serve /metrics."""
-    app.config.setdefault("METRICS_TOKEN", os.environ.get("METRICS_TOKEN", "").strip())
-    app.config.setdefault("METRICS_ALLOW", os.environ.get("METRICS_ALLOW", DEFAULT_ALLOW))
-    metrics = Metrics()
+    """Count requests; serve /metrics (count_events adds the schedule's events)."""
+    app.config.setdefault("METRICS_TOKEN", "")
+    app.config.setdefault("METRICS_ALLOW", DEFAULT_ALLOW)
+    project = app.config.get("CONFIG")
+    metrics = Metrics(project.metrics_multiprocess_dir if project is not None else "")
     app.extensions["metrics"] = metrics
-    app.extensions["booking_events"] = CountingHandler(
-        metrics, app.extensions.get("booking_events")
-    )
     app.before_request(_start_timer)
     app.after_request(_count_request)
     app.register_blueprint(bp)
+
+
+def count_events(app: Flask) -> None:
+    """Count the schedule's events, then hand them to the handler installed before."""
+    app.extensions["booking_events"] = CountingHandler(
+        app.extensions["metrics"], app.extensions.get("booking_events")
+    )
 
 
 def _start_timer() -> None:

@@ -6,8 +6,9 @@ X-Telegram-Bot-Api-Secret-Token; a wrong header is a 403. The route only records
 200 at once; `flask --app webapp worker` handles it. No waitress thread runs a handler, so none
 ever waits on Telegram.
 
-The notifier (bot.notify) is the app's booking_events: it writes the messages a change causes
-to the outbox, in the change's transaction; the worker or `python bot_main.py` sends them.
+The notifier (bot.notify), installed by the composition root (bootstrap.py), is the app's
+booking_events: it writes the messages a change causes to the outbox, in the change's
+transaction; the worker or `python bot_main.py` sends them.
 """
 
 from __future__ import annotations
@@ -16,10 +17,9 @@ import hmac
 from dataclasses import dataclass, replace
 
 from flask import Blueprint, Flask, abort, current_app, jsonify, request
-from sqlalchemy.orm import sessionmaker
 
-from bot.config import DEFAULT_API_URL, BotConfig
-from bot.factory import BookingBot, create_bot
+from bot.config import BotConfig
+from bot.factory import BookingBot
 from bot.models import MAX_UPDATE_ID, record_update
 from bot.notify import Notifier
 
@@ -60,28 +60,12 @@ def webhook_url(config: BotConfig, base_url: str | None = None) -> str:
 
 
 def init_app(app: Flask) -> None:
-    """Register the webhook route and `flask bot ...`; with BOT_TOKEN set, build the bot and
-    install its notifier as the app's booking_events. Under testing, nothing ever calls the
-    real api.telegram.org: the bot is built only when TELEGRAM_API_URL points elsewhere."""
+    """Register the webhook route and `flask bot ...` (the bot itself is wired to the app by
+    the composition root, bootstrap.wire_telegram)."""
     from .bot_commands import bot_cli  # it imports this module
 
     app.register_blueprint(bp)
     app.cli.add_command(bot_cli)
-    config = bot_config(app)
-    if not config.token or (app.testing and config.api_url == DEFAULT_API_URL):
-        return
-    with app.app_context():
-        session_factory = sessionmaker(db.engine, expire_on_commit=False)
-    notifier = Notifier(config)
-    bot = create_bot(
-        config,
-        session_factory,
-        clock=lambda: app.config["CLOCK"](),
-        # Through the app's hook, so that whatever wraps the notifier sees bot bookings too.
-        on_event=lambda event: app.extensions["booking_events"](event),
-    )
-    app.extensions["telegram"] = Telegram(config, bot, notifier)
-    app.extensions["booking_events"] = notifier
 
 
 @bp.post(f"{WEBHOOK_PREFIX}/<path_secret>")

@@ -9,7 +9,6 @@ happened without knowing where it was written.
 from __future__ import annotations
 
 import logging
-import os
 import sys
 from collections.abc import Iterable
 from datetime import datetime
@@ -37,10 +36,12 @@ _MARK = "_booking_handler"
 
 
 def log_dir(app: Flask | None = None) -> Path:
-    """LOG_DIR (app config, then environment), default logs/ in the project root."""
-    configured = (app.config.get("LOG_DIR") if app is not None else None) or os.environ.get(
-        "LOG_DIR", ""
-    )
+    """LOG_DIR: the app's own (instance or test configuration), else the environment's (the
+    project's configuration, bootstrap.Config), else logs/ in the project root."""
+    if app is None:
+        return PROJECT_ROOT / "logs"
+    project = app.config.get("CONFIG")
+    configured = app.config.get("LOG_DIR") or (project.log_dir if project is not None else "")
     return Path(configured) if configured else PROJECT_ROOT / "logs"
 
 
@@ -104,6 +105,7 @@ def configure(
     terminal: bool = True,
     level: int | str = logging.INFO,
     stream=None,
+    no_color: bool = False,
 ) -> None:
     """Set up this process's logging (idempotent: earlier handlers of ours are replaced).
 
@@ -127,7 +129,7 @@ def configure(
         stream = stream or sys.stderr
         _drop_console_handlers(root)
         handler = logging.StreamHandler(stream)
-        handler.setFormatter(TerminalLines(color=wants_color(stream)))
+        handler.setFormatter(TerminalLines(color=wants_color(stream, no_color)))
         handler.addFilter(context)
         handlers.append(handler)
     for handler in handlers:

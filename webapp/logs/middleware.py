@@ -27,7 +27,9 @@ def init_app(app: Flask) -> None:
     app.before_request(_start_request)
     app.after_request(_finish_request)
     if not app.testing or app.config.get("LOG_DIR"):
-        configure(("web",), directory=log_dir(app), terminal=not app.testing)
+        project = app.config.get("CONFIG")
+        no_color = project.no_color if project is not None else False
+        configure(("web",), directory=log_dir(app), terminal=not app.testing, no_color=no_color)
 
 
 def _start_request() -> None:

@@ -9,8 +9,6 @@ line starting at the left margin is one this module wrote.
 
 from __future__ import annotations
 
-import os
-
 from .handlers import JsonLines
 
 COLORS = {"web": "\033[36m", "bot": "\033[35m"}
@@ -72,5 +70,6 @@ class TerminalLines(JsonLines):
         return format_line(log_data, self.color, escape=escape)
 
 
-def wants_color(stream) -> bool:
-    return hasattr(stream, "isatty") and stream.isatty() and not os.environ.get("NO_COLOR")
+def wants_color(stream, no_color: bool = False) -> bool:
+    """Colours on a terminal unless NO_COLOR is set (bootstrap.Config.no_color)."""
+    return hasattr(stream, "isatty") and stream.isatty() and not no_color
