@@ -20,7 +20,8 @@ from sqlalchemy import func, select
 from schedule import ConfigError, maintenance, services
 from schedule.models import Booking, User
 from tests.initdata import TEST_BOT_TOKEN
-from webapp import cli, create_app
+from webapp import create_app
+from webapp.commands import diagnose
 from webapp.extensions import db
 
 NOW = datetime(2026, 11, 25, 6, 0)  # Wednesday 09:00 in Moscow
@@ -296,7 +297,7 @@ def test_diagnose_reports_a_configuration_that_does_not_load(clean_env):
     def broken():
         raise ConfigError("TIMEZONE: unknown time zone 'Mars/Olympus'")
 
-    result = CliRunner().invoke(cli.diagnose, obj=ScriptInfo(create_app=broken))
+    result = CliRunner().invoke(diagnose.diagnose, obj=ScriptInfo(create_app=broken))
 
     assert result.exit_code == 1
     assert "✗ configuration: TIMEZONE: unknown time zone 'Mars/Olympus'" in result.output

@@ -18,7 +18,7 @@ import pytest
 from pyngrok import ngrok
 from pyngrok.exception import PyngrokNgrokError
 
-from webapp import cli
+from webapp.commands import dev
 from webapp.extensions import db
 
 from .test_cli import ENV, FakeTelegram, make_app
@@ -70,7 +70,7 @@ def visits(monkeypatch, port):
     def visit_then_stop(_stop) -> None:
         seen["health"] = get(f"http://127.0.0.1:{port}/healthz", Origin=TUNNEL_URL)
 
-    monkeypatch.setattr(cli, "wait_for_interrupt", visit_then_stop)
+    monkeypatch.setattr(dev, "wait_for_interrupt", visit_then_stop)
     return seen
 
 
@@ -266,7 +266,7 @@ def test_the_tunnel_is_closed_when_start_up_fails_after_it_opened(
     def broken(*_args):
         raise RuntimeError("the app would not build")
 
-    monkeypatch.setattr(cli, "app_for_public_url", broken)
+    monkeypatch.setattr(dev, "app_for_public_url", broken)
 
     result = app.test_cli_runner().invoke(args=["dev", "--tunnel", "--port", str(port)])
 

@@ -22,8 +22,8 @@ from . import (
     api,
     auth,
     bookings,
-    cli,
     client_card,
+    commands,
     config,
     health,
     inputs,
@@ -104,7 +104,7 @@ def build_app(project: Config, test_config: Mapping | None = None) -> Flask:
     inputs.init_app(app)  # NUL bytes and too deeply nested JSON are 400s
     security.init_app(app)
     webhook.init_app(app)  # the bot's webhook route and `flask bot ...`
-    cli.init_app(app)
+    commands.init_app(app)  # dev, diagnose, logs, data chores, worker
     metrics.init_app(app)
     metrics.add_state_gauges(app, worker.outbox_gauges)
 
