@@ -1,4 +1,5 @@
-"""What the trainer reads: clients with their visits, the week's occupancy, a CSV export."""
+"""What the trainer reads: clients with their visits and how to find one, the week's occupancy,
+the bookings new opening hours would leave outside, a CSV export."""
 
 from __future__ import annotations
 
@@ -12,8 +13,15 @@ from sqlalchemy.orm import Session
 
 from .availability import DayView, snapshot_for_days, view_day
 from .models import ACTIVE, Booking, User, utcnow
-from .settings import Settings
-from .timegrid import local_midnight_utc, to_local
+from .services import bookings_between
+from .settings import Settings, WeekHours
+from .timegrid import is_open, local_midnight_utc, occupied_instants, to_local, today
+
+# Telegram ids are positive and fit in 64 bits with room to spare (a bigger or negative one
+# would overflow the database's BIGINT before a query could say "not found").
+MAX_TELEGRAM_ID = 2**62
+# Search results shown at once; the whole list when there is no query.
+CLIENT_RESULTS = 30
 
 
 @dataclass(frozen=True)
@@ -39,6 +47,58 @@ def clients(session: Session, now: datetime | None = None) -> list[ClientSummary
     ).all()
     return [
         ClientSummary(user, int(up or 0), int(done or 0), last) for user, up, done, last in rows
+    ]
+
+
+def is_telegram_id(value: object) -> bool:
+    """A number that can be a Telegram user id (a JSON true is not one)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_TELEGRAM_ID
+
+
+def telegram_id_from_text(text: str | None) -> int | None:
+    """'1001' -> 1001; None unless `text` is plain ASCII digits (not "²", "-1", " 1") short
+    enough for a Telegram id."""
+    if not text or not text.isascii() or not text.isdigit() or len(text) > 18:
+        return None
+    return int(text)
+
+
+def find_clients(
+    session: Session,
+    query: str,
+    trainer_ids: frozenset[int] | set[int],
+    now: datetime | None = None,
+) -> list[ClientSummary]:
+    """Everybody but the trainers who ever used the app or the bot, by name, with their visits
+    (zeros for those who never booked); with `query`, only those whose name or @username
+    contains it (any case, any alphabet; at most CLIENT_RESULTS)."""
+    visits = {summary.user.id: summary for summary in clients(session, now)}
+    needle = query.strip().lstrip("@").casefold()
+    users = session.scalars(select(User).order_by(User.first_name, User.id))
+    found = [
+        visits.get(user.id) or ClientSummary(user, 0, 0, None)
+        for user in users
+        if user.telegram_id not in trainer_ids
+        and (needle in user.name.casefold() or needle in (user.username or "").casefold())
+    ]
+    return found[:CLIENT_RESULTS] if needle else found
+
+
+def outside_hours(
+    session: Session, settings: Settings, week: WeekHours, now: datetime
+) -> list[Booking]:
+    """Upcoming active bookings (to the horizon and a day past it) that a training running
+    inside the opening hours `week` would not cover: the ones to settle after hours change."""
+    end = local_midnight_utc(
+        today(now, settings) + timedelta(days=settings.booking_horizon_days + 2), settings
+    )
+    return [
+        booking
+        for booking in bookings_between(session, now, end)
+        if not all(
+            is_open(instant, week, settings)
+            for instant in occupied_instants(booking.starts_at, settings)
+        )
     ]
 
 

@@ -120,3 +120,48 @@ def test_closing_a_whole_empty_day(session, settings, anna, now):
     with pytest.raises(ScheduleError) as refused:
         services.book(session, settings, anna, DAY, 10 * 60, now=now)
     assert refused.value.code == "closed"
+
+
+# Rules the trainer's views rely on (once in the web layer) ---------------------------------
+
+
+@pytest.mark.parametrize("value", [1, 5_000_000_000, 2**62])
+def test_a_telegram_id_is_a_positive_number_that_fits(value):
+    assert trainer.is_telegram_id(value)
+
+
+@pytest.mark.parametrize("value", [0, -5, 2**62 + 1, True, "1001", 1001.0, None])
+def test_anything_else_is_not_a_telegram_id(value):
+    assert not trainer.is_telegram_id(value)
+
+
+def test_a_telegram_id_from_text_takes_plain_digits_only():
+    assert trainer.telegram_id_from_text("1001") == 1001
+    for text in (None, "", " 1001", "-1", "10²", "1e3", "9" * 19):
+        assert trainer.telegram_id_from_text(text) is None
+
+
+def test_finding_clients_by_name_or_username_leaves_out_trainers(session, anna, boris, now):
+    coach = services.upsert_user(session, {"id": 900, "first_name": "Анатолий"})
+
+    everybody = trainer.find_clients(session, "", {coach.telegram_id}, now)
+    by_name = trainer.find_clients(session, "анн", {coach.telegram_id}, now)
+    by_username = trainer.find_clients(session, "@ANNA", {coach.telegram_id}, now)
+
+    assert {c.user.telegram_id for c in everybody} == {11, 12}
+    assert [c.user.telegram_id for c in by_name] == [11]
+    assert [c.user.telegram_id for c in by_username] == [11]
+    assert trainer.find_clients(session, "ан", set(), now)[0].user.telegram_id == 900
+
+
+def test_bookings_outside_new_hours_are_those_a_shorter_day_would_cut(
+    session, settings, anna, boris, now
+):
+    morning = services.book(session, settings, anna, DAY, 9 * 60, now=now)
+    late = services.book(session, settings, boris, DAY, 16 * 60, now=now)
+    until_five = {day: ((8 * 60, 17 * 60),) for day in range(7)}
+
+    outside = trainer.outside_hours(session, settings, until_five, now)
+
+    assert [b.id for b in outside] == [late.id]  # 16:00-17:30 runs past 17:00
+    assert morning.id not in {b.id for b in outside}

@@ -17,11 +17,27 @@ from flask import Blueprint, Response, current_app, g, render_template, request,
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.exceptions import Forbidden
 
-from schedule import Booking, Closure, InvalidInput, ScheduleError, User, services, waitlist
+from schedule import (
+    Booking,
+    Closure,
+    InvalidInput,
+    ScheduleError,
+    User,
+    services,
+    trainer,
+    waitlist,
+)
 from schedule.availability import effective_hours, horizon_days
 from schedule.db import is_row_id
 from schedule.settings import WEEKDAYS, format_minutes
-from schedule.timegrid import local_midnight_utc, parse_date, parse_start, start_instant, today
+from schedule.timegrid import (
+    local_midnight_utc,
+    parse_date,
+    parse_start,
+    start_instant,
+    today,
+    training_end,
+)
 from schedule.trainer import week_occupancy
 
 from . import admin_api, i18n
@@ -95,7 +111,7 @@ def day_context(day: date, at: str | None = None) -> dict:
         "week": week_of(day),
         "starts": starts,
         "focus": _running_at(starts, day, at),
-        "training": timedelta(minutes=settings().training_minutes),
+        "training": settings().training_length,
         "closures": [admin_api.closure_json(c) for c in closures_between(day, day)],
         "capacity": settings().capacity,
     }
@@ -114,8 +130,9 @@ def _running_at(starts: list[DayStart], day: date, at: str | None) -> datetime |
     if not at:
         return None
     moment = start_instant(day, parse_start(at, settings()), settings())
-    length = timedelta(minutes=settings().training_minutes)
-    running = [s.starts_at for s in starts if s.starts_at <= moment < s.starts_at + length]
+    running = [
+        s.starts_at for s in starts if s.starts_at <= moment < training_end(s.starts_at, settings())
+    ]
     later = [s.starts_at for s in starts if s.starts_at > moment]
     return (running or later or [None])[0]
 
@@ -436,7 +453,7 @@ def confirm_book():
     day = parse_date(request.args.get("date"))
     minute = parse_start(request.args.get("start"), settings())
     starts_at = start_instant(day, minute, settings())
-    ends_at = starts_at + timedelta(minutes=settings().training_minutes)
+    ends_at = training_end(starts_at, settings())
     return render(
         "admin/_book_confirm.html",
         client=client,
@@ -470,6 +487,7 @@ def book():
 
 
 def _telegram_id(text: str | None) -> int:
-    if not text or not text.isascii() or not text.isdigit() or len(text) > 18:
+    telegram_id = trainer.telegram_id_from_text(text)
+    if telegram_id is None:
         raise InvalidInput("client must be a Telegram id")
-    return int(text)
+    return telegram_id

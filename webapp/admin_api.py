@@ -8,30 +8,36 @@ read and check the trainer's input are shared with the trainer's tab (webapp/adm
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, timedelta
+from datetime import date
 
-from flask import Blueprint, Response, g, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import NotFound
 
-from schedule import Booking, Closure, ConfigError, InvalidInput, ScheduleError, User, services
+from schedule import (
+    Booking,
+    Closure,
+    ConfigError,
+    InvalidInput,
+    ScheduleError,
+    User,
+    services,
+    trainer,
+)
 from schedule.availability import effective_hours
 from schedule.db import is_row_id
 from schedule.events import BookingCancelled
 from schedule.settings import WEEKDAYS, WeekHours, format_minutes, parse_intervals, parse_minutes
 from schedule.timegrid import (
-    is_open,
-    local_midnight_utc,
-    occupied_instants,
     parse_date,
     parse_start,
     to_local,
     today,
 )
-from schedule.trainer import ClientSummary, clients, export_csv, week_occupancy
+from schedule.trainer import ClientSummary, export_csv, week_occupancy
 
 from . import i18n
 from .api import events, now, settings
-from .auth import admin_required, is_admin
+from .auth import admin_required
 from .extensions import db
 from .i18n import t
 from .present import admin_booking_json, local_day
@@ -40,7 +46,6 @@ bp = Blueprint("admin_api", __name__, url_prefix="/api/admin")
 
 MAX_EXPORT_DAYS = 400
 MAX_REASON = 500
-CLIENT_RESULTS = 30
 
 
 # --- reading the trainer's input ------------------------------------------------------------
@@ -112,10 +117,7 @@ def save_hours(week: WeekHours) -> WeekHours:
 
 
 def find_client(telegram_id: object) -> User:
-    # Telegram ids are positive and fit in 64 bits with room to spare (a bigger or negative
-    # one would overflow the database's BIGINT before the query could say "not found").
-    number = isinstance(telegram_id, int) and not isinstance(telegram_id, bool)
-    if not number or not 0 < telegram_id <= 2**62:
+    if not trainer.is_telegram_id(telegram_id):
         raise InvalidInput("telegram_id must be a client's numeric Telegram id")
     user = db.session.scalar(db.select(User).where(User.telegram_id == telegram_id))
     if user is None:
@@ -124,19 +126,8 @@ def find_client(telegram_id: object) -> User:
 
 
 def known_clients(query: str = "") -> list[ClientSummary]:
-    """Everybody but the trainers who ever used the app or the bot, by name, with their visits
-    (zeros for those who never booked); with `query`, only those whose name or @username
-    contains it (any case, any alphabet; at most CLIENT_RESULTS)."""
-    visits = {summary.user.id: summary for summary in clients(db.session(), now())}
-    needle = query.strip().lstrip("@").casefold()
-    users = db.session.scalars(db.select(User).order_by(User.first_name, User.id))
-    found = [
-        visits.get(user.id) or ClientSummary(user, 0, 0, None)
-        for user in users
-        if not is_admin(user)
-        and (needle in user.name.casefold() or needle in (user.username or "").casefold())
-    ]
-    return found[:CLIENT_RESULTS] if needle else found
+    """The clients the trainer's list shows for `query` (schedule.trainer.find_clients)."""
+    return trainer.find_clients(db.session(), query, current_app.config["ADMIN_IDS"], now())
 
 
 def export_range(first: str | None, last: str | None) -> tuple[date, date]:
@@ -193,19 +184,7 @@ def close(
 
 
 def outside_hours(week: WeekHours) -> list[Booking]:
-    """Upcoming active bookings that the opening hours `week` no longer cover."""
-    start = now()
-    end = local_midnight_utc(
-        today(start, settings()) + timedelta(days=settings().booking_horizon_days + 2), settings()
-    )
-    return [
-        booking
-        for booking in services.bookings_between(db.session(), start, end)
-        if not all(
-            is_open(instant, week, settings())
-            for instant in occupied_instants(booking.starts_at, settings())
-        )
-    ]
+    return trainer.outside_hours(db.session(), settings(), week, now())
 
 
 # --- presenting -----------------------------------------------------------------------------

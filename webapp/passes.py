@@ -15,6 +15,7 @@ from schedule.db import is_row_id
 from schedule.errors import message_for
 from schedule.models import Pass
 from schedule.timegrid import parse_date
+from schedule.trainer import is_telegram_id
 from schedule.trainer import trainer_contact as contact_link
 
 from .admin_api import body, find_client
@@ -174,7 +175,7 @@ def mark(booking_id: int):
 
 
 def client_by_id(telegram_id: int) -> User:
-    if not 0 < telegram_id <= 2**62:
+    if not is_telegram_id(telegram_id):
         raise NotFound(t("client_not_found"))
     return find_client(telegram_id)
 
