@@ -2,10 +2,11 @@
 
 A button carries `1|<action>|<field>|...`, e.g. `1|K|20261125|1000` (book 25 Nov 10:00) or
 `1|X|42` (cancel booking 42); a waitlist entry is named by its start (`1|L|20261125|1000`),
-for a client waits at most once for each start. Telegram caps callback data at 64 bytes, and
-a client can send any bytes it likes, so `decode` trusts nothing: an unknown version, action or
-field shape is a `BadCallback`. Decoding proves only the shape; handlers re-check ownership
-and state.
+for a client waits at most once for each start. A standing booking is made from a booked
+training and a number of weeks (`1|RW|42|8`, 0 = until stopped) and stopped by its id
+(`1|SX|7`). Telegram caps callback data at 64 bytes, and a client can send any bytes it likes,
+so `decode` trusts nothing: an unknown version, action or field shape is a `BadCallback`.
+Decoding proves only the shape; handlers re-check ownership and state.
 """
 
 from __future__ import annotations
@@ -36,6 +37,10 @@ WAIT = "J"  # confirmed: join the waitlist
 LEAVE = "L"  # leave my waitlist entry for that start
 ADMIN_ATTENDED = "AA"  # the trainer marks a visitor attended
 ADMIN_NO_SHOW = "AN"  # the trainer marks a visitor no-show
+REPEAT_ASK = "R"  # repeat my booked training weekly: choose for how many weeks
+REPEAT = "RW"  # confirmed: make the standing booking (weeks 0: until stopped)
+SERIES_STOP_ASK = "SS"  # stop my standing booking: confirm or back
+SERIES_STOP = "SX"  # confirmed: stop it
 
 REASON_COUNT = 3
 
@@ -57,6 +62,10 @@ FIELDS: dict[str, tuple[str, ...]] = {
     LEAVE: ("day", "minute"),
     ADMIN_ATTENDED: ("booking_id",),
     ADMIN_NO_SHOW: ("booking_id",),
+    REPEAT_ASK: ("booking_id",),
+    REPEAT: ("booking_id", "weeks"),
+    SERIES_STOP_ASK: ("series_id",),
+    SERIES_STOP: ("series_id",),
 }
 
 _SHAPES = {
@@ -64,6 +73,8 @@ _SHAPES = {
     "minute": re.compile(r"^\d{4}$"),
     "booking_id": re.compile(r"^[1-9]\d{0,11}$"),
     "reason": re.compile(r"^\d$"),
+    "series_id": re.compile(r"^[1-9]\d{0,11}$"),
+    "weeks": re.compile(r"^\d{1,2}$"),
 }
 
 
@@ -78,6 +89,8 @@ class Callback:
     minute: int | None = None
     booking_id: int | None = None
     reason: int | None = None
+    series_id: int | None = None
+    weeks: int | None = None
 
     def encode(self) -> str:
         parts = [VERSION, self.action]

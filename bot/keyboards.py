@@ -90,7 +90,9 @@ def confirm_booking(lang: str, day: date, minute: int) -> InlineKeyboardMarkup:
 
 
 def booked(lang: str, booking: Booking, settings: Settings, web_app_url: str | None):
-    return booking_actions(lang, booking.id, booking.starts_at, settings, web_app_url)
+    return booking_actions(
+        lang, booking.id, booking.starts_at, settings, web_app_url, may_repeat=True
+    )
 
 
 def booking_actions(
@@ -101,12 +103,15 @@ def booking_actions(
     web_app_url: str | None,
     *,
     may_cancel: bool = True,
+    may_repeat: bool = False,
 ) -> InlineKeyboardMarkup:
     """Under a message about one booking (booked, a reminder, booked from the waitlist):
-    cancel it (while the client still may), the app, my trainings."""
+    cancel it (while the client still may), repeat it weekly (just booked), the app, my
+    trainings."""
     return _markup(
         [
             [_cancel_button(lang, booking_id, starts_at, settings)] if may_cancel else [],
+            [_repeat_button(lang, booking_id, starts_at, settings)] if may_repeat else [],
             app_button(lang, web_app_url),
             [_button(label(lang, "btn_my"), cb.MY)],
         ]
@@ -117,6 +122,19 @@ def _cancel_button(lang: str, booking_id: int, starts_at: datetime, settings: Se
     when = short_when(starts_at, settings, lang)
     return _button(
         label(lang, "btn_cancel_booking", when=when), cb.CANCEL_ASK, booking_id=booking_id
+    )
+
+
+def _repeat_button(lang: str, booking_id: int, starts_at: datetime, settings: Settings) -> Button:
+    when = short_when(starts_at, settings, lang)
+    return _button(
+        label(lang, "btn_repeat_weekly", when=when), cb.REPEAT_ASK, booking_id=booking_id
+    )
+
+
+def _stop_series_button(lang: str, series_id: int, series: str) -> Button:
+    return _button(
+        label(lang, "btn_stop_series", series=series), cb.SERIES_STOP_ASK, series_id=series_id
     )
 
 
@@ -132,12 +150,18 @@ def my_bookings(
     settings: Settings,
     web_app_url: str | None,
     waiting: Sequence[datetime] = (),
+    repeatable: Sequence[Booking] = (),
+    series: Sequence[tuple[int, str]] = (),
 ) -> InlineKeyboardMarkup:
-    """Cancel buttons for `bookings`, leave buttons for the starts the user is `waiting` for."""
+    """Cancel buttons for `bookings`, repeat-weekly buttons for the `repeatable` ones, leave
+    buttons for the starts the user is `waiting` for, a stop button per running `series`
+    (its id and its label)."""
     return _markup(
         [
             *([_cancel_button(lang, b.id, b.starts_at, settings)] for b in bookings),
+            *([_repeat_button(lang, b.id, b.starts_at, settings)] for b in repeatable),
             *([_leave_button(lang, starts_at, settings)] for starts_at in waiting),
+            *([_stop_series_button(lang, series_id, name)] for series_id, name in series),
             [_button(label(lang, "btn_book"), cb.DAYS), _button(label(lang, "btn_menu"), cb.MENU)],
             app_button(lang, web_app_url),
         ]
@@ -161,6 +185,30 @@ def waiting(
             [_leave_button(lang, starts_at, settings)],
             app_button(lang, web_app_url),
             [_button(label(lang, "btn_my"), cb.MY)],
+        ]
+    )
+
+
+def repeat_weeks(lang: str, booking_id: int, choices: Sequence[int]) -> InlineKeyboardMarkup:
+    """For how many weeks to repeat a booked training: each of `choices`, or until stopped."""
+    weeks = [
+        _button(label(lang, "btn_weeks", n=n), cb.REPEAT, booking_id=booking_id, weeks=n)
+        for n in choices
+    ]
+    return _markup(
+        [
+            weeks,
+            [_button(label(lang, "btn_until_stopped"), cb.REPEAT, booking_id=booking_id, weeks=0)],
+            [_button(label(lang, "btn_back"), cb.MY)],
+        ]
+    )
+
+
+def confirm_stop_series(lang: str, series_id: int) -> InlineKeyboardMarkup:
+    return _markup(
+        [
+            [_button(label(lang, "btn_yes_stop"), cb.SERIES_STOP, series_id=series_id)],
+            [_button(label(lang, "btn_back"), cb.MY)],
         ]
     )
 

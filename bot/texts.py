@@ -244,6 +244,30 @@ TEXTS: dict[str, dict[str, str]] = {
         EN: "Standing booking {series} stopped.",
         RU: "Постоянная запись {series} остановлена.",
     },
+    "my_series_waiting": {
+        EN: "  ⏳ {day} — on the waitlist",
+        RU: "  ⏳ {day} — в листе ожидания",
+    },
+    "my_series_skipped": {EN: "  ✕ {day} — {reason}", RU: "  ✕ {day} — {reason}"},
+    "repeat_pick_weeks": {
+        EN: "🔁 Repeat {series} every week from <b>{day}</b>: for how long? Each date is "
+        "booked as it opens, before anyone else can take it; a full one puts you on its "
+        "waitlist.",
+        RU: "🔁 Повторять {series} каждую неделю с <b>{day}</b>: как долго? Каждая дата "
+        "бронируется, как только открывается запись, раньше других; если мест нет — вы "
+        "в листе ожидания.",
+    },
+    "btn_weeks": {EN: "{n} weeks", RU: "{n} нед."},
+    "btn_until_stopped": {EN: "Until I stop it", RU: "Пока не остановлю"},
+    "confirm_stop_series": {
+        EN: "Stop your standing booking {series}? No more dates are booked, and its trainings "
+        "you can still cancel are cancelled.",
+        RU: "Остановить постоянную запись {series}? Новые даты не бронируются, а её "
+        "тренировки, которые ещё можно отменить, отменяются.",
+    },
+    "btn_yes_stop": {EN: "Yes, stop", RU: "Да, остановить"},
+    "toast_series_started": {EN: "Repeating weekly", RU: "Повторяется каждую неделю"},
+    "toast_series_stopped": {EN: "Stopped", RU: "Остановлено"},
 }
 
 # For "{weekdays} at {start}": every such weekday.

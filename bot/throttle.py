@@ -1,8 +1,9 @@
 """A user's flood of button taps throttled as the web throttles requests (RATE_LIMIT_*).
 
 Each callback query counts against its user's RATE_LIMIT_READS, and one that changes something
-(book, cancel, join or leave a waitlist, the trainer's cancel) against RATE_LIMIT_WRITES too;
-past either, the query is answered with an alert saying when to try again and nothing is done.
+(book, cancel, join or leave a waitlist, make or stop a standing booking, the trainer's cancel)
+against RATE_LIMIT_WRITES too; past either, the query is answered with an alert saying when to
+try again and nothing is done.
 Counted with the `limits` library (Flask-Limiter's own) in RATE_LIMIT_STORAGE, so several bot
 processes on one Redis share the counts. Storage trouble never stops the bot: taps go through.
 """
@@ -23,7 +24,9 @@ from . import callbacks as cb
 
 log = logging.getLogger("bot")
 
-WRITES = frozenset({cb.BOOK, cb.CANCEL, cb.WAIT, cb.LEAVE, cb.ADMIN_CANCEL})
+WRITES = frozenset(
+    {cb.BOOK, cb.CANCEL, cb.WAIT, cb.LEAVE, cb.ADMIN_CANCEL, cb.REPEAT, cb.SERIES_STOP}
+)
 
 
 class CallbackThrottle:

@@ -22,6 +22,9 @@ BIGGEST_ID = 999_999_999_999
         cb.Callback(cb.BOOK, day=date(2026, 11, 26), minute=23 * 60 + 30),
         cb.Callback(cb.CANCEL, booking_id=BIGGEST_ID),
         cb.Callback(cb.ADMIN_CANCEL, booking_id=BIGGEST_ID, reason=cb.REASON_COUNT - 1),
+        cb.Callback(cb.REPEAT, booking_id=BIGGEST_ID, weeks=0),
+        cb.Callback(cb.REPEAT, booking_id=42, weeks=12),
+        cb.Callback(cb.SERIES_STOP, series_id=BIGGEST_ID),
     ],
 )
 def test_round_trip(callback):
@@ -32,7 +35,14 @@ def test_round_trip(callback):
 
 
 def test_every_action_at_its_longest_fits_in_64_bytes():
-    longest = {"day": LATEST_DAY, "minute": 1439, "booking_id": BIGGEST_ID, "reason": 2}
+    longest = {
+        "day": LATEST_DAY,
+        "minute": 1439,
+        "booking_id": BIGGEST_ID,
+        "reason": 2,
+        "series_id": BIGGEST_ID,
+        "weeks": 99,
+    }
     for action, names in cb.FIELDS.items():
         data = cb.encode(action, **{name: longest[name] for name in names})
         assert len(data.encode()) <= 64, data
@@ -65,6 +75,12 @@ def test_the_format_is_compact():
         "1|AX|42|3",  # no reason number 3
         "1|X|４２",  # non-ASCII digits
         "1|M|" + "x" * 70,
+        "1|RW|42",  # weeks missing
+        "1|RW|42|100",  # more weeks than two digits
+        "1|RW|42|-4",
+        "1|SX|0",  # no series 0
+        "1|SX|1234567890123",
+        "1|SS|7|1",
     ],
 )
 def test_anything_else_is_refused(data):

@@ -1,5 +1,7 @@
-"""/my: the user's upcoming trainings, each with a cancel button and a confirm step, and the
-starts they wait for, each with a leave button (one tap).
+"""/my: the user's upcoming trainings, each with a cancel button and a confirm step, the starts
+they wait for, each with a leave button (one tap), and their standing bookings (schedule.series'
+picture of each: its bookings, waiting and skipped dates) with a stop button; a booking not in
+one offers to repeat weekly (bot/handlers/series.py handles those taps).
 
 Whether a booking is the user's, still active and still cancellable is decided by
 schedule.services.cancel; callback data naming someone else's booking changes nothing.
@@ -11,11 +13,14 @@ from sqlalchemy.orm import Session
 from telebot import TeleBot
 from telebot.types import CallbackQuery, Message
 
-from schedule import ScheduleError, User, passes, services, waitlist
-from schedule.timegrid import training_end
+from schedule import ScheduleError, Settings, User, passes, services, waitlist
+from schedule import series as standing
+from schedule.errors import message_for
+from schedule.timegrid import to_local, training_end
 
 from .. import callbacks as cb
 from .. import keyboards
+from ..series import label as series_label
 from ..texts import day_label, fit, label, text, when
 from .booking import place_in_line, requested_start
 from .common import Answer, BotContext, View, on_callback, on_message, send, show
@@ -26,14 +31,22 @@ def my_view(ctx: BotContext, session: Session, user: User, lang: str, note: str 
     now = ctx.clock()
     bookings = services.upcoming_bookings(session, user, now)
     places = waitlist.user_entries(session, user, now, settings=settings)
+    running = [
+        standing.picture(session, settings, series, now)
+        for series in standing.active_series(session, settings, now, user)
+    ]
+    in_series = {booking.id for picture in running for booking in picture.bookings}
+    single = [booking for booking in bookings if booking.id not in in_series]
     lines = [note] if note else []
     lines.extend(pass_lines(settings, session, user, lang, now))
-    if bookings:
-        lines.append(text(lang, "my_header"))
+    for picture in running:
+        lines.extend(series_lines(settings, picture, lang))
+    if single:
+        lines.extend(["", text(lang, "my_header")] if running else [text(lang, "my_header")])
         lines.extend(
-            "• " + when(booking.starts_at, booking.ends_at, settings, lang) for booking in bookings
+            "• " + when(booking.starts_at, booking.ends_at, settings, lang) for booking in single
         )
-    else:
+    elif not running:
         lines.append(text(lang, "my_empty"))
     if places:
         lines.extend(["", text(lang, "my_waitlist_header")])
@@ -53,8 +66,44 @@ def my_view(ctx: BotContext, session: Session, user: User, lang: str, note: str 
         )
     waiting = [place.entry.starts_at for place in places]
     cancellable = [b for b in bookings if services.client_may_change(b, settings, now)]
-    markup = keyboards.my_bookings(lang, cancellable, settings, ctx.config.web_app_url, waiting)
+    stops = [(p.series.id, series_label(lang, p.series.weekday, p.series.start)) for p in running]
+    markup = keyboards.my_bookings(
+        lang,
+        cancellable,
+        settings,
+        ctx.config.web_app_url,
+        waiting,
+        repeatable=single,
+        series=stops,
+    )
     return fit(lines), markup
+
+
+def series_lines(settings: Settings, picture: standing.Picture, lang: str) -> list[str]:
+    """A running series: weekday and start, weeks or until stopped, then by date its bookings
+    to come, the dates it waits for and the dates skipped with why."""
+    series = picture.series
+    name = series_label(lang, series.weekday, series.start)
+    if series.until is None:
+        head = text(lang, "my_series_open", series=name)
+    else:
+        head = text(lang, "my_series_line", series=name, until=day_label(series.until, lang))
+    dated = [
+        (
+            to_local(b.starts_at, settings).date(),
+            "  • " + when(b.starts_at, b.ends_at, settings, lang),
+        )
+        for b in picture.bookings
+    ]
+    for o in picture.waiting:
+        dated.append(
+            (o.occurs_on, text(lang, "my_series_waiting", day=day_label(o.occurs_on, lang)))
+        )
+    for o in picture.skipped:
+        reason = message_for(o.reason or "invalid", lang)
+        line = text(lang, "my_series_skipped", day=day_label(o.occurs_on, lang), reason=reason)
+        dated.append((o.occurs_on, line))
+    return [head, *(line for _, line in sorted(dated, key=lambda pair: pair[0]))]
 
 
 def pass_lines(settings, session: Session, user: User, lang: str, now) -> list[str]:
