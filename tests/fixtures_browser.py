@@ -48,11 +48,15 @@ const rec = (name) => (...args) => { window.__tg.calls.push([name, ...args]); };
 const button = (kind) => {
   const b = {text: "", isVisible: false,
     setText(t) { b.text = t; return b; }, show() { b.isVisible = true; return b; },
-    hide() { b.isVisible = false; return b; }, onClick(f) { window.__tg[kind] = f; return b; }};
+    hide() { b.isVisible = false; return b; }, onClick(f) { window.__tg[kind] = f; return b; },
+    setParams(p) { Object.assign(b, p); return b; },
+    showProgress() { b.progress = true; window.__tg.calls.push(["progress", kind]); return b; },
+    hideProgress() { b.progress = false; return b; }};
   return b;
 };
 window.Telegram = {WebApp: {
   initData: launch.get("tgWebAppData") || "", ready: rec("ready"), expand: rec("expand"),
+  themeParams: JSON.parse(launch.get("tgWebAppThemeParams") || "{}"),
   MainButton: button("main"), BackButton: button("back"), openLink: rec("openLink"),
   HapticFeedback: {notificationOccurred: rec("haptic")},
   isVersionAtLeast: (version) => parseFloat(version) <= 7.0,
@@ -121,7 +125,7 @@ def open_app(
     else:
         page.route("https://telegram.org/**", lambda route: route.abort())
     page.goto(launch_url(base_url, user, theme))
-    page.locator("[data-slot-start]").first.wait_for()
+    page.locator("[data-slot-start], [data-admin-nav]").first.wait_for()  # a trainer opens on Day
     return page
 
 
@@ -153,7 +157,10 @@ def fill_slot(app, start: str, count: int) -> None:
 
 
 def relative_luminance(rgb: str) -> float:
-    channels = [int(c) / 255 for c in rgb[rgb.index("(") + 1 : rgb.index(")")].split(",")[:3]]
+    if rgb.startswith("color(srgb"):  # color-mix() computes to color(srgb r g b)
+        channels = [float(c) for c in rgb[len("color(srgb") : rgb.index(")")].split()[:3]]
+    else:
+        channels = [int(c) / 255 for c in rgb[rgb.index("(") + 1 : rgb.index(")")].split(",")[:3]]
     linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
     return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
 
