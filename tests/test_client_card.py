@@ -238,3 +238,21 @@ def test_no_pass_shows_the_trainers_contact(page_client, sqlite_app):
     assert record(page_client, visits="1").status_code == 200  # Anna's; Boris still has none
     mine = page_client.get(f"/app/book?date={TOMORROW}", headers={**auth(ANNA), **HX}).text
     assert "data-pass-help" not in mine and 'data-refusal="no_pass"' not in mine
+
+
+def test_the_card_shows_the_clients_standing_bookings_and_offers_to_stop_them(page_client):
+    made = page_client.post(
+        "/api/series", json={"date": TOMORROW, "start": "10:00", "weeks": 4}, headers=auth(ANNA)
+    )
+    assert made.status_code == 201, made.get_json()
+    series_id = made.get_json()["id"]
+
+    body = page_client.get(CARD, headers=as_trainer()).get_data(as_text=True)
+
+    assert "data-client-series" in body and f'data-series-id="{series_id}"' in body
+    assert "Thursdays at 10:00" in body
+    assert f"/app/admin/series/{series_id}/stop" in body
+    assert 'data-series-booking="' in body
+    page_client.get("/api/bookings", headers=auth(BORIS))  # Boris opened the app, no series
+    bare = page_client.get(f"/app/admin/clients/{BORIS['id']}", headers=as_trainer())
+    assert bare.status_code == 200 and "data-client-series" not in bare.get_data(as_text=True)

@@ -17,6 +17,7 @@ from datetime import date
 from flask import Blueprint, Response, g, request
 
 from schedule import InvalidInput, ScheduleError, User, attendance, passes
+from schedule import series as standing
 from schedule.timegrid import parse_date, today
 
 from . import admin, admin_api
@@ -91,6 +92,10 @@ def card_context(user: User, **forms) -> dict:
         "client": user,
         "passes": views,
         "stats": attendance.client_stats(session, user),
+        "series": [
+            standing.picture(session, settings(), running, at)
+            for running in standing.active_series(session, settings(), at, user)
+        ],
         "blocked": passes.standing(session, settings(), user.id, at).blocked(at),
         "authors": names,
         "price": price,
