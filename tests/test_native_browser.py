@@ -116,6 +116,23 @@ def test_tabs_and_card_actions_are_44_px_both_ways(browser, sqlite_app, live_sql
     page.context.close()
 
 
+def test_the_trainers_day_strip_week_arrows_and_heat_map_cells_are_44_px(
+    browser, sqlite_app, live_sqlite_url
+):
+    seed(sqlite_app, ANNA, ("10:00",))
+    page = open_app(browser, live_sqlite_url, user=TRAINER)
+    page.locator("[data-admin-nav=day][aria-current=page]").wait_for()
+    page.wait_for_function(SETTLED)
+    assert small_controls(page, "[data-admin-date], [data-admin-week], [data-admin-nav]") == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing off screen
+
+    tap(page, "[data-admin-nav=week]")
+    page.locator("button.heat-cell").first.wait_for()
+    page.wait_for_function(SETTLED)
+    assert small_controls(page, "button.heat-cell, .heat-day, [data-admin-week]") == []
+    page.context.close()
+
+
 def test_move_on_a_booking_cancelled_meanwhile_keeps_the_tabs_and_says_why(
     browser, sqlite_app, live_sqlite_url, artifacts
 ):
