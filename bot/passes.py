@@ -23,6 +23,7 @@ from schedule import attendance, outbox, passes
 from schedule.models import Pass, utcnow
 
 from .config import BotConfig
+from .loops import repeat
 from .texts import day_label, text
 
 log = logging.getLogger("bot")
@@ -89,12 +90,10 @@ def run_pass_duties(
     """Expiry notices and the end-of-day attendance every `interval` seconds until stopped;
     a failing pass (the database away) is logged and the next one tries again."""
     log.info("pass notices and attendance settling every %ss", interval)
-    while not stop_event.is_set():
-        try:
-            told, settled = pass_duties_once(config, session_factory, clock())
-            if told or settled:
-                log.info("%s pass expiry notice(s), %s visit(s) settled", told, settled)
-        except Exception:
-            log.exception("pass duties failed; trying again in %ss", interval)
-        stop_event.wait(interval)
-    log.info("pass duties stopped")
+
+    def step() -> None:
+        told, settled = pass_duties_once(config, session_factory, clock())
+        if told or settled:
+            log.info("%s pass expiry notice(s), %s visit(s) settled", told, settled)
+
+    repeat(stop_event, interval, step, "pass duties")

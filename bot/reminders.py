@@ -30,6 +30,7 @@ from schedule.reminders import DueReminder
 
 from . import keyboards
 from .config import BotConfig
+from .loops import repeat
 from .texts import short_when, text, when
 
 # The "bot" logger: its records have the token filtered out (bot.telegram.LOGGERS).
@@ -138,13 +139,7 @@ def run_reminders(
         sender.worker,
     )
     try:
-        while not stop_event.is_set():
-            try:
-                sender.queue_due()
-            except Exception:
-                log.exception("sending reminders failed; trying again in %ss", interval)
-            stop_event.wait(interval)
+        repeat(stop_event, interval, sender.queue_due, "sending reminders")
     finally:
         if own_sessions:
             session_factory.kw["bind"].dispose()
-        log.info("reminders stopped")

@@ -31,6 +31,7 @@ from schedule.timegrid import training_end
 
 from . import keyboards
 from .config import BotConfig
+from .loops import repeat
 from .texts import WEEKLY, day_label, short_when, text, when
 
 log = logging.getLogger("bot")
@@ -165,13 +166,12 @@ def run_series(
     session_factory = session_factory or make_session_factory(config.database_url)
     log.info("booking standing bookings' dates as they open, checking every %ss", interval)
     try:
-        while not stop_event.is_set():
-            try:
-                book_due(config, session_factory, clock)
-            except Exception:
-                log.exception("booking standing bookings failed; trying again in %ss", interval)
-            stop_event.wait(interval)
+        repeat(
+            stop_event,
+            interval,
+            lambda: book_due(config, session_factory, clock),
+            "booking standing bookings",
+        )
     finally:
         if own_sessions:
             session_factory.kw["bind"].dispose()
-        log.info("standing bookings stopped")
