@@ -101,52 +101,28 @@ def start_background(
     reminder_interval: float | None = REMINDER_INTERVAL_SECONDS,
     dispatcher_options: dict | None = None,
 ) -> list[threading.Thread]:
-    """Start the dispatcher, the reminder loop (unless `reminder_interval` is None or
-    REMINDER_MINUTES is empty) and, given the webhook `bot`, the inbox; each a thread that
-    ends when `stop` is set."""
-    threads = []
+    """Start the dispatcher; unless `reminder_interval` is None the periodic duties (reminders
+    when REMINDER_MINUTES lists any, standing bookings, pass notices and attendance); and,
+    given the webhook `bot`, the inbox. Each is a thread that ends when `stop` is set."""
+    threads: list[threading.Thread] = []
+
+    def add(name: str, target: Callable[..., None], *args: object, **kwargs: object) -> None:
+        threads.append(threading.Thread(target=target, args=args, kwargs=kwargs, name=name))
+
     dispatcher = Dispatcher(config, session_factory, clock=clock, **(dispatcher_options or {}))
-    threads.append(threading.Thread(target=dispatcher.run, args=(stop,), name="outbox"))
-    if reminder_interval and config.settings.reminder_minutes:
-        threads.append(
-            threading.Thread(
-                target=run_reminders,
-                args=(config, stop),
-                kwargs={
-                    "session_factory": session_factory,
-                    "clock": clock,
-                    "interval": reminder_interval,
-                },
-                name="reminders",
-            )
-        )
-    elif reminder_interval:
-        log.info("reminders are off (REMINDER_MINUTES is empty)")
+    add("outbox", dispatcher.run, stop)
     if reminder_interval:
-        threads.append(
-            threading.Thread(
-                target=run_series,
-                args=(config, stop),
-                kwargs={
-                    "session_factory": session_factory,
-                    "clock": clock,
-                    "interval": min(reminder_interval, SERIES_INTERVAL_SECONDS),
-                },
-                name="series",
-            )
-        )
-    if reminder_interval:  # the periodic duties run together: pass notices, attendance
-        threads.append(
-            threading.Thread(
-                target=run_pass_duties,
-                args=(config, session_factory, stop),
-                kwargs={"clock": clock},
-                name="passes",
-            )
-        )
+        loops = {"session_factory": session_factory, "clock": clock}
+        if config.settings.reminder_minutes:
+            add("reminders", run_reminders, config, stop, interval=reminder_interval, **loops)
+        else:
+            log.info("reminders are off (REMINDER_MINUTES is empty)")
+        interval = min(reminder_interval, SERIES_INTERVAL_SECONDS)
+        add("series", run_series, config, stop, interval=interval, **loops)
+        # Pass notices and the end-of-day attendance.
+        add("passes", run_pass_duties, config, session_factory, stop, clock=clock)
     if bot is not None:
-        inbox = Inbox(bot, session_factory)
-        threads.append(threading.Thread(target=inbox.run, args=(stop,), name="inbox"))
+        add("inbox", Inbox(bot, session_factory).run, stop)
     for thread in threads:
         thread.start()
     return threads
