@@ -14,6 +14,7 @@ from telebot.types import (
 )
 
 from schedule import Booking, Settings
+from schedule.i18n import N_
 from schedule.timegrid import minute_of_day, to_local
 
 from . import callbacks as cb
@@ -72,7 +73,7 @@ def starts(
         for minute, start, free in free_by_minute
     ]
     for minute, start, waiting in full:
-        key = "start_waiting_button" if waiting else "start_full_button"
+        key = N_("start_waiting_button") if waiting else N_("start_full_button")
         buttons.append((minute, label(lang, key, time=start), cb.WAIT_ASK))
     ordered = [
         _button(text, action, day=day, minute=minute) for minute, text, action in sorted(buttons)
@@ -273,7 +274,7 @@ def admin_reasons(lang: str, booking_id: int, day: date) -> InlineKeyboardMarkup
         [
             *(
                 [_button(reason, cb.ADMIN_CANCEL, booking_id=booking_id, reason=number)]
-                for number, reason in enumerate(REASONS[lang])
+                for number, reason in enumerate(label(lang, key) for key in REASONS)
             ),
             [_button(label(lang, "btn_back"), cb.ADMIN_DAY, day=day)],
         ]

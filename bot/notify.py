@@ -25,13 +25,14 @@ from telebot.types import InlineKeyboardMarkup
 from schedule import Settings, outbox, passes, services
 from schedule import series as standing
 from schedule.events import BookingCancelled, BookingMade, BookingMoved, Event
+from schedule.i18n import N_
 from schedule.models import Pass
 
 from . import keyboards
 from . import passes as pass_notices
 from . import series as series_notices
 from .config import BotConfig
-from .texts import TEXTS, short_when, text, when
+from .texts import has, short_when, text, when
 
 
 @dataclass(frozen=True)
@@ -192,13 +193,23 @@ def client_description(notice: Notice) -> str:
     return notice.client_name + (f" ({', '.join(details)})" if details else "")
 
 
+# Where a booking was made, in the trainer's news, looked up as f"source_{source}".
+SOURCES = (
+    N_("source_bot"),
+    N_("source_miniapp"),
+    N_("source_admin"),
+    N_("source_waitlist"),
+    N_("source_series"),
+)
+
+
 def admin_message(notice: Notice, lang: str, config: BotConfig) -> str:
     settings = config.settings
     span = when(notice.starts_at, notice.ends_at, settings, lang)
     who = client_description(notice)
     if notice.kind == "booked":
         source_key = f"source_{notice.source}"
-        source = text(lang, source_key) if source_key in TEXTS else notice.source
+        source = text(lang, source_key) if has(source_key) else notice.source
         return text(lang, "notify_booked", who=who, when=span, source=source)
     if notice.kind == "moved" and notice.previous_starts_at is not None:
         old = short_when(notice.previous_starts_at, settings, lang)
@@ -212,7 +223,7 @@ def admin_message(notice: Notice, lang: str, config: BotConfig) -> str:
 def client_message(notice: Notice, lang: str, config: BotConfig) -> str:
     span = when(notice.starts_at, notice.ends_at, config.settings, lang)
     if notice.kind == "booked":
-        key = "client_promoted" if notice.from_waitlist else "client_booked_by_trainer"
+        key = N_("client_promoted") if notice.from_waitlist else N_("client_booked_by_trainer")
         return text(lang, key, when=span)
     return text(
         lang,

@@ -20,6 +20,7 @@ from datetime import date, datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from schedule import attendance, outbox, passes
+from schedule.i18n import N_
 from schedule.models import Pass, utcnow
 
 from .config import BotConfig
@@ -59,7 +60,7 @@ def enqueue_expiring(session: Session, view: passes.PassView, now: datetime) -> 
 
 def render_pass_notice(kind: str, facts: dict, lang: str, config: BotConfig):
     until = day_label(date.fromisoformat(facts["expires"]), lang)
-    key = "pass_low" if kind == PASS_LOW else "pass_expiring"
+    key = N_("pass_low") if kind == PASS_LOW else N_("pass_expiring")
     return text(lang, key, n=facts.get("remaining", 0), until=until), None
 
 

@@ -19,13 +19,14 @@ from telebot.types import (
 )
 
 from schedule.db import make_session_factory
+from schedule.i18n import DEFAULT, LANGUAGES
 from schedule.models import utcnow
 
 from .config import BotConfig
 from .factory import BookingBot, create_bot
 from .notify import Notifier
 from .reminders import REMINDER_INTERVAL_SECONDS
-from .texts import ADMIN_COMMANDS, COMMANDS, EN, RU, label
+from .texts import ADMIN_COMMANDS, COMMANDS, label
 from .worker import start_background
 
 log = logging.getLogger("bot")
@@ -35,20 +36,20 @@ POLL_TIMEOUT_SECONDS = 10
 MAX_ERROR_PAUSE_SECONDS = 60
 
 
-def _commands(pairs) -> list[BotCommand]:
-    return [BotCommand(command, description) for command, description in pairs]
+def _commands(pairs, lang: str) -> list[BotCommand]:
+    return [BotCommand(command, label(lang, description)) for command, description in pairs]
 
 
 def configure_commands(bot: TeleBot, config: BotConfig) -> None:
     """The command list in Russian and English (admins also see /today) and the menu button."""
-    for lang in (EN, RU):
-        bot.set_my_commands(_commands(COMMANDS[lang]), language_code=lang)
-    bot.set_my_commands(_commands(COMMANDS[EN]))
+    for lang in LANGUAGES:
+        bot.set_my_commands(_commands(COMMANDS, lang), language_code=lang)
+    bot.set_my_commands(_commands(COMMANDS, DEFAULT))
     for admin_id in sorted(config.admin_ids):
-        for lang in (EN, RU):
+        for lang in LANGUAGES:
             try:
                 bot.set_my_commands(
-                    _commands(COMMANDS[lang] + ADMIN_COMMANDS[lang]),
+                    _commands(COMMANDS + ADMIN_COMMANDS, lang),
                     scope=BotCommandScopeChat(admin_id),
                     language_code=lang,
                 )
@@ -60,7 +61,7 @@ def configure_commands(bot: TeleBot, config: BotConfig) -> None:
 def set_menu_button(bot: TeleBot, web_app_url: str | None) -> None:
     """The chat menu button opens the Mini App at `web_app_url` (https), else lists commands."""
     if web_app_url:
-        button = MenuButtonWebApp(label(EN, "btn_open_app"), WebAppInfo(web_app_url))
+        button = MenuButtonWebApp(label(DEFAULT, "btn_open_app"), WebAppInfo(web_app_url))
     else:
         log.warning("PUBLIC_URL is not an https URL: the menu button shows the commands")
         button = MenuButtonCommands()

@@ -26,13 +26,14 @@ from schedule import outbox
 from schedule import series as standing
 from schedule.db import make_session_factory
 from schedule.errors import message_for
+from schedule.i18n import WEEKLY
 from schedule.models import utcnow
 from schedule.timegrid import training_end
 
 from . import keyboards
 from .config import BotConfig
 from .loops import repeat
-from .texts import WEEKLY, day_label, short_when, text, when
+from .texts import day_label, short_when, text, when
 
 log = logging.getLogger("bot")
 
@@ -53,7 +54,7 @@ OUTCOME_KIND = {
 
 def label(lang: str, weekday: int, start: str) -> str:
     """'Tuesdays at 18:00' / 'по вторникам в 18:00'."""
-    return text(lang, "series_label", weekdays=WEEKLY[lang][weekday], start=start)
+    return text(lang, "series_label", weekdays=text(lang, WEEKLY[weekday]), start=start)
 
 
 def write(session: Session, event: object, config: BotConfig) -> None:
@@ -108,7 +109,7 @@ def render(
     settings = config.settings
     series = label(lang, int(facts["weekday"]), str(facts["start"]))
     if kind == STOPPED:
-        lines = [text(lang, "series_stopped", series=series, reason=facts.get("reason") or "")]
+        lines = [text(lang, "bot_series_stopped", series=series, reason=facts.get("reason") or "")]
         cancelled = [datetime.fromisoformat(s) for s in facts.get("cancelled") or ()]
         if cancelled:
             dates = ", ".join(short_when(s, settings, lang) for s in cancelled)
@@ -124,9 +125,11 @@ def render(
     starts_at = datetime.fromisoformat(facts["starts_at"])
     span = when(starts_at, training_end(starts_at, settings), settings, lang)
     if kind == WAITING:
-        return text(lang, WAITING, series=series, when=span), _app_and_my(lang, now, config)
+        return text(lang, "series_waiting", series=series, when=span), _app_and_my(
+            lang, now, config
+        )
     deadline = starts_at - timedelta(minutes=settings.cancel_deadline_minutes)
-    return text(lang, BOOKED, series=series, when=span), keyboards.booking_actions(
+    return text(lang, "series_booked", series=series, when=span), keyboards.booking_actions(
         lang,
         int(facts["booking_id"]),
         starts_at,

@@ -41,7 +41,7 @@ TICK = timedelta(microseconds=1)
 
 # Every refusal, in the order the rules are weighed (the first that applies is the answer); a
 # new rule is one more code here and its check in Snapshot.verdicts. Each has a message in
-# errors.MESSAGES and a short reason in each adapter's texts.
+# errors.MESSAGES and a short reason, "reason_<code>", in the catalogs (schedule.i18n).
 REFUSALS = (
     "too_soon",  # inside the minimum notice, or past
     "too_far",  # beyond the booking horizon

@@ -2,107 +2,35 @@
 
 from __future__ import annotations
 
-MESSAGES: dict[str, dict[str, str]] = {
-    "invalid": {
-        "en": "The request is not valid.",
-        "ru": "Некорректный запрос.",
-    },
-    "full": {
-        "en": "No places left at this time.",
-        "ru": "На это время мест нет.",
-    },
-    "overlapping": {
-        "en": "You already have a training at this time.",
-        "ru": "У вас уже есть тренировка в это время.",
-    },
-    "closed": {
-        "en": "The studio is closed at this time.",
-        "ru": "В это время студия закрыта.",
-    },
-    "after_hours": {
-        "en": "The training would run past the opening hours.",
-        "ru": "Тренировка выходит за часы работы студии.",
-    },
-    "too_soon": {
-        "en": "This start is too soon or already past.",
-        "ru": "Это время уже прошло или слишком близко.",
-    },
-    "too_far": {
-        "en": "This date is too far ahead to book yet.",
-        "ru": "На эту дату запись ещё не открыта.",
-    },
-    "deadline_passed": {
-        "en": "It is too late to change this booking.",
-        "ru": "Изменить эту запись уже поздно.",
-    },
-    "not_found": {
-        "en": "Booking not found.",
-        "ru": "Запись не найдена.",
-    },
-    "not_active": {
-        "en": "This booking is already cancelled.",
-        "ru": "Эта запись уже отменена.",
-    },
-    "not_full": {
-        "en": "There is a free place: book it instead of waiting.",
-        "ru": "Есть свободное место — запишитесь вместо ожидания.",
-    },
-    "has_bookings": {
-        "en": "There are bookings at this time.",
-        "ru": "На это время есть записи.",
-    },
-    "phone_required": {
-        "en": "Please share your phone number first.",
-        "ru": "Сначала поделитесь номером телефона.",
-    },
-    "limit_reached": {
-        "en": "You have reached a booking limit.",
-        "ru": "Достигнут лимит записей.",
-    },
-    "limit_per_day": {
-        "en": "Limit reached: at most {n} booking(s) on one day.",
-        "ru": "Лимит записей на один день: {n}.",
-    },
-    "limit_active": {
-        "en": "Limit reached: at most {n} upcoming booking(s); cancel one to book another.",
-        "ru": "Лимит предстоящих записей: {n}; отмените одну, чтобы записаться на другую.",
-    },
-    "limit_waitlist": {
-        "en": "Limit reached: at most {n} waitlist(s) at once; leave one to join another.",
-        "ru": "Лимит листов ожидания: {n}; выйдите из одного, чтобы встать в другой.",
-    },
-    "no_pass": {
-        "en": "You have no pass with a visit left for this date; ask the trainer for one.",
-        "ru": "Нет абонемента с оставшимися занятиями на эту дату — оформите его у тренера.",
-    },
-    "no_show_limit": {
-        "en": "Booking is paused after missed trainings; ask the trainer to lift it.",
-        "ru": "Запись приостановлена из-за пропущенных тренировок — обратитесь к тренеру.",
-    },
-    "not_started": {
-        "en": "This training has not started yet.",
-        "ru": "Эта тренировка ещё не началась.",
-    },
-    "pass_not_found": {
-        "en": "Pass not found.",
-        "ru": "Абонемент не найден.",
-    },
-    "series_not_found": {
-        "en": "Standing booking not found.",
-        "ru": "Постоянная запись не найдена.",
-    },
-    "series_exists": {
-        "en": "You already have a standing booking at this weekday and time.",
-        "ru": "У вас уже есть постоянная запись на этот день недели и время.",
-    },
-    "past_closure": {
-        "en": "That date has passed: close today or a later date.",
-        "ru": "Эта дата уже прошла: закрыть можно сегодня или позже.",
-    },
-    "closure_reason_required": {
-        "en": "Write the reason: the clients whose bookings it cancels will read it.",
-        "ru": "Напишите причину — её прочитают клиенты, чьи записи отменятся.",
-    },
+from .i18n import DEFAULT, N_, language, translate
+
+# Each code's message in the catalogs (schedule.i18n), looked up as f"error_{code}".
+MESSAGES = {
+    "invalid": N_("error_invalid"),
+    "full": N_("error_full"),
+    "overlapping": N_("error_overlapping"),
+    "closed": N_("error_closed"),
+    "after_hours": N_("error_after_hours"),
+    "too_soon": N_("error_too_soon"),
+    "too_far": N_("error_too_far"),
+    "deadline_passed": N_("error_deadline_passed"),
+    "not_found": N_("error_not_found"),
+    "not_active": N_("error_not_active"),
+    "not_full": N_("error_not_full"),
+    "has_bookings": N_("error_has_bookings"),
+    "phone_required": N_("error_phone_required"),
+    "limit_reached": N_("error_limit_reached"),
+    "limit_per_day": N_("error_limit_per_day"),
+    "limit_active": N_("error_limit_active"),
+    "limit_waitlist": N_("error_limit_waitlist"),
+    "no_pass": N_("error_no_pass"),
+    "no_show_limit": N_("error_no_show_limit"),
+    "not_started": N_("error_not_started"),
+    "pass_not_found": N_("error_pass_not_found"),
+    "series_not_found": N_("error_series_not_found"),
+    "series_exists": N_("error_series_exists"),
+    "past_closure": N_("error_past_closure"),
+    "closure_reason_required": N_("error_closure_reason_required"),
 }
 
 # HTTP status an adapter should answer with, by error code.
@@ -116,9 +44,8 @@ HTTP_STATUS = {
 }
 
 
-def message_for(code: str, lang: str | None = "en") -> str:
-    texts = MESSAGES.get(code, MESSAGES["invalid"])
-    return texts["ru" if (lang or "").lower().startswith("ru") else "en"]
+def message_for(code: str, lang: str | None = DEFAULT) -> str:
+    return translate(language(lang), MESSAGES.get(code, MESSAGES["invalid"]))
 
 
 class ScheduleError(Exception):
@@ -129,8 +56,8 @@ class ScheduleError(Exception):
         self.detail = detail
         super().__init__(detail or message_for(code))
 
-    def message(self, lang: str | None = "en") -> str:
-        if self.detail and not (lang or "").lower().startswith("ru"):
+    def message(self, lang: str | None = DEFAULT) -> str:
+        if self.detail and language(lang) == DEFAULT:
             return self.detail
         return message_for(self.code, lang)
 
@@ -147,7 +74,7 @@ class InvalidInput(ScheduleError):
         super().__init__("invalid", detail)
         self.detail_ru = detail_ru
 
-    def message(self, lang: str | None = "en") -> str:
-        if self.detail_ru and (lang or "").lower().startswith("ru"):
+    def message(self, lang: str | None = DEFAULT) -> str:
+        if self.detail_ru and language(lang) == "ru":
             return self.detail_ru
         return super().message(lang)

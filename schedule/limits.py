@@ -21,7 +21,8 @@ from .passes import Standing, standing
 from .settings import Settings
 from .timegrid import local_date, local_midnight_utc, today
 
-# The limit codes, each with its message in errors.MESSAGES ("limit_<code>").
+# The limit codes, each with its message in errors.MESSAGES ("limit_<code>"; in the catalogs
+# "error_limit_<code>").
 PER_DAY = "per_day"
 ACTIVE_BOOKINGS = "active"
 WAITLIST = "waitlist"

@@ -94,7 +94,7 @@ def test_encoding_refuses_what_would_not_fit():
 
 
 def test_texts_escape_user_values_for_html_but_labels_do_not():
-    assert text("en", "booked", when="<b>&") == "You're booked: <b>&lt;b&gt;&amp;</b>."
+    assert text("en", "bot_booked", when="<b>&") == "You're booked: <b>&lt;b&gt;&amp;</b>."
     assert label("en", "btn_cancel_booking", when="<&>") == "✖ Cancel <&>"
 
 

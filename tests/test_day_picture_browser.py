@@ -18,7 +18,7 @@ from webapp.extensions import db
 
 pytestmark = pytest.mark.browser
 
-# What a cell says, by refusal (webapp/i18n.py's reason_* and waitlist_join_short).
+# What a cell says, by refusal (the catalogs' reason_* and waitlist_join_short).
 SAYS = {
     "en": {"full": "full · wait", "overlapping": "overlaps your 14:00", "closed": "closed",
            "after_hours": "ends after 18:00"},

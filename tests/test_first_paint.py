@@ -80,7 +80,10 @@ def test_the_page_shows_places_and_refusals_that_are_the_same_for_everyone(sqlit
     # 11:00 has places, but a training there would run into the full 12:00
     assert slot(html, "11:00")["data-free"] == "4"
     assert slot(html, "11:00")["data-can-start"] == "false"
-    assert (slot(html, "11:00")["data-places"], slot(html, "11:00")["data-refusal"]) == ("0", "full")
+    assert (slot(html, "11:00")["data-places"], slot(html, "11:00")["data-refusal"]) == (
+        "0",
+        "full",
+    )
     assert 'data-date="2026-11-27" data-available="false"' in html
     # whether this viewer may wait for a full start depends on the viewer: not offered yet
     assert 'data-action="join-waitlist"' not in html

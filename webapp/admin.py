@@ -29,6 +29,7 @@ from schedule import (
 )
 from schedule.availability import effective_hours, horizon_days
 from schedule.db import is_row_id
+from schedule.i18n import N_
 from schedule.settings import WEEKDAYS, format_minutes
 from schedule.timegrid import (
     local_midnight_utc,
@@ -51,6 +52,8 @@ from .present import clock, local_day, when
 bp = Blueprint("admin", __name__, url_prefix="/app/admin")
 
 EXPORT_LINK_SECONDS = 3600
+# The trainer's tabs (admin/_head.html names them t("admin_" + section)).
+SECTIONS = (N_("admin_day"), N_("admin_week"), N_("admin_hours"), N_("admin_clients"))
 
 
 def render(template: str, status: int = 200, haptic: str | None = None, **context) -> Response:
@@ -69,7 +72,7 @@ def render(template: str, status: int = 200, haptic: str | None = None, **contex
 
 
 def weekday_names() -> tuple[str, ...]:
-    return i18n.WEEKDAYS[i18n.current_language()]
+    return i18n.weekdays()
 
 
 def refused(template: str, error: ScheduleError, **context) -> Response:
@@ -178,7 +181,7 @@ def cancel(booking_id: int):
         )
     except ScheduleError as error:
         return refused("admin/day.html", error, **day_context(day or today(now(), settings())))
-    told = "admin_cancelled" if clients_told() else "admin_cancelled_quiet"
+    told = N_("admin_cancelled") if clients_told() else N_("admin_cancelled_quiet")
     notice = t(told, name=booking.user.name, when=when(booking, settings()))
     return day_page(day, notice=notice, haptic="success")
 
@@ -326,7 +329,7 @@ def add_closure():
         return render("admin/hours.html", 409, "warning", conflict=inside, **context)
     notice = t("closed_notice", when=closure_label(admin_api.closure_json(closure)))
     if cancelled:
-        told = "closed_cancelled" if clients_told() else "closed_cancelled_quiet"
+        told = N_("closed_cancelled") if clients_told() else N_("closed_cancelled_quiet")
         notice += " " + t(told, n=len(cancelled))
     return render("admin/hours.html", haptic="success", notice=notice, **hours_context())
 
@@ -335,7 +338,7 @@ def closure_label(closure: dict) -> str:
     """'Thu 26 Nov, all day', or 'Thu 26 Nov, 12:00–14:00' for a time range."""
     day = parse_date(closure["date"])
     if closure["whole_day"]:
-        return f"{day_label(day)}, {t('all_day')}"
+        return day_label(day) + ", " + t("all_day")
     return f"{day_label(day)}, {closure['start']}–{closure['end']}"
 
 

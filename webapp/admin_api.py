@@ -101,7 +101,7 @@ def week_hours(value: object) -> WeekHours:
         try:
             week[day] = parse_intervals(intervals)
         except ValueError:
-            raise TrainerInput(t("hours_invalid", day=i18n.WEEKDAYS[g.lang][day])) from None
+            raise TrainerInput(t("hours_invalid", day=i18n.weekdays()[day])) from None
     return week
 
 

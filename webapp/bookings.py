@@ -19,6 +19,7 @@ from markupsafe import Markup
 from schedule import Booking, InvalidInput, ScheduleError, passes, services, waitlist
 from schedule.availability import DayView, SlotView, Snapshot, horizon_days, view_day
 from schedule.db import is_row_id
+from schedule.i18n import N_, translate
 from schedule.limits import limit_message
 from schedule.settings import format_minutes
 from schedule.timegrid import parse_date, parse_start, start_instant, training_end
@@ -27,7 +28,7 @@ from . import admin, responses
 from .api import events, holdings, now, settings, snapshots
 from .auth import is_admin, login_required
 from .extensions import db
-from .i18n import TEXTS, current_language, day_label, duration, language, t
+from .i18n import current_language, day_label, duration, has, language, t
 from .ics import booking_calendar
 from .present import clock, local_day, when
 from .waitlist import cache as waiting_cache
@@ -152,6 +153,19 @@ def rendered_grid(grid: DayView, moving: Booking | None) -> str:
     return grids.html(grid, moving)
 
 
+# A cell's word for each refusal (schedule.availability.REFUSALS), looked up as f"reason_{code}";
+# "reason_overlapping" and "reason_after_hours" name a time and are used directly.
+REASONS = (
+    N_("reason_too_soon"),
+    N_("reason_too_far"),
+    N_("reason_closed"),
+    N_("reason_limit_reached"),
+    N_("reason_no_show_limit"),
+    N_("reason_no_pass"),
+    N_("reason_full"),
+)
+
+
 def reason(slot: SlotView, offer_wait: bool = True) -> str:
     """A cell's short line: the places a training there has, or why it cannot be booked."""
     if slot.refusal is None:
@@ -164,8 +178,8 @@ def reason(slot: SlotView, offer_wait: bool = True) -> str:
         return t("reason_overlapping", time=clock(slot.clash.starts_at, settings()))
     if slot.closes_at is not None:
         return t("reason_after_hours", time=clock(slot.closes_at, settings()))
-    key = f"reason_{slot.refusal}"
-    return t(key) if key in TEXTS else t("reason_other")
+    key = f"reason_{slot.refusal}"  # one of REASONS
+    return t(key) if has(key) else t("reason_other")
 
 
 def my_context() -> dict:
@@ -406,7 +420,7 @@ def calendar(token: str):
         abort(404)
     body = booking_calendar(
         booking,
-        summary=TEXTS["training_of"][language(booking.user.language_code)],
+        summary=translate(language(booking.user.language_code), "training_of"),
         host=request.host.split(":")[0],
         stamp=now(),
     )

@@ -13,6 +13,7 @@ from werkzeug.exceptions import NotFound
 from schedule import InvalidInput, Settings, User, attendance, passes
 from schedule.db import is_row_id
 from schedule.errors import message_for
+from schedule.i18n import N_
 from schedule.models import Pass
 from schedule.timegrid import parse_date
 from schedule.trainer import is_telegram_id
@@ -26,6 +27,8 @@ from .i18n import current_language, t
 from .present import admin_booking_json, local_day
 
 bp = Blueprint("passes", __name__, url_prefix="/api")
+# A pass change's kind in its history (admin/_pass.html words it t("change_" + kind)).
+CHANGES = (N_("change_created"), N_("change_adjusted"))
 HELPED = ("no_show_limit", "no_pass")  # the refusals only the trainer can lift
 # The trainer's tab: attendance in the Day view (fragments, like webapp/admin.py's).
 pages = Blueprint("pass_pages", __name__, url_prefix="/app/admin")

@@ -15,10 +15,11 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from schedule import InvalidInput, ScheduleError
+from schedule.i18n import N_
 
 from .api import json_error
 from .extensions import db
-from .i18n import TEXTS, language, t
+from .i18n import has, language, t
 
 COMPRESSIBLE = frozenset(
     {
@@ -77,9 +78,15 @@ def app_message(error: ScheduleError) -> str:
     return error.message(g.lang)
 
 
+# The HTTP errors with their own words, looked up as f"error_{code}".
+HTTP_ERRORS = (N_("error_401"), N_("error_403"), N_("error_404"), N_("error_405"))
+
+
 def _http_message(code: int) -> str:
     key = f"error_{code}"
-    return t(key) if key in TEXTS else t("bad_input" if code < 500 else "error_other")
+    if has(key):
+        return t(key)
+    return t("bad_input") if code < 500 else t("error_other")
 
 
 def _set_language() -> None:

@@ -7,6 +7,7 @@ from flask import Blueprint, g, jsonify, request
 
 from schedule import InvalidInput, ScheduleError, Settings
 from schedule import series as standing
+from schedule.i18n import WEEKLY
 from schedule.timegrid import parse_date, parse_start
 
 from . import admin, bookings
@@ -14,7 +15,7 @@ from .admin_api import required_reason
 from .api import events, now, settings
 from .auth import admin_required, login_required
 from .extensions import db
-from .i18n import TEXTS, WEEKLY, current_language, day_label, t
+from .i18n import day_label, has, t
 from .present import booking_json, clock, local_day
 
 bp = Blueprint("series", __name__)
@@ -99,7 +100,7 @@ def admin_stop_series(series_id: int):
 
 def label(weekday: int, start: str) -> str:
     """'Thursdays at 10:00' / 'по четвергам в 10:00'."""
-    return t("series_label", weekdays=WEEKLY[current_language()][weekday], start=start)
+    return t("series_label", weekdays=t(WEEKLY[weekday]), start=start)
 
 
 def series_of(booking) -> int | None:
@@ -128,7 +129,7 @@ def series_booking_ids() -> set[int]:
 
 def skip_reason(code: str | None) -> str:
     key = f"reason_{code}"
-    return t(key) if key in TEXTS else t("series_skipped_line")
+    return t(key) if has(key) else t("series_skipped_line")
 
 
 @bp.app_context_processor

@@ -14,6 +14,7 @@ from telebot.types import CallbackQuery, Message
 
 from schedule import Booking, ScheduleError, User, attendance, services
 from schedule.availability import horizon_days
+from schedule.i18n import N_
 from schedule.models import ATTENDED, NO_SHOW
 from schedule.timegrid import local_date, to_local
 
@@ -22,7 +23,7 @@ from .. import keyboards
 from ..texts import REASONS, day_label, fit, label, language, text, when
 from .common import Answer, BotContext, View, on_callback, on_message, send, show
 
-MARKS = {ATTENDED: "mark_attended", NO_SHOW: "mark_no_show"}
+MARKS = {ATTENDED: N_("mark_attended"), NO_SHOW: N_("mark_no_show")}
 
 
 def visitor_line(user: User, mark: str | None = None, lang: str = "en") -> str:
@@ -41,7 +42,7 @@ def admin_day_view(ctx: BotContext, session: Session, lang: str, day: date) -> V
     if not bookings:
         lines = [text(lang, "admin_day_empty", day=day_label(day, lang))]
     else:
-        lines = [text(lang, "admin_day", day=day_label(day, lang))]
+        lines = [text(lang, "bot_admin_day", day=day_label(day, lang))]
         for starts_at, group in groupby(bookings, key=lambda booking: booking.starts_at):
             visitors = list(group)
             start, end = to_local(starts_at, settings), to_local(visitors[0].ends_at, settings)
@@ -129,7 +130,7 @@ def register(bot: TeleBot, ctx: BotContext) -> None:
                 booking.id,
                 None,
                 now=ctx.clock(),
-                reason=REASONS[client_lang][reason],
+                reason=label(client_lang, REASONS[reason]),
                 on_event=ctx.on_event,
             )
         except ScheduleError as error:

@@ -32,7 +32,7 @@ from schedule.trainer import trainer_contact
 
 from .. import callbacks as cb
 from .. import keyboards
-from ..texts import TEXTS, day_label, label, text, when
+from ..texts import day_label, label, text, when
 from .common import Answer, BotContext, View, on_callback, on_message, send, show
 
 # Refusals only the trainer can lift (a pass sold, a no-show pause lifted): the client is
@@ -81,7 +81,7 @@ def ask_trainer_view(ctx: BotContext, session: Session, lang: str, refusal: str)
     contact = trainer_contact(session, ctx.config.admin_ids)
     if contact:
         link = f'<a href="{html.escape(contact)}">'
-        message += "\n" + TEXTS["ask_trainer"][lang].format(link=link)
+        message += "\n" + label(lang, "bot_ask_trainer", link=link)
     return message, keyboards.days(lang, [])
 
 
@@ -113,7 +113,7 @@ def day_view(
     choices = choices_of(day_picture(ctx, session, user, day))
     if not choices:
         return choices.limit
-    message = text(lang, "pick_start", day=day_label(day, lang))
+    message = text(lang, "bot_pick_start", day=day_label(day, lang))
     if choices.full:
         message += "\n" + text(lang, "pick_start_waitlist")
     return message, keyboards.starts(lang, day, choices.bookable, choices.full)
@@ -221,7 +221,7 @@ def register(bot: TeleBot, ctx: BotContext) -> None:
                 show(bot, call, fresh_view(ctx, session, user, lang, data.day))
             return Answer(error.message(lang), alert=True)
         message = text(
-            lang, "booked", when=when(booking.starts_at, booking.ends_at, settings, lang)
+            lang, "bot_booked", when=when(booking.starts_at, booking.ends_at, settings, lang)
         )
         markup = keyboards.booked(lang, booking, settings, ctx.config.web_app_url)
         show(bot, call, (message, markup))

@@ -144,7 +144,9 @@ def register(bot: TeleBot, ctx: BotContext) -> None:
             show(bot, call, my_view(ctx, session, user, lang))
             return Answer(error.message(lang), alert=True)
         message = text(
-            lang, "confirm_cancel", when=when(booking.starts_at, booking.ends_at, settings, lang)
+            lang,
+            "bot_confirm_cancel",
+            when=when(booking.starts_at, booking.ends_at, settings, lang),
         )
         show(bot, call, (message, keyboards.confirm_cancel(lang, booking.id)))
         return None
@@ -159,7 +161,7 @@ def register(bot: TeleBot, ctx: BotContext) -> None:
             show(bot, call, my_view(ctx, session, user, lang))
             return Answer(error.message(lang), alert=True)
         note = text(
-            lang, "cancelled", when=when(booking.starts_at, booking.ends_at, settings, lang)
+            lang, "bot_cancelled", when=when(booking.starts_at, booking.ends_at, settings, lang)
         )
         show(bot, call, my_view(ctx, session, user, lang, note=note + "\n"))
         return Answer(label(lang, "toast_cancelled"))

@@ -70,7 +70,7 @@ def register(bot: TeleBot, ctx: BotContext) -> None:
             return refused(call, error, session, user, lang)
         note = text(
             lang,
-            "series_started",
+            "bot_series_started",
             series=series_label(lang, made.series.weekday, made.series.start),
             booked=len(made.bookings),
             waiting=len(made.waiting),

@@ -75,7 +75,7 @@ def register(bot: TeleBot, ctx: BotContext) -> None:
             bot.send_message(message.chat.id, text(lang, "error") + " " + reason)
             return
         bot.send_message(
-            message.chat.id, text(lang, "phone_saved"), reply_markup=ReplyKeyboardRemove()
+            message.chat.id, text(lang, "bot_phone_saved"), reply_markup=ReplyKeyboardRemove()
         )
 
 

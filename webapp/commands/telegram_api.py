@@ -36,7 +36,8 @@ def telegram_call(config: BotConfig, method: str, payload: dict | None = None) -
 
 def point_menu_button(config: BotConfig, url: str) -> dict:
     """The bot's chat menu button opens the Mini App at `url` (for every chat)."""
-    from bot.texts import EN, label
+    from bot.texts import label
+    from schedule.i18n import DEFAULT
 
-    button = {"type": "web_app", "text": label(EN, "btn_open_app"), "web_app": {"url": url}}
+    button = {"type": "web_app", "text": label(DEFAULT, "btn_open_app"), "web_app": {"url": url}}
     return telegram_call(config, "setChatMenuButton", {"menu_button": button})
