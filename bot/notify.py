@@ -37,7 +37,8 @@ from .texts import has, short_when, text, when
 
 @dataclass(frozen=True)
 class Notice:
-    """What happened, in plain values that another thread may read."""
+    """What happened, in plain values: the JSON payload of its outbox rows, read back when the
+    dispatcher words the message (possibly in another process, hours later)."""
 
     kind: str  # "booked", "cancelled" or "moved"
     starts_at: datetime
