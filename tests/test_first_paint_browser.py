@@ -164,3 +164,31 @@ def test_without_init_data_the_day_shows_then_the_refusal_in_place(
     assert "Telegram" in notice.inner_text()
     page.screenshot(path=artifacts / "no-init-data.png")
     page.context.close()
+
+
+def test_a_day_tapped_before_the_swap_stays_chosen(browser, sqlite_app, live_sqlite_url):
+    """The viewer's own tab arriving late does not take them back to the opening day."""
+    page = new_page(browser)
+    page.route("https://telegram.org/**", lambda route: route.abort())
+    personal = held_back(page, "/app/book")
+    page.goto(launch_url(live_sqlite_url, ANNA))
+    wait_for(page, personal)
+    opening = page.locator("[data-date][aria-current=true]").get_attribute("data-date")
+    later = page.locator("[data-date][data-available=true]").nth(2).get_attribute("data-date")
+    assert later != opening
+
+    page.click(f"[data-date='{later}']")
+    for _ in range(TIMEOUT_MS // 20):
+        if len(personal) >= 2:
+            break
+        page.wait_for_timeout(20)
+    assert f"date={later}" in personal[1].request.url  # the viewer's whole tab for that day
+    personal[1].continue_()
+    page.locator("section.view:not([data-anonymous])").wait_for()
+    personal[0].continue_()  # the first load lands last; it must not be swapped in
+    page.wait_for_timeout(300)
+
+    assert page.locator("[data-date][aria-current=true]").get_attribute("data-date") == later
+    assert page.locator("[data-anonymous]").count() == 0
+    until(page, "!document.body.classList.contains('busy')")
+    page.context.close()

@@ -37,6 +37,25 @@
   document.addEventListener("htmx:sendError", () => notify(text("offline", "No connection.")));
   document.addEventListener("htmx:responseError", () => notify(text("failed", "Something went wrong.")));
 
+  // The first paint is everyone's tab ([data-anonymous]); the viewer's own replaces it. A day
+  // tapped before that loads the viewer's whole tab for that day, and the first load, if it
+  // lands later, is not swapped in over it. Registered before the loading bar's listener, so a
+  // request given up here is never counted there.
+  let early = null;
+  document.addEventListener("htmx:beforeRequest", (e) => {
+    const el = e.detail.elt, app = q("#app");
+    if (early || !app || !el.matches || !el.matches("[data-date]") || !q("[data-anonymous]")) return;
+    e.preventDefault();
+    e.stopImmediatePropagation();
+    early = el;
+    const url = new URL(app.getAttribute("hx-get"), location.href);
+    url.searchParams.set("date", el.dataset.date);
+    htmx.ajax("GET", url.pathname + url.search, {source: el, target: app, swap: "innerHTML"});
+  });
+  document.addEventListener("htmx:beforeSwap", (e) => {
+    if (early && e.detail.requestConfig && e.detail.requestConfig.elt === q("#app")) e.detail.shouldSwap = false;
+  });
+
   // A swap that takes longer than ~300 ms shows the loading bar (body.busy, app.css).
   let pending = 0, busyTimer = null;
   document.addEventListener("htmx:beforeRequest", (e) => {
