@@ -40,7 +40,7 @@ from .api import events, now, settings
 from .auth import admin_required
 from .extensions import db
 from .i18n import t
-from .present import admin_booking_json, local_day
+from .present import admin_booking_json, local_date_or_none, person_json
 
 bp = Blueprint("admin_api", __name__, url_prefix="/api/admin")
 
@@ -222,17 +222,11 @@ def closure_json(closure: Closure) -> dict:
 
 
 def client_json(summary: ClientSummary) -> dict:
-    user = summary.user
     return {
-        "telegram_id": user.telegram_id,
-        "name": user.name,
-        "username": user.username,
-        "phone": user.phone,
+        **person_json(summary.user),
         "upcoming": summary.upcoming,
         "past": summary.past,
-        "last_visit": local_day(summary.last_visit, settings()).isoformat()
-        if summary.last_visit
-        else None,
+        "last_visit": local_date_or_none(summary.last_visit, settings()),
     }
 
 

@@ -24,7 +24,7 @@ from .api import now, settings
 from .auth import admin_required, login_required
 from .extensions import db
 from .i18n import current_language, t
-from .present import admin_booking_json, local_day
+from .present import admin_booking_json, local_date_or_none, person_json
 
 bp = Blueprint("passes", __name__, url_prefix="/api")
 # A pass change's kind in its history (admin/_pass.html words it t("change_" + kind)).
@@ -79,19 +79,14 @@ def client_card(user: User) -> dict:
     views = passes.client_passes(db.session(), settings(), user, now())
     standing = passes.standing(db.session(), settings(), user.id, now())
     return {
-        "telegram_id": user.telegram_id,
-        "name": user.name,
-        "username": user.username,
-        "phone": user.phone,
+        **person_json(user),
         "passes": [pass_json(view, settings(), history=True) for view in views],
         "stats": {
             "attended": stats.attended,
             "no_show": stats.no_show,
             "cancelled": stats.cancelled,
             "unpaid": stats.unpaid,
-            "last_visit": local_day(stats.last_visit, settings()).isoformat()
-            if stats.last_visit
-            else None,
+            "last_visit": local_date_or_none(stats.last_visit, settings()),
         },
         "blocked": standing.blocked(now()),
     }

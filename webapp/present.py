@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from schedule import Booking, Settings
+from schedule import Booking, Settings, User
 from schedule.availability import DayView
 from schedule.settings import format_minutes
 from schedule.timegrid import to_local
@@ -14,6 +14,11 @@ from .i18n import day_label
 
 def local_day(instant: datetime, settings: Settings) -> date:
     return to_local(instant, settings).date()
+
+
+def local_date_or_none(instant: datetime | None, settings: Settings) -> str | None:
+    """The date of `instant` in the studio's time as YYYY-MM-DD; None for no instant."""
+    return local_day(instant, settings).isoformat() if instant else None
 
 
 def clock(instant: datetime, settings: Settings) -> str:
@@ -32,17 +37,18 @@ def booking_json(booking: Booking, settings: Settings) -> dict:
     }
 
 
-def admin_booking_json(booking: Booking, settings: Settings) -> dict:
-    user = booking.user
+def person_json(user: User) -> dict:
+    """Who a client is, as the trainer's JSON shows them."""
     return {
-        **booking_json(booking, settings),
-        "user": {
-            "telegram_id": user.telegram_id,
-            "name": user.name,
-            "username": user.username,
-            "phone": user.phone,
-        },
+        "telegram_id": user.telegram_id,
+        "name": user.name,
+        "username": user.username,
+        "phone": user.phone,
     }
+
+
+def admin_booking_json(booking: Booking, settings: Settings) -> dict:
+    return {**booking_json(booking, settings), "user": person_json(booking.user)}
 
 
 def slots_json(view: DayView, settings: Settings) -> dict:
