@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import requests
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from schedule import User, outbox
@@ -39,6 +39,7 @@ from schedule.models import utcnow
 from schedule.outbox import OutboxMessage
 
 from .config import BotConfig
+from .models import mark_blocked
 from .notify import CLIENT, NEWS, render_notice
 from .passes import PASS_EXPIRING, PASS_LOW, render_pass_notice
 from .pool import ChatPool
@@ -270,7 +271,8 @@ class Dispatcher:
             )
         else:
             if outcome.detail.startswith("403"):
-                self._mark_blocked(session, message.chat_id)
+                log.info("user %s blocked the bot; not messaging them again", message.chat_id)
+                mark_blocked(session, message.chat_id)
             log.info(
                 "message %s to chat %s %s: %s",
                 message.id,
@@ -280,31 +282,8 @@ class Dispatcher:
             )
             outbox.give_up(session, message, outcome.status, outcome.detail)
 
-    def _mark_blocked(self, session: Session, telegram_id: int) -> None:
-        log.info("user %s blocked the bot; not messaging them again", telegram_id)
-        session.execute(
-            update(User).where(User.telegram_id == telegram_id).values(blocked_bot=True)
-        )
-        session.commit()
-
 
 def backoff(attempts: int) -> timedelta:
     """2, 4, 8 … seconds after the 1st, 2nd, 3rd … failure, at most MAX_BACKOFF, ±20 %."""
     seconds = min(2.0 ** max(attempts, 1), MAX_BACKOFF.total_seconds())
     return timedelta(seconds=seconds * random.uniform(0.8, 1.2))
-
-
-def start_dispatcher(
-    config: BotConfig,
-    session_factory: sessionmaker[Session],
-    stop: threading.Event,
-    **options: object,
-) -> threading.Thread:
-    """A Dispatcher running in a thread of its own until `stop` is set."""
-    poll_interval = float(options.pop("poll_interval", 0.5))  # type: ignore[arg-type]
-    dispatcher = Dispatcher(config, session_factory, **options)  # type: ignore[arg-type]
-    thread = threading.Thread(
-        target=dispatcher.run, args=(stop, poll_interval), name="outbox", daemon=True
-    )
-    thread.start()
-    return thread

@@ -17,11 +17,12 @@ from sqlalchemy import (
     delete,
     func,
     select,
+    update,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from schedule import outbox
+from schedule import User, outbox
 from schedule.models import Base, utcnow
 
 # Telegram may start update ids afresh after a week without updates; forgetting old ids
@@ -36,6 +37,12 @@ class ProcessedUpdate(Base):
 
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     processed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
+def mark_blocked(session: Session, telegram_id: int) -> None:
+    """The user blocked the bot (Telegram answered 403): no message until they write again."""
+    session.execute(update(User).where(User.telegram_id == telegram_id).values(blocked_bot=True))
+    session.commit()
 
 
 def claim_update(session: Session, update_id: int) -> bool:

@@ -142,15 +142,11 @@ class Notifier:
         held = [
             message
             for message in outbox.pending_for_booking(session, notice.booking_id, NEWS)
-            if message.facts.get("kind") == "booked" and message.available_at > notice_time(notice)
+            if message.facts.get("kind") == "booked" and message.available_at > notice.happened_at
         ]
-        for message in held:
+        for message in held:  # every trainer's row of that news is held alike
             message.status, message.last_error = outbox.DROPPED, "cancelled at once: no news"
-        return bool(held) and len(held) >= len(self.config.admin_ids)
-
-
-def notice_time(notice: Notice) -> datetime:
-    return notice.happened_at or datetime.min
+        return bool(held)
 
 
 def tells_client(notice: Notice) -> bool:

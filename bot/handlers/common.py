@@ -11,7 +11,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 from telebot import TeleBot
 from telebot.apihelper import ApiException
@@ -23,6 +22,7 @@ from schedule.events import EventHandler
 from schedule.timegrid import today
 
 from .. import callbacks as cb
+from .. import models
 from ..config import BotConfig
 from ..telegram import is_blocked, is_not_modified
 from ..texts import label, language
@@ -89,10 +89,7 @@ def user_session(ctx: BotContext, telegram_user: TelegramUser) -> Iterator[tuple
 
 def mark_blocked(ctx: BotContext, telegram_id: int) -> None:
     with ctx.session_factory() as session:
-        session.execute(
-            update(User).where(User.telegram_id == telegram_id).values(blocked_bot=True)
-        )
-        session.commit()
+        models.mark_blocked(session, telegram_id)
 
 
 def _handle_failure(ctx: BotContext, telegram_id: int, error: Exception) -> None:
