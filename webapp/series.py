@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, g, jsonify, request
 
-from schedule import InvalidInput, ScheduleError, Settings
+from schedule import Booking, InvalidInput, ScheduleError, Settings
 from schedule import series as standing
 from schedule.i18n import WEEKLY
 from schedule.timegrid import parse_date, parse_start
@@ -103,12 +103,16 @@ def label(weekday: int, start: str) -> str:
     return t("series_label", weekdays=t(WEEKLY[weekday]), start=start)
 
 
-def series_of(booking) -> int | None:
+def series_of(booking: Booking) -> int | None:
     """The series that made `booking`, if any (the trainer's mark, the client's grouping);
-    remembered for the request."""
+    remembered for the request. A page asks for each of its bookings in turn, so a miss looks
+    up every booking the request has loaded at once: one lookup a page, not one a booking."""
     marks = g.setdefault("series_marks", {})
     if booking.id not in marks:
-        marks[booking.id] = standing.series_of_bookings(db.session(), [booking.id]).get(booking.id)
+        loaded = {o.id for o in db.session().identity_map.values() if isinstance(o, Booking)}
+        unknown = [i for i in loaded | {booking.id} if i not in marks]
+        found = standing.series_of_bookings(db.session(), unknown)
+        marks.update({i: found.get(i) for i in unknown})
     return marks[booking.id]
 
 
