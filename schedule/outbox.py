@@ -36,7 +36,6 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
-    delete,
     func,
     or_,
     select,
@@ -193,6 +192,12 @@ def claim_heads(
     )
     if exclude_chats:
         candidates = candidates.where(table.c.chat_id.not_in(exclude_chats))
+    # A look without writing first: every dispatcher and inbox polls several times a second,
+    # and on SQLite even an UPDATE that changes nothing takes the database's write lock.
+    anything_due = session.scalar(candidates.limit(1)) is not None
+    session.rollback()
+    if not anything_due:
+        return []
     claimer = claimer_id()
     try:
         if session.get_bind().dialect.name == "postgresql":
@@ -338,13 +343,3 @@ def stats(session: Session, now: datetime | None = None) -> Stats:
         failed=counts.get(FAILED, 0),
         expired=counts.get(EXPIRED, 0),
     )
-
-
-def purge_before(session: Session, before: datetime) -> int:
-    """Delete settled messages (sent, failed, expired, dropped) written before `before`."""
-    count = session.execute(
-        delete(OutboxMessage).where(
-            OutboxMessage.status != PENDING, OutboxMessage.created_at < before
-        )
-    ).rowcount
-    return count
