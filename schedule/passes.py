@@ -186,6 +186,20 @@ def price_cents(value: object) -> int | None:
     return cents
 
 
+def _change(
+    kind: str, visits: int, days: int, reason: str, by: int | None, now: datetime
+) -> PassChange:
+    """One line of a pass's history: who changed it, when, why and by how much."""
+    return PassChange(
+        kind=kind,
+        visits_delta=visits,
+        days_delta=days,
+        reason=reason,
+        by_telegram_id=by,
+        at=now,
+    )
+
+
 def record(
     session: Session,
     settings: Settings,
@@ -217,16 +231,7 @@ def record(
             note=text,
             created_at=now,
         )
-        sold.history.append(
-            PassChange(
-                kind="created",
-                visits_delta=count,
-                days_delta=days,
-                reason=text,
-                by_telegram_id=by,
-                at=now,
-            )
-        )
+        sold.history.append(_change("created", count, days, text, by, now))
         session.add(sold)
     return sold
 
@@ -277,16 +282,7 @@ def adjust(
         found.expires_on = expires
         if days > 0:
             found.expiry_noticed_at = None  # a new expiry earns a new notice
-        found.history.append(
-            PassChange(
-                kind="adjusted",
-                visits_delta=delta,
-                days_delta=days,
-                reason=why,
-                by_telegram_id=by,
-                at=now,
-            )
-        )
+        found.history.append(_change("adjusted", delta, days, why, by, now))
     return found
 
 
