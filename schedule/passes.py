@@ -323,10 +323,7 @@ def client_passes(
     sold = list(session.scalars(select(Pass).where(Pass.user_id == user.id)))
     used = used_visits(session, [p.id for p in sold])
     current = today(now, settings)
-    views = [
-        PassView(p, used.get(p.id, 0), p.expires_on >= current and p.visits > used.get(p.id, 0))
-        for p in sold
-    ]
+    views = [_view(p, used.get(p.id, 0), current) for p in sold]
     valid = sorted((v for v in views if v.valid), key=lambda v: (v.sold.expires_on, v.sold.id))
     rest = sorted((v for v in views if not v.valid), key=lambda v: -v.sold.id)
     return valid + rest
@@ -334,7 +331,11 @@ def client_passes(
 
 def view(session: Session, settings: Settings, sold: Pass, now: datetime | None = None) -> PassView:
     used = used_visits(session, [sold.id]).get(sold.id, 0)
-    current = today(now or utcnow(), settings)
+    return _view(sold, used, today(now or utcnow(), settings))
+
+
+def _view(sold: Pass, used: int, current: date) -> PassView:
+    """`sold` with `used` visits, valid on the local date `current` while a visit is left."""
     return PassView(sold, used, sold.expires_on >= current and sold.visits > used)
 
 
@@ -375,8 +376,10 @@ def claim_expiring(
         return []
     claimed = []
     with write_transaction(session):
-        for sold in session.scalars(due_query.execution_options(populate_existing=True)).all():
-            found = view(session, settings, sold, now)
+        locked = session.scalars(due_query.execution_options(populate_existing=True)).all()
+        used = used_visits(session, [p.id for p in locked])  # read afresh, under the lock
+        for sold in locked:
+            found = _view(sold, used.get(sold.id, 0), current)
             if found.remaining <= 0:
                 continue
             sold.expiry_noticed_at = now
