@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .limits import Holdings, holdings
+from .limits import Holdings, holdings, promotion_cutoff
 from .models import ACTIVE, Booking, Closure, OpeningHours
 from .settings import Settings, WeekHours
 from .timegrid import (
@@ -268,12 +268,6 @@ class Verdict:
     places: int
     clash: Span | None = None  # the viewer's own booking it overlaps
     closes_at: datetime | None = None  # where the opening hours end inside it (after_hours)
-
-
-def promotion_cutoff(settings: Settings, now: datetime) -> datetime:
-    """The earliest start a waiting entry may still be promoted to; an entry for an earlier
-    start can no longer become a booking (it expires at the next promotion pass)."""
-    return now + timedelta(minutes=settings.cancel_deadline_minutes)
 
 
 def may_wait(

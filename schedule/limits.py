@@ -28,6 +28,12 @@ ACTIVE_BOOKINGS = "active"
 WAITLIST = "waitlist"
 
 
+def promotion_cutoff(settings: Settings, now: datetime) -> datetime:
+    """The earliest start a waiting entry may still be promoted to; an entry for an earlier
+    start can no longer become a booking (it expires at the next promotion pass)."""
+    return now + timedelta(minutes=settings.cancel_deadline_minutes)
+
+
 @dataclass(frozen=True)
 class Held:
     booking_id: int
@@ -69,7 +75,7 @@ class Holdings:
     def waitlist_limit(self, now: datetime) -> str | None:
         """WAITLIST when joining one more waitlist would break MAX_WAITLIST_ENTRIES."""
         most = self.settings.max_waitlist_entries
-        cutoff = now + timedelta(minutes=self.settings.cancel_deadline_minutes)
+        cutoff = promotion_cutoff(self.settings, now)
         if most and sum(start >= cutoff for start in self.waiting) >= most:
             return WAITLIST
         return None

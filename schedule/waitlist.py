@@ -16,11 +16,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from . import passes
-from .availability import Snapshot, promotion_cutoff, snapshot_for_start
+from .availability import Snapshot, snapshot_for_start
 from .db import is_row_id, write_transaction
 from .errors import ScheduleError
 from .events import BookingMade
-from .limits import Holdings, holdings, refused
+from .limits import Holdings, holdings, promotion_cutoff, refused
 from .models import ACTIVE, WAITING, Booking, User, WaitlistEntry, utcnow
 from .settings import Settings
 from .timegrid import local_midnight_utc, start_instant, training_end
