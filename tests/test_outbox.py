@@ -384,3 +384,28 @@ def test_an_unreachable_bot_api_is_retried_and_the_token_never_logged(
     assert (row.status, row.last_error) == (outbox.PENDING, "network error: ConnectionError")
     assert "not sent (network error" in caplog.text
     assert bot_config.token not in caplog.text
+
+
+def test_a_poll_with_nothing_due_writes_nothing(bot_sessions, make_dispatcher, notifier):
+    """Dispatchers poll twice a second: with nothing due they only read (on SQLite any write
+    takes the database's write lock from the app's bookings)."""
+    from sqlalchemy import event
+
+    book(bot_sessions, ALICE, notifier=notifier)
+    dispatcher = make_dispatcher()
+    assert dispatcher.flush()
+    engine = bot_sessions.kw["bind"]
+    writes = []
+
+    def seen(conn, cursor, statement, *args):
+        if statement.lstrip().upper().startswith(("UPDATE", "INSERT", "DELETE")):
+            writes.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        dispatcher._next_expiry = datetime.max  # the expiry sweep is not what is counted
+        for _ in range(5):
+            assert dispatcher.pass_once() == 0
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert writes == []
