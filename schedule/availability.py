@@ -29,7 +29,9 @@ from .timegrid import (
     is_open,
     local_date,
     local_midnight_utc,
+    occupied_instants,
     today,
+    training_end,
 )
 
 # No training is longer than a day, so a booking that overlaps a window started at most a
@@ -233,9 +235,8 @@ class Snapshot:
         found = self._fixed.get(key)
         if found is None:
             settings = self.settings
-            step = timedelta(minutes=settings.slot_minutes)
-            ends_at = starts_at + timedelta(minutes=settings.training_minutes)
-            cells = [starts_at + step * k for k in range(settings.cells_per_training)]
+            ends_at = training_end(starts_at, settings)
+            cells = occupied_instants(starts_at, settings)
             # A closure need not lie on the grid: any overlap with the training closes it.
             closed = any(c.overlaps(starts_at, ends_at) for c in self.closures)
             closes_at = next((cell for cell in cells if not self._local(cell)[1]), None)
