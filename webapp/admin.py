@@ -8,12 +8,11 @@ its outcome in the notice, a refused change with a 4xx and the reason in place.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from itertools import groupby
 
-from flask import Blueprint, Response, current_app, g, render_template, request, url_for
+from flask import Blueprint, Response, current_app, g, request, url_for
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.exceptions import Forbidden
 
@@ -48,6 +47,7 @@ from .extensions import db
 from .i18n import day_label, t
 from .metrics import CountingHandler
 from .present import clock, local_day, when
+from .responses import fragment
 
 bp = Blueprint("admin", __name__, url_prefix="/app/admin")
 
@@ -57,18 +57,16 @@ SECTIONS = (N_("admin_day"), N_("admin_week"), N_("admin_hours"), N_("admin_clie
 
 
 def render(template: str, status: int = 200, haptic: str | None = None, **context) -> Response:
-    page = render_template(
+    return fragment(
         template,
+        status,
+        haptic,
         tab="admin",
         one_week=timedelta(days=7),
         weekday_names=weekday_names(),
         closure_label=closure_label,
         **context,
     )
-    response = Response(page, status=status, mimetype="text/html")
-    if haptic:
-        response.headers["HX-Trigger"] = json.dumps({"tg-haptic": haptic})
-    return response
 
 
 def weekday_names() -> tuple[str, ...]:

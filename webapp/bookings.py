@@ -7,7 +7,6 @@ A refused change answers 4xx with the same re-rendered tab and the reason in pla
 
 from __future__ import annotations
 
-import json
 import threading
 from collections import OrderedDict
 from datetime import date, datetime
@@ -31,29 +30,19 @@ from .extensions import db
 from .i18n import current_language, day_label, duration, has, language, t
 from .ics import booking_calendar
 from .present import clock, local_day, when
+from .responses import fragment
 from .waitlist import cache as waiting_cache
 
 bp = Blueprint("bookings", __name__, url_prefix="/app")
 
 
-def _haptic(response: Response, kind: str) -> Response:
-    """Ask the page for Telegram's haptic notification ("success", "error")."""
-    response.headers["HX-Trigger"] = json.dumps({"tg-haptic": kind})
-    return response
-
-
-def _render(template: str, status: int = 200, haptic: str | None = None, **context) -> Response:
-    response = Response(render_template(template, **context), status=status, mimetype="text/html")
-    return _haptic(response, haptic) if haptic else response
-
-
 def _refused(template: str, error: ScheduleError, **context) -> Response:
     """`template` again with the refusal's message in place (the service rolled back)."""
-    return _render(template, error.http_status, "error", error=error.message(g.lang), **context)
+    return fragment(template, error.http_status, "error", error=error.message(g.lang), **context)
 
 
 def _done(template: str, notice: str, **context) -> Response:
-    return _render(template, 200, "success", notice=notice, **context)
+    return fragment(template, 200, "success", notice=notice, **context)
 
 
 @bp.errorhandler(ScheduleError)
@@ -67,7 +56,7 @@ def stale(error: ScheduleError) -> Response:
     gone = error.code in ("not_found", "not_active")
     message = t("stale_booking") if gone else error.message(g.lang)
     status = error.http_status
-    response = _render("bookings/my.html", status, "error", error=message, **my_context())
+    response = fragment("bookings/my.html", status, "error", error=message, **my_context())
     response.headers.update({"HX-Retarget": "#app", "HX-Reswap": "innerHTML"})
     return response
 
@@ -237,7 +226,7 @@ def book_tab():
         return admin.day_page()  # the app's first load (#app): a trainer starts on Day
     day = parse_date(request.args["date"]) if request.args.get("date") else None
     moving = _moving(request.args.get("move"))
-    return _render("bookings/book.html", **book_context(day, moving))
+    return fragment("bookings/book.html", **book_context(day, moving))
 
 
 @bp.get("/grid")
@@ -255,7 +244,7 @@ def confirm():
     day = parse_date(request.args.get("date"))
     minute = parse_start(request.args.get("start"), settings())
     starts_at = start_instant(day, minute, settings())
-    return _render(
+    return fragment(
         "bookings/_confirm.html",
         day=day,
         start=format_minutes(minute),
@@ -291,20 +280,20 @@ def book():
 @bp.get("/my")
 @login_required
 def my_tab():
-    return _render("bookings/my.html", **my_context())
+    return fragment("bookings/my.html", **my_context())
 
 
 @bp.get("/bookings/<int:booking_id>")
 @login_required
 def own_booking(booking_id: int):
     """The sheet a tap on one's own booking in the grid opens: move it or cancel it."""
-    return _render("bookings/_own.html", booking=_moving(str(booking_id)))
+    return fragment("bookings/_own.html", booking=_moving(str(booking_id)))
 
 
 @bp.get("/bookings/<int:booking_id>/cancel")
 @login_required
 def confirm_cancel(booking_id: int):
-    return _render("bookings/_booking.html", booking=_moving(str(booking_id)), confirming=True)
+    return fragment("bookings/_booking.html", booking=_moving(str(booking_id)), confirming=True)
 
 
 @bp.delete("/bookings/<int:booking_id>")
@@ -362,7 +351,7 @@ def confirm_waitlist():
     """The sheet that confirms joining the waitlist of the tapped full start."""
     day = parse_date(request.args.get("date"))
     minute = parse_start(request.args.get("start"), settings())
-    return _render(
+    return fragment(
         "bookings/_confirm.html",
         day=day,
         start=format_minutes(minute),
@@ -385,7 +374,7 @@ def join_waitlist():
             **book_context(day),
         )
     notice = t("waiting_now", when=span(joined.entry.starts_at), n=joined.position)
-    return _render("bookings/book.html", 200, "success", notice=notice, **book_context(day))
+    return fragment("bookings/book.html", 200, "success", notice=notice, **book_context(day))
 
 
 @bp.delete("/waitlist/<int:entry_id>")

@@ -7,7 +7,7 @@ calls the service (one transaction each) and presents the result. The trainer's 
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, g, jsonify, render_template
+from flask import Blueprint, current_app, g, jsonify
 from werkzeug.exceptions import NotFound
 
 from schedule import InvalidInput, Settings, User, attendance, passes
@@ -25,6 +25,7 @@ from .auth import admin_required, login_required
 from .extensions import db
 from .i18n import current_language, t
 from .present import admin_booking_json, local_date_or_none, person_json
+from .responses import fragment
 
 bp = Blueprint("passes", __name__, url_prefix="/api")
 # A pass change's kind in its history (admin/_pass.html words it t("change_" + kind)).
@@ -215,5 +216,4 @@ def pass_help(grid) -> str | None:
 def mark_in_day(booking_id: int, status: str):
     """One tap in the Day view: the visitor's row again, marked."""
     booking = attendance.mark(db.session(), booking_id, status, now=now())
-    body = render_template("admin/_visitor.html", booking=booking)
-    return Response(body, mimetype="text/html", headers={"HX-Trigger": '{"tg-haptic": "success"}'})
+    return fragment("admin/_visitor.html", haptic="success", booking=booking)

@@ -18,11 +18,10 @@ Past a limit the answer is 429 with Retry-After in seconds: JSON {"error": "rate
 
 from __future__ import annotations
 
-import json
 import math
 import time
 
-from flask import Flask, Response, current_app, g, jsonify, render_template, request
+from flask import Flask, Response, current_app, g, jsonify, request
 from flask_limiter import ApplicationLimit, Limiter
 from flask_limiter.errors import RateLimitExceeded
 from flask_limiter.util import get_remote_address
@@ -30,6 +29,7 @@ from werkzeug.exceptions import Unauthorized
 
 from .auth import current_init_data
 from .i18n import language, t
+from .responses import in_notice
 
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 READ_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -113,15 +113,7 @@ def too_many(error: RateLimitExceeded) -> Response:
     headers = {"Retry-After": str(seconds)}
     if request.headers.get("HX-Request") and not request.path.startswith("/api/"):
         # htmx swaps 4xx answers (pages/index.html): put the notice where notices go.
-        headers.update(
-            {
-                "HX-Retarget": "[data-notice]",
-                "HX-Reswap": "outerHTML",
-                "HX-Trigger": json.dumps({"tg-haptic": "error"}),
-            }
-        )
-        body = render_template("pages/_notice.html", error=message)
-        return Response(body, 429, headers, mimetype="text/html")
+        return in_notice(message, 429, headers)
     response = jsonify(error="rate_limited", message=message)
     response.status_code = 429
     response.headers.update(headers)

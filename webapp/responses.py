@@ -1,4 +1,5 @@
-"""What every response gets: error pages in the right shape, gzip, and cache headers."""
+"""What every response gets: error pages in the right shape, gzip, and cache headers; and the
+Mini App's fragment (with its haptic) and notice that every blueprint answers with."""
 
 from __future__ import annotations
 
@@ -10,9 +11,8 @@ import threading
 from functools import lru_cache
 from pathlib import Path
 
-from flask import Flask, current_app, g, jsonify, render_template, request, url_for
+from flask import Flask, Response, current_app, g, jsonify, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
-from werkzeug.wrappers import Response
 
 from schedule import InvalidInput, ScheduleError
 from schedule.i18n import N_
@@ -98,16 +98,27 @@ def _in_place(message: str, status: int, error: HTTPException | None = None) -> 
     """htmx keeps the page it has (tabs, the open view) and shows the message in its notice
     line; a plain request (or a lost sign-in, where nothing else works) gets the message alone."""
     if request.headers.get("HX-Request") and status != 401:
-        headers = {
-            "HX-Retarget": "[data-notice]",
-            "HX-Reswap": "outerHTML",
-            "HX-Trigger": json.dumps({"tg-haptic": "error"}),
-        }
-        body = render_template("pages/_notice.html", error=message)
-        return Response(body, status, headers, mimetype="text/html")
-    body = render_template("errors/_error.html", error=error, message=message)
-    headers = {"HX-Trigger": json.dumps({"tg-haptic": "error"})}
-    return Response(body, status, headers, mimetype="text/html")
+        return in_notice(message, status)
+    return fragment("errors/_error.html", status, "error", error=error, message=message)
+
+
+def haptic_header(kind: str) -> dict[str, str]:
+    """The header that asks the page for Telegram's haptic notification ("success", "error")."""
+    return {"HX-Trigger": json.dumps({"tg-haptic": kind})}
+
+
+def fragment(template: str, status: int = 200, haptic: str | None = None, **context) -> Response:
+    """An HTML fragment of the Mini App, with a haptic where the outcome calls for one."""
+    headers = haptic_header(haptic) if haptic else {}
+    return Response(render_template(template, **context), status, headers, mimetype="text/html")
+
+
+def in_notice(message: str, status: int, headers: dict[str, str] | None = None) -> Response:
+    """A refusal for htmx shown in the page's notice line, the rest of the page kept."""
+    swap = {"HX-Retarget": "[data-notice]", "HX-Reswap": "outerHTML", **(headers or {})}
+    response = fragment("pages/_notice.html", status, "error", error=message)
+    response.headers.update(swap)
+    return response
 
 
 @lru_cache(maxsize=64)

@@ -17,6 +17,7 @@ from .auth import admin_required, login_required
 from .extensions import db
 from .i18n import day_label, has, t
 from .present import booking_json, clock, local_day
+from .responses import fragment
 
 bp = Blueprint("series", __name__)
 
@@ -157,7 +158,7 @@ def confirm_series():
     day = parse_date(request.args.get("date"))
     start = request.args.get("start")
     parse_start(start, settings())
-    return bookings._render(
+    return fragment(
         "bookings/_series_sheet.html",
         day=day,
         start=start,
@@ -203,7 +204,7 @@ def start_in_app():
 @login_required
 def confirm_stop(series_id: int):
     found = standing.owned(db.session(), series_id, g.user)
-    return bookings._render("bookings/_series_stop.html", series=found)
+    return fragment("bookings/_series_stop.html", series=found)
 
 
 @bp.delete("/app/series/<int:series_id>")
@@ -223,7 +224,7 @@ def stop_in_app(series_id: int):
 @admin_required
 def admin_confirm_stop(series_id: int):
     found = standing.owned(db.session(), series_id, None)
-    return bookings._render("admin/_series_stop.html", series=found)
+    return fragment("admin/_series_stop.html", series=found)
 
 
 @bp.post("/app/admin/series/<int:series_id>/stop")
