@@ -568,7 +568,7 @@ def stop(
     committed together or not at all; a crash half-way leaves the series running, unchanged."""
     now = now or utcnow()
     if user is None:
-        reason = services.checked_text((reason or "").strip()[:1000])
+        reason = services.cancel_reason(reason)
         if not reason:
             raise InvalidInput("say why the series stops: the client reads it")
     tell = on_event if user is not None else _untold(on_event)

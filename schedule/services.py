@@ -170,12 +170,17 @@ def checked_text(text: str) -> str:
     return text
 
 
+def cancel_reason(reason: str | None) -> str | None:
+    """A cancel's reason as it is stored and told: trimmed, at most 1000 characters."""
+    return checked_text((reason or "").strip()[:1000]) or None
+
+
 def _mark_cancelled(booking: Booking, by: str, reason: str | None, now: datetime) -> None:
     booking.status = CANCELLED
     passes.release(booking)
     booking.cancelled_at = now
     booking.cancelled_by = by
-    booking.cancel_reason = checked_text((reason or "").strip()[:1000]) or None
+    booking.cancel_reason = cancel_reason(reason)
     booking.updated_at = now
 
 
