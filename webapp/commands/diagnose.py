@@ -98,9 +98,9 @@ def check_webhook(config: BotConfig) -> Check:
         answer = telegram_call(config, "getWebhookInfo")
     except TelegramUnreachable as error:
         return Check("webhook", WARN, f"unknown ({error})")
-    info = answer.get("result", {}) if answer.get("ok") else {}
     if not answer.get("ok"):
         return Check("webhook", WARN, f"unknown: {answer.get('description')}")
+    info = answer.get("result", {})
     url = info.get("url", "")
     if not url:
         return Check("webhook", OK, "none set (long polling mode)")
