@@ -10,8 +10,11 @@ realistic day of other clients' bookings) and opens it in Debian's Chromium (/us
 driven by Playwright) as Telegram opens it: init data and theme in the URL fragment. Each run
 gets a fresh page under CDP emulation: 150 ms latency, 1.6 Mbit/s down, 0.75 Mbit/s up, CPU
 throttled ×4, a 390×844 viewport. Cold runs use a new browser context each (empty HTTP cache,
-new connections); warm runs open the app again in a context that has opened it once (the page
-is revalidated, static files come from the cache).
+new connections); warm runs open the app again in a context that has opened it once: the phone
+keeps the page until the clock next changes its picture (webapp/pages.py, at most
+SLOT_MINUTES), so nothing crosses the link before the grid; "304" runs open it again after
+that time: the page is revalidated, static files come from the cache (the bench serves that
+page with max-age=0, as every open after the page's lifetime sees it).
 
 telegram.org cannot be reached here, so its script is served by a local HTTPS stub that
 Chromium reaches by a host-resolver rule (the HTTP cache stays on, which Playwright's request
@@ -150,12 +153,32 @@ def spki_hash(cert: str) -> str:
     return base64.b64encode(hashlib.sha256(der).digest()).decode()
 
 
-def app_url(port: int) -> str:
+class Expired:
+    """WSGI middleware: the page at /?expired comes with max-age=0, so every open revalidates
+    it, as an open after the page's lifetime does."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        if environ.get("QUERY_STRING") != "expired":
+            return self.app(environ, start_response)
+
+        def start(status, headers, exc_info=None):
+            kept = [(name, value) for name, value in headers if name.lower() != "cache-control"]
+            return start_response(
+                status, kept + [("Cache-Control", "private, max-age=0")], exc_info
+            )
+
+        return self.app(environ, start)
+
+
+def app_url(port: int, query: str = "") -> str:
     from webapp.auth import sign_init_data
 
     init_data = sign_init_data(USER, BENCH_TOKEN, int(time.time()))
     fragment = f"tgWebAppData={quote(init_data, safe='')}&tgWebAppThemeParams={quote(THEME)}"
-    return f"http://127.0.0.1:{port}/#{fragment}"
+    return f"http://127.0.0.1:{port}/{query}#{fragment}"
 
 
 def measure(context, url: str) -> dict:
@@ -187,7 +210,7 @@ def measure(context, url: str) -> dict:
 def run(port: int, telegram: tuple[int, str], runs: int, scale: float) -> dict[str, list[dict]]:
     from playwright.sync_api import sync_playwright
 
-    results: dict[str, list[dict]] = {"cold": [], "warm": []}
+    results: dict[str, list[dict]] = {"cold": [], "warm": [], "304": []}
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
@@ -216,6 +239,9 @@ def run(port: int, telegram: tuple[int, str], runs: int, scale: float) -> dict[s
         measure(context, app_url(port))  # the visit that warms the cache
         for _ in range(runs):
             results["warm"].append(measure(context, app_url(port)))
+        measure(context, app_url(port, "?expired"))  # that page in the cache too
+        for _ in range(runs):
+            results["304"].append(measure(context, app_url(port, "?expired")))
         context.close()
         browser.close()
     return results
@@ -262,7 +288,7 @@ def main() -> None:
     database_url = args.database_url or f"sqlite:///{os.path.join(folder, 'bench.sqlite3')}"
     receive, send = multiprocessing.Pipe(duplex=False)
     server = multiprocessing.get_context("fork").Process(
-        target=_serve, args=(database_url, 8, send), daemon=True
+        target=_serve, args=(database_url, 8, send, Expired), daemon=True
     )
     server.start()
     port = receive.recv()

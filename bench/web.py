@@ -32,7 +32,7 @@ BENCH_TOKEN = "123456:BENCH-token-not-for-telegram-0123456789"
 USER = {"id": 4242, "first_name": "Bench", "language_code": "en"}
 
 
-def _serve(database_url: str, threads: int, port_pipe) -> None:
+def _serve(database_url: str, threads: int, port_pipe, middleware=None) -> None:
     import logging
     from dataclasses import replace
 
@@ -59,6 +59,8 @@ def _serve(database_url: str, threads: int, port_pipe) -> None:
         }
     )
     _seed(app)
+    if middleware is not None:
+        app.wsgi_app = middleware(app.wsgi_app)
     server = waitress.create_server(app, host="127.0.0.1", port=0, threads=threads)
     port_pipe.send(server.effective_port)
     server.run()

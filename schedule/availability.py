@@ -471,6 +471,27 @@ def horizon_days(settings: Settings, now: datetime) -> list[date]:
     return [first + timedelta(days=n) for n in range(settings.booking_horizon_days + 1)]
 
 
+def unchanged_until(settings: Settings, now: datetime) -> datetime:
+    """The first instant from `now` on at which the clock alone may change what anyone sees of
+    the horizon: a start comes (starts lie on the grid), a start enters the minimum notice
+    (`min_notice_minutes` before one), or a new day enters the horizon. Until then the picture
+    drawn for nobody in particular changes only with bookings, closures and hours; the first
+    paint may be kept that long (webapp/pages.py). `now` itself when the next change comes
+    just after it."""
+    slot = timedelta(minutes=settings.slot_minutes)
+    midnight = local_midnight_utc(today(now, settings), settings)
+
+    def first_start_from(instant: datetime) -> datetime:
+        return midnight - ((midnight - instant) // slot) * slot
+
+    notice = timedelta(minutes=settings.min_notice_minutes)
+    return min(
+        # a start is past from its instant on (midnight, when a day enters, is one of them)
+        first_start_from(now + timedelta(microseconds=1)),
+        first_start_from(now + notice) - notice,  # too soon from just after this instant
+    )
+
+
 def horizon_availability(
     session: Session,
     settings: Settings,

@@ -7,10 +7,14 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from schedule import Settings
-from schedule.availability import REFUSALS, Snapshot, Span, view_day
+from schedule.availability import REFUSALS, Snapshot, Span, horizon_days, unchanged_until, view_day
 from schedule.limits import Held, Holdings
+from schedule.settings import parse_opening_hours
 from schedule.timegrid import start_instant
 from tests.conftest import UNLIMITED
 
@@ -145,3 +149,69 @@ def test_places_are_capacity_minus_the_busiest_cell(booked):
     slots = picture(snap)
     assert slots["10:00"].places == max(4 - booked, 0)  # its 11:00 cell
     assert slots["08:00"].places == 4
+
+
+# What the clock alone changes (schedule.availability.unchanged_until, the first paint's lifetime)
+
+
+def everyones_horizon(snap: Snapshot, now: datetime) -> list:
+    """The horizon as the first paint draws it: for nobody in particular."""
+    return [view_day(snap, day, None, now) for day in horizon_days(snap.settings, now)]
+
+
+@pytest.mark.parametrize(
+    ("notice", "moscow", "until"),
+    [
+        (30, "09:10", "09:30"),  # 10:00 enters the notice just after 09:30
+        (30, "09:00", "09:00"),  # 09:30 enters it just after now
+        (45, "09:59", "10:00"),  # 10:00 comes before 10:45 enters the notice (at 10:00 too)
+        (45, "09:31", "09:45"),  # 10:30 enters the notice just after 09:45, before 10:00 comes
+        (45, "23:40", "23:45"),
+        (120, "23:50", "00:00"),  # tomorrow enters the horizon
+    ],
+)
+def test_the_clock_changes_the_picture_at_the_next_start_or_notice_or_midnight(
+    notice, moscow, until
+):
+    settings = Settings(**{**UNLIMITED, "min_notice_minutes": notice})
+    hour, minute = int(moscow[:2]), int(moscow[3:])
+    now = datetime(2026, 11, 25, 6, 0) + timedelta(hours=hour - 9, minutes=minute)
+    expected = datetime(2026, 11, 25, 6, 0) + timedelta(
+        hours=int(until[:2]) - 9, minutes=int(until[3:])
+    )
+    if until < moscow:
+        expected += timedelta(days=1)
+    assert unchanged_until(settings, now) == expected
+
+
+ROUND_THE_CLOCK = Settings(**{**UNLIMITED, "opening_hours": parse_opening_hours("00:00-24:00")})
+
+
+@hypothesis_settings(max_examples=60, deadline=None)
+@given(
+    seconds=st.integers(0, 2 * 86_400 - 1),
+    micros=st.sampled_from([0, 1, 999_999]),
+    notice=st.sampled_from([0, 15, 30, 45, 60, 90, 120]),
+    between=st.floats(0, 1, exclude_max=True),
+)
+def test_the_picture_holds_until_that_instant_and_changes_just_after_it(
+    seconds, micros, notice, between
+):
+    """Every start of every day open round the clock, so each such instant changes something."""
+    settings = Settings(**{**vars(ROUND_THE_CLOCK), "min_notice_minutes": notice})
+    now = datetime(2026, 11, 24, 21, 0) + timedelta(seconds=seconds, microseconds=micros)
+    snap = snapshot(
+        *(booking("10:30", user, 100 + user) for user in OTHERS),
+        booking("15:00", VIEWER, 1),
+        settings=settings,
+    )
+    until = unchanged_until(settings, now)
+    assert now <= until <= now + timedelta(minutes=settings.slot_minutes)
+    seen = everyones_horizon(snap, now)
+    if until > now:
+        assert (
+            everyones_horizon(snap, now + (until - now - timedelta(microseconds=1)) * between)
+            == seen
+        )
+        assert everyones_horizon(snap, until - timedelta(microseconds=1)) == seen
+    assert everyones_horizon(snap, until + timedelta(microseconds=1)) != seen

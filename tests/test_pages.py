@@ -56,8 +56,8 @@ def test_the_page_needs_no_auth_and_loads_the_viewers_tab_through_htmx(page_clie
     response = page_client.get("/")
     assert response.status_code == 200
     page = html(response)
-    assert re.search(r'src="/static/htmx-2\.\d+\.\d+\.min\.js" defer', page)
-    assert re.search(r'src="/static/app\.js\?v=[0-9a-f]{12}" defer', page)
+    assert re.search(r'src="/static/htmx-2\.\d+\.\d+\.min\.js"></script>', page)
+    assert re.search(r'src="/static/app\.js\?v=[0-9a-f]{12}"></script>', page)
     assert 'hx-get="/app/book?date=2026-11-25" hx-trigger="load"' in page
     assert "cdn" not in page.lower() and "unpkg" not in page
 

@@ -9,21 +9,27 @@ No names, no bookings, no waitlist places. htmx then asks for the viewer's own b
 the init data and swaps it in (their bookings, overlaps, limits, waitlist); a tap before that
 is checked by the server like any other.
 
-The page holds a moment of the schedule, so it must never be served stale: `private` keeps
-shared proxies from storing it at all (a proxy serving stale copies on error or by heuristics
-would show yesterday's strip), `no-cache` makes the browser revalidate on every open, and the
-ETag turns an unchanged page into a 304 without a body.
+The page holds a moment of the schedule. The clock changes it only at known instants (a start
+comes or enters the minimum notice, a day enters the horizon: schedule.availability's
+`unchanged_until`), so the phone may keep it until the next one (`max-age`, at most one
+SLOT_MINUTES): opened again within that time, the grid paints from the phone's own cache
+without a round trip. What other clients did since is not in that copy, but nothing depends
+on it for long: the viewer's own tab replaces it within one request, and a tap is checked by
+the server. `private` keeps shared proxies from storing it at all (a proxy serving stale
+copies on error or by heuristics would show yesterday's strip); once expired, the ETag turns
+an unchanged page into a 304 without a body.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
 from flask import Blueprint, Response, current_app, g, render_template, request
 from markupsafe import Markup
 
-from schedule.availability import horizon_days, view_day
+from schedule.availability import horizon_days, unchanged_until, view_day
 from schedule.timegrid import parse_date
 
 from .admin import day_page
@@ -39,19 +45,20 @@ bp = Blueprint("pages", __name__)
 @bp.get("/")
 def index():
     g.lang = language(request.accept_languages.best_match(["ru", "en"]))
+    at = now()
     response = Response(
-        render_template("pages/index.html", **first_paint_context()), mimetype="text/html"
+        render_template("pages/index.html", **first_paint_context(at)), mimetype="text/html"
     )
-    response.headers["Cache-Control"] = "private, no-cache"
+    lifetime = unchanged_until(settings(), at) - at
+    response.headers["Cache-Control"] = f"private, max-age={int(lifetime.total_seconds())}"
     response.vary.add("Accept-Language")
     response.add_etag()
     return response.make_conditional(request)
 
 
-def first_paint_context() -> dict:
-    """The booking tab as anyone sees it: the strip over the horizon and the first day with a
-    start anyone may book (the first day when there is none)."""
-    at = now()
+def first_paint_context(at: datetime) -> dict:
+    """The booking tab as anyone sees it at `at`: the strip over the horizon and the first day
+    with a start anyone may book (the first day when there is none)."""
     horizon = horizon_days(settings(), at)
     snapshot = snapshots().get(db.session(), settings(), horizon[0], horizon[-1])
     days = [view_day(snapshot, day, None, at) for day in horizon]
