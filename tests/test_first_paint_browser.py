@@ -5,11 +5,13 @@ can be looked at (and photographed: test-artifacts/) for as long as the test nee
 
 from __future__ import annotations
 
+import json
 from urllib.parse import urlparse
 
 import pytest
 
 from schedule import services
+from schedule.i18n import gettext
 from tests.fixtures_browser import (
     DARK,
     LIGHT,
@@ -104,8 +106,51 @@ def test_the_grid_comes_with_the_page_then_the_viewers_own_booking_appears(
     page.context.close()
 
 
-def test_a_tap_before_the_swap_is_checked_by_the_server(
+def test_a_start_tapped_before_the_swap_opens_on_the_viewers_own_grid(
     browser, sqlite_app, live_sqlite_url, artifacts
+):
+    page = new_page(browser)
+    page.route("https://telegram.org/**", lambda route: route.abort())
+    personal = held_back(page, "/app/book")
+    sheets = held_back(page, "/app/confirm")
+    page.goto(launch_url(live_sqlite_url, ANNA))
+    wait_for(page, personal)
+
+    page.click("[data-anonymous] [data-slot-start='11:00']")
+    page.wait_for_timeout(200)
+    assert not sheets  # not asked of everyone's grid: it waits for the viewer's own
+    personal[0].continue_()
+    wait_for(page, sheets)
+    assert "start=11:00" in sheets[0].request.url
+    sheets[0].continue_()
+    page.locator("[data-sheet] [data-action=confirm]").wait_for()
+    page.screenshot(path=artifacts / "its-sheet-on-the-own-grid.png")
+    page.locator("[data-sheet] [data-action=confirm]").click()
+    page.locator("[data-slot-start='11:00'].mine").wait_for()
+    page.screenshot(path=artifacts / "tapped-before-the-swap.png")
+    page.context.close()
+
+
+def test_a_start_tapped_before_the_swap_that_is_the_viewers_own_opens_their_booking(
+    browser, sqlite_app, live_sqlite_url
+):
+    booking_id = book_as(sqlite_app, ANNA, "10:00")
+    page = new_page(browser)
+    page.route("https://telegram.org/**", lambda route: route.abort())
+    personal = held_back(page, "/app/book")
+    page.goto(launch_url(live_sqlite_url, ANNA))
+    wait_for(page, personal)
+
+    # everyone's grid: 10:00 has three places left; on Anna's it is her booking
+    page.click("[data-anonymous] [data-slot-start='10:00']")
+    personal[0].continue_()
+    page.locator(f"[data-sheet][data-booking-id='{booking_id}']").wait_for()
+    assert page.locator("[data-sheet]").count() == 1
+    page.context.close()
+
+
+def test_a_start_refused_on_the_viewers_own_grid_opens_nothing(
+    browser, sqlite_app, live_sqlite_url
 ):
     book_as(sqlite_app, ANNA, "10:00")
     page = new_page(browser)
@@ -114,13 +159,35 @@ def test_a_tap_before_the_swap_is_checked_by_the_server(
     page.goto(launch_url(live_sqlite_url, ANNA))
     wait_for(page, personal)
 
-    page.click("[data-slot-start='10:30']")  # bookable for anyone, not for Anna
-    page.click("[data-action=confirm]")
-    error = page.locator("[data-notice].error:not([hidden])")
-    error.wait_for()
-    page.screenshot(path=artifacts / "refused-before-the-swap.png")
-    assert "mine" in page.locator("[data-slot-start='10:00']").get_attribute("class")
+    page.click("[data-anonymous] [data-slot-start='09:30']")  # bookable for anyone, not Anna
     personal[0].continue_()
+    refused = page.locator("section.view:not([data-anonymous]) [data-slot-start='09:30']")
+    refused.wait_for()
+    assert refused.get_attribute("data-refusal") == "overlapping"
+    page.wait_for_timeout(300)
+    assert page.locator("[data-sheet]").count() == 0
+    page.context.close()
+
+
+def test_when_the_viewers_tab_fails_a_tap_is_checked_by_the_server(
+    browser, sqlite_app, live_sqlite_url, artifacts
+):
+    book_as(sqlite_app, ANNA, "10:00")
+    page = new_page(browser)
+    page.route("https://telegram.org/**", lambda route: route.abort())
+    personal = held_back(page, "/app/book")
+    page.goto(launch_url(live_sqlite_url, ANNA))
+    wait_for(page, personal)
+    personal[0].fulfill(status=503, body="")
+    page.locator("[data-notice].error:not([hidden])").wait_for()
+
+    page.click("[data-anonymous] [data-slot-start='09:30']")  # bookable for anyone, not Anna
+    with page.expect_response(lambda r: r.request.method == "POST") as answer:
+        page.click("[data-action=confirm]")
+    assert answer.value.status == 409
+    refusal = json.dumps(gettext("en", "error_overlapping"))
+    until(page, f"document.querySelector('[data-notice]').textContent.includes({refusal})")
+    page.screenshot(path=artifacts / "refused-before-the-swap.png")
     with sqlite_app.app_context():
         anna = services.upsert_user(db.session(), ANNA)
         held = services.upcoming_bookings(db.session(), anna, clock_of(sqlite_app))

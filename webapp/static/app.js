@@ -37,23 +37,42 @@
   document.addEventListener("htmx:sendError", () => notify(text("offline", "No connection.")));
   document.addEventListener("htmx:responseError", () => notify(text("failed", "Something went wrong.")));
 
-  // The first paint is everyone's tab ([data-anonymous]); the viewer's own replaces it. A day
-  // tapped before that loads the viewer's whole tab for that day, and the first load, if it
-  // lands later, is not swapped in over it. Registered before the loading bar's listener, so a
-  // request given up here is never counted there.
-  let early = null;
+  // The first paint is everyone's tab ([data-anonymous]); the viewer's own replaces it. While
+  // it loads, a day tapped loads the viewer's whole tab for that day instead (the first load,
+  // landing later, is not swapped in over it), and a start tapped is tapped again on the
+  // viewer's own grid once it is there: their answer may differ (their own booking, a limit).
+  // Registered before the loading bar's listener, so a request given up here is never counted.
+  let loading = null, early = null, replay = null;
+  const anonymous = () => loading && q("[data-anonymous]");
   document.addEventListener("htmx:beforeRequest", (e) => {
     const el = e.detail.elt, app = q("#app");
-    if (early || !app || !el.matches || !el.matches("[data-date]") || !q("[data-anonymous]")) return;
+    if (el === app && q("[data-anonymous]")) loading = el;
+    if (!anonymous() || !el.matches || !el.matches("[data-date],[data-slot-start]")) return;
+    if (el.matches("[data-date]") && early) return;  // the early day's own request
     e.preventDefault();
     e.stopImmediatePropagation();
-    early = el;
+    if (el.matches("[data-slot-start]")) {
+      replay = [el.closest("[data-grid-date]").dataset.gridDate, el.dataset.slotStart];
+      return;
+    }
+    early = loading = el;
     const url = new URL(app.getAttribute("hx-get"), location.href);
     url.searchParams.set("date", el.dataset.date);
     htmx.ajax("GET", url.pathname + url.search, {source: el, target: app, swap: "innerHTML"});
   });
   document.addEventListener("htmx:beforeSwap", (e) => {
     if (early && e.detail.requestConfig && e.detail.requestConfig.elt === q("#app")) e.detail.shouldSwap = false;
+  });
+  document.addEventListener("htmx:afterRequest", (e) => {
+    if (e.detail.elt === loading) loading = null;  // done, or failed: taps go through as usual
+  });
+  document.addEventListener("htmx:afterSettle", () => {
+    if (!replay || q("[data-anonymous]")) return;
+    const [day, start] = replay;
+    replay = null;
+    const cell = q(`[data-grid-date="${day}"] [data-slot-start="${start}"]`);
+    const button = cell && cell.closest("button");
+    if (button && !button.disabled) button.click();
   });
 
   // A swap that takes longer than ~300 ms shows the loading bar (body.busy, app.css).
