@@ -108,7 +108,7 @@ def open_app(
 
     Playwright's wait_for_function polls by evaluating strings in the page, which the app's
     Content-Security-Policy rightly refuses; so the CSP is bypassed unless `enforce_csp`
-    (tests/test_security_browser.py drives the app under it, without such waits)."""
+    (tests/e2e/test_security_browser.py drives the app under it, without such waits)."""
     context = browser.new_context(
         viewport={"width": 390, "height": 844},
         device_scale_factor=2,

@@ -3,7 +3,7 @@
 Why: clients (and schemathesis in the test suite) need a machine-readable description of every
 /api and /api/admin route: what each takes, what it answers, the one error shape
 {"error", "message"}, the 429 with Retry-After, and the `Authorization: tma <initData>`
-scheme. tests/test_openapi.py fails when a route under /api is missing here, so a new route
+scheme. tests/webapp/test_openapi.py fails when a route under /api is missing here, so a new route
 is described in the same change that adds it.
 
 Response objects list the fields clients rely on as required and allow more, so that a

@@ -487,7 +487,7 @@ def test_flask_worker_sends_reminders_until_sigterm(
         "REMINDER_MINUTES": "1440,240",
         "LOG_DIR": str(tmp_path / "logs"),
     }
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     command = [sys.executable, "-m", "flask", "--app", "webapp", "worker"]
     with open(tmp_path / "out.log", "wb") as out:
         process = subprocess.Popen(

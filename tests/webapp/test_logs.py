@@ -19,14 +19,13 @@ from types import SimpleNamespace
 import pytest
 from flask import g
 
+from tests.webapp.test_cli import ENV, make_app
 from webapp import logs
 from webapp.extensions import db
 from webapp.logs import handlers
 from webapp.logs.terminal import TerminalLines
 
-from .test_cli import ENV, make_app
-
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture

@@ -202,7 +202,7 @@ def test_a_env_with_dev_login_breaks_no_cli_command_and_wsgi_refuses_to_serve(tm
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
         "LOG_DIR": str(tmp_path),
     }
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     command = [sys.executable, "-m", "flask", "--app", "webapp", "db", "upgrade"]
     upgrade = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True)
     assert upgrade.returncode == 0, upgrade.stderr

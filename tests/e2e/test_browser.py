@@ -173,7 +173,7 @@ def test_sharing_the_phone_through_telegram_then_booking(browser, clock, sqlite_
     from schedule import Settings
     from schedule.db import create_schema, make_engine
     from tests.fixtures_web import build_app, serve
-    from tests.test_pages import contact_response
+    from tests.webapp.test_pages import contact_response
 
     create_schema(make_engine(sqlite_url))
     app = build_app(sqlite_url, clock, SCHEDULE=Settings(phone_required=True))

@@ -25,7 +25,7 @@ from tests.fixtures_bot import ALICE, COACH, PUBLIC_URL
 from tests.fixtures_web import TRAINER, auth
 from webapp.webhook import SECRET_HEADER, WEBHOOK_PREFIX
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def free_port() -> int:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from tests.fixtures_web import ANNA, BORIS, TOMORROW, auth
-from tests.test_pages import book, fill, html, slot_tag
+from tests.webapp.test_pages import book, fill, html, slot_tag
 
 
 def grid(page_client, user=ANNA, date=TOMORROW) -> str:

@@ -448,7 +448,7 @@ def test_alembic_says_only_which_migrations_it_runs(tmp_path):
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'q.sqlite3'}"}
     env.pop("DEV_LOGIN", None)
     command = [sys.executable, "-m", "flask", "--app", "webapp", "db", "upgrade"]
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
 
     first = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True)
     again = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True)

@@ -333,7 +333,7 @@ def test_bot_main_polls_and_stops_cleanly_on_a_signal(
         "ADMIN_IDS": str(COACH["id"]),
         "LOG_DIR": str(tmp_path / "logs"),
     }
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     with open(tmp_path / "bot.log", "wb") as log:
         bot = subprocess.Popen(
             [sys.executable, "bot_main.py"], cwd=root, env=env, stdout=log, stderr=log
@@ -355,7 +355,7 @@ def test_bot_main_polls_and_stops_cleanly_on_a_signal(
 
 def test_bot_main_without_a_token_says_so(tmp_path):
     env = {**os.environ, "BOT_TOKEN": "", "LOG_DIR": str(tmp_path)}
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
 
     done = subprocess.run(
         [sys.executable, "bot_main.py"],

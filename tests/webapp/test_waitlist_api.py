@@ -7,7 +7,7 @@ import pytest
 
 from schedule.events import BookingCancelled, BookingMade
 from tests.fixtures_web import ANNA, BORIS, TOMORROW, auth, make_user
-from tests.test_api import assert_error, book, slot
+from tests.webapp.test_api import assert_error, book, slot
 
 ENTRY_KEYS = {"id", "date", "start", "end", "position"}
 

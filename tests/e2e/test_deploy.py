@@ -14,11 +14,10 @@ import pytest
 from waitress.adjustments import Adjustments
 from waitress.server import create_server
 
+from tests.webapp.test_cli import ENV, make_app
 from webapp.extensions import db
 
-from .test_cli import ENV, make_app
-
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 
 

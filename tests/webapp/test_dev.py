@@ -18,12 +18,11 @@ import pytest
 from pyngrok import ngrok
 from pyngrok.exception import PyngrokNgrokError
 
+from tests.webapp.test_cli import ENV, FakeTelegram, make_app
 from webapp.commands import dev
 from webapp.extensions import db
 
-from .test_cli import ENV, FakeTelegram, make_app
-
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TUNNEL_URL = "https://5f2a-203-0-113-9.ngrok-free.app"
 
 

@@ -95,7 +95,7 @@ def test_the_flask_db_upgrade_command_brings_an_empty_file_to_the_current_schema
 
     done = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "webapp", "db", "upgrade"],
-        cwd=Path(__file__).resolve().parents[1],
+        cwd=Path(__file__).resolve().parents[2],
         env=env,
         capture_output=True,
         text=True,

@@ -16,14 +16,13 @@ from prometheus_client.parser import text_string_to_metric_families
 from schedule import services
 from schedule.db import create_schema, make_engine
 from schedule.events import BookingCancelled, BookingMade, BookingMoved
+from tests.webapp.test_cli import ENV, NOW, make_app
 from webapp import metrics
 from webapp.extensions import db
 from webapp.metrics import CountingHandler
 
-from .test_cli import ENV, NOW, make_app
-
 OUTSIDER = {"REMOTE_ADDR": "203.0.113.9"}
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture

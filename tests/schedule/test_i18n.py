@@ -24,7 +24,7 @@ from schedule.availability import REFUSALS
 from schedule.settings import Settings
 from webapp import i18n as web_i18n
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 # The keywords of the README's `pybabel extract` command.
 KEYWORDS = {"t": None, "text": (2,), "label": (2,), "translate": (2,), "N_": None}
 PLACEHOLDER = re.compile(r"\{(\w*)[^{}]*\}")

@@ -18,7 +18,7 @@ from webapp.extensions import db
 
 pytestmark = pytest.mark.browser
 
-AXE = (Path(__file__).parent / "axe.min.js").read_text(encoding="utf-8")  # axe-core 4.14.1
+AXE = (Path(__file__).parents[1] / "axe.min.js").read_text(encoding="utf-8")  # axe-core 4.14.1
 SETTLED = "!document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
 
 

@@ -106,7 +106,7 @@ def test_the_grid_fragment_shows_free_places_mine_and_full(sqlite_app, page_clie
     fill(sqlite_app, "12:00", 4)
     book(page_client, "10:00")
     page = html(page_client.get(f"/app/grid?date={TOMORROW}", headers=auth(ANNA)))
-    assert page.startswith('<div id="grid">')
+    assert page.startswith('<div id="grid" data-grid-date="2026-11-26">')
     assert "data-nav" not in page  # only the grid
     mine = slot_tag(page, "10:00")  # the booking reads as one block that opens it
     assert 'class="slot mine own"' in mine and 'data-free="3"' in mine and "disabled" not in mine

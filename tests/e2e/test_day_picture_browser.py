@@ -13,7 +13,7 @@ from schedule import services
 from schedule.timegrid import parse_date
 from tests.fixtures_browser import DARK, LIGHT, fill_slot, open_app
 from tests.fixtures_web import ANNA, BORIS, TOMORROW
-from tests.test_first_paint import book_as
+from tests.webapp.test_first_paint import book_as
 from webapp.extensions import db
 
 pytestmark = pytest.mark.browser

@@ -34,7 +34,7 @@ def test_bot_main_names_a_bad_database_url(tmp_path):
     }
     done = subprocess.run(
         [sys.executable, "bot_main.py"],
-        cwd=Path(__file__).resolve().parents[1],
+        cwd=Path(__file__).resolve().parents[2],
         env=env,
         capture_output=True,
         text=True,

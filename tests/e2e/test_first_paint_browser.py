@@ -21,7 +21,7 @@ from tests.fixtures_browser import (
     relative_luminance,
 )
 from tests.fixtures_web import ANNA, BORIS
-from tests.test_first_paint import book_as, clock_of
+from tests.webapp.test_first_paint import book_as, clock_of
 from webapp.extensions import db
 
 pytestmark = pytest.mark.browser
