@@ -271,23 +271,29 @@ class Verdict:
     closes_at: datetime | None = None  # where the opening hours end inside it (after_hours)
 
 
-def may_wait(
+def wait_refusal(
     refusal: str | None,
     starts_at: datetime,
     settings: Settings,
     now: datetime,
     held: Holdings | None,
     waiting_here: bool,
-) -> bool:
-    """Whether a viewer may join the waitlist of a start now: refused only as full, not already
-    in its line, promotion not yet past its cutoff, and (with their holdings) not waiting as
-    often as MAX_WAITLIST_ENTRIES allows."""
-    return (
-        refusal == "full"
-        and not waiting_here
-        and starts_at >= promotion_cutoff(settings, now)
-        and not (held is not None and held.waitlist_limit(now))
-    )
+) -> str | None:
+    """Why a viewer may not join the waitlist of a start now, or None if they may, given why
+    they may not book it (`refusal`): promotion past its cutoff ("too_soon"), a start they can
+    book ("not_full") or one refused for another reason than full (that reason), or, with their
+    holdings, waiting as often as MAX_WAITLIST_ENTRIES allows ("limit_reached"; joining where
+    they already wait is joining once). The grid offers joining and the services allow it by
+    this one rule."""
+    if starts_at < promotion_cutoff(settings, now):
+        return "too_soon"
+    if refusal is None:
+        return "not_full"
+    if refusal != "full":
+        return refusal
+    if held is not None and not waiting_here and held.waitlist_limit(now):
+        return "limit_reached"
+    return None
 
 
 def _limit_on(
@@ -434,9 +440,8 @@ def view_day(
                 refusal=verdict.refusal,
                 places=verdict.places,
                 can_wait=user_id is not None
-                and may_wait(
-                    verdict.refusal, starts_at, settings, now, holdings, starts_at in waiting
-                ),
+                and starts_at not in waiting
+                and not wait_refusal(verdict.refusal, starts_at, settings, now, holdings, False),
                 in_line=in_line.get(starts_at),
                 own=mine,
                 clash=verdict.clash if verdict.refusal == "overlapping" else None,

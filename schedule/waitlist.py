@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from . import passes
-from .availability import Snapshot, snapshot_for_start
+from .availability import Snapshot, snapshot_for_start, wait_refusal
 from .db import is_row_id, write_transaction
 from .errors import ScheduleError
 from .events import BookingMade
@@ -75,21 +75,12 @@ def join_refusal(
     held: Holdings | None = None,
 ) -> str | None:
     """Why `user_id` may not join the waitlist of `starts_at` now ("not_full" when they can
-    book it instead), or None if they may; the bot and the Mini App offer joining by this.
-
-    With the client's `held` holdings the fair-use limits apply: a client who could not take
-    the place ("limit_reached" as a booking) or already waits as often as MAX_WAITLIST_ENTRIES
-    allows (unless already waiting here: joining twice is joining once) may not join."""
-    if starts_at < promotion_cutoff(snapshot.settings, now):
-        return "too_soon"
+    book it instead), or None if they may: availability.wait_refusal, the rule the grid offers
+    joining by, over the snapshot's refusal. With the client's `held` holdings the fair-use
+    limits apply (one who could not take the place is refused "limit_reached" as a booking)."""
     refusal = snapshot.refusal(starts_at, user_id, now, holdings=held)
-    if refusal is None:
-        return "not_full"
-    if refusal != "full":
-        return refusal
-    if held is not None and starts_at not in held.waiting and held.waitlist_limit(now):
-        return "limit_reached"
-    return None
+    waiting_here = held is not None and starts_at in held.waiting
+    return wait_refusal(refusal, starts_at, snapshot.settings, now, held, waiting_here)
 
 
 def leave(session: Session, entry_id: int, user: User) -> WaitlistEntry:
