@@ -13,7 +13,7 @@ from telebot.types import (
     WebAppInfo,
 )
 
-from schedule import Booking, Settings
+from schedule import Booking, Settings, attendance
 from schedule.i18n import N_
 from schedule.timegrid import minute_of_day, to_local
 
@@ -237,7 +237,7 @@ def admin_day(
     for booking in bookings:
         time = f"{to_local(booking.starts_at, settings):%H:%M}"
         name = booking.user.name[:32]
-        if now is not None and booking.starts_at <= now:
+        if now is not None and attendance.may_mark(booking, now):
             rows.append(
                 [
                     _button(

@@ -26,6 +26,11 @@ from .timegrid import local_midnight_utc, today
 STATUSES = (ATTENDED, NO_SHOW)
 
 
+def may_mark(booking: Booking, now: datetime) -> bool:
+    """Attendance is marked once the training has started."""
+    return booking.starts_at <= now
+
+
 def mark(
     session: Session, booking_id: int, status: object, *, now: datetime | None = None
 ) -> Booking:
@@ -35,7 +40,7 @@ def mark(
         raise InvalidInput("status must be attended or no_show")
     with write_transaction(session):
         booking = owned_active_booking(session, booking_id, None)
-        if now < booking.starts_at:
+        if not may_mark(booking, now):
             raise ScheduleError("not_started")
         booking.attendance = status
         booking.attendance_at = now

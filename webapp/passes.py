@@ -198,7 +198,7 @@ def unblock(telegram_id: int):
 @pages.app_context_processor
 def helpers() -> dict:
     return {
-        "started": lambda booking: booking.starts_at <= now(),
+        "started": lambda booking: attendance.may_mark(booking, now()),
         "trainer_contact": trainer_contact,
         "pass_help": pass_help,
         "refusal_text": lambda code: message_for(code, current_language()),
