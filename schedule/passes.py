@@ -214,7 +214,8 @@ def record(
     now: datetime | None = None,
 ) -> Pass:
     """Record a pass sold to `client`: `visits` visits valid `valid_days` days from `starts`
-    (today by default)."""
+    (today by default). The client's bookings made before, unpaid and not yet started, take
+    their visits from their passes now, earliest first, by the rule a new booking follows."""
     now = now or utcnow()
     count = _whole(visits, "visits", 1, MAX_VISITS)
     days = _whole(valid_days, "valid_days", 1, MAX_DAYS)
@@ -233,6 +234,18 @@ def record(
         )
         sold.history.append(_change("created", count, days, text, by, now))
         session.add(sold)
+        unpaid = session.scalars(
+            select(Booking)
+            .where(
+                Booking.user_id == client.id,
+                Booking.status == ACTIVE,
+                Booking.pass_id.is_(None),
+                Booking.starts_at >= now,
+            )
+            .order_by(Booking.starts_at)
+        )
+        for booking in unpaid.all():
+            charge(session, settings, booking, now)
     return sold
 
 

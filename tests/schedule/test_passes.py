@@ -107,6 +107,30 @@ def test_the_waitlist_books_with_a_pass_and_passes_over_who_has_none(
     assert services.upcoming_bookings(session, without, now) == []
 
 
+def test_a_pass_recorded_later_pays_for_the_bookings_not_yet_started(
+    session, settings, make_user, now
+):
+    anna, boris = make_user("Anna"), make_user("Boris")
+    started = services.book(session, settings, anna, DAY - timedelta(days=1), TEN, now=now)
+    first = services.book(session, settings, anna, DAY, TEN, now=now)
+    second = services.book(session, settings, anna, DAY + timedelta(days=1), TEN, now=now)
+    beyond = services.book(session, settings, anna, DAY + timedelta(days=4), TEN, now=now)
+    others = services.book(session, settings, boris, DAY, TEN, now=now)
+    assert [b.pass_id for b in (started, first, second, beyond, others)] == [None] * 5
+
+    later = now + timedelta(hours=2)  # the 25th's training has started by now
+    sold = passes.record(session, settings, anna, visits=2, valid_days=4, now=later)  # to 28 Nov
+
+    assert (first.pass_id, second.pass_id) == (sold.id, sold.id)  # earliest first
+    assert started.pass_id is None  # it has started: no longer the pass's to pay
+    assert beyond.pass_id is None  # after the pass's last day
+    assert others.pass_id is None  # someone else's
+    assert remaining(session, settings, anna, later) == [0]
+    # A visit given back goes to nobody else on its own: the next booking takes it.
+    services.cancel(session, settings, first.id, anna, now=later)
+    assert remaining(session, settings, anna, later) == [1]
+
+
 def test_pass_required_refuses_and_the_trainer_books_unpaid(session, strict, make_user, now):
     anna = make_user("Anna")
     with pytest.raises(ScheduleError) as refused:
