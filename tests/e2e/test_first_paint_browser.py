@@ -66,6 +66,19 @@ def new_page(browser, scheme: str = "light", lang: str = "en"):
     return page
 
 
+def while_own_tab_waits(browser, url: str, scheme: str = "light", lang: str = "en", *held: str):
+    """Open `url` without Telegram's script and hold the viewer's own tab back (and requests
+    for the paths in `held`): the page as it is in the moment before that tab arrives.
+    Returns the page, the held requests for the tab, then those for each of `held`."""
+    page = new_page(browser, scheme, lang)
+    page.route("https://telegram.org/**", lambda route: route.abort())
+    personal = held_back(page, "/app/book")
+    others = [held_back(page, path) for path in held]
+    page.goto(url)
+    wait_for(page, personal)
+    return page, personal, *others
+
+
 @pytest.mark.parametrize(
     "scheme, lang", [("light", "en"), ("light", "ru"), ("dark", "en"), ("dark", "ru")]
 )
@@ -74,11 +87,8 @@ def test_the_grid_comes_with_the_page_then_the_viewers_own_booking_appears(
 ):
     user = ANNA if lang == "en" else BORIS
     book_as(sqlite_app, user, "10:00")
-    page = new_page(browser, scheme, lang)
-    page.route("https://telegram.org/**", lambda route: route.abort())
-    personal = held_back(page, "/app/book")
-    page.goto(launch_url(live_sqlite_url, user, DARK if scheme == "dark" else LIGHT))
-    wait_for(page, personal)
+    url = launch_url(live_sqlite_url, user, DARK if scheme == "dark" else LIGHT)
+    page, personal = while_own_tab_waits(browser, url, scheme, lang)
 
     # First paint: the opening day for anyone. The viewer's booking is just a taken place.
     assert page.locator("[data-anonymous]").is_visible()
@@ -109,12 +119,8 @@ def test_the_grid_comes_with_the_page_then_the_viewers_own_booking_appears(
 def test_a_start_tapped_before_the_swap_opens_on_the_viewers_own_grid(
     browser, sqlite_app, live_sqlite_url, artifacts
 ):
-    page = new_page(browser)
-    page.route("https://telegram.org/**", lambda route: route.abort())
-    personal = held_back(page, "/app/book")
-    sheets = held_back(page, "/app/confirm")
-    page.goto(launch_url(live_sqlite_url, ANNA))
-    wait_for(page, personal)
+    url = launch_url(live_sqlite_url, ANNA)
+    page, personal, sheets = while_own_tab_waits(browser, url, "light", "en", "/app/confirm")
 
     page.click("[data-anonymous] [data-slot-start='11:00']")
     page.wait_for_timeout(200)
@@ -135,11 +141,7 @@ def test_a_start_tapped_before_the_swap_that_is_the_viewers_own_opens_their_book
     browser, sqlite_app, live_sqlite_url
 ):
     booking_id = book_as(sqlite_app, ANNA, "10:00")
-    page = new_page(browser)
-    page.route("https://telegram.org/**", lambda route: route.abort())
-    personal = held_back(page, "/app/book")
-    page.goto(launch_url(live_sqlite_url, ANNA))
-    wait_for(page, personal)
+    page, personal = while_own_tab_waits(browser, launch_url(live_sqlite_url, ANNA))
 
     # everyone's grid: 10:00 has three places left; on Anna's it is her booking
     page.click("[data-anonymous] [data-slot-start='10:00']")
@@ -153,11 +155,7 @@ def test_a_start_refused_on_the_viewers_own_grid_opens_nothing(
     browser, sqlite_app, live_sqlite_url
 ):
     book_as(sqlite_app, ANNA, "10:00")
-    page = new_page(browser)
-    page.route("https://telegram.org/**", lambda route: route.abort())
-    personal = held_back(page, "/app/book")
-    page.goto(launch_url(live_sqlite_url, ANNA))
-    wait_for(page, personal)
+    page, personal = while_own_tab_waits(browser, launch_url(live_sqlite_url, ANNA))
 
     page.click("[data-anonymous] [data-slot-start='09:30']")  # bookable for anyone, not Anna
     personal[0].continue_()
@@ -173,11 +171,7 @@ def test_when_the_viewers_tab_fails_a_tap_is_checked_by_the_server(
     browser, sqlite_app, live_sqlite_url, artifacts
 ):
     book_as(sqlite_app, ANNA, "10:00")
-    page = new_page(browser)
-    page.route("https://telegram.org/**", lambda route: route.abort())
-    personal = held_back(page, "/app/book")
-    page.goto(launch_url(live_sqlite_url, ANNA))
-    wait_for(page, personal)
+    page, personal = while_own_tab_waits(browser, launch_url(live_sqlite_url, ANNA))
     personal[0].fulfill(status=503, body="")
     page.locator("[data-notice].error:not([hidden])").wait_for()
 
@@ -219,11 +213,7 @@ def test_without_init_data_the_day_shows_then_the_refusal_in_place(
 ):
     """A plain browser (no fragment) sees the day, then why it cannot book: the viewer's tab
     answers 401, shown in place in the server's words."""
-    page = new_page(browser)
-    page.route("https://telegram.org/**", lambda route: route.abort())
-    personal = held_back(page, "/app/book")
-    page.goto(live_sqlite_url + "/")
-    wait_for(page, personal)
+    page, personal = while_own_tab_waits(browser, live_sqlite_url + "/")
     assert page.locator("[data-anonymous] [data-slot-start][data-can-start=true]").count() > 0
     personal[0].continue_()
     notice = page.locator("[data-notice].error")
@@ -235,11 +225,7 @@ def test_without_init_data_the_day_shows_then_the_refusal_in_place(
 
 def test_a_day_tapped_before_the_swap_stays_chosen(browser, sqlite_app, live_sqlite_url):
     """The viewer's own tab arriving late does not take them back to the opening day."""
-    page = new_page(browser)
-    page.route("https://telegram.org/**", lambda route: route.abort())
-    personal = held_back(page, "/app/book")
-    page.goto(launch_url(live_sqlite_url, ANNA))
-    wait_for(page, personal)
+    page, personal = while_own_tab_waits(browser, launch_url(live_sqlite_url, ANNA))
     opening = page.locator("[data-date][aria-current=true]").get_attribute("data-date")
     later = page.locator("[data-date][data-available=true]").nth(2).get_attribute("data-date")
     assert later != opening
