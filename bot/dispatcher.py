@@ -5,7 +5,8 @@ each leases rows from the database, so a message goes out once. One chat's messa
 order, one at a time, about one a second (`chat_interval`), and a chat that fails or hangs
 holds up only itself: sends run in a small pool of threads, each on a different chat, and the
 oldest due chat goes first. All chats together are kept under `per_second` (Telegram allows
-about 30 messages a second) by a token bucket in each process.
+a bot about 30 messages a second) by one token bucket in the database that every dispatcher
+takes from as it claims (schedule.outbox.Pace), so several dispatchers never add up to more.
 
 What Telegram answers decides what happens to the row:
 - 200: sent, never again.
@@ -66,25 +67,6 @@ class Outcome:
     retry_after: float | None = None  # seconds Telegram asked for (429)
 
 
-class TokenBucket:
-    """At most `rate` takes a second on average, bursts up to `rate`."""
-
-    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.rate = rate
-        self.clock = clock
-        self.tokens = rate
-        self.stamp = clock()
-
-    def available(self) -> int:
-        now = self.clock()
-        self.tokens = min(self.rate, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
-        return int(self.tokens)
-
-    def take(self, count: int) -> None:
-        self.tokens -= count
-
-
 class Dispatcher:
     def __init__(
         self,
@@ -101,7 +83,7 @@ class Dispatcher:
         self.config = config
         self.session_factory = session_factory
         self.clock = clock
-        self.bucket = TokenBucket(per_second)
+        self.pace = outbox.Pace(per_second)
         self.chat_interval = timedelta(seconds=chat_interval)
         self.lease = lease
         self.timeout = (CONNECT_TIMEOUT, read_timeout)
@@ -128,14 +110,18 @@ class Dispatcher:
             if expired:
                 log.warning("%s outbox message(s) expired undelivered", expired)
             self._next_expiry = now + EXPIRE_EVERY
-        room = min(self.pool.room(), self.bucket.available())
+        room = self.pool.room()
         if room <= 0:
             return 0
         with self.session_factory() as session:
             claimed = outbox.claim(
-                session, room, now, lease=self.lease, exclude_chats=self.pool.busy_chats
+                session,
+                room,
+                now,
+                lease=self.lease,
+                exclude_chats=self.pool.busy_chats,
+                pace=self.pace,
             )
-        self.bucket.take(len(claimed))
         for message in claimed:
             self.pool.submit(message.chat_id, lambda message=message: self.deliver(message))
         return len(claimed)

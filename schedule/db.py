@@ -11,6 +11,7 @@ from sqlalchemy import Engine, create_engine, event, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from .models import Base, ScheduleLock
+from .outbox import ensure_budget_row
 
 # A database that stops answering must not hold every request thread for long. SQLite: a
 # writer waits this long for the write lock (writers queue; a lock never released ends as an
@@ -77,10 +78,12 @@ def make_session_factory(url: str) -> sessionmaker[Session]:
 
 
 def create_schema(engine: Engine) -> None:
-    """Create every table and the lock row (tests and the embedded default)."""
+    """Create every table, the lock row and the outbox's budget row (tests and the embedded
+    default)."""
     Base.metadata.create_all(engine)
     with Session(engine) as session:
         ensure_lock_row(session)
+        ensure_budget_row(session)
         session.commit()
 
 

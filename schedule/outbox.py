@@ -16,6 +16,10 @@ the claim that made it (`claimed_by`), so a late answer of a stale claim changes
 Pending rows expire at `expires_at` (a reminder at the training's start, other messages a
 day after they were written): a message that could not be delivered in time is recorded as
 `expired`, never sent late.
+
+Telegram counts a bot's messages, not a process's: the overall pace (`Pace`, about 30 a
+second) is one token bucket in one row (`outbox_budget`) that every claim takes from inside
+its own transaction, so any number of dispatchers together keep it.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import json
 import os
 import socket
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -32,11 +37,13 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     DateTime,
+    Float,
     Index,
     Integer,
     String,
     Text,
     func,
+    insert,
     or_,
     select,
     update,
@@ -87,6 +94,60 @@ class OutboxMessage(Base):
     @property
     def facts(self) -> dict[str, Any]:
         return json.loads(self.payload or "{}")
+
+
+class SendBudget(Base):
+    """The one row of the overall pace's token bucket (see Pace)."""
+
+    __tablename__ = "outbox_budget"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tokens: Mapped[float] = mapped_column(Float)
+    refilled_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+def ensure_budget_row(session: Session) -> None:
+    """The bucket's row, empty and long unfilled (so full at its first use)."""
+    if session.scalar(select(SendBudget.id).where(SendBudget.id == 1)) is None:
+        session.execute(
+            insert(SendBudget).values(id=1, tokens=0.0, refilled_at=datetime(2000, 1, 1))
+        )
+
+
+@dataclass(frozen=True)
+class Pace:
+    """At most `per_second` sends a second on average over every dispatcher, bursts up to a
+    second's worth. Taken inside a claim's transaction, in real time whatever clock a
+    dispatcher runs its schedule by."""
+
+    per_second: float
+    clock: Callable[[], datetime] = utcnow
+
+    def take(self, session: Session, wanted: int) -> int:
+        """Up to `wanted` sends from the bucket, refilled for the time since it last was."""
+        now = self.clock()
+        # Touch the row before reading it: that takes PostgreSQL's row lock and SQLite's write
+        # lock, so claimers take turns and none spends what another has just taken.
+        touched = session.execute(
+            update(SendBudget).where(SendBudget.id == 1).values(tokens=SendBudget.tokens)
+        )
+        if not touched.rowcount:
+            ensure_budget_row(session)
+        row = session.get(SendBudget, 1, populate_existing=True)
+        elapsed = max((now - row.refilled_at).total_seconds(), 0.0)
+        tokens = min(self.per_second, row.tokens + elapsed * self.per_second)
+        taken = max(0, min(wanted, int(tokens)))
+        row.tokens, row.refilled_at = tokens - taken, now  # a clock set back refills nothing
+        session.flush()
+        return taken
+
+    def give_back(self, session: Session, unused: int) -> None:
+        if unused > 0:
+            session.execute(
+                update(SendBudget)
+                .where(SendBudget.id == 1)
+                .values(tokens=SendBudget.tokens + unused)
+            )
 
 
 def enqueue(
@@ -148,11 +209,19 @@ def claim(
     *,
     lease: timedelta = DEFAULT_LEASE,
     exclude_chats: set[int] | frozenset[int] = frozenset(),
+    pace: Pace | None = None,
 ) -> list[OutboxMessage]:
     """Lease up to `limit` messages due now, at most one per chat and only each chat's
-    oldest pending message; commits. The caller sends each and records the outcome."""
+    oldest pending message, and no more than `pace` allows; commits. The caller sends each
+    and records the outcome."""
     return claim_heads(
-        session, OutboxMessage, limit, now or utcnow(), lease=lease, exclude_chats=exclude_chats
+        session,
+        OutboxMessage,
+        limit,
+        now or utcnow(),
+        lease=lease,
+        exclude_chats=exclude_chats,
+        pace=pace,
     )
 
 
@@ -164,11 +233,13 @@ def claim_heads(
     *,
     lease: timedelta,
     exclude_chats: set[int] | frozenset[int] = frozenset(),
+    pace: Pace | None = None,
 ) -> list:
     """The lease of a per-chat queue table (the outbox, the bot's inbox of webhook updates):
     rows with `id`, `chat_id`, `status`, `available_at`, `lease_until`, `claimed_by` and
     `attempts`. Up to `limit` pending rows due at `now` whose lease is free, each the oldest
-    pending row of its chat, are leased to one new claimer and returned; commits."""
+    pending row of its chat, are leased to one new claimer and returned (with `pace`, no more
+    than it allows: what is not claimed goes back to it); commits."""
     if limit <= 0:
         return []
     table = model.__table__
@@ -200,6 +271,12 @@ def claim_heads(
         return []
     claimer = claimer_id()
     try:
+        if pace is not None:
+            limit = pace.take(session, limit)
+            if limit <= 0:
+                session.commit()
+                return []
+            candidates = candidates.limit(limit)
         if session.get_bind().dialect.name == "postgresql":
             # Lock the chosen rows first (others skip them), then lease exactly those: inside
             # an UPDATE the LIMIT of a locking subquery is not a bound PostgreSQL keeps.
@@ -220,6 +297,8 @@ def claim_heads(
                 .execution_options(populate_existing=True)
             )
         )
+        if pace is not None:
+            pace.give_back(session, limit - len(claimed))
         session.commit()
     except BaseException:
         session.rollback()

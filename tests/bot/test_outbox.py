@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.dispatcher import Dispatcher, TokenBucket, backoff
+from bot.dispatcher import Dispatcher, backoff
 from bot.notify import Notifier
 from schedule import Booking, ScheduleError, Settings, outbox, services
 from schedule.outbox import OutboxMessage
@@ -247,16 +247,55 @@ def test_the_overall_rate_is_kept_under_per_second(
     assert elapsed >= 1.3, elapsed  # 10 at once, then 10 a second
 
 
-def test_the_token_bucket_refills_at_its_rate():
-    now = [0.0]
-    bucket = TokenBucket(30, clock=lambda: now[0])
-    assert bucket.available() == 30
-    bucket.take(30)
-    assert bucket.available() == 0
-    now[0] = 0.5
-    assert bucket.available() == 15
-    now[0] = 10
-    assert bucket.available() == 30  # never more than a second's worth
+def test_the_shared_budget_refills_at_its_rate_and_takes_back_what_is_unused(bot_sessions):
+    now = [datetime(2026, 11, 25, 6, 0)]
+    pace = outbox.Pace(30, clock=lambda: now[0])
+    with bot_sessions() as session:
+        assert pace.take(session, 100) == 30  # a second's worth at once
+        assert pace.take(session, 5) == 0
+        now[0] += timedelta(seconds=0.5)
+        assert pace.take(session, 100) == 15
+        pace.give_back(session, 10)
+        assert pace.take(session, 4) == 4
+        session.commit()
+    another = outbox.Pace(30, clock=lambda: now[0])  # another process: the same bucket
+    with bot_sessions() as session:
+        assert another.take(session, 100) == 6
+        now[0] += timedelta(seconds=10)
+        assert another.take(session, 100) == 30  # never more than a second's worth
+        now[0] -= timedelta(seconds=5)  # a clock set back refills nothing
+        assert another.take(session, 100) == 0
+
+
+def test_dispatchers_together_keep_under_per_second(
+    bot_sessions, bot_config, fake_telegram, make_dispatcher
+):
+    """Telegram counts the bot's messages, not a process's: two dispatchers of 10 a second
+    each send 30 messages in about two seconds (10 at once, then 10 a second), not one."""
+    quick_news = Notifier(replace(bot_config, admin_ids=frozenset()))
+    with bot_sessions() as session:  # 30 clients booked by the trainer: 30 chats to tell
+        for n in range(30):
+            user = services.upsert_user(session, client(n))
+            minute = 480 + 30 * (n % 16)
+            day = THURSDAY + timedelta(days=n // 16)
+            services.book(
+                session, Settings(), user, day, minute, now=NOW, source="admin",
+                on_event=quick_news,
+            )  # fmt: skip
+    started = time.monotonic()
+    runners = [run_in_thread(make_dispatcher(per_second=10)) for _ in range(2)]
+    try:
+        fake_telegram.wait_for(lambda: len(fake_telegram.calls_of("sendMessage")) >= 30, 20)
+        elapsed = time.monotonic() - started
+        time.sleep(0.3)  # a duplicate would show now
+    finally:
+        for stop, thread in runners:
+            stop.set()
+            thread.join(10)
+
+    chats = [c.params["chat_id"] for c in fake_telegram.calls_of("sendMessage")]
+    assert len(chats) == 30 == len(set(chats))
+    assert elapsed >= 1.8, elapsed
 
 
 # --- leases: any number of dispatchers ---------------------------------------------------
