@@ -208,6 +208,35 @@ def test_telegrams_script_arriving_late_is_still_connected(browser, sqlite_app, 
     page.context.close()
 
 
+# What Telegram's mobile apps put in the page: the bridge web events go through.
+BRIDGE = """window.__events = [];
+window.TelegramWebviewProxy = {postEvent(type, data) {
+  const grid = document.querySelector("[data-slot-start][data-can-start=true]");
+  window.__events.push([type, data, grid !== null]);
+}};"""
+
+
+def test_telegram_hears_the_app_is_ready_once_the_grid_is_there_before_its_script(
+    browser, sqlite_app, live_sqlite_url
+):
+    """Telegram lifts its loading placeholder on web_app_ready: the app says it through the
+    bridge once the grid is painted, without waiting for Telegram's script, and only once."""
+    page = new_page(browser)
+    page.add_init_script(BRIDGE)
+    telegram = held_back(page, "/js/telegram-web-app.js")
+    page.goto(launch_url(live_sqlite_url, ANNA), wait_until="commit")  # "load" waits for it
+    wait_for(page, telegram)
+    until(page, "window.__events.length > 0")
+    assert page.evaluate("window.__events") == [["web_app_ready", "{}", True]]
+    assert page.evaluate("window.Telegram === undefined")
+
+    telegram[0].fulfill(body=TELEGRAM_STUB, content_type="application/javascript")
+    until(page, "window.__tg && window.__tg.calls.some(c => c[0] === 'expand')")
+    assert not page.evaluate("window.__tg.calls.some(c => c[0] === 'ready')")  # said already
+    assert len(page.evaluate("window.__events")) == 1
+    page.context.close()
+
+
 def test_without_init_data_the_day_shows_then_the_refusal_in_place(
     browser, sqlite_app, live_sqlite_url, artifacts
 ):

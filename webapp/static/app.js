@@ -160,10 +160,34 @@
     }
   });
 
+  // Telegram shows its loading placeholder until the app says web_app_ready: said once, after
+  // the first frame (the grid is on the screen then), by Telegram's script if it is here, or
+  // else straight through the bridge Telegram's apps put in the page, as that script would
+  // (core.telegram.org/api/web-events): the script may land much later on a cold connection.
+  let painted = false, readySaid = false;
+  const bridge = (type) => {
+    const proxy = window.TelegramWebviewProxy;
+    try {
+      if (proxy && proxy.postEvent) proxy.postEvent(type, "{}");
+      else if (window.parent !== window) window.parent.postMessage(JSON.stringify({eventType: type, eventData: {}}), "https://web.telegram.org");
+      else return false;
+      return true;
+    } catch (e) {
+      return false;
+    }
+  };
+  const sayReady = () => {
+    if (readySaid || !painted) return;
+    if (tg) tg.ready();
+    else if (!bridge("web_app_ready")) return;  // no Telegram yet: connect() says it
+    readySaid = true;
+  };
+  requestAnimationFrame(() => setTimeout(() => { painted = true; sayReady(); }));
+
   const connect = () => {
     if (tg || !window.Telegram || !Telegram.WebApp) return;
     tg = Telegram.WebApp;
-    tg.ready();  // Telegram hides its placeholder: the grid is already on the page
+    sayReady();
     tg.expand();
     tg.MainButton.onClick(() => { const c = confirmControl(); if (c) c.click(); });
     tg.BackButton.onClick(() => { const b = backControl(); if (b) b.click(); });
