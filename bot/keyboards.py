@@ -18,7 +18,7 @@ from schedule.i18n import N_
 from schedule.timegrid import minute_of_day, to_local
 
 from . import callbacks as cb
-from .texts import REASONS, day_label, label, short_when
+from .texts import REASONS, day_label, label, nlabel, short_when
 
 Button = InlineKeyboardButton
 
@@ -193,7 +193,7 @@ def waiting(
 def repeat_weeks(lang: str, booking_id: int, choices: Sequence[int]) -> InlineKeyboardMarkup:
     """For how many weeks to repeat a booked training: each of `choices`, or until stopped."""
     weeks = [
-        _button(label(lang, "btn_weeks", n=n), cb.REPEAT, booking_id=booking_id, weeks=n)
+        _button(nlabel(lang, "btn_weeks", n), cb.REPEAT, booking_id=booking_id, weeks=n)
         for n in choices
     ]
     return _markup(

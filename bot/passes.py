@@ -20,12 +20,12 @@ from datetime import date, datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from schedule import attendance, outbox, passes
-from schedule.i18n import N_
+from schedule.i18n import N_, Nn_
 from schedule.models import Pass, utcnow
 
 from .config import BotConfig
 from .loops import repeat
-from .texts import day_label, text
+from .texts import day_label, ntext, text
 
 log = logging.getLogger("bot")
 
@@ -60,8 +60,9 @@ def enqueue_expiring(session: Session, view: passes.PassView, now: datetime) -> 
 
 def render_pass_notice(kind: str, facts: dict, lang: str, config: BotConfig):
     until = day_label(date.fromisoformat(facts["expires"]), lang)
-    key = N_("pass_low") if kind == PASS_LOW else N_("pass_expiring")
-    return text(lang, key, n=facts.get("remaining", 0), until=until), None
+    if kind == PASS_LOW:
+        return text(lang, N_("pass_low"), until=until), None
+    return ntext(lang, Nn_("pass_expiring"), facts.get("remaining", 0), until=until), None
 
 
 def pass_duties_once(

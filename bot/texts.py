@@ -1,8 +1,9 @@
 """What the bot says, in the user's language: the shared catalogs (`schedule.i18n`), which the
 Mini App reads too, so both write a training's day alike.
 
-Texts are HTML (the bot's parse mode). Placeholders are filled by `text()`, which escapes
-every value: names, usernames, phones and reasons come from users.
+Texts are HTML (the bot's parse mode). Placeholders are filled by `text()` (`ntext()` for a
+text with a count: "4 weeks"), which escapes every value: names, usernames, phones and reasons
+come from users.
 """
 
 from __future__ import annotations
@@ -14,7 +15,18 @@ from schedule import Settings, i18n
 from schedule.i18n import N_, has, language
 from schedule.timegrid import to_local
 
-__all__ = ["day_label", "fit", "has", "label", "language", "text", "when", "short_when"]
+__all__ = [
+    "day_label",
+    "fit",
+    "has",
+    "label",
+    "language",
+    "nlabel",
+    "ntext",
+    "text",
+    "when",
+    "short_when",
+]
 
 MAX_MESSAGE = 4096
 
@@ -33,6 +45,17 @@ def text(lang: str, key: str, **values: object) -> str:
     )
 
 
+def ntext(lang: str, key: str, count: int, **values: object) -> str:
+    """The plural text `key` for `count` in `lang` ("4 weeks", "4 недели"), `{n}` filled with
+    `count` unless `values` give another, every value HTML-escaped."""
+    return i18n.translate_plural(
+        lang,
+        key,
+        count,
+        **{name: html.escape(str(value), quote=False) for name, value in values.items()},
+    )
+
+
 def fit(lines: list[str]) -> str:
     """Lines joined into one message, cut at a line end where Telegram's limit would refuse it."""
     message = "\n".join(lines)
@@ -44,6 +67,11 @@ def fit(lines: list[str]) -> str:
 def label(lang: str, key: str, **values: object) -> str:
     """A plain-text string (button labels, toasts and alerts are not parsed as HTML)."""
     return i18n.translate(lang, key, **values)
+
+
+def nlabel(lang: str, key: str, count: int, **values: object) -> str:
+    """A plain-text plural string for `count` (a button's "4 weeks")."""
+    return i18n.translate_plural(lang, key, count, **values)
 
 
 def day_label(day: date, lang: str) -> str:

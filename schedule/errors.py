@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .i18n import DEFAULT, N_, language, translate
+from .i18n import DEFAULT, N_, Nn_, language, translate
 
 # Each code's message in the catalogs (schedule.i18n), looked up as f"error_{code}".
 MESSAGES = {
@@ -20,9 +20,6 @@ MESSAGES = {
     "has_bookings": N_("error_has_bookings"),
     "phone_required": N_("error_phone_required"),
     "limit_reached": N_("error_limit_reached"),
-    "limit_per_day": N_("error_limit_per_day"),
-    "limit_active": N_("error_limit_active"),
-    "limit_waitlist": N_("error_limit_waitlist"),
     "no_pass": N_("error_no_pass"),
     "no_show_limit": N_("error_no_show_limit"),
     "not_started": N_("error_not_started"),
@@ -31,6 +28,14 @@ MESSAGES = {
     "series_exists": N_("error_series_exists"),
     "past_closure": N_("error_past_closure"),
     "closure_reason_required": N_("error_closure_reason_required"),
+}
+
+# A fair-use limit's message with its number, by limit code (schedule.limits): plural entries,
+# "at most 1 booking" / "at most 2 bookings" (schedule.i18n.translate_plural).
+LIMITS = {
+    "per_day": Nn_("error_limit_per_day"),
+    "active": Nn_("error_limit_active"),
+    "waitlist": Nn_("error_limit_waitlist"),
 }
 
 # HTTP status an adapter should answer with, by error code.

@@ -15,14 +15,15 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import literal, select, union_all
 from sqlalchemy.orm import Session
 
-from .errors import ScheduleError, message_for
+from .errors import LIMITS, ScheduleError
+from .i18n import language, translate_plural
 from .models import ACTIVE, WAITING, Booking, WaitlistEntry
 from .passes import Standing, standing
 from .settings import Settings
 from .timegrid import local_date, local_midnight_utc, today
 
-# The limit codes, each with its message in errors.MESSAGES ("limit_<code>"; in the catalogs
-# "error_limit_<code>").
+# The limit codes, each with its message in errors.LIMITS (in the catalogs "error_limit_<code>",
+# plural entries).
 PER_DAY = "per_day"
 ACTIVE_BOOKINGS = "active"
 WAITLIST = "waitlist"
@@ -124,13 +125,13 @@ class LimitReached(ScheduleError):
 
 
 def limit_message(limit: str, settings: Settings, lang: str | None = "en") -> str:
-    """Which limit, with its number: "Limit reached: at most 1 booking(s) on one day."."""
+    """Which limit, with its number: "Limit reached: at most 1 booking on one day."."""
     most = {
         PER_DAY: settings.max_bookings_per_day,
         ACTIVE_BOOKINGS: settings.max_active_bookings,
         WAITLIST: settings.max_waitlist_entries,
     }[limit]
-    return message_for(f"limit_{limit}", lang).format(n=most)
+    return translate_plural(language(lang), LIMITS[limit], most)
 
 
 def refused(

@@ -39,7 +39,7 @@ from . import i18n
 from .api import events, now, settings
 from .auth import admin_required
 from .extensions import db
-from .i18n import t
+from .i18n import t, tn
 from .present import admin_booking_json, local_date_or_none, person_json
 
 bp = Blueprint("admin_api", __name__, url_prefix="/api/admin")
@@ -113,7 +113,7 @@ def save_hours(week: WeekHours) -> WeekHours:
             db.session(), settings(), week, now=now(), on_event=events()
         )
     except ConfigError:
-        raise TrainerInput(t("hours_off_grid", n=settings().slot_minutes)) from None
+        raise TrainerInput(tn("hours_off_grid", settings().slot_minutes)) from None
 
 
 def find_client(telegram_id: object) -> User:
@@ -135,7 +135,7 @@ def export_range(first: str | None, last: str | None) -> tuple[date, date]:
     if last_day < first_day:
         first_day, last_day = last_day, first_day
     if (last_day - first_day).days >= MAX_EXPORT_DAYS:
-        raise TrainerInput(t("export_too_long", n=MAX_EXPORT_DAYS))
+        raise TrainerInput(tn("export_too_long", MAX_EXPORT_DAYS))
     return first_day, last_day
 
 

@@ -27,7 +27,7 @@ from . import admin, responses
 from .api import events, holdings, now, settings, snapshots
 from .auth import is_admin, login_required
 from .extensions import db
-from .i18n import current_language, day_label, duration, has, language, t
+from .i18n import current_language, day_label, duration, has, language, t, tn
 from .ics import booking_calendar
 from .present import clock, local_day, when
 from .responses import fragment
@@ -204,6 +204,7 @@ def helpers() -> dict:
     """Template helpers of every Mini App fragment (the pages blueprint's too)."""
     return {
         "t": t,
+        "tn": tn,
         "day_label": day_label,
         "clock": lambda instant: clock(instant, settings()),
         "local_day": lambda instant: local_day(instant, settings()),

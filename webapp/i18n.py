@@ -18,6 +18,7 @@ __all__ = [
     "has",
     "language",
     "t",
+    "tn",
     "weekday",
     "weekdays",
 ]
@@ -30,6 +31,12 @@ def current_language() -> str:
 def t(key: str, **values: object) -> str:
     """The message `key` in the request's language (templates escape it as they render)."""
     return i18n.translate(current_language(), key, **values)
+
+
+def tn(key: str, count: int, **values: object) -> str:
+    """The plural message `key` for `count` in the request's language ("2 weeks", "2 недели"),
+    `{n}` filled with `count` unless `values` give another."""
+    return i18n.translate_plural(current_language(), key, count, **values)
 
 
 def weekday(day: date) -> str:
@@ -48,5 +55,5 @@ def day_label(day: date) -> str:
 
 def duration(minutes: int) -> str:
     if minutes % 60 == 0:
-        return t("hours", n=minutes // 60)
-    return t("minutes", n=minutes)
+        return tn("hours", minutes // 60)
+    return tn("minutes", minutes)

@@ -28,7 +28,7 @@ from flask_limiter.util import get_remote_address
 from werkzeug.exceptions import Unauthorized
 
 from .auth import current_init_data
-from .i18n import language, t
+from .i18n import language, tn
 from .responses import in_notice
 
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
@@ -109,7 +109,7 @@ def too_many(error: RateLimitExceeded) -> Response:
     g.lang = language(
         user.get("language_code") or request.accept_languages.best_match(["ru", "en"])
     )
-    message = t("rate_limited", n=seconds)
+    message = tn("rate_limited", seconds)
     headers = {"Retry-After": str(seconds)}
     if request.headers.get("HX-Request") and not request.path.startswith("/api/"):
         # htmx swaps 4xx answers (pages/index.html): put the notice where notices go.

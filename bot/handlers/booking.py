@@ -32,7 +32,7 @@ from schedule.trainer import trainer_contact
 
 from .. import callbacks as cb
 from .. import keyboards
-from ..texts import day_label, label, text, when
+from ..texts import day_label, label, ntext, text, when
 from .common import Answer, BotContext, View, on_callback, on_message, send, show
 
 # Refusals only the trainer can lift (a pass sold, a no-show pause lifted): the client is
@@ -99,7 +99,8 @@ def days_view(ctx: BotContext, session: Session, user: User, lang: str) -> View:
     if not days and held.at_active_limit(now):
         message = limits.limit_message(limits.ACTIVE_BOOKINGS, ctx.settings, lang)
     elif not days:
-        message = text(lang, "no_days", days=ctx.settings.booking_horizon_days + 1)
+        days_ahead = ctx.settings.booking_horizon_days + 1
+        message = ntext(lang, "no_days", days_ahead, days=days_ahead)
     else:
         message = text(lang, "pick_day")
     return message, keyboards.days(lang, days)

@@ -25,7 +25,7 @@ from .. import callbacks as cb
 from .. import models
 from ..config import BotConfig
 from ..telegram import is_blocked, is_not_modified
-from ..texts import label, language
+from ..texts import label, language, nlabel
 from ..throttle import CallbackThrottle
 
 log = logging.getLogger("bot")
@@ -152,7 +152,7 @@ def on_callback(
             lang = language(call.from_user.language_code)
             wait = ctx.throttle.wait_seconds(call.from_user.id, action_of(call.data))
             if wait:  # a flood of taps: say so, do nothing
-                answer(bot, call, Answer(label(lang, "too_fast", n=wait), alert=True))
+                answer(bot, call, Answer(nlabel(lang, "too_fast", wait), alert=True))
                 return
             reply = Answer()
             try:

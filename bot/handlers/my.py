@@ -21,7 +21,7 @@ from schedule.timegrid import to_local, training_end
 from .. import callbacks as cb
 from .. import keyboards
 from ..series import label as series_label
-from ..texts import day_label, fit, label, text, when
+from ..texts import day_label, fit, label, ntext, text, when
 from .booking import place_in_line, requested_start
 from .common import Answer, BotContext, View, on_callback, on_message, send, show
 
@@ -113,9 +113,10 @@ def pass_lines(settings, session: Session, user: User, lang: str, now) -> list[s
     if views and not valid:
         return [text(lang, "my_no_pass")]
     return [
-        text(
+        ntext(
             lang,
             "my_pass_line",
+            view.sold.visits,  # "of 10 visits"
             n=view.remaining,
             total=view.sold.visits,
             until=day_label(view.sold.expires_on, lang),

@@ -12,7 +12,7 @@ from schedule import InvalidInput, User, services
 
 from .. import callbacks as cb
 from .. import keyboards
-from ..texts import label, text
+from ..texts import label, ntext, text
 from .booking import days_view
 from .common import Answer, BotContext, View, on_callback, on_message, send, show
 from .my import my_view
@@ -20,9 +20,10 @@ from .my import my_view
 
 def menu_view(ctx: BotContext, user: User, lang: str) -> View:
     lines = [
-        text(
+        ntext(
             lang,
             "greeting",
+            ctx.settings.training_minutes,
             name=user.first_name or user.name,
             minutes=ctx.settings.training_minutes,
         ),

@@ -41,7 +41,7 @@ def test_a_booking_past_the_daily_limit_is_an_alert_saying_which(
     calls = limited_alice.tap_data(cb.encode(cb.BOOK, day=THURSDAY, minute=14 * 60))
     [reply] = answers(calls)
     assert reply["show_alert"] is True
-    assert reply["text"] == "Limit reached: at most 1 booking(s) on one day."
+    assert reply["text"] == "Limit reached: at most 1 booking on one day."
     assert len(active(bot_sessions)) == 1
 
     # The day itself offers nothing more to book, and says why.
@@ -49,7 +49,7 @@ def test_a_booking_past_the_daily_limit_is_an_alert_saying_which(
     [reply] = answers(calls)
     assert (reply["show_alert"], reply["text"]) == (
         True,
-        "Limit reached: at most 1 booking(s) on one day.",
+        "Limit reached: at most 1 booking on one day.",
     )
     assert fake_telegram.unanswered_queries() == set()
 

@@ -60,7 +60,7 @@ def test_expiry_is_told_once_however_often_the_duty_runs(
         pass_duties_once(bot_config, bot_sessions, clock())
     assert dispatcher.flush()
     told = [t for t in texts_to(fake_telegram, ALICE["id"]) if "expires" in t]
-    assert told == ["Your pass expires on Fri 27 Nov with 3 visit(s) left."]
+    assert told == ["Your pass expires on Fri 27 Nov with 3 visits left."]
 
 
 def test_the_trainer_marks_attendance_in_today_once_started(

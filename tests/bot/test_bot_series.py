@@ -142,7 +142,7 @@ def test_russian_users_repeat_and_stop_in_russian(fake_telegram, make_bot, rules
     boris.send("/my")
 
     boris.tap("Повторять Чт 26 ноября 10:00 каждую неделю")
-    boris.tap("8 нед.")
+    boris.tap("8 недель")
 
     assert "🔁 по четвергам в 10:00, до Чт 14 января" in boris.screen["text"]
     boris.tap("Остановить по четвергам в 10:00")

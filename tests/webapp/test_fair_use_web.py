@@ -52,11 +52,11 @@ def test_a_client_past_a_limit_gets_409_limit_reached_saying_which(limited_clien
     assert again.status_code == 409
     assert again.json == {
         "error": "limit_reached",
-        "message": "Limit reached: at most 1 booking(s) on one day.",
+        "message": "Limit reached: at most 1 booking on one day.",
     }
     assert russian.status_code == 201
     assert russian_again.status_code == 409
-    assert russian_again.json["message"] == "Лимит записей на один день: 1."
+    assert russian_again.json["message"] == "Достигнут лимит: не больше 1 записи на один день."
 
 
 def test_slots_say_limit_reached_where_booking_would_be_refused(limited_client):
@@ -79,12 +79,12 @@ def test_the_grid_shows_the_limit_and_refuses_alike(limited_client):
     tag = re.search(r'<button [^>]*data-slot-start="14:00"[^>]*>', body).group(0)
     assert 'data-can-start="false"' in tag and 'data-refusal="limit_reached"' in tag
     assert 'data-limit="per_day"' in body
-    assert "at most 1 booking(s) on one day" in body
+    assert "at most 1 booking on one day" in body
     refused = limited_client.post(
         "/app/bookings", data={"date": TOMORROW, "start": "14:00"}, headers=auth(ANNA)
     )
     assert refused.status_code == 409
-    assert "at most 1 booking(s) on one day" in refused.get_data(as_text=True)
+    assert "at most 1 booking on one day" in refused.get_data(as_text=True)
 
 
 def test_the_trainer_may_still_book_for_a_client_past_a_limit(limited_client):

@@ -195,7 +195,7 @@ def test_after_the_deadline_the_controls_explain_why_not(page_client, clock):
     clock.advance(hours=23, minutes=1)  # 1 h 59 min before the start
     page = html(page_client.get("/app/my", headers=auth(ANNA)))
     assert 'data-action="cancel" disabled' in page
-    assert "Changes close 2 h before the start." in page
+    assert "Changes close 2 hours before the start." in page
 
 
 def test_cancelling_asks_first_then_cancels(page_client):
