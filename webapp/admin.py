@@ -41,8 +41,8 @@ from schedule.timegrid import (
 from schedule.trainer import week_occupancy
 
 from . import admin_api, i18n
-from .api import events, now, settings, snapshots
 from .auth import admin_required
+from .current import events, now, settings, snapshots
 from .extensions import db
 from .i18n import day_label, t
 from .metrics import CountingHandler

@@ -36,8 +36,8 @@ from schedule.timegrid import (
 from schedule.trainer import ClientSummary, export_csv, week_occupancy
 
 from . import i18n
-from .api import events, now, settings
 from .auth import admin_required
+from .current import events, now, settings
 from .extensions import db
 from .i18n import t, tn
 from .present import admin_booking_json, local_date_or_none, person_json

@@ -2,41 +2,22 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from schedule import InvalidInput, limits, services, waitlist
-from schedule.availability import Snapshot, view_day
+from schedule import InvalidInput, services, waitlist
+from schedule.availability import view_day
 from schedule.timegrid import parse_date, parse_start
 
 from .auth import admin_required, login_required
+from .current import events, holdings, now, settings, snapshots
 from .extensions import db
 from .present import admin_booking_json, booking_json, slots_json
+from .responses import json_error
 from .waitlist import cache as waiting_cache
 from .waitlist import entry_json
 
 bp = Blueprint("api", __name__, url_prefix="/api")
-
-
-def settings():
-    return current_app.config["SCHEDULE"]
-
-
-def now():
-    return current_app.config["CLOCK"]()
-
-
-def snapshots():
-    return current_app.extensions["snapshots"]
-
-
-def events():
-    return current_app.extensions["booking_events"]
-
-
-def holdings(snapshot: Snapshot) -> limits.Holdings:
-    """What the caller holds (their fair-use limits weigh it), as of `snapshot`."""
-    return snapshots().holdings(db.session(), settings(), snapshot, g.user.id, now())
 
 
 def json_body() -> tuple:
@@ -144,19 +125,3 @@ def admin_bookings():
 @bp.errorhandler(HTTPException)
 def http_error(error: HTTPException):
     return json_error(error)
-
-
-def json_error(error: HTTPException):
-    """{"error", "message"} for an HTTP error (401, 403, 404, 405, 413, ...)."""
-    code = {
-        401: "unauthorized",
-        403: "forbidden",
-        404: "not_found",
-        405: "method_not_allowed",
-        413: "too_large",
-    }.get(error.code or 500, "invalid" if (error.code or 500) < 500 else "server_error")
-    response = jsonify(error=code, message=error.description)
-    response.status_code = error.code or 500
-    if error.code == 405:
-        response.headers["Allow"] = ", ".join(error.valid_methods or ())  # type: ignore[attr-defined]
-    return response

@@ -24,8 +24,8 @@ from schedule.settings import format_minutes
 from schedule.timegrid import parse_date, parse_start, start_instant, training_end
 
 from . import admin, responses
-from .api import events, holdings, now, settings, snapshots
 from .auth import is_admin, login_required
+from .current import events, holdings, now, settings, snapshots
 from .extensions import db
 from .i18n import current_language, day_label, duration, has, language, t, tn
 from .ics import booking_calendar

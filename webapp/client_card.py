@@ -21,8 +21,8 @@ from schedule import series as standing
 from schedule.timegrid import parse_date, today
 
 from . import admin, admin_api
-from .api import now, settings
 from .auth import admin_required
+from .current import now, settings
 from .extensions import db
 from .i18n import t
 from .passes import adjust_pass, client_by_id, find_pass, price, record_pass

@@ -33,9 +33,9 @@ from schedule.availability import horizon_days, unchanged_until, view_day
 from schedule.timegrid import parse_date
 
 from .admin import day_page
-from .api import now, settings, snapshots
 from .auth import admin_required
 from .bookings import rendered_grid
+from .current import now, settings, snapshots
 from .extensions import db
 from .i18n import language
 

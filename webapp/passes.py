@@ -20,8 +20,8 @@ from schedule.trainer import is_telegram_id
 from schedule.trainer import trainer_contact as contact_link
 
 from .admin_api import body, find_client
-from .api import now, settings
 from .auth import admin_required, login_required
+from .current import now, settings
 from .extensions import db
 from .i18n import current_language, t
 from .present import admin_booking_json, local_date_or_none, person_json

@@ -17,7 +17,6 @@ from werkzeug.exceptions import HTTPException
 from schedule import InvalidInput, ScheduleError
 from schedule.i18n import N_
 
-from .api import json_error
 from .extensions import db
 from .i18n import has, language, t
 
@@ -190,3 +189,19 @@ def _gzipped_static(response: Response) -> bytes:
     else:
         response.close()
     return body
+
+
+def json_error(error: HTTPException):
+    """{"error", "message"} for an HTTP error (401, 403, 404, 405, 413, ...)."""
+    code = {
+        401: "unauthorized",
+        403: "forbidden",
+        404: "not_found",
+        405: "method_not_allowed",
+        413: "too_large",
+    }.get(error.code or 500, "invalid" if (error.code or 500) < 500 else "server_error")
+    response = jsonify(error=code, message=error.description)
+    response.status_code = error.code or 500
+    if error.code == 405:
+        response.headers["Allow"] = ", ".join(error.valid_methods or ())  # type: ignore[attr-defined]
+    return response

@@ -12,8 +12,8 @@ from schedule.timegrid import parse_date, parse_start
 
 from . import admin, bookings
 from .admin_api import required_reason
-from .api import events, now, settings
 from .auth import admin_required, login_required
+from .current import events, now, settings
 from .extensions import db
 from .i18n import day_label, has, t
 from .present import booking_json, clock, local_day
