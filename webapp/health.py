@@ -3,15 +3,16 @@
 A database may also be frozen: connections open, nothing answers (a stopped server, a
 network that drops packets). A query then waits with no end a client can set, so the check
 runs in a thread of its own and /healthz answers 503 when it has not finished within
-CHECK_SECONDS; while that check is still stuck, later calls answer 503 at once rather than
-stacking more stuck threads. Other requests fail instead of hanging where a timeout can act
-(schedule.db: PostgreSQL's connect and statement timeouts, SQLite's bounded busy_timeout),
-and such a failure is a 503 too.
+CHECK_SECONDS; calls meanwhile share that check (a stuck one answers them 503 at once when
+its time is up) rather than stacking more threads. Other requests fail instead of hanging
+where a timeout can act (schedule.db: PostgreSQL's connect and statement timeouts, SQLite's
+bounded busy_timeout), and such a failure is a 503 too.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 
 from flask import Blueprint, Flask, current_app, jsonify, render_template, request
 from sqlalchemy import text
@@ -26,23 +27,27 @@ CHECK_SECONDS = 4.0  # within the 5 s an uptime check waits
 
 
 class DatabaseCheck:
-    """`SELECT 1` on a connection of its own, at most one at a time."""
+    """`SELECT 1` on a connection of its own, at most one at a time: calls that come while a
+    check is running take its answer (waiting at most what is left of its CHECK_SECONDS), so
+    a stuck check answers every caller 503 once its time is up, and a busy probe never does."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._running: threading.Thread | None = None
+        self._result: list[bool] = []
+        self._started = 0.0
 
     def ok(self, app: Flask, seconds: float = CHECK_SECONDS) -> bool:
         with self._lock:
-            if self._running is not None and self._running.is_alive():
-                return False  # the last check is still waiting for the database
-            result: list[bool] = []
-            self._running = threading.Thread(
-                target=self._check, args=(app, result), name="healthz", daemon=True
-            )
-            self._running.start()
-            running = self._running
-        running.join(seconds)
+            if self._running is None or not self._running.is_alive():
+                self._result = []
+                self._running = threading.Thread(
+                    target=self._check, args=(app, self._result), name="healthz", daemon=True
+                )
+                self._started = time.monotonic()
+                self._running.start()
+            running, result, started = self._running, self._result, self._started
+        running.join(max(0.0, started + seconds - time.monotonic()))
         return bool(result) and result[0]
 
     @staticmethod

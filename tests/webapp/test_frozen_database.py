@@ -18,14 +18,17 @@ import sqlite3
 import subprocess
 import tempfile
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from schedule.db import create_schema, make_engine
 from tests.conftest import require
-from tests.fixtures_web import ANNA, TOMORROW, auth, build_app
+from tests.fixtures_web import ANNA, TOMORROW, auth, build_app, serve
 from webapp.extensions import db
 
 
@@ -179,3 +182,22 @@ def test_a_sqlite_write_lock_never_released_fails_writes_fast_and_reads_go_on(da
     assert client.post(
         "/api/bookings", json={"date": TOMORROW, "start": "10:00"}, headers=auth(ANNA)
     ).status_code == (201)
+
+
+def test_probes_at_once_on_a_healthy_database_all_say_ok(sqlite_app):
+    """Load balancers probe from several places at once: a probe arriving while another's
+    check runs shares that check's answer instead of being told 503."""
+    url, stop = serve(sqlite_app)
+    try:
+
+        def probe(_: int) -> int:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=10) as response:
+                return response.status
+
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(probe, range(200)))
+    except urllib.error.HTTPError as error:
+        answers = [error.code]
+    finally:
+        stop()
+    assert set(answers) == {200}, answers
