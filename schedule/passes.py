@@ -282,7 +282,7 @@ def adjust(
             _whole(found.visits + delta, "visits", 1, MAX_VISITS)
         if found.visits + delta < max(used, 0):
             raise InvalidInput(
-                f"{used} visit(s) of this pass are used; it cannot hold fewer",
+                f"visits of this pass already used: {used}; it cannot hold fewer",
                 f"по абонементу уже использовано занятий: {used}; меньше оставить нельзя",
             )
         expires = found.expires_on + timedelta(days=days)

@@ -394,7 +394,7 @@ def add_closure(
     with write_transaction(session):
         inside = bookings_between(session, starts, ends)
         if inside and not cancel_bookings:
-            raise ScheduleError("has_bookings", f"{len(inside)} booking(s) fall inside this time.")
+            raise ScheduleError("has_bookings", f"Bookings inside this time: {len(inside)}.")
         if inside and not reason:
             raise ScheduleError("closure_reason_required")  # each client is told why
         for booking in inside:

@@ -135,7 +135,7 @@ def test_a_correction_needs_a_reason_and_joins_the_history(anna):
     assert re.search(rf'data-pass-id="{pass_id}".*?data-pass-adjust open', no_reason.text, re.S)
     below_used = adjust(anna, pass_id, visits="-1", reason="typo")  # both visits are used
     assert below_used.status_code == 400
-    assert "2 visit(s) of this pass are used" in notice(below_used)
+    assert "visits of this pass already used: 2" in notice(below_used)
     nothing = adjust(anna, pass_id, reason="nothing really")
     assert nothing.status_code == 400 and "change visits or extend_days" in notice(nothing)
     not_number = adjust(anna, pass_id, extend_days="week", reason="holiday")
