@@ -225,12 +225,11 @@ def test_messages_to_one_chat_go_in_order_about_one_a_chat_interval(
     assert min(gaps) >= 0.28, gaps
 
 
-def test_the_overall_rate_is_kept_under_per_second(
-    bot_sessions, bot_config, fake_telegram, make_dispatcher
-):
+def clients_to_tell(bot_sessions, bot_config, count: int) -> None:
+    """`count` clients booked by the trainer: `count` chats with one message each."""
     quick_news = Notifier(replace(bot_config, admin_ids=frozenset()))
-    with bot_sessions() as session:  # 25 clients booked by the trainer: 25 chats to tell
-        for n in range(25):
+    with bot_sessions() as session:
+        for n in range(count):
             user = services.upsert_user(session, client(n))
             minute = 480 + 30 * (n % 16)
             day = THURSDAY + timedelta(days=n // 16)
@@ -238,6 +237,12 @@ def test_the_overall_rate_is_kept_under_per_second(
                 session, Settings(), user, day, minute, now=NOW, source="admin",
                 on_event=quick_news,
             )  # fmt: skip
+
+
+def test_the_overall_rate_is_kept_under_per_second(
+    bot_sessions, bot_config, fake_telegram, make_dispatcher
+):
+    clients_to_tell(bot_sessions, bot_config, 25)
     started = time.monotonic()
 
     assert make_dispatcher(per_second=10).flush(timeout=20)
@@ -272,16 +277,7 @@ def test_dispatchers_together_keep_under_per_second(
 ):
     """Telegram counts the bot's messages, not a process's: two dispatchers of 10 a second
     each send 30 messages in about two seconds (10 at once, then 10 a second), not one."""
-    quick_news = Notifier(replace(bot_config, admin_ids=frozenset()))
-    with bot_sessions() as session:  # 30 clients booked by the trainer: 30 chats to tell
-        for n in range(30):
-            user = services.upsert_user(session, client(n))
-            minute = 480 + 30 * (n % 16)
-            day = THURSDAY + timedelta(days=n // 16)
-            services.book(
-                session, Settings(), user, day, minute, now=NOW, source="admin",
-                on_event=quick_news,
-            )  # fmt: skip
+    clients_to_tell(bot_sessions, bot_config, 30)
     started = time.monotonic()
     runners = [run_in_thread(make_dispatcher(per_second=10)) for _ in range(2)]
     try:
