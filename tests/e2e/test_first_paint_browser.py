@@ -189,6 +189,27 @@ def test_when_the_viewers_tab_fails_a_tap_is_checked_by_the_server(
     page.context.close()
 
 
+def test_a_start_tapped_while_the_viewers_tab_fails_is_not_opened_later(
+    browser, sqlite_app, live_sqlite_url
+):
+    url = launch_url(live_sqlite_url, ANNA)
+    page, personal, sheets = while_own_tab_waits(browser, url, "light", "en", "/app/confirm")
+    page.click("[data-anonymous] [data-slot-start='11:00']")
+    personal[0].fulfill(status=503, body="")
+    page.locator("[data-notice].error:not([hidden])").wait_for()
+
+    page.click("[data-nav=book]")  # the viewer's tab, asked for again
+    for _ in range(TIMEOUT_MS // 20):
+        if len(personal) >= 2:
+            break
+        page.wait_for_timeout(20)
+    personal[1].continue_()
+    page.locator("section.view:not([data-anonymous])").wait_for()
+    page.wait_for_timeout(300)
+    assert not sheets and page.locator("[data-sheet]").count() == 0
+    page.context.close()
+
+
 def test_telegrams_script_arriving_late_is_still_connected(browser, sqlite_app, live_sqlite_url):
     """Telegram's script is async: when it lands after the app's own, the app connects then."""
     page = new_page(browser)

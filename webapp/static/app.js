@@ -64,7 +64,9 @@
     if (early && e.detail.requestConfig && e.detail.requestConfig.elt === q("#app")) e.detail.shouldSwap = false;
   });
   document.addEventListener("htmx:afterRequest", (e) => {
-    if (e.detail.elt === loading) loading = null;  // done, or failed: taps go through as usual
+    if (e.detail.elt !== loading) return;
+    loading = null;  // done, or failed: taps go through as usual
+    if (!e.detail.successful) replay = null;  // a tap of then is not made later by surprise
   });
   document.addEventListener("htmx:afterSettle", () => {
     if (!replay || q("[data-anonymous]")) return;
