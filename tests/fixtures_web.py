@@ -111,9 +111,11 @@ def page_client(sqlite_app):
     return sqlite_app.test_client()
 
 
-def serve(app: Flask, threads: int = 8) -> tuple[str, callable]:
-    """Start waitress for `app` on a free loopback port; returns (base URL, stop)."""
-    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=threads)
+def serve(app: Flask, threads: int = 8, **options) -> tuple[str, callable]:
+    """Start waitress for `app` on a free loopback port (with waitress `options`, such as a
+    systemd unit's); returns (base URL, stop)."""
+    options = {"threads": threads, **options, "listen": "127.0.0.1:0"}
+    server = waitress.create_server(app, **options)
     stopping = threading.Event()
 
     def run() -> None:

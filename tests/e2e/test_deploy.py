@@ -5,15 +5,14 @@ from __future__ import annotations
 import re
 import runpy
 import shlex
-import threading
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
 from waitress.adjustments import Adjustments
-from waitress.server import create_server
 
+from tests.fixtures_web import serve
 from tests.webapp.test_cli import ENV, make_app
 from webapp.extensions import db
 
@@ -90,13 +89,9 @@ def behind_proxy(tmp_path, monkeypatch):
         monkeypatch.delenv(name, raising=False)
     app = make_app(f"sqlite:///{tmp_path / 'db.sqlite3'}")
     options, _ = waitress_settings()
-    options["listen"] = "127.0.0.1:0"
-    server = create_server(app, **options)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    port = server.socket.getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    server.close()
+    url, stop = serve(app, **options)
+    yield url
+    stop()
     with app.app_context():
         db.engine.dispose()
 
