@@ -52,6 +52,11 @@ class Settings:
     rate_limit_reads: str = "300/minute"
     rate_limit_anonymous: str = "600/minute"
     rate_limit_storage: str = "memory://"
+    # Who hears of what (schedule/notices.py): the trainers' Telegram ids (ADMIN_IDS), who hear
+    # of every booking, cancel and move; none named, no notices are written. A trainer's news
+    # of what a client did is held TRAINER_NEWS_DELAY_SECONDS, so a quick cancel folds it away.
+    admin_ids: frozenset[int] = frozenset()
+    trainer_news_delay: float = 60.0
 
     def __post_init__(self) -> None:
         if self.slot_minutes <= 0 or 1440 % self.slot_minutes:
@@ -78,6 +83,8 @@ class Settings:
                 raise ConfigError(f"{name.upper()} must not be negative")
         check_week(self.opening_hours, self.slot_minutes)
         check_rate_limits(self)
+        if not 0 <= self.trainer_news_delay <= 86400:
+            raise ConfigError("TRAINER_NEWS_DELAY_SECONDS must be from 0 to 86400 seconds")
         if self.attendance_default not in ("attended", "no_show"):
             raise ConfigError("ATTENDANCE_DEFAULT must be attended or no_show")
         if any(m <= 0 for m in self.reminder_minutes):
@@ -132,6 +139,12 @@ class Settings:
                 values[name.lower()] = env[name].strip()
         if "REMINDER_MINUTES" in env:
             values["reminder_minutes"] = parse_reminders(env["REMINDER_MINUTES"])
+        if env.get("ADMIN_IDS", "").strip():
+            values["admin_ids"] = parse_admin_ids(env["ADMIN_IDS"])
+        if env.get("TRAINER_NEWS_DELAY_SECONDS", "").strip():
+            values["trainer_news_delay"] = _seconds(
+                "TRAINER_NEWS_DELAY_SECONDS", env["TRAINER_NEWS_DELAY_SECONDS"]
+            )
         return cls(**values)
 
 
@@ -182,6 +195,28 @@ def check_week(week: WeekHours, slot_minutes: int) -> None:
             if opens % slot_minutes or closes % slot_minutes:
                 raise ConfigError(f"OPENING_HOURS must lie on the {slot_minutes}-minute grid")
             previous_closes = closes
+
+
+def parse_admin_ids(raw: str) -> frozenset[int]:
+    """'1001, 1002' -> frozenset({1001, 1002}): Telegram user ids, comma or space separated."""
+    ids = set()
+    for part in re.split(r"[,\s]+", raw.strip()):
+        if not part:
+            continue
+        if not part.lstrip("-").isdigit():
+            raise ConfigError(f"ADMIN_IDS: {part!r} is not a Telegram user id")
+        ids.add(int(part))
+    return frozenset(ids)
+
+
+def _seconds(name: str, raw: str) -> float:
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 86400:
+        raise ConfigError(f"{name} must be a number of seconds from 0 to 86400, got {raw!r}")
+    return value
 
 
 def _int(name: str, raw: str) -> int:
