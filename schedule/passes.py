@@ -6,8 +6,9 @@ valid between two local dates; each active booking it pays for points at it
 takes one visit from the client's pass that covers the training's date, has a visit left and
 expires first; it does so inside the booking's write transaction (schedule.db's lock), so two
 racing bookings never both take a pass's last visit. A cancel gives the visit back (the
-booking no longer points at the pass); a no-show keeps it; a pass past its last date pays for
-nothing. Every change the trainer makes is a `PassChange` row (who, when, why, how much).
+booking no longer points at the pass); a no-show keeps it, even when cancelled afterwards; a
+pass past its last date pays for nothing. Every change the trainer makes is a `PassChange`
+row (who, when, why, how much).
 
 `Standing` is what the rules need about one client (their passes and recent no-shows); it
 rides on schedule.limits.Holdings so that the grid, the bot and the services refuse
@@ -30,6 +31,8 @@ from .settings import Settings
 from .timegrid import local_date, today
 
 NO_SHOW_WINDOW = timedelta(days=30)
+# A booking pointing at a pass uses one of its visits while active, and for good once a no-show.
+USES_VISIT = (Booking.status == ACTIVE) | (Booking.attendance == NO_SHOW)
 EXPIRY_NOTICE_DAYS = 3
 MAX_VISITS = 1000
 MAX_DAYS = 3660
@@ -96,7 +99,7 @@ def standing(session: Session, settings: Settings, user_id: int, now: datetime) 
     since = today(now, settings) - timedelta(days=1)
     rows = session.execute(
         select(Pass.id, Pass.starts_on, Pass.expires_on, Pass.visits, Booking.id)
-        .outerjoin(Booking, (Booking.pass_id == Pass.id) & (Booking.status == ACTIVE))
+        .outerjoin(Booking, (Booking.pass_id == Pass.id) & USES_VISIT)
         .where(Pass.user_id == user_id, Pass.expires_on >= since)
     ).all()
     found: dict[int, tuple] = {}
@@ -150,8 +153,10 @@ def charge(session: Session, settings: Settings, booking: Booking, now: datetime
 
 
 def release(booking: Booking) -> None:
-    """A cancelled booking gives its visit back."""
-    booking.pass_id = None
+    """A cancelled booking gives its visit back, unless the client did not come (a no-show
+    keeps its visit, whoever cancels it afterwards)."""
+    if booking.attendance != NO_SHOW:
+        booking.pass_id = None
 
 
 # --- the trainer's changes ------------------------------------------------------------------
@@ -308,7 +313,7 @@ def used_visits(session: Session, pass_ids: Iterable[int]) -> dict[int, int]:
         return {}
     rows = session.execute(
         select(Booking.pass_id, func.count())
-        .where(Booking.pass_id.in_(ids), Booking.status == ACTIVE)
+        .where(Booking.pass_id.in_(ids), USES_VISIT)
         .group_by(Booking.pass_id)
     ).all()
     return {pass_id: int(count) for pass_id, count in rows}
