@@ -14,6 +14,7 @@ from itertools import groupby
 
 from flask import Blueprint, Response, current_app, g, request, url_for
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import func, select
 from werkzeug.exceptions import Forbidden
 
 from schedule import (
@@ -29,11 +30,13 @@ from schedule import (
 from schedule.availability import effective_hours, horizon_days
 from schedule.db import is_row_id
 from schedule.i18n import N_
+from schedule.models import ACTIVE
 from schedule.settings import WEEKDAYS, format_minutes
 from schedule.timegrid import (
     local_midnight_utc,
     parse_date,
     parse_start,
+    minute_of_day,
     start_instant,
     today,
     training_end,
@@ -139,9 +142,26 @@ def _running_at(starts: list[DayStart], day: date, at: str | None) -> datetime |
 
 
 def day_page(day: date | None = None, at: str | None = None, **outcome) -> Response:
-    """The trainer's tab opened on `day` (today by default), at the start running `at`."""
-    context = day_context(day or today(now(), settings()), at)
+    """The trainer's tab opened on `day` (by default the day it lands on), at the start
+    running `at`."""
+    context = day_context(day or landing_day(), at)
     return render("admin/day.html", **context, **outcome)
+
+
+def landing_day() -> date:
+    """Where the trainer's tab opens: the day of the next training not yet over (today while
+    one of today's runs or is to come); with none booked, today until its opening hours are
+    over, then tomorrow, so a Sunday evening opens on the coming week, not the past one."""
+    at, current = now(), today(now(), settings())
+    next_start = db.session.scalar(
+        select(func.min(Booking.starts_at)).where(Booking.status == ACTIVE, Booking.ends_at > at)
+    )
+    if next_start is not None:
+        return max(local_day(next_start, settings()), current)
+    hours = effective_hours(db.session(), settings())[current.weekday()]
+    closes = max((closing for _, closing in hours), default=0)
+    _, minute = minute_of_day(at, settings())
+    return current if minute < closes else current + timedelta(days=1)
 
 
 @bp.app_template_global()
@@ -195,7 +215,8 @@ def heat_level(booked: int, capacity: int) -> int:
 @bp.get("/week")
 @admin_required
 def week():
-    days = week_of(admin_api.optional_date(request.args.get("from")))
+    first = request.args.get("from")
+    days = week_of(parse_date(first) if first else landing_day())
     views = week_occupancy(db.session(), settings(), days[0])
     minutes = sorted({slot.cell.minute for view in views for slot in view.slots})
     rows = []
@@ -490,5 +511,5 @@ def book():
 def _telegram_id(text: str | None) -> int:
     telegram_id = trainer.telegram_id_from_text(text)
     if telegram_id is None:
-        raise InvalidInput("client must be a Telegram id")
+        raise InvalidInput(N_("input_telegram_id"))
     return telegram_id

@@ -1,36 +1,46 @@
 """The trainer's card of one client, in the trainer's tab: their passes with each change, their
-visits (attended, no-show, cancelled, unpaid), recording and correcting a pass, and lifting a
-no-show pause.
+visits (attended, no-show, cancelled, unpaid), their bookings to come and of the last 90 days,
+recording and correcting a pass, and lifting a no-show pause.
 
 The card is where a trainer's notebook lives, so it reads like one page: everything about the
 client, re-rendered from the database after each change. The rules (what a pass may hold,
 when a client is paused) are schedule.passes and schedule.attendance; this module reads the
 form's text into numbers and dates, calls them and renders the outcome. A refused change
-answers 400 with the card again, the reason in its notice and the typed values kept.
+answers 400 with the card again, the reason in its notice (in the trainer's words, a field
+named as the form labels it) and the typed values kept.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
+from decimal import Decimal
 
+from babel import Locale
+from babel.numbers import format_currency, get_currency_symbol
 from flask import Blueprint, Response, g, request
 
-from schedule import InvalidInput, ScheduleError, User, attendance, passes
+from schedule import Booking, InvalidInput, ScheduleError, User, attendance, passes, services
 from schedule import series as standing
+from schedule.models import CANCELLED
+from schedule.passes import MAX_DAYS, MAX_VISITS
 from schedule.timegrid import parse_date, today
 
 from . import admin, admin_api
 from .auth import admin_required
 from .current import now, settings
 from .extensions import db
-from .i18n import t
-from .passes import adjust_pass, client_by_id, find_pass, price, record_pass
+from .i18n import current_language, t
+from .passes import adjust_pass, client_by_id, find_pass, record_pass
 
 bp = Blueprint("client_card", __name__, url_prefix="/app/admin")
 
 WHOLE = re.compile(r"[+-]?\d{1,6}")
-AMOUNT = re.compile(r"\d{1,12}(?:[.,]\d{1,2})?")
+AMOUNT = re.compile(r"\d{1,10}(?:[.,]\d{1,2})?")
+# Prices are recorded without a currency: the studio's, PAYMENT_CURRENCY's default (DESIGN.md).
+CURRENCY = "RUB"
+# How far back the card lists a client's past and cancelled bookings.
+PAST_DAYS = 90
 FORM_FIELDS = ("visits", "valid_days", "starts", "price", "note")
 ADJUST_FIELDS = ("visits", "extend_days", "reason")
 
@@ -38,14 +48,18 @@ ADJUST_FIELDS = ("visits", "extend_days", "reason")
 # --- reading the form -----------------------------------------------------------------------
 
 
-def whole(text: str, label: str, required: bool = True) -> int | None:
-    """A typed whole number ('8', '+2', '-1'); None when empty and not required."""
+def whole(text: str, label: str, low: int, high: int, required: bool = True) -> int | None:
+    """A typed whole number ('8', '+2', '-1') from `low` to `high` (schedule.passes' bounds,
+    said here in the form's words); None when empty and not required."""
     text = text.strip()
     if not text and not required:
         return None
     if not WHOLE.fullmatch(text):
         raise admin_api.TrainerInput(t("form_whole", field=t(label)))
-    return int(text)
+    number = int(text)
+    if not low <= number <= high:
+        raise admin_api.TrainerInput(t("form_range", field=t(label), low=low, high=high))
+    return number
 
 
 def amount(text: str) -> float | None:
@@ -73,6 +87,39 @@ def typed(fields: tuple[str, ...]) -> dict[str, str]:
     return {name: request.form.get(name, "")[:500] for name in fields}
 
 
+# --- presenting -----------------------------------------------------------------------------
+
+
+def money(cents: int) -> str:
+    """A price in the viewer's language and the studio's currency: '1 500 ₽', 'RUB 1,500.50'
+    (kopecks only when there are some)."""
+    lang = current_language()
+    pattern = Locale.parse(lang).currency_formats["standard"].pattern
+    if cents % 100 == 0:
+        pattern = pattern.replace(".00", "")
+    written = format_currency(
+        Decimal(cents) / 100, CURRENCY, format=pattern, locale=lang, currency_digits=False
+    )
+    return re.sub(r"([A-Z]{3})(?=\d)", "\\1\u00a0", written)  # 'RUB 1,500', not 'RUB1,500'
+
+
+def client_bookings(user: User) -> tuple[list[Booking], list[Booking]]:
+    """The client's bookings to come (soonest first), and those of the last PAST_DAYS days
+    that are over or were cancelled (newest first)."""
+    session, at = db.session(), now()
+    upcoming = services.upcoming_bookings(session, user, at)
+    past = session.scalars(
+        db.select(Booking)
+        .where(
+            Booking.user_id == user.id,
+            Booking.starts_at >= at - timedelta(days=PAST_DAYS),
+            (Booking.ends_at <= at) | (Booking.status == CANCELLED),
+        )
+        .order_by(Booking.starts_at.desc(), Booking.id.desc())
+    ).all()
+    return upcoming, list(past)
+
+
 # --- the card -------------------------------------------------------------------------------
 
 
@@ -87,6 +134,7 @@ def card_context(user: User, **forms) -> dict:
             db.select(User.telegram_id, User.first_name).where(User.telegram_id.in_(authors))
         ).all()
     )
+    upcoming, past = client_bookings(user)
     return {
         "section": "clients",
         "client": user,
@@ -98,7 +146,12 @@ def card_context(user: User, **forms) -> dict:
         ],
         "blocked": passes.standing(session, settings(), user.id, at).blocked(at),
         "authors": names,
-        "price": price,
+        "money": money,
+        "currency_name": get_currency_symbol(CURRENCY, current_language()),
+        "upcoming": upcoming,
+        "past": past,
+        "past_days": PAST_DAYS,
+        "from_day": from_day(),
         "record_form": forms.get("record_form")
         or {"starts": today(at, settings()).isoformat(), "visits": "", "valid_days": ""},
         "adjust_form": forms.get("adjust_form") or {},
@@ -122,6 +175,15 @@ def refused_card(user: User, error: ScheduleError, **forms) -> Response:
     )
 
 
+def from_day() -> date | None:
+    """The trainer's day the card was opened from (its back button returns there)."""
+    text = request.values.get("day", "")
+    try:
+        return parse_date(text) if text else None
+    except InvalidInput:
+        return None
+
+
 # --- routes ---------------------------------------------------------------------------------
 
 
@@ -141,8 +203,8 @@ def record(telegram_id: int):
         record_pass(
             user,
             {
-                "visits": whole(form["visits"], "visits"),
-                "valid_days": whole(form["valid_days"], "valid_days"),
+                "visits": whole(form["visits"], "visits", 1, MAX_VISITS),
+                "valid_days": whole(form["valid_days"], "valid_days", 1, MAX_DAYS),
                 "starts": starts.isoformat() if starts else None,
                 "price": amount(form["price"]),
                 "note": form["note"],
@@ -159,14 +221,11 @@ def adjust(pass_id: int):
     user = find_pass(pass_id).user
     form = typed(ADJUST_FIELDS)
     try:
-        adjust_pass(
-            pass_id,
-            {
-                "visits": whole(form["visits"], "visits_delta", required=False),
-                "extend_days": whole(form["extend_days"], "extend_days", required=False),
-                "reason": form["reason"],
-            },
-        )
+        visits = whole(form["visits"], "visits_delta", -MAX_VISITS, MAX_VISITS, required=False)
+        days = whole(form["extend_days"], "extend_days", -MAX_DAYS, MAX_DAYS, required=False)
+        if form["reason"].strip() and not visits and not days:
+            raise admin_api.TrainerInput(t("form_change_something"))
+        adjust_pass(pass_id, {"visits": visits, "extend_days": days, "reason": form["reason"]})
     except InvalidInput as error:
         return refused_card(user, error, adjust_form=form, adjusting=pass_id)
     return card(user, notice=t("pass_adjusted"), haptic="success")

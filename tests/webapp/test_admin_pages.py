@@ -421,3 +421,69 @@ def test_refusals_read_in_the_trainers_language(client):
         RU_TRAINER,
     )
     assert bad_range.status_code == 400 and "Укажите оба времени" in html(bad_range)
+
+
+# --- the day leads somewhere (issue 23) --------------------------------------------------------
+
+
+def test_each_visitor_opens_the_client_card_and_shows_paid_and_attendance(app, client, clock):
+    paid = book(client, ANNA, start="10:00")
+    unpaid = book(client, BORIS, start="10:00")
+    with app.app_context():
+        from schedule import passes
+
+        anna = services.upsert_user(db.session(), ANNA)
+        settings, now = app.config["SCHEDULE"], app.config["CLOCK"]()
+        passes.record(db.session(), settings, anna, visits=4, valid_days=30, now=now)
+        db.session.commit()
+    page = html(get(client, f"/app/admin?date={TOMORROW}"))
+    opens = re.search(rf'<button class="client-name" data-client-id="{ANNA["id"]}"[^>]*>', page)
+    assert opens, page
+    assert f'hx-get="/app/admin/clients/{ANNA["id"]}?day={TOMORROW}"' in opens[0]
+    assert re.search(rf'data-admin-booking-id="{paid}" data-paid="true"', page)
+    assert re.search(rf'data-admin-booking-id="{unpaid}" data-paid="false"', page)
+    assert "paid by a pass" in page and "unpaid" in page
+    assert "Cancel booking" in page and "Close this day or some hours…" in page
+
+    card = html(get(client, f"/app/admin/clients/{ANNA['id']}?day={TOMORROW}"))
+    assert f'data-client-card="{ANNA["id"]}"' in card
+    assert f'hx-get="/app/admin?date={TOMORROW}">Back to the day<' in card
+
+    clock.advance(days=1, hours=1, minutes=5)  # the training has started
+    client.post(
+        f"/api/admin/bookings/{unpaid}/attendance",
+        json={"status": "no_show"},
+        headers=auth(TRAINER),
+    )
+    page = html(get(client, f"/app/admin?date={TOMORROW}"))
+    assert re.search(rf'data-admin-booking-id="{unpaid}"[^>]*data-attendance-state="no_show"', page)
+    assert 'aria-pressed="true">✗ no-show<' in page
+
+
+def test_the_day_speaks_russian_and_names_what_each_control_acts_on(client):
+    book(client, BORIS)
+    page = html(get(client, f"/app/admin?date={TOMORROW}", user=RU_TRAINER))
+    assert "не оплачено" in page and "Отменить запись" in page
+    assert 'aria-label="Отменить запись: Борис"' in page
+    assert "Закрыть этот день или часы…" in page and "Записать клиента на этот день" in page
+
+
+def test_the_trainer_lands_on_the_day_of_the_next_training(app, client, clock):
+    book(client, ANNA, date="2026-11-27", start="12:00")  # Friday; nothing today
+    page = html(get(client, "/app/admin"))
+    assert 'data-admin-date="2026-11-27" hx-get="/app/admin?date=2026-11-27" aria-current' in page
+    week = html(get(client, "/app/admin/week"))
+    assert "Mon 23 Nov – Sun 29 Nov" in week
+
+
+def test_on_sunday_evening_the_trainer_lands_on_the_coming_week(client, clock):
+    clock.advance(days=4, hours=10)  # Sunday 29 Nov, 19:00: the studio closed at 18:00
+    page = html(get(client, "/app/admin"))
+    assert 'data-admin-date="2026-11-30" hx-get="/app/admin?date=2026-11-30" aria-current' in page
+    assert "Mon 30 Nov" in page
+    week = html(get(client, "/app/admin/week"))
+    assert "Mon 30 Nov – Sun 6 Dec" in week
+    clock.advance(hours=-10)  # Sunday 09:00: the day is still open
+    assert 'data-admin-date="2026-11-29" hx-get="/app/admin?date=2026-11-29" aria-current' in html(
+        get(client, "/app/admin")
+    )

@@ -64,7 +64,7 @@ def test_the_trainer_records_a_pass_and_sees_it_with_its_history(anna):
     # the booking Anna made before holding it takes a visit from it at once
     assert 'data-visits="8"' in body and 'data-remaining="7"' in body
     assert 'data-starts="2026-11-25"' in body and 'data-expires="2026-12-24"' in body
-    assert "1500.5" in body and "November, cash" in body
+    assert "<span data-price>RUB\u00a01,500.50</span>" in body and "November, cash" in body
     assert 'data-change-kind="created"' in body and "Trainer" in body  # who recorded it
     stored = card_json(anna)["passes"]
     assert [(p["visits"], p["price"], p["note"]) for p in stored] == [(8, 1500.5, "November, cash")]
@@ -88,9 +88,9 @@ def test_a_pass_may_start_on_another_day(anna):
     [
         ({"visits": "abc"}, "Visits: type a whole number."),
         ({"visits": ""}, "Visits: type a whole number."),
-        ({"visits": "0"}, "visits must be a whole number from 1 to 1000"),
-        ({"visits": "1001"}, "visits must be a whole number from 1 to 1000"),
-        ({"valid_days": "-3"}, "valid_days must be a whole number from 1 to 3660"),
+        ({"visits": "0"}, "Visits: a whole number from 1 to 1000."),
+        ({"visits": "1001"}, "Visits: a whole number from 1 to 1000."),
+        ({"valid_days": "-3"}, "Valid, days: a whole number from 1 to 3660."),
         ({"valid_days": "1.5"}, "Valid, days: type a whole number."),
         ({"price": "12abc"}, "Price: type an amount like 1500 or 1500.50."),
         ({"starts": "2026-13-01"}, "Pick the start date."),
@@ -113,7 +113,7 @@ def test_bad_input_is_refused_in_place_and_records_nothing(anna, fields, message
 def test_refusals_read_in_russian_for_a_russian_trainer(anna):
     refused = record(anna, user=TRAINER_RU, visits="0")
     assert refused.status_code == 400
-    assert notice(refused) == "занятий: целое число от 1 до 1000"
+    assert notice(refused) == "Занятий: целое число от 1 до 1000."
     refused = record(anna, user=TRAINER_RU, visits="много")
     assert notice(refused) == "Занятий: введите целое число."
     assert "Оформить абонемент" in refused.get_data(as_text=True)
@@ -135,9 +135,11 @@ def test_a_correction_needs_a_reason_and_joins_the_history(anna):
     assert re.search(rf'data-pass-id="{pass_id}".*?data-pass-adjust open', no_reason.text, re.S)
     below_used = adjust(anna, pass_id, visits="-1", reason="typo")  # both visits are used
     assert below_used.status_code == 400
-    assert "visits of this pass already used: 2" in notice(below_used)
+    assert "Visits of this pass already used: 2" in notice(below_used)
     nothing = adjust(anna, pass_id, reason="nothing really")
-    assert nothing.status_code == 400 and "change visits or extend_days" in notice(nothing)
+    assert nothing.status_code == 400 and notice(nothing).startswith(
+        "Change the visits or the days"
+    )
     not_number = adjust(anna, pass_id, extend_days="week", reason="holiday")
     assert not_number.status_code == 400 and notice(not_number).startswith("Extend, days")
     unchanged = card_json(anna)["passes"][0]
@@ -257,3 +259,50 @@ def test_the_card_shows_the_clients_standing_bookings_and_offers_to_stop_them(pa
     page_client.get("/api/bookings", headers=auth(BORIS))  # Boris opened the app, no series
     bare = page_client.get(f"/app/admin/clients/{BORIS['id']}", headers=as_trainer())
     assert bare.status_code == 200 and "data-client-series" not in bare.get_data(as_text=True)
+
+
+# --- the client's bookings, prices in words (issue 23) -----------------------------------------
+
+
+def listed(body: str, which: str) -> list[str]:
+    """The booking ids of the card's list `which` (upcoming, past), in order."""
+    found = re.search(
+        rf'<ul class="list card-bookings" data-client-bookings="{which}">(.*?)</ul>', body, re.S
+    )
+    return re.findall(r'data-booking-id="(\d+)"', found.group(1)) if found else []
+
+
+def test_the_card_lists_the_clients_upcoming_and_past_bookings(anna, sqlite_app, clock):
+    later = anna.post(
+        "/api/bookings", json={"date": "2026-11-28", "start": "12:00"}, headers=auth(ANNA)
+    ).json["id"]
+    tomorrow = anna.get("/api/bookings", headers=auth(ANNA)).json["bookings"][0]["id"]
+    body = anna.get(CARD, headers=as_trainer()).get_data(as_text=True)
+    assert listed(body, "upcoming") == [str(tomorrow), str(later)]
+    assert listed(body, "past") == [] and "Nothing in the last 90 days." in body
+
+    cancelled = anna.post(
+        f"/api/admin/bookings/{later}/cancel",
+        json={"reason": "Coach is ill"},
+        headers=auth(TRAINER),
+    )
+    assert cancelled.status_code == 200
+    clock.advance(days=1, hours=3)  # tomorrow's training is over, unmarked
+    body = anna.get(CARD, headers=as_trainer()).get_data(as_text=True)
+    assert listed(body, "upcoming") == [] and "No upcoming trainings." in body
+    assert listed(body, "past") == [str(later), str(tomorrow)]
+    assert "cancelled by the studio · Coach is ill" in body
+    assert re.search(rf'data-booking-id="{tomorrow}" data-status="active" data-paid="false"', body)
+    assert "attendance not marked" in body
+    assert 'data-admin-action="open-day" hx-get="/app/admin?date=2026-11-26"' in body
+
+
+def test_prices_carry_the_currency_in_the_trainers_language_and_nothing_looks_like_a_value(anna):
+    record(anna, price="1500")
+    body = anna.get(CARD, headers=as_trainer(TRAINER_RU)).get_data(as_text=True)
+    assert "<span data-price>1\u00a0500\u00a0₽</span>" in body and "Цена, ₽" in body
+    english = anna.get(CARD, headers=as_trainer()).get_data(as_text=True)
+    assert "<span data-price>RUB\u00a01,500</span>" in english and "Price, RUB" in english
+    placeholders = re.findall(r'placeholder="([^"]*)"', english)
+    assert not [p for p in placeholders if re.search(r"\d", p) and not p.startswith("e.g.")]
+    assert "Back to clients" in english and "Correct this pass" in english
