@@ -34,9 +34,9 @@ from schedule.models import ACTIVE
 from schedule.settings import WEEKDAYS, format_minutes
 from schedule.timegrid import (
     local_midnight_utc,
+    minute_of_day,
     parse_date,
     parse_start,
-    minute_of_day,
     start_instant,
     today,
     training_end,
