@@ -15,9 +15,11 @@ from flask import Blueprint, Response, abort, current_app, g, render_template, r
 from itsdangerous import BadSignature, URLSafeSerializer
 from markupsafe import Markup
 
-from schedule import Booking, InvalidInput, ScheduleError, passes, services, waitlist
+from schedule import Booking, InvalidInput, ScheduleError, consequences, passes, services, waitlist
 from schedule.availability import DayView, SlotView, Snapshot, horizon_days, view_day
+from schedule.consequences import Consequence
 from schedule.db import is_row_id
+from schedule.history import history
 from schedule.i18n import N_, translate
 from schedule.limits import limit_message
 from schedule.settings import format_minutes
@@ -29,7 +31,7 @@ from .current import events, holdings, now, settings, snapshots
 from .extensions import db
 from .i18n import current_language, day_label, duration, has, language, t, tn
 from .ics import booking_calendar
-from .present import clock, local_day, when
+from .present import clock, day_is_mine, local_day, viewer_notice, when
 from .responses import fragment
 from .waitlist import cache as waiting_cache
 
@@ -71,6 +73,8 @@ class RenderedGrids:
         self._lock = threading.Lock()
 
     def html(self, grid: DayView, moving: Booking | None) -> str:
+        if viewer_notice(grid):  # rare, and it links the trainer's contact as it is now
+            return render_template("bookings/_grid.html", grid=grid, moving=moving)
         # A slot is the whole picture of its start (schedule.availability.SlotView).
         key = (
             current_language(),
@@ -155,6 +159,16 @@ REASONS = (
 )
 
 
+# A past booking's state in My trainings' history (bookings/_past.html), as f"hist_{state}".
+HISTORY_STATES = (
+    N_("hist_attended"),
+    N_("hist_no_show"),
+    N_("hist_done"),
+    N_("hist_cancelled_client"),
+    N_("hist_cancelled_studio"),
+)
+
+
 def reason(slot: SlotView, offer_wait: bool = True) -> str:
     """A cell's short line: the places a training there has, or why it cannot be booked."""
     if slot.refusal is None:
@@ -176,7 +190,8 @@ def my_context() -> dict:
     bookings = services.upcoming_bookings(db.session(), g.user, at)
     waiting = waitlist.user_entries(db.session(), g.user, at, settings=settings())
     held = passes.client_passes(db.session(), settings(), g.user, at)
-    return {"bookings": bookings, "waiting": waiting, "passes": held, "tab": "my"}
+    past = history(db.session(), g.user, at)
+    return {"bookings": bookings, "waiting": waiting, "passes": held, "past": past, "tab": "my"}
 
 
 def hours(starts_at: datetime) -> str:
@@ -192,6 +207,53 @@ def span(starts_at: datetime) -> str:
 
 def can_change(booking: Booking) -> bool:
     return services.client_may_change(booking, settings(), now())
+
+
+def moment(instant: datetime) -> str:
+    """'Thu 26 Nov, 08:00' in the studio's time."""
+    return f"{day_label(local_day(instant, settings()))}, {clock(instant, settings())}"
+
+
+# What each consequence says on a sheet (schedule.consequences), by the act it belongs to:
+# "book" (booking or moving), "wait" (joining a line), "series" (weekly) or "cancel".
+def consequence_text(line: Consequence, act: str) -> str:
+    facts, hours = line.facts, duration(settings().cancel_deadline_minutes)
+    code = line.code
+    if code == "pass" and act == "series":
+        until = day_label(facts["expires"])
+        return tn("csq_series_pass", facts["visits"], left=facts["visits_left"], until=until)
+    if code == "pass":
+        return tn("csq_pass", facts["visits_left"], until=day_label(facts["expires"]))
+    if code == "unpaid" and act == "series" and facts.get("dates"):
+        return tn("csq_series_unpaid", len(facts["dates"]))
+    if code == "unpaid" and act == "cancel":
+        return t("csq_unpaid_cancel")
+    if code == "unpaid":
+        return t("csq_unpaid")
+    if code == "late" and act == "cancel":
+        return t("csq_late_cancel", hours=hours)
+    if code == "late" and facts.get("policy") == consequences.FORFEIT:
+        return t("csq_late_forfeit", hours=hours)
+    if code == "late":
+        return t("csq_late", hours=hours)
+    if code == "forfeit":
+        return t("csq_forfeit")
+    if code == "cancel_until" and act == "series":
+        return t("csq_series_cancel_until", hours=hours)
+    if code == "cancel_until" and act == "wait":
+        return t("csq_wait_cancel_until", when=moment(facts["until"]))
+    if code == "cancel_until":
+        return t("csq_cancel_until", when=moment(facts["until"]))
+    if code == "refund" and act == "cancel":
+        return tn("csq_refund_now", facts["visits_left"])
+    if code == "refund":
+        return t("csq_refund")
+    if act == "series":  # the line, for dates that are full
+        return t("csq_series_waitlist", dates=", ".join(day_label(d) for d in facts["dates"]))
+    when_cut = moment(facts["cutoff"])
+    if not facts["ahead"]:
+        return t("csq_waitlist_first", when=when_cut)
+    return tn("csq_waitlist", facts["ahead"], place=facts["place"], when=when_cut)
 
 
 def calendar_url(booking: Booking) -> str:
@@ -212,6 +274,9 @@ def helpers() -> dict:
         "span": span,
         "hours": hours,
         "can_change": can_change,
+        "consequence_text": consequence_text,
+        "viewer_notice": viewer_notice,
+        "day_is_mine": day_is_mine,
         "calendar_url": calendar_url,
         "is_admin": lambda: "user" in g and is_admin(g.user),
         "deadline": lambda: duration(settings().cancel_deadline_minutes),
@@ -245,14 +310,27 @@ def confirm():
     day = parse_date(request.args.get("date"))
     minute = parse_start(request.args.get("start"), settings())
     starts_at = start_instant(day, minute, settings())
+    moving = _moving(request.args.get("move"))
+    if needs_phone():
+        return fragment("bookings/_phone.html")
+    lines = consequences.of_booking(
+        db.session(), settings(), g.user, starts_at, now(), moving=moving
+    )
     return fragment(
         "bookings/_confirm.html",
         day=day,
         start=format_minutes(minute),
-        moving=_moving(request.args.get("move")),
+        moving=moving,
+        consequences=lines,
+        act="book",
         label=f"{day_label(day)}, {format_minutes(minute)}–"
         f"{clock(training_end(starts_at, settings()), settings())}",
     )
+
+
+def needs_phone() -> bool:
+    """PHONE_REQUIRED and no phone yet: the phone is asked before the first confirm sheet."""
+    return settings().phone_required and not g.user.phone
 
 
 @bp.post("/bookings")
@@ -294,7 +372,12 @@ def own_booking(booking_id: int):
 @bp.get("/bookings/<int:booking_id>/cancel")
 @login_required
 def confirm_cancel(booking_id: int):
-    return fragment("bookings/_booking.html", booking=_moving(str(booking_id)), confirming=True)
+    """The cancel's confirm with what it will do: in the card of My trainings, or (?sheet=1,
+    from the grid's own-booking sheet) as a sheet of its own."""
+    booking = _moving(str(booking_id))
+    lines = consequences.of_cancel(db.session(), settings(), booking, now())
+    template = "bookings/_cancel.html" if request.args.get("sheet") else "bookings/_booking.html"
+    return fragment(template, booking=booking, confirming=True, consequences=lines, act="cancel")
 
 
 @bp.delete("/bookings/<int:booking_id>")
@@ -352,12 +435,18 @@ def confirm_waitlist():
     """The sheet that confirms joining the waitlist of the tapped full start."""
     day = parse_date(request.args.get("date"))
     minute = parse_start(request.args.get("start"), settings())
+    starts_at = start_instant(day, minute, settings())
+    if needs_phone():
+        return fragment("bookings/_phone.html")
+    lines = consequences.of_waitlist(db.session(), settings(), g.user, starts_at, now())
     return fragment(
         "bookings/_confirm.html",
         day=day,
         start=format_minutes(minute),
         joining=True,
-        label=span(start_instant(day, minute, settings())),
+        consequences=lines,
+        act="wait",
+        label=span(starts_at),
     )
 
 

@@ -73,6 +73,14 @@ def first_paint_context(at: datetime) -> dict:
     }
 
 
+@bp.get("/favicon.ico")
+def favicon():
+    """The app's icon, where a browser (or Telegram's web client) looks for one by default."""
+    response = current_app.send_static_file("favicon.svg")
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
 @bp.app_template_global()
 def inline_static(filename: str) -> Markup:
     """A static file's text for an inline <style>: the critical CSS travels with the page

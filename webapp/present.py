@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from schedule import Booking, Settings, User
 from schedule.availability import DayView
+from schedule.history import Past
 from schedule.settings import format_minutes
 from schedule.timegrid import to_local
 
@@ -81,3 +82,31 @@ def when(booking: Booking, settings: Settings) -> str:
     day = local_day(booking.starts_at, settings)
     start, end = clock(booking.starts_at, settings), clock(booking.ends_at, settings)
     return f"{day_label(day)}, {start}–{end}"
+
+
+def past_json(past: Past, settings: Settings) -> dict:
+    """A line of the client's history (DESIGN.md, "History")."""
+    return {
+        **booking_json(past.booking, settings),
+        "cancelled_by": past.cancelled_by,
+        "reason": past.reason,
+    }
+
+
+# The rules about the viewer rather than the start (schedule.availability.REFUSALS): when one
+# of them refuses a whole day, the grid says so once, above it, with what to do.
+VIEWER_REFUSALS = ("no_show_limit", "no_pass", "week_limit", "limit_reached")
+
+
+def viewer_notice(grid: DayView) -> str | None:
+    """The rule about the viewer that keeps every start of `grid` from them (no start can be
+    booked, and a rule about the viewer refuses some), or None; the cells keep their refusals."""
+    if grid.available:
+        return None
+    found = {slot.refusal for slot in grid.slots if not slot.past}
+    return next((refusal for refusal in VIEWER_REFUSALS if refusal in found), None)
+
+
+def day_is_mine(view: DayView) -> bool:
+    """Whether the viewer holds a booking on that day (the strip's data-mine)."""
+    return any(slot.mine for slot in view.slots)

@@ -21,7 +21,7 @@
   document.addEventListener("tg-haptic", (e) => haptic(e.detail.value));
 
   const notify = (text) => {
-    const notice = q("[data-notice]");
+    const notice = q('[data-notice=""]');  // the status line, not the notice about the viewer
     if (notice) {
       notice.textContent = text;
       notice.className = "notice error";
@@ -139,12 +139,16 @@
       "[data-dismiss],[data-date],[data-admin-date],[data-slot-start],[data-join-start],a[data-external],[data-share-phone]");
     if (!el) return;
     if (el.matches("[data-share-phone]")) {
-      // Telegram's own popup; its signed answer goes to the server, which checks it.
+      // Telegram's own popup; its signed answer goes to the server, which checks it. Declined
+      // (or not possible here), the sheet says so and keeps its way on.
+      const sheet = el.closest("[data-sheet]");
+      const show = (which) => { const line = sheet && sheet.querySelector(which); if (line) line.hidden = false; };
       if (tg && tg.isVersionAtLeast && tg.isVersionAtLeast("6.9")) tg.requestContact((ok, result) => {
-        if (!ok || !result || !result.response) return;
+        if (!ok || !result || !result.response) { show("[data-phone-declined]"); return; }
         el.setAttribute("hx-vals", JSON.stringify({response: result.response}));
         htmx.trigger(el, "contact");
       });
+      else show("[data-phone-unavailable]");
     } else if (el.matches("[data-dismiss]")) {
       el.closest("[data-sheet]").remove();
       sync();
@@ -186,9 +190,20 @@
   };
   requestAnimationFrame(() => setTimeout(() => { painted = true; sayReady(); }));
 
+  // Typed but unsent (a reason, a note): Telegram asks before the app is closed.
+  const guardTyped = () => {
+    if (!tg || !tg.enableClosingConfirmation) return;
+    const typed = [...document.querySelectorAll("textarea")].some((field) => field.value.trim());
+    if (typed) tg.enableClosingConfirmation(); else tg.disableClosingConfirmation();
+  };
+  document.addEventListener("input", (e) => { if (e.target.matches && e.target.matches("textarea")) guardTyped(); });
+  document.addEventListener("htmx:afterSettle", guardTyped);
+
   const connect = () => {
     if (tg || !window.Telegram || !Telegram.WebApp) return;
     tg = Telegram.WebApp;
+    // Inside Telegram (init data present) its MainButton / BackButton stand for the sheets'.
+    if (tg.initData) document.documentElement.classList.add("tg");
     sayReady();
     tg.expand();
     tg.MainButton.onClick(() => { const c = confirmControl(); if (c) c.click(); });
