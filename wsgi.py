@@ -4,6 +4,6 @@ from dotenv import load_dotenv
 
 load_dotenv()
 
-from bootstrap import production_app  # noqa: E402
+from runtime.compose import production_app  # noqa: E402
 
 app = production_app()

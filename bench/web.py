@@ -38,7 +38,7 @@ def _serve(database_url: str, threads: int, port_pipe, middleware=None) -> None:
 
     import waitress
 
-    from bootstrap import load_config
+    from runtime.config import load_config
     from schedule.db import create_schema, make_engine
     from webapp import create_app
 

@@ -1,30 +1,53 @@
-"""The Flask configuration the web app starts from: the project's Config (read from the
-environment by the composition root, bootstrap.py) as Flask config keys, which
-instance/config.py and the tests' configuration may then override one by one."""
+"""The Flask configuration the web app starts from: the project's final configuration (read
+from the environment by runtime.config, overrides applied there) as Flask config keys.
+
+`ProjectConfig` names what the web app reads of it; runtime.config.Config is one.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import Protocol
 
+from schedule import Settings
 from schedule.models import utcnow
-
-if TYPE_CHECKING:
-    from bootstrap import Config
 
 MAX_BODY_BYTES = 64 * 1024
 
 
-def flask_config(config: Config) -> dict[str, object]:
+class BotPart(Protocol):
+    token: str
+    public_url: str
+    admin_ids: frozenset[int]
+
+
+class ProjectConfig(Protocol):
+    bot: BotPart
+    secret_key: str
+    cors_origins: tuple[str, ...]
+    init_data_max_age: int
+    dev_login: bool
+    metrics_token: str
+    metrics_allow: str
+    metrics_multiprocess_dir: str
+    log_dir: Path
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def database_url(self) -> str: ...
+
+
+def flask_config(config: ProjectConfig) -> dict[str, object]:
     bot = config.bot
     return {
         # The whole configuration, for the parts that need more than the keys below.
         "CONFIG": config,
-        # Unset: build_app reads (or makes once) instance/secret_key (webapp.secret).
         "SECRET_KEY": config.secret_key or None,
-        "SQLALCHEMY_DATABASE_URI": bot.database_url,
+        "SQLALCHEMY_DATABASE_URI": config.database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
-        "BOT": bot,
-        "SCHEDULE": bot.settings,
+        "SCHEDULE": config.settings,
         "BOT_TOKEN": bot.token,
         "ADMIN_IDS": bot.admin_ids,
         "PUBLIC_URL": bot.public_url,

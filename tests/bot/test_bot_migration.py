@@ -16,7 +16,8 @@ TABLE = ProcessedUpdate.__tablename__
 def migrate(url: str, command: str, revision: str) -> None:
     import flask_migrate
 
-    from webapp import MIGRATIONS, create_app
+    from runtime.migrate import MIGRATIONS
+    from webapp import create_app
     from webapp.extensions import db
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})

@@ -13,7 +13,7 @@ import pytest
 from waitress.adjustments import Adjustments
 
 from tests.fixtures_web import serve
-from tests.webapp.test_cli import ENV, make_app
+from tests.runtime.test_cli import ENV, make_app
 from webapp.extensions import db
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -16,7 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from schedule import services
 from schedule.db import create_schema, make_engine
 from schedule.events import BookingCancelled, BookingMade, BookingMoved
-from tests.webapp.test_cli import ENV, NOW, make_app
+from tests.runtime.test_cli import ENV, NOW, make_app
 from webapp import metrics
 from webapp.extensions import db
 from webapp.metrics import CountingHandler

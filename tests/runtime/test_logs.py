@@ -19,11 +19,11 @@ from types import SimpleNamespace
 import pytest
 from flask import g
 
-from tests.webapp.test_cli import ENV, make_app
-from webapp import logs
+from tests.runtime.test_cli import ENV, make_app
+from runtime import logs
 from webapp.extensions import db
-from webapp.logs import handlers
-from webapp.logs.terminal import TerminalLines
+from runtime.logs import handlers
+from runtime.logs.terminal import TerminalLines
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -74,15 +74,14 @@ def _close_tunnel(ngrok, tunnel, config) -> None:
 
 def app_for_public_url(app: Flask, public_url: str) -> Flask:
     """A twin of `app` for this run: PUBLIC_URL and a CORS origin set to the tunnel."""
-    from .. import create_app
+    from ..wiring import wired_app
 
     origins = [o for o in app.config["CORS_ORIGINS"] if o != public_url] + [public_url]
     overrides = {
         "PUBLIC_URL": public_url,
         "CORS_ORIGINS": origins,
-        "BOT": dataclasses.replace(app.config["BOT"], public_url=public_url),
     }
-    return create_app({**app.config, **overrides}, config=app.config["CONFIG"])
+    return wired_app({**app.config, **overrides}, config=app.config["CONFIG"])
 
 
 def _start_bot(config: BotConfig, stop: threading.Event, say) -> threading.Thread | None:
@@ -151,7 +150,7 @@ def dev(tunnel: bool, port: int, host: str) -> None:
         threading.Thread(target=server.serve_forever, name="web", daemon=True).start()
         serving = True
         say(f"• web: the Mini App at {local_url}")
-        bot_config = dataclasses.replace(app.config["BOT"], public_url=public_url)
+        bot_config = dataclasses.replace(app.config["CONFIG"].bot, public_url=public_url)
         if close_tunnel:
             say(f"• tunnel: {public_url} → {local_url}")
             say(f"  Give BotFather this URL: /newapp (or /setmenubutton) → {public_url}")

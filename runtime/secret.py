@@ -3,19 +3,23 @@
 Every process on a host must sign with the same key, or a link made by one web process is a 404
 on another and after each restart. When SECRET_KEY is unset, the first process to start makes
 a random key and writes it to `instance/secret_key` (mode 600); every later process, and every
-restart, reads that file. Two processes starting at once agree: the file appears whole or not
-at all (written aside, then hard-linked into place, which fails if the other won).
+restart, reads that file (and makes it 600 again, with a warning, if others could read it).
+Two processes starting at once agree: the file appears whole or not at all (written aside,
+then hard-linked into place, which fails if the other won).
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import secrets
 import tempfile
 from pathlib import Path
 
 FILE_NAME = "secret_key"
+
+log = logging.getLogger("runtime.secret")
 
 
 def instance_secret_key(instance_path: str | Path) -> str:
@@ -38,18 +42,29 @@ def instance_secret_key(instance_path: str | Path) -> str:
 
 
 def _read(path: Path) -> str:
+    _keep_private(path)
     key = path.read_text().strip()
     if len(key) < 32:
         raise RuntimeError(f"{path} holds no usable key: delete it to have a new one made")
     return key
 
 
-def key_source(config_secret: str | None, environ_secret: str | None, instance_path: str) -> str:
+def _keep_private(path: Path) -> None:
+    """A key file others may read (copied in with the wrong mode, say) is made 0600 again,
+    with a warning: anyone who reads it can forge calendar and export links."""
+    mode = path.stat().st_mode & 0o777
+    if mode & 0o077:
+        os.chmod(path, 0o600)
+        log.warning(
+            "secret_key.mode_fixed",
+            extra={"path": str(path), "was": oct(mode), "now": "0o600"},
+        )
+
+
+def key_source(app_secret: str | None, instance_path: str) -> str:
     """Where the app's key comes from, for `diagnose`."""
-    if environ_secret:
-        return "SECRET_KEY (environment or .env)"
-    if config_secret and config_secret != _peek(Path(instance_path) / FILE_NAME):
-        return "instance/config.py or the test configuration"
+    if app_secret and app_secret != _peek(Path(instance_path) / FILE_NAME):
+        return "SECRET_KEY (environment, .env or instance/config.py)"
     return f"{Path(instance_path) / FILE_NAME} (made once, shared by every process on this host)"
 
 

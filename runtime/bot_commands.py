@@ -1,6 +1,6 @@
 """`flask --app webapp bot set-webhook | delete-webhook | webhook-info`.
 
-Flask commands that drive the bot live in the web package: `bot` never imports Flask, so the
+Flask commands that drive the bot live in the runtime: `bot` never imports Flask, so the
 bot's own code runs in `python bot_main.py` without the web app's framework around it.
 """
 
@@ -11,8 +11,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from bot.runner import configure_commands
-
-from .webhook import webhook_url
+from webapp.webhook import webhook_url
 
 bot_cli = AppGroup("bot", help="The Telegram bot's webhook.")
 
@@ -35,7 +34,8 @@ def _masked(url: str) -> str:
 def set_webhook(base_url: str | None, drop_pending_updates: bool) -> None:
     """Have Telegram POST updates to this app; also sets the commands and the menu button."""
     telegram = _telegram()
-    url = webhook_url(telegram.config, base_url)
+    config = telegram.config
+    url = webhook_url(base_url or config.public_url, config.webhook_path)
     if not url.startswith("https://"):
         raise click.ClickException("Telegram needs an https URL: set PUBLIC_URL or pass --url")
     telegram.bot.set_webhook(

@@ -14,8 +14,6 @@ import uuid
 
 from flask import Flask, g, request
 
-from .handlers import configure, log_dir
-
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 QUIET_PATHS = ("/static/", "/healthz", "/metrics")
 
@@ -23,13 +21,10 @@ log = logging.getLogger("webapp.request")
 
 
 def init_app(app: Flask) -> None:
-    """Request ids and one log line per request; log files unless testing (or asked for)."""
+    """Request ids and one log line per request (where the lines go is the runtime's choice:
+    runtime.logs.configure)."""
     app.before_request(_start_request)
     app.after_request(_finish_request)
-    if not app.testing or app.config.get("LOG_DIR"):
-        project = app.config.get("CONFIG")
-        no_color = project.no_color if project is not None else False
-        configure(("web",), directory=log_dir(app), terminal=not app.testing, no_color=no_color)
 
 
 def _start_request() -> None:

@@ -9,7 +9,7 @@ line starting at the left margin is one this module wrote.
 
 from __future__ import annotations
 
-from .handlers import JsonLines
+from .lines import JsonLines
 
 COLORS = {"web": "\033[36m", "bot": "\033[35m"}
 LEVEL_COLORS = {"WARNING": "\033[33m", "ERROR": "\033[31m", "CRITICAL": "\033[1;31m"}
@@ -71,5 +71,5 @@ class TerminalLines(JsonLines):
 
 
 def wants_color(stream, no_color: bool = False) -> bool:
-    """Colours on a terminal unless NO_COLOR is set (bootstrap.Config.no_color)."""
+    """Colours on a terminal unless NO_COLOR is set (runtime.config.Config.no_color)."""
     return hasattr(stream, "isatty") and stream.isatty() and not no_color

@@ -11,8 +11,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from schedule import maintenance
-
-from ..extensions import db
+from webapp.extensions import db
 
 
 def _now() -> datetime:

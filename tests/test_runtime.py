@@ -1,5 +1,6 @@
-"""The composition root (bootstrap.py): the environment read into one Config, Flask built
-alone by webapp.build_app, the bot and its notifier wired to it by the root."""
+"""The composition root (runtime.compose) over the one configuration (runtime.config): the
+environment read into one Config, overrides applied to it, Flask built alone by
+webapp.build_app, the bot and its notifier wired to it from the same final configuration."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-import bootstrap
 from bot.notify import Notifier
+from runtime import compose
+from runtime.config import PROJECT_ROOT, overridden, read_config
 from schedule import ConfigError, Settings
 from tests.initdata import TEST_BOT_TOKEN
 from webapp import build_app, create_app
@@ -16,7 +18,7 @@ from webapp.extensions import db
 
 
 def test_the_environment_becomes_one_configuration():
-    config = bootstrap.read_config(
+    config = read_config(
         {
             "BOT_TOKEN": TEST_BOT_TOKEN,
             "CAPACITY": "6",
@@ -38,41 +40,64 @@ def test_the_environment_becomes_one_configuration():
 
 
 def test_defaults_and_a_bad_value_named():
-    config = bootstrap.read_config({})
+    config = read_config({})
 
     assert config.settings == Settings() and not config.dev_login
-    assert config.log_dir == bootstrap.PROJECT_ROOT / "logs" and not config.no_color
+    assert config.log_dir == PROJECT_ROOT / "logs" and not config.no_color
     with pytest.raises(ConfigError, match="INIT_DATA_MAX_AGE must be a whole number"):
-        bootstrap.read_config({"INIT_DATA_MAX_AGE": "a day"})
+        read_config({"INIT_DATA_MAX_AGE": "a day"})
+
+
+def test_overrides_change_the_one_configuration_both_sides_read():
+    settings = Settings(capacity=2)
+    config = overridden(
+        read_config({"ADMIN_IDS": "1"}),
+        {
+            "ADMIN_IDS": {900},
+            "SCHEDULE": settings,
+            "PUBLIC_URL": "https://x.example/",
+            "TRAINER_NEWS_DELAY_SECONDS": 0,
+            "TESTING": True,  # Flask's own key: not the project's
+        },
+    )
+
+    assert config.bot.admin_ids == frozenset({900}) and config.settings is settings
+    assert config.bot.public_url == "https://x.example" and config.bot.trainer_news_delay == 0
 
 
 def test_the_web_app_receives_the_configuration_it_is_given(sqlite_url):
-    config = bootstrap.read_config({"DATABASE_URL": sqlite_url, "ADMIN_IDS": "900"})
+    config = read_config({"DATABASE_URL": sqlite_url, "ADMIN_IDS": "900"})
 
-    app = create_app({"TESTING": True}, config=config)
+    app = create_app({"TESTING": True, "SECRET_KEY": "k" * 32}, config=config)
 
-    assert app.config["CONFIG"] is config
+    assert app.config["CONFIG"].bot == config.bot
     assert app.config["ADMIN_IDS"] == frozenset({900})
     assert app.config["SQLALCHEMY_DATABASE_URI"] == sqlite_url
 
 
 def test_flask_is_built_alone_and_the_root_wires_the_bot(sqlite_url, fake_telegram):
-    config = bootstrap.read_config(
+    config = read_config(
         {
             "DATABASE_URL": sqlite_url,
             "BOT_TOKEN": TEST_BOT_TOKEN,
             "TELEGRAM_API_URL": fake_telegram.url,
+            "ADMIN_IDS": "900",
         }
     )
 
     alone = build_app(config, {"TESTING": True})
-    wired = bootstrap.web_app({"TESTING": True}, config=config)
+    wired = compose.web_app({"TESTING": True, "ADMIN_IDS": {901}}, config=config)
 
-    assert alone.extensions["booking_events"] is None and "telegram" not in alone.extensions
+    assert alone.extensions["booking_events"] is None and alone.extensions["webhook"] is None
+    assert "telegram" not in alone.extensions and "db" not in alone.cli.commands
     telegram = wired.extensions["telegram"]
     assert isinstance(telegram.notifier, Notifier)
     assert wired.extensions["booking_events"].inner is telegram.notifier  # counted, then sent
-    assert telegram.bot.context.config.token == TEST_BOT_TOKEN
+    # The bot is given the same final configuration as the web app, overrides included.
+    assert telegram.config is wired.config["CONFIG"].bot
+    assert telegram.config.admin_ids == wired.config["ADMIN_IDS"] == frozenset({901})
+    assert wired.extensions["webhook"].path == telegram.config.webhook_path
+    assert {"db", "worker", "bot", "diagnose", "purge"} <= set(wired.cli.commands)
     for app in (alone, wired):
         with app.app_context():
             db.engine.dispose()

@@ -1,4 +1,5 @@
-"""The bot's configuration: a bad value stops start-up with a message naming the variable."""
+"""The configuration (runtime.config): a bad value stops start-up with a message naming the
+variable."""
 
 from __future__ import annotations
 
@@ -9,20 +10,20 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import BotConfig
+from runtime.config import read_bot_config
 from schedule import ConfigError
 
 
 @pytest.mark.parametrize("url", ["nonsense://x", "postgresql://u:p@host:port/db", "not a url"])
 def test_a_database_url_sqlalchemy_cannot_read_is_a_config_error(url):
     with pytest.raises(ConfigError, match="DATABASE_URL"):
-        BotConfig.from_env({"DATABASE_URL": url})
+        read_bot_config({"DATABASE_URL": url})
 
 
 def test_database_urls_as_written_are_accepted():
-    config = BotConfig.from_env({"DATABASE_URL": "postgresql://user:pass@db.example/booking"})
+    config = read_bot_config({"DATABASE_URL": "postgresql://user:pass@db.example/booking"})
     assert config.database_url == "postgresql+psycopg://user:pass@db.example/booking"
-    assert BotConfig.from_env({}).database_url.startswith("sqlite:///")
+    assert read_bot_config({}).database_url.startswith("sqlite:///")
 
 
 def test_bot_main_names_a_bad_database_url(tmp_path):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import stat
 
-from webapp.secret import instance_secret_key
+from runtime.secret import instance_secret_key
 
 
 def test_the_key_is_made_once_with_mode_600_and_read_afterwards(tmp_path):

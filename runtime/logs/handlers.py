@@ -11,38 +11,38 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Iterable
-from datetime import datetime
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
 from flask import Flask, g, has_request_context
-from pythonjsonlogger.json import JsonFormatter
+
+from .lines import JsonLines
+from .terminal import TerminalLines, wants_color
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("web", "bot")
 BOT_LOGGERS = ("bot", "TeleBot")
 MAX_BYTES = 10 * 1024 * 1024
 BACKUP_COUNT = 5
-# Always present in a line (null when unknown), in this order; extras follow.
-FIELDS = ("asctime", "levelname", "service", "message", "request_id", "user_id", "duration_ms")
-RENAMED = {
-    "asctime": "time",
-    "levelname": "level",
-    "message": "event",
-    "name": "logger",
-    "exc_info": "exc",
-}
 _MARK = "_booking_handler"
 
 
 def log_dir(app: Flask | None = None) -> Path:
     """LOG_DIR: the app's own (instance or test configuration), else the environment's (the
-    project's configuration, bootstrap.Config), else logs/ in the project root."""
+    project's configuration, runtime.config.Config), else logs/ in the project root."""
     if app is None:
         return PROJECT_ROOT / "logs"
     project = app.config.get("CONFIG")
     configured = app.config.get("LOG_DIR") or (project.log_dir if project is not None else "")
     return Path(configured) if configured else PROJECT_ROOT / "logs"
+
+
+def configure_web(app: Flask, config) -> None:
+    """The web process's logs: files (and the terminal) unless testing, or asked for there."""
+    if not app.testing or app.config.get("LOG_DIR"):
+        configure(
+            ("web",), directory=log_dir(app), terminal=not app.testing, no_color=config.no_color
+        )
 
 
 def service_of(record: logging.LogRecord, default: str = "web") -> str:
@@ -80,23 +80,6 @@ class ServiceFilter(logging.Filter):
         return getattr(record, "service", None) == self.service
 
 
-class JsonLines(JsonFormatter):
-    """A record as one JSON object: time, level, service, event, request_id, user_id,
-    duration_ms, logger, the `extra` fields, and exc when there is a traceback."""
-
-    def __init__(self) -> None:
-        super().__init__(
-            ",".join((*FIELDS, "name")),
-            style=",",
-            rename_fields=RENAMED,
-            json_ensure_ascii=False,
-        )
-
-    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
-        local = datetime.fromtimestamp(record.created).astimezone()
-        return local.isoformat(timespec="milliseconds")
-
-
 def configure(
     services: Iterable[str] = ("web",),
     *,
@@ -112,8 +95,6 @@ def configure(
     One rotated JSON file per service in `directory`; records go to the file of their service
     (bot loggers to bot, the rest to the first service named).
     """
-    from .terminal import TerminalLines, wants_color
-
     services = tuple(services)
     reset()
     root = logging.getLogger()

@@ -126,7 +126,7 @@ def check_database(url: str) -> list[Check]:
 
     from schedule.db import make_engine
 
-    from .. import MIGRATIONS
+    from ..migrate import MIGRATIONS
 
     parsed = make_url(url)
     shown = parsed.render_as_string(hide_password=True)
@@ -257,9 +257,7 @@ def check_admins(app: Flask) -> Check:
 def check_secret_key(app: Flask) -> Check:
     from ..secret import key_source
 
-    source = key_source(
-        app.config.get("SECRET_KEY"), app.config["CONFIG"].secret_key, app.instance_path
-    )
+    source = key_source(app.config.get("SECRET_KEY"), app.instance_path)
     return Check("SECRET_KEY", OK, source)
 
 
@@ -304,7 +302,7 @@ def run_checks(app: Flask | None, load_error: Exception | None) -> list[Check]:
             Check("configuration", FAIL, str(load_error), "fix the variable named above in .env")
         )
     else:
-        config: BotConfig = app.config["BOT"]
+        config: BotConfig = app.config["CONFIG"].bot
         checks += check_bot(config)
         database = check_database(app.config["SQLALCHEMY_DATABASE_URI"])
         checks += database

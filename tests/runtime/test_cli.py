@@ -21,7 +21,7 @@ from schedule import ConfigError, maintenance, services
 from schedule.models import Booking, User
 from tests.initdata import TEST_BOT_TOKEN
 from webapp import create_app
-from webapp.commands import diagnose
+from runtime.commands import diagnose
 from webapp.extensions import db
 
 NOW = datetime(2026, 11, 25, 6, 0)  # Wednesday 09:00 in Moscow
@@ -186,7 +186,7 @@ def test_diagnose_shows_the_outbox_and_warns_when_it_is_stuck(
 
     assert "! outbox: 1 pending (oldest 600 s), 0 refused for good, 0 expired" in result.output
     assert "bot_main.py` or `flask --app webapp worker` running?" in result.output
-    assert "✓ SECRET_KEY: SECRET_KEY (environment or .env)" in result.output
+    assert "✓ SECRET_KEY: SECRET_KEY (environment, .env or instance/config.py)" in result.output
 
 
 def test_diagnose_says_where_the_signing_key_comes_from_when_unset(app_factory, tmp_path):

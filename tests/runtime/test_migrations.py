@@ -31,7 +31,7 @@ def app(empty_database_url):
 def migrate(app, command: str, revision: str = "head") -> None:
     import flask_migrate
 
-    from webapp import MIGRATIONS
+    from runtime.migrate import MIGRATIONS
 
     with app.app_context():
         getattr(flask_migrate, command)(directory=MIGRATIONS, revision=revision)

@@ -18,8 +18,7 @@ from sqlalchemy.orm import sessionmaker
 
 from bot.reminders import REMINDER_INTERVAL_SECONDS
 from bot.worker import start_background
-
-from .extensions import db
+from webapp.extensions import db
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 

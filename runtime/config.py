@@ -1,0 +1,179 @@
+"""The one reader of the environment: `os.environ` (and `.env`, which the entry points load
+first) read once per process into one immutable `Config`.
+
+Each package declares the configuration it needs and receives it from here, never reading the
+environment itself (tests/test_layers.py holds that): `schedule.Settings` (the studio's rules),
+`bot.config.BotConfig` (token, Bot API, trainers, database, and the rules), and the web app's
+fields below, which webapp.config turns into Flask's keys. Overrides (instance/config.py, a
+test's configuration) are applied to this object by `overridden`, so that the web app and the
+bot are given views of the same final configuration, never copies rebuilt apart.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+from bot.config import DEFAULT_API_URL, WEBHOOK_SECRET_PATTERN, BotConfig
+from schedule import ConfigError, Settings
+from schedule.db import database_url
+from schedule.settings import parse_bool
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_METRICS_ALLOW = "127.0.0.1,::1"
+
+
+@dataclass(frozen=True)
+class Config:
+    """The project's configuration: the bot's part (BotConfig, which holds the studio's rules as
+    `settings` and the database URL), and what only the web app, the logs and the commands use."""
+
+    bot: BotConfig = field(default_factory=BotConfig)
+    # Unset: the runtime reads (or makes once) instance/secret_key (runtime.secret).
+    secret_key: str = ""
+    cors_origins: tuple[str, ...] = ()
+    init_data_max_age: int = 86400
+    dev_login: bool = False
+    metrics_token: str = ""
+    metrics_allow: str = DEFAULT_METRICS_ALLOW
+    # Several web processes sum their metrics through files there (prometheus_client).
+    metrics_multiprocess_dir: str = ""
+    log_dir: Path = PROJECT_ROOT / "logs"
+    # NO_COLOR (no-color.org): terminal log lines without colours.
+    no_color: bool = False
+    ngrok_authtoken: str = ""
+
+    @property
+    def settings(self) -> Settings:
+        return self.bot.settings
+
+    @property
+    def database_url(self) -> str:
+        return self.bot.database_url
+
+
+def read_config(environ: Mapping[str, str]) -> Config:
+    """The whole configuration from `environ`; a bad value is a ConfigError naming it."""
+    log_dir = environ.get("LOG_DIR", "").strip()
+    return Config(
+        bot=read_bot_config(environ),
+        secret_key=environ.get("SECRET_KEY", "").strip(),
+        cors_origins=_list(environ.get("CORS_ORIGINS", "")),
+        init_data_max_age=_int(environ, "INIT_DATA_MAX_AGE", 86400),
+        dev_login=parse_bool("DEV_LOGIN", environ.get("DEV_LOGIN", "0")),
+        metrics_token=environ.get("METRICS_TOKEN", "").strip(),
+        metrics_allow=environ.get("METRICS_ALLOW", DEFAULT_METRICS_ALLOW),
+        metrics_multiprocess_dir=environ.get("PROMETHEUS_MULTIPROC_DIR", "").strip(),
+        log_dir=Path(log_dir) if log_dir else PROJECT_ROOT / "logs",
+        no_color=bool(environ.get("NO_COLOR")),
+        ngrok_authtoken=environ.get("NGROK_AUTHTOKEN", "").strip(),
+    )
+
+
+def load_config() -> Config:
+    """This process's configuration: the environment, read here and nowhere else."""
+    return read_config(os.environ)
+
+
+def read_bot_config(environ: Mapping[str, str]) -> BotConfig:
+    api_url = environ.get("TELEGRAM_API_URL", "").strip().rstrip("/") or DEFAULT_API_URL
+    if not api_url.startswith(("http://", "https://")) or api_url.endswith("/bot"):
+        raise ConfigError(
+            "TELEGRAM_API_URL must be a base URL like https://api.telegram.org (no trailing /bot)"
+        )
+    webhook_secret = environ.get("WEBHOOK_SECRET", "").strip()
+    if webhook_secret and not WEBHOOK_SECRET_PATTERN.match(webhook_secret):
+        raise ConfigError("WEBHOOK_SECRET may hold only A-Z, a-z, 0-9, _ and - (1-256 of them)")
+    return BotConfig(
+        token=environ.get("BOT_TOKEN", "").strip(),
+        api_url=api_url,
+        public_url=environ.get("PUBLIC_URL", "").strip().rstrip("/"),
+        admin_ids=parse_admin_ids(environ.get("ADMIN_IDS", "")),
+        webhook_secret=webhook_secret,
+        database_url=_checked_database_url(environ),
+        settings=Settings.from_env(environ),
+        trainer_news_delay=_seconds(environ, "TRAINER_NEWS_DELAY_SECONDS", 60.0),
+    )
+
+
+def overridden(config: Config, keys: Mapping[str, object]) -> Config:
+    """`config` with the Flask keys of instance/config.py or a test's configuration applied
+    (BOT, a whole bot part; then SCHEDULE, BOT_TOKEN, ADMIN_IDS, SQLALCHEMY_DATABASE_URI, …
+    over it): one final configuration that the web app's keys and the bot are both made from."""
+    bot_fields = {
+        "SCHEDULE": ("settings", lambda v: v),
+        "SQLALCHEMY_DATABASE_URI": ("database_url", str),
+        "BOT_TOKEN": ("token", str),
+        "ADMIN_IDS": ("admin_ids", frozenset),
+        "PUBLIC_URL": ("public_url", lambda v: str(v).rstrip("/")),
+        "TRAINER_NEWS_DELAY_SECONDS": ("trainer_news_delay", float),
+    }
+    own_fields = {
+        "SECRET_KEY": ("secret_key", lambda v: v or ""),
+        "CORS_ORIGINS": ("cors_origins", tuple),
+        "INIT_DATA_MAX_AGE": ("init_data_max_age", int),
+        "DEV_LOGIN": ("dev_login", bool),
+        "METRICS_TOKEN": ("metrics_token", str),
+        "METRICS_ALLOW": ("metrics_allow", str),
+        "LOG_DIR": ("log_dir", Path),
+    }
+    bot = {name: cast(keys[key]) for key, (name, cast) in bot_fields.items() if key in keys}
+    own = {name: cast(keys[key]) for key, (name, cast) in own_fields.items() if key in keys}
+    return replace(config, bot=replace(keys.get("BOT", config.bot), **bot), **own)
+
+
+def parse_admin_ids(raw: str) -> frozenset[int]:
+    ids = set()
+    for part in re.split(r"[,\s]+", raw.strip()):
+        if not part:
+            continue
+        if not part.lstrip("-").isdigit():
+            raise ConfigError(f"ADMIN_IDS: {part!r} is not a Telegram user id")
+        ids.add(int(part))
+    return frozenset(ids)
+
+
+def _list(raw: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
+def _int(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+
+
+def _seconds(environ: Mapping[str, str], name: str, default: float) -> float:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 86400:
+        raise ConfigError(f"{name} must be a number of seconds from 0 to 86400, got {raw!r}")
+    return value
+
+
+def _checked_database_url(environ: Mapping[str, str]) -> str:
+    """DATABASE_URL (or the embedded default), refused at start-up unless SQLAlchemy can read
+    it and knows its database."""
+    url = database_url(environ)
+    try:
+        make_url(url).get_dialect()
+    except (ArgumentError, NoSuchModuleError, ValueError):
+        raise ConfigError(
+            "DATABASE_URL must be a database URL like postgresql://user:pass@host/db"
+        ) from None
+    return url
