@@ -1,4 +1,4 @@
-"""Studio rules parsed from the environment (the mapping bootstrap.py reads once), validated at
+"""Studio rules parsed from the environment (the mapping runtime/config.py reads once), validated at
 start-up."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """What a request works with, from the app it runs in: the studio's settings, its clock, the
 snapshot cache, the hook the services hand their events to, and the caller's holdings. The
-blueprints read them here (bootstrap.py and webapp.build_app put them on the app)."""
+blueprints read them here (the runtime and webapp.build_app put them on the app)."""
 
 from __future__ import annotations
 
