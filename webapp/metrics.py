@@ -95,6 +95,11 @@ class Metrics:
             ("status",),
             **register,
         )
+        self.rate_limit_storage_failures = Counter(
+            "rate_limit_storage_failures",
+            "Requests let through uncounted because the rate-limit storage did not answer.",
+            **register,
+        )
 
     def exposition_registry(self) -> CollectorRegistry:
         """What /metrics shows: this registry, or the sum of every process's files."""
@@ -219,15 +224,22 @@ def _client_allowed() -> bool:
     return any(address in network for network in networks)
 
 
-@bp.get("/metrics")
-def metrics():
+def refusal() -> int | None:
+    """None when this request may read /metrics; else 403 (a wrong token) or 404."""
     token = current_app.config["METRICS_TOKEN"]
     header = request.headers.get("Authorization", "")
     if header.startswith("Bearer "):
         if not token or not hmac.compare_digest(header[7:].encode(), token.encode()):
-            abort(403)
+            return 403
     elif not _client_allowed():
-        abort(404)
+        return 404
+    return None
+
+
+@bp.get("/metrics")
+def metrics():
+    if (status := refusal()) is not None:
+        abort(status)
     encode, content_type = choose_encoder(request.headers.get("Accept", ""))
     registry = current_app.extensions["metrics"].exposition_registry()
     return Response(encode(registry), headers={"Content-Type": content_type})
