@@ -8,13 +8,28 @@ oldest due chat goes first. All chats together are kept under `per_second` (Tele
 a bot about 30 messages a second) by one token bucket in the database that every dispatcher
 takes from as it claims (schedule.outbox.Pace), so several dispatchers never add up to more.
 
-What Telegram answers decides what happens to the row:
+Messages waiting for one chat leave as one (a digest): having claimed a chat, a dispatcher
+takes the chat's next due rows too (as many as fit one Telegram message, MAX_DIGEST_CHARS) and
+sends their texts together, each as it would read alone. A message with buttons (a cancel
+button under a booking, a reminder's) goes alone: its buttons act on that one booking, and the
+bot edits that message when they are tapped. So a trainer's busy morning of 320 bookings is a
+dozen messages, not five minutes of one a second.
+
+What Telegram answers decides what happens to the rows of a send:
 - 200: sent, never again.
 - 429: the chat waits `retry_after` seconds (all of its messages), then tries again.
-- 5xx, a timeout, a refused or dropped connection: tried again after a growing pause
+- 5xx, a refused or dropped connection, a connect timeout: tried again after a growing pause
   (2, 4, 8 … seconds, at most MAX_BACKOFF), for as long as the message matters (expires_at).
+- no answer within READ_TIMEOUT once the request went out: Telegram may well have delivered
+  it (a slow answer is not a lost message), so it is not sent again; it is recorded as sent,
+  with `last_error` "unconfirmed: …" saying why (schedule.outbox.UNCONFIRMED).
 - 400 (a message Telegram refuses) and 403 (the user blocked the bot): failed, with why; a 403
-  also marks the user, who gets no more messages until they write to the bot again.
+  also marks the user, who gets no more messages until they write to the bot again. A digest
+  refused with 400 is sent again as its messages one by one, so only the bad one fails.
+
+A send holds a short lease on its rows, renewed by a heartbeat while it runs (bot.pool), so a
+slow answer is waited for as long as it takes, and a dispatcher that dies (SIGKILL, power)
+frees its rows within DEFAULT_LEASE: only the messages it was sending then may be sent twice.
 
 Sends talk HTTP to `<TELEGRAM_API_URL>/bot<token>/sendMessage` themselves (not through
 telebot's retrying sender), so that no thread ever sleeps on a backoff: waiting is a row's
@@ -23,8 +38,10 @@ telebot's retrying sender), so that no thread ever sleeps on a backoff: waiting 
 
 from __future__ import annotations
 
+import html
 import logging
 import random
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -51,18 +68,29 @@ from .telegram import configure_api
 from .texts import language
 
 log = logging.getLogger("bot.dispatcher")
+TAG = re.compile(r"<[^>]+>")
 
 MAX_BACKOFF = timedelta(seconds=60)
 CONNECT_TIMEOUT = 5.0
-READ_TIMEOUT = 15.0
+# Telegram can take tens of seconds to answer a send it has delivered: wait a minute. The send
+# holds only its own thread and chat meanwhile.
+READ_TIMEOUT = 60.0
 EXPIRE_EVERY = timedelta(seconds=30)
+# A digest stays under Telegram's 4096 characters a message (counted as Telegram does, in
+# UTF-16 code units of the text without its HTML tags), and under this many rows.
+MAX_DIGEST_CHARS = 4000
+MAX_DIGEST_ROWS = 50
+DIGEST_SEPARATOR = "\n\n"
+# last_error of a digest's rows Telegram refused (400): each is sent alone next.
+SEND_ALONE = "refused in a digest, sent alone next: "
+UNCONFIRMED = "unconfirmed"  # Outcome.status of a send whose answer timed out
 
 
 @dataclass(frozen=True)
 class Outcome:
     """What became of one send."""
 
-    status: str  # outbox.SENT, outbox.FAILED, outbox.DROPPED or "retry"
+    status: str  # outbox.SENT, outbox.FAILED, outbox.DROPPED, "retry" or UNCONFIRMED
     detail: str = ""
     retry_after: float | None = None  # seconds Telegram asked for (429)
 
@@ -79,6 +107,7 @@ class Dispatcher:
         chat_interval: float = 1.0,
         lease: timedelta = outbox.DEFAULT_LEASE,
         read_timeout: float = READ_TIMEOUT,
+        digest_rows: int = MAX_DIGEST_ROWS,
     ) -> None:
         self.config = config
         self.session_factory = session_factory
@@ -87,10 +116,13 @@ class Dispatcher:
         self.chat_interval = timedelta(seconds=chat_interval)
         self.lease = lease
         self.timeout = (CONNECT_TIMEOUT, read_timeout)
+        self.digest_rows = digest_rows
         configure_api(config.api_url, config.token)  # also keeps the token out of the logs
         self.url = f"{config.api_url.rstrip('/')}/bot{config.token}/sendMessage"
         self._local = threading.local()
-        self.pool = ChatPool(threads, "outbox")
+        self.pool = ChatPool(
+            threads, "outbox", renew=self.renew, renew_every=lease.total_seconds() / 3
+        )
         self._next_expiry = datetime.min
 
     # --- the loop ------------------------------------------------------------------------
@@ -123,8 +155,15 @@ class Dispatcher:
                 pace=self.pace,
             )
         for message in claimed:
-            self.pool.submit(message.chat_id, lambda message=message: self.deliver(message))
+            self.pool.submit(
+                message.chat_id, lambda message=message: self.deliver(message), message.claimed_by
+            )
         return len(claimed)
+
+    def renew(self, claims: set[str]) -> None:
+        """The heartbeat: the rows being sent keep their leases."""
+        with self.session_factory() as session:
+            outbox.renew_leases(session, OutboxMessage, claims, self.clock() + self.lease)
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Run until nothing is pending, retries included (tests); False on timeout."""
@@ -151,19 +190,46 @@ class Dispatcher:
     # --- one message ---------------------------------------------------------------------
 
     def deliver(self, message: OutboxMessage) -> Outcome:
-        """Render, send and record one claimed message (runs in a pool thread)."""
+        """Render, send and record one claimed message, with the chat's next due messages
+        that join it in a digest (runs in a pool thread)."""
         with self.session_factory() as session:
-            outcome = self._send(session, message)
-            self._record(session, message, outcome)
+            user = session.scalar(select(User).where(User.telegram_id == message.chat_id))
+            blocked = (
+                user.blocked_bot if user is not None else self._refused_before(session, message)
+            )
+            session.rollback()
+            if blocked:
+                outcome = Outcome(outbox.DROPPED, "the user blocked the bot")
+                self._record(session, [message], outcome)
+                return outcome
+            lang = language(user.language_code if user is not None else None)
+            rendered = self._render_one(session, message, lang)
+            if isinstance(rendered, Outcome):
+                self._record(session, [message], rendered)
+                return rendered
+            text, markup = rendered
+            rows, texts = [message], [text]
+            if markup is None and not self._alone(message):
+                rows, texts = self._digest(session, message, text, lang)
+            body: dict[str, object] = {
+                "chat_id": str(message.chat_id),
+                "text": DIGEST_SEPARATOR.join(texts),
+                "parse_mode": "HTML",
+            }
+            if markup is not None:
+                body["reply_markup"] = markup.to_dict()
+            outcome = self._post(body)
+            if outcome.status == outbox.FAILED and len(rows) > 1 and outcome.detail[:3] == "400":
+                outcome = Outcome("retry", SEND_ALONE + outcome.detail, retry_after=0)
+            self._record(session, rows, outcome)
         return outcome
 
-    def _send(self, session: Session, message: OutboxMessage) -> Outcome:
-        user = session.scalar(select(User).where(User.telegram_id == message.chat_id))
-        blocked = user.blocked_bot if user is not None else self._refused_before(session, message)
-        session.rollback()
-        if blocked:
-            return Outcome(outbox.DROPPED, "the user blocked the bot")
-        lang = language(user.language_code if user is not None else None)
+    @staticmethod
+    def _alone(message: OutboxMessage) -> bool:
+        return (message.last_error or "").startswith(SEND_ALONE)
+
+    def _render_one(self, session: Session, message: OutboxMessage, lang: str):
+        """(text, markup), or the Outcome of a message that is not to be sent."""
         try:
             rendered = self._render(session, message, lang)
         except Exception as error:  # a row this version cannot read: never retried
@@ -171,15 +237,41 @@ class Dispatcher:
             return Outcome(outbox.FAILED, f"cannot render: {type(error).__name__}: {error}")
         if rendered is None:
             return Outcome(outbox.DROPPED, "no longer relevant")
-        text, markup = rendered
-        body: dict[str, object] = {
-            "chat_id": str(message.chat_id),
-            "text": text,
-            "parse_mode": "HTML",
-        }
-        if markup is not None:
-            body["reply_markup"] = markup.to_dict()
-        return self._post(body)
+        return rendered
+
+    def _digest(
+        self, session: Session, head: OutboxMessage, text: str, lang: str
+    ) -> tuple[list[OutboxMessage], list[str]]:
+        """`head` and the chat's next due messages without buttons that fit one message with
+        it, leased to head's claim; messages no longer relevant among them are dropped."""
+        if self.digest_rows <= 1:
+            return [head], [text]
+        now = self.clock()
+        texts = {head.id: text}
+        length = telegram_length(text)
+        taken: list[OutboxMessage] = []
+        dropped: dict[int, Outcome] = {}
+        for row in outbox.following_due(session, head, now, self.digest_rows - 1):
+            if self._alone(row):
+                break
+            rendered = self._render_one(session, row, lang)
+            if isinstance(rendered, Outcome):
+                if rendered.status == outbox.FAILED:
+                    break  # it fails alone, in its turn
+                dropped[row.id] = rendered
+                taken.append(row)
+                continue
+            row_text, markup = rendered
+            more = telegram_length(DIGEST_SEPARATOR + row_text)
+            if markup is not None or length + more > MAX_DIGEST_CHARS:
+                break
+            texts[row.id], length = row_text, length + more
+            taken.append(row)
+        joined = outbox.join(session, head, taken, now)
+        for row in [r for r in joined if r.id in dropped]:
+            self._record(session, [row], dropped[row.id])
+        rows = [head] + [r for r in joined if r.id not in dropped]
+        return rows, [texts[row.id] for row in rows]
 
     @staticmethod
     def _refused_before(session: Session, message: OutboxMessage) -> bool:
@@ -215,8 +307,10 @@ class Dispatcher:
             http = self._local.http = requests.Session()
         try:
             response = http.post(self.url, json=body, timeout=self.timeout)
-        except requests.Timeout:
-            return Outcome("retry", "timed out")
+        except requests.ConnectTimeout:  # the request never went out
+            return Outcome("retry", "connect timed out")
+        except requests.ReadTimeout:  # it went out: Telegram may have delivered it
+            return Outcome(UNCONFIRMED, f"no answer within {self.timeout[1]:g} s")
         except requests.RequestException as error:  # refused, reset, DNS: never the URL
             return Outcome("retry", f"network error: {type(error).__name__}")
         try:
@@ -236,37 +330,58 @@ class Dispatcher:
             return Outcome(outbox.FAILED, f"{response.status_code} {description}")
         return Outcome("retry", f"{response.status_code} {description}")
 
-    def _record(self, session: Session, message: OutboxMessage, outcome: Outcome) -> None:
+    def _record(self, session: Session, rows: list[OutboxMessage], outcome: Outcome) -> None:
         now = self.clock()
-        if outcome.status == outbox.SENT:
-            outbox.mark_sent(session, message, now, chat_interval=self.chat_interval)
+        head = rows[0]
+        if outcome.status in (outbox.SENT, UNCONFIRMED):
+            if outcome.status == UNCONFIRMED:
+                log.warning(
+                    "message %s to chat %s: %s; Telegram may have delivered it, not sent again",
+                    ",".join(str(row.id) for row in rows),
+                    head.chat_id,
+                    outcome.detail,
+                )
+            outbox.mark_sent(
+                session,
+                rows,
+                now,
+                chat_interval=self.chat_interval,
+                unconfirmed=outcome.detail if outcome.status == UNCONFIRMED else None,
+            )
         elif outcome.status == "retry":
             if outcome.retry_after is not None:
                 at = now + timedelta(seconds=outcome.retry_after)
             else:
-                at = now + backoff(message.attempts)
+                at = now + backoff(head.attempts)
             log.warning(
                 "message %s to chat %s not sent (%s); next try at %s",
-                message.id,
-                message.chat_id,
+                ",".join(str(row.id) for row in rows),
+                head.chat_id,
                 outcome.detail,
                 at.isoformat(timespec="seconds"),
             )
             outbox.retry_later(
-                session, message, at, outcome.detail, whole_chat=outcome.retry_after is not None
+                session, rows, at, outcome.detail, whole_chat=outcome.retry_after is not None
             )
         else:
             if outcome.detail.startswith("403"):
-                log.info("user %s blocked the bot; not messaging them again", message.chat_id)
-                mark_blocked(session, message.chat_id)
+                log.info("user %s blocked the bot; not messaging them again", head.chat_id)
+                mark_blocked(session, head.chat_id)
             log.info(
                 "message %s to chat %s %s: %s",
-                message.id,
-                message.chat_id,
+                ",".join(str(row.id) for row in rows),
+                head.chat_id,
                 outcome.status,
                 outcome.detail,
             )
-            outbox.give_up(session, message, outcome.status, outcome.detail)
+            outbox.give_up(session, rows, outcome.status, outcome.detail)
+
+
+def telegram_length(html_text: str) -> int:
+    """How long Telegram counts a parse_mode HTML text: its characters without the tags, with
+    entities read, in UTF-16 code units (an emoji outside the BMP counts two)."""
+    plain = html.unescape(TAG.sub("", html_text))
+    return len(plain.encode("utf-16-le")) // 2
 
 
 def backoff(attempts: int) -> timedelta:

@@ -66,7 +66,10 @@ def claim_update(session: Session, update_id: int) -> bool:
 # --- the inbox of webhook updates ------------------------------------------------------------
 
 HANDLED = "handled"
-INBOX_LEASE = timedelta(minutes=5)
+FAILED = "failed"
+# Renewed by the worker's heartbeat while an update is handled (bot.pool): a worker that dies
+# mid-update frees its chat this long after its last beat.
+INBOX_LEASE = timedelta(seconds=10)
 KEEP_HANDLED_UPDATES = timedelta(days=3)
 # Telegram's update ids are positive and fit in 32 bits today; a BIGINT column holds any
 # value below this, and anything else is not an update Telegram sent.
@@ -152,6 +155,23 @@ def finish_update(session: Session, row: WebhookUpdate, now: datetime) -> None:
         )
     )
     session.commit()
+
+
+def fail_update(session: Session, row: WebhookUpdate, now: datetime, error: str) -> None:
+    """Never to be handled (again): recorded with why."""
+    outbox.settle(session, row, status=FAILED, handled_at=now, last_error=error[:1000])
+    session.commit()
+
+
+def forget_taken(session: Session, update_id: int) -> None:
+    """Forget that `update_id` was taken on (its worker died while handling it), so that it is
+    handled again."""
+    session.execute(delete(ProcessedUpdate).where(ProcessedUpdate.update_id == update_id))
+    session.commit()
+
+
+def renew_update_leases(session: Session, claims: set[str], now: datetime) -> None:
+    outbox.renew_leases(session, WebhookUpdate, claims, now + INBOX_LEASE)
 
 
 def retry_update(session: Session, row: WebhookUpdate, at: datetime, error: str) -> None:

@@ -1,7 +1,12 @@
 """A few threads for per-chat work (sends of the outbox, webhook updates): at most one item of
 a chat in flight, so each chat's items keep their order and a chat that hangs holds one
 thread, not the others. The loops that claim the work (bot.dispatcher, bot.worker.Inbox) own
-one each."""
+one each.
+
+Work is leased in the database (schedule.outbox.claim_heads) for a short while; while it runs,
+a heartbeat thread renews the leases of every claim in flight (`renew`), so a slow send or
+handler keeps its rows however long it takes, and a process that dies frees them as soon as
+its last lease runs out."""
 
 from __future__ import annotations
 
@@ -14,15 +19,32 @@ log = logging.getLogger("bot")
 
 
 class ChatPool:
-    def __init__(self, threads: int, name: str) -> None:
+    def __init__(
+        self,
+        threads: int,
+        name: str,
+        *,
+        renew: Callable[[set[str]], object] | None = None,
+        renew_every: float = 3.0,
+    ) -> None:
         self.threads = threads
         self.name = name
+        self.renew = renew
+        self.renew_every = renew_every
         self._executor = ThreadPoolExecutor(threads, thread_name_prefix=name)
-        self._in_flight: dict[Future, int] = {}  # future -> chat id
+        self._in_flight: dict[Future, tuple[int, str | None]] = {}  # -> (chat id, claim)
+        self._lock = threading.Lock()  # the heartbeat reads what the loop changes
 
     @property
     def busy_chats(self) -> set[int]:
-        return set(self._in_flight.values())
+        with self._lock:
+            return {chat for chat, _ in self._in_flight.values()}
+
+    @property
+    def claims(self) -> set[str]:
+        """The claims (schedule.outbox.claimer_id) of the work in flight."""
+        with self._lock:
+            return {claim for _, claim in self._in_flight.values() if claim is not None}
 
     @property
     def idle(self) -> bool:
@@ -33,8 +55,11 @@ class ChatPool:
         self._reap()
         return self.threads - len(self._in_flight)
 
-    def submit(self, chat_id: int, work: Callable[[], object]) -> None:
-        self._in_flight[self._executor.submit(work)] = chat_id
+    def submit(self, chat_id: int, work: Callable[[], object], claim: str | None = None) -> None:
+        """Run `work` for `chat_id`; its `claim`'s leases are renewed until it ends."""
+        future = self._executor.submit(work)
+        with self._lock:
+            self._in_flight[future] = (chat_id, claim)
 
     def wait(self, timeout: float) -> None:
         """Until some work finishes, or `timeout` seconds when none is running."""
@@ -49,15 +74,36 @@ class ChatPool:
         self._executor.shutdown(wait=True)
 
     def _reap(self) -> None:
-        for future in [f for f in self._in_flight if f.done()]:
-            del self._in_flight[future]
+        with self._lock:
+            done = [f for f in self._in_flight if f.done()]
+            for future in done:
+                del self._in_flight[future]
+        for future in done:
             if future.exception() is not None:
                 log.error("%s: work failed: %s", self.name, future.exception())
+
+    def heartbeat(self) -> None:
+        """Renew the leases of the claims in flight once (a failure is logged: the next beat
+        tries again, well before the leases run out)."""
+        claims = self.claims
+        if claims and self.renew is not None:
+            try:
+                self.renew(claims)
+            except Exception:
+                log.exception("%s: leases not renewed; trying again", self.name)
+
+    def _beat(self, done: threading.Event) -> None:
+        while not done.wait(self.renew_every):
+            self.heartbeat()
 
     def run(self, stop: threading.Event, step: Callable[[], int], poll_interval: float) -> None:
         """Call `step` (it claims and submits work, returning how much) until `stop` is set;
         between steps that found nothing, wait for a thread or `poll_interval`. A failing step
-        (the database away) is logged and tried again. The work in flight finishes at the end."""
+        (the database away) is logged and tried again. The work in flight finishes at the end,
+        its leases renewed until then."""
+        done = threading.Event()
+        beat = threading.Thread(target=self._beat, args=(done,), name=f"{self.name}-heartbeat")
+        beat.start()
         try:
             while not stop.is_set():
                 try:
@@ -69,3 +115,5 @@ class ChatPool:
                     self.wait(poll_interval)
         finally:
             self.close()
+            done.set()
+            beat.join()

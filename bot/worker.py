@@ -6,7 +6,10 @@
 - the pass duties (bot.passes): "your pass expires soon" notices, end-of-day attendance;
 - in webhook deployments, the inbox: updates the web processes recorded (bot.models), handled
   here in order per chat, each once, by a small pool of threads, so that one chat waiting
-  out Telegram's flood control delays only itself.
+  out Telegram's flood control delays only itself. An update holds a short lease renewed by
+  a heartbeat while it is handled: a worker that dies mid-update frees the chat within
+  seconds, and the update is handled once more (not a third time: an update whose handling
+  killed two workers is recorded as failed).
 
 `python bot_main.py` runs the first two beside long polling; `flask --app webapp worker` runs
 all three beside waitress. Any number of either may run: every duty claims its work in the
@@ -23,6 +26,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from schedule import outbox
 from schedule.models import utcnow
 
 from . import models
@@ -52,7 +56,12 @@ class Inbox:
     ) -> None:
         self.bot = bot
         self.session_factory = session_factory
-        self.pool = ChatPool(threads, "inbox")
+        self.pool = ChatPool(
+            threads,
+            "inbox",
+            renew=self.renew,
+            renew_every=models.INBOX_LEASE.total_seconds() / 3,
+        )
 
     def run(self, stop: threading.Event, poll_interval: float = 0.2) -> None:
         log.info("handling webhook updates with %s threads", self.pool.threads)
@@ -65,8 +74,13 @@ class Inbox:
         with self.session_factory() as session:
             rows = models.claim_updates(session, room, utcnow(), self.pool.busy_chats)
         for row in rows:
-            self.pool.submit(row.chat_id, lambda row=row: self.handle(row))
+            self.pool.submit(row.chat_id, lambda row=row: self.handle(row), row.claimed_by)
         return len(rows)
+
+    def renew(self, claims: set[str]) -> None:
+        """The heartbeat: the updates being handled keep their leases."""
+        with self.session_factory() as session:
+            models.renew_update_leases(session, claims, utcnow())
 
     def drain(self, timeout: float = 10.0) -> bool:
         """Handle everything recorded (tests); False on timeout."""
@@ -80,6 +94,15 @@ class Inbox:
         return False
 
     def handle(self, row: models.WebhookUpdate) -> None:
+        if outbox.interrupted_twice(row):
+            log.error("update %s killed two workers' handling; not handled again", row.update_id)
+            with self.session_factory() as session:
+                models.fail_update(session, row, utcnow(), row.last_error or "")
+            return
+        if outbox.was_interrupted(row):
+            log.warning("update %s: its worker died while handling it; again", row.update_id)
+            with self.session_factory() as session:
+                models.forget_taken(session, row.update_id)
         try:
             self.bot.handle_update(json.loads(row.payload))
         except Exception as error:  # the database could not record the update as taken

@@ -9,9 +9,13 @@ hear lives only in a process's memory.
 Any number of dispatchers may drain the table. `claim` leases rows in one statement (on
 PostgreSQL with SKIP LOCKED, on SQLite under its single writer), at most one per chat, and
 only the oldest pending row of that chat, so each chat's messages go out in order, one at a
-time, and one chat's backlog never holds up another chat. A lease that ran out (its
-dispatcher died) makes the row claimable again. The outcome of a send is recorded only by
-the claim that made it (`claimed_by`), so a late answer of a stale claim changes nothing.
+time, and one chat's backlog never holds up another chat. Having the head of a chat, a
+claim may `join` the chat's next rows that are due too, to send them as one message (a
+digest). Leases are short (`DEFAULT_LEASE`) and renewed (`renew_leases`) by the claimer's
+heartbeat while it works, so a lease that ran out means its claimer died, and the row is
+claimable again within seconds (marked `INTERRUPTED`, since what it was doing may have been
+half done). The outcome of a send is recorded only by the claim that made it (`claimed_by`),
+so a late answer of a stale claim changes nothing.
 
 Pending rows expire at `expires_at` (a reminder at the training's start, other messages a
 day after they were written): a message that could not be delivered in time is recorded as
@@ -42,6 +46,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    case,
     func,
     insert,
     or_,
@@ -60,7 +65,15 @@ DROPPED = "dropped"  # decided not to send (the recipient blocked the bot, a fol
 STATUSES = (PENDING, SENT, FAILED, EXPIRED, DROPPED)
 
 DEFAULT_LIFETIME = timedelta(hours=24)
-DEFAULT_LEASE = timedelta(seconds=60)
+# Renewed every third of it while the claimer works: a claimer that died frees its rows this
+# long after its last heartbeat.
+DEFAULT_LEASE = timedelta(seconds=10)
+# last_error of a row whose lease ran out while claimed (its claimer died mid-work); a second
+# such takeover says INTERRUPTED_AGAIN.
+INTERRUPTED = "interrupted: its claimer stopped renewing the lease"
+INTERRUPTED_AGAIN = "interrupted again: its claimer stopped renewing the lease"
+# last_error of a sent row whose answer never came: Telegram may have delivered it.
+UNCONFIRMED = "unconfirmed"
 
 
 class OutboxMessage(Base):
@@ -287,7 +300,12 @@ def claim_heads(
         session.execute(
             update(table)
             .where(table.c.id.in_(chosen), table.c.status == PENDING, free)
-            .values(claimed_by=claimer, lease_until=now + lease, attempts=table.c.attempts + 1)
+            .values(
+                claimed_by=claimer,
+                lease_until=now + lease,
+                attempts=table.c.attempts + 1,
+                last_error=_after_takeover(table),
+            )
         )
         claimed = list(
             session.scalars(
@@ -304,6 +322,120 @@ def claim_heads(
         session.rollback()
         raise
     return claimed
+
+
+def _after_takeover(table) -> Any:
+    """last_error of a row being claimed: a lease still set means its last claimer died."""
+    return case(
+        (table.c.lease_until.is_(None), table.c.last_error),
+        (table.c.last_error.startswith("interrupted"), INTERRUPTED_AGAIN),
+        else_=INTERRUPTED,
+    )
+
+
+def was_interrupted(row: Any) -> bool:
+    """A claimer died holding this row (what it did may be half done)."""
+    return (row.last_error or "").startswith("interrupted")
+
+
+def interrupted_twice(row: Any) -> bool:
+    """Two claimers died holding this row: whatever it does may be what kills them."""
+    return (row.last_error or "") == INTERRUPTED_AGAIN
+
+
+def renew_leases(
+    session: Session, model: type, claims: set[str] | frozenset[str], until: datetime
+) -> int:
+    """The heartbeat: rows of `claims` still in work keep their lease until `until`; commits.
+    A row another claimer has taken over meanwhile is not taken back."""
+    if not claims:
+        return 0
+    table = model.__table__
+    try:
+        renewed = session.execute(
+            update(table)
+            .where(
+                table.c.claimed_by.in_(claims),
+                table.c.status == PENDING,
+                table.c.lease_until.is_not(None),
+            )
+            .values(lease_until=until)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return renewed
+
+
+def following_due(
+    session: Session, head: OutboxMessage, now: datetime, limit: int
+) -> list[OutboxMessage]:
+    """The chat's pending rows after `head`, due now and free, up to the first that is not
+    (a held or leased row keeps its place: nothing after it jumps ahead); reads only."""
+    later = session.scalars(
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.chat_id == head.chat_id,
+            OutboxMessage.status == PENDING,
+            OutboxMessage.id > head.id,
+        )
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    ).all()
+    session.rollback()
+    run = []
+    for row in later:
+        if row.available_at > now or (row.lease_until is not None and row.lease_until > now):
+            break
+        run.append(row)
+    return run
+
+
+def join(
+    session: Session, head: OutboxMessage, rows: list[OutboxMessage], now: datetime
+) -> list[OutboxMessage]:
+    """Lease `rows` (the chat's next ones, from following_due) to `head`'s claim, to go with
+    it; returns those leased, in order; commits. Only the head of a chat is ever claimed, so
+    while `head` is held no other claim competes for them."""
+    if not rows:
+        return []
+    table = OutboxMessage.__table__
+    free = or_(table.c.lease_until.is_(None), table.c.lease_until <= now)
+    try:
+        session.execute(
+            update(table)
+            .where(
+                table.c.id.in_([row.id for row in rows]),
+                table.c.chat_id == head.chat_id,
+                table.c.status == PENDING,
+                free,
+            )
+            .values(
+                claimed_by=head.claimed_by,
+                lease_until=head.lease_until,
+                attempts=table.c.attempts + 1,
+                last_error=_after_takeover(table),
+            )
+        )
+        joined = list(
+            session.scalars(
+                select(OutboxMessage)
+                .where(
+                    OutboxMessage.id.in_([row.id for row in rows]),
+                    OutboxMessage.claimed_by == head.claimed_by,
+                    OutboxMessage.status == PENDING,
+                )
+                .order_by(OutboxMessage.id)
+                .execution_options(populate_existing=True)
+            )
+        )
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return joined
 
 
 def settle(session: Session, row: Any, **values: object) -> bool:
@@ -324,16 +456,20 @@ def settle(session: Session, row: Any, **values: object) -> bool:
 
 def mark_sent(
     session: Session,
-    message: OutboxMessage,
+    messages: list[OutboxMessage],
     now: datetime,
     *,
     chat_interval: timedelta = timedelta(0),
+    unconfirmed: str | None = None,
 ) -> None:
-    """Sent: never again. The chat's next message waits `chat_interval` (Telegram allows
-    about one message a second to one chat)."""
+    """Sent (one message of one chat, or a digest of several): never again. The chat's next
+    message waits `chat_interval` (Telegram allows about one message a second to one chat).
+    `unconfirmed` says why Telegram's answer never came: delivered, as far as anyone knows."""
+    error = f"{UNCONFIRMED}: {unconfirmed}"[:1000] if unconfirmed else None
     try:
-        if settle(session, message, status=SENT, sent_at=now, last_error=None):
-            pace_chat(session, message.chat_id, now + chat_interval)
+        settled = [settle(session, m, status=SENT, sent_at=now, last_error=error) for m in messages]
+        if any(settled):
+            pace_chat(session, messages[0].chat_id, now + chat_interval)
         session.commit()
     except BaseException:
         session.rollback()
@@ -355,22 +491,29 @@ def pace_chat(session: Session, chat_id: int, not_before: datetime) -> None:
 
 
 def retry_later(
-    session: Session, message: OutboxMessage, at: datetime, error: str, *, whole_chat: bool
+    session: Session,
+    messages: list[OutboxMessage],
+    at: datetime,
+    error: str,
+    *,
+    whole_chat: bool,
 ) -> None:
     """A temporary failure: try again at `at` (a 429 holds the whole chat until then)."""
     try:
-        if settle(session, message, available_at=at, last_error=error[:1000]) and whole_chat:
-            pace_chat(session, message.chat_id, at)
+        settled = [settle(session, m, available_at=at, last_error=error[:1000]) for m in messages]
+        if any(settled) and whole_chat:
+            pace_chat(session, messages[0].chat_id, at)
         session.commit()
     except BaseException:
         session.rollback()
         raise
 
 
-def give_up(session: Session, message: OutboxMessage, status: str, error: str) -> None:
+def give_up(session: Session, messages: list[OutboxMessage], status: str, error: str) -> None:
     """A permanent outcome other than sent: failed (refused), dropped (not to be sent)."""
     try:
-        settle(session, message, status=status, last_error=error[:1000])
+        for message in messages:
+            settle(session, message, status=status, last_error=error[:1000])
         session.commit()
     except BaseException:
         session.rollback()
@@ -403,6 +546,7 @@ class Stats:
     oldest_pending_seconds: float  # 0 when nothing is pending
     failed: int  # refused by Telegram (400/403), ever; see last_error
     expired: int
+    unconfirmed: int = 0  # sent, but Telegram's answer never came (see UNCONFIRMED)
 
 
 def stats(session: Session, now: datetime | None = None) -> Stats:
@@ -411,6 +555,11 @@ def stats(session: Session, now: datetime | None = None) -> Stats:
         session.execute(
             select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
         ).all()
+    )
+    unconfirmed = session.scalar(
+        select(func.count()).where(
+            OutboxMessage.status == SENT, OutboxMessage.last_error.startswith(UNCONFIRMED)
+        )
     )
     oldest = session.scalar(
         select(func.min(OutboxMessage.created_at)).where(OutboxMessage.status == PENDING)
@@ -421,4 +570,5 @@ def stats(session: Session, now: datetime | None = None) -> Stats:
         oldest_pending_seconds=max((now - oldest).total_seconds(), 0.0) if oldest else 0.0,
         failed=counts.get(FAILED, 0),
         expired=counts.get(EXPIRED, 0),
+        unconfirmed=unconfirmed or 0,
     )
