@@ -12,7 +12,6 @@ bot are given views of the same final configuration, never copies rebuilt apart.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -90,15 +89,16 @@ def read_bot_config(environ: Mapping[str, str]) -> BotConfig:
     webhook_secret = environ.get("WEBHOOK_SECRET", "").strip()
     if webhook_secret and not WEBHOOK_SECRET_PATTERN.match(webhook_secret):
         raise ConfigError("WEBHOOK_SECRET may hold only A-Z, a-z, 0-9, _ and - (1-256 of them)")
+    settings = Settings.from_env(environ)  # ADMIN_IDS, TRAINER_NEWS_DELAY_SECONDS too
     return BotConfig(
         token=environ.get("BOT_TOKEN", "").strip(),
         api_url=api_url,
         public_url=environ.get("PUBLIC_URL", "").strip().rstrip("/"),
-        admin_ids=parse_admin_ids(environ.get("ADMIN_IDS", "")),
         webhook_secret=webhook_secret,
         database_url=_checked_database_url(environ),
-        settings=Settings.from_env(environ),
-        trainer_news_delay=_seconds(environ, "TRAINER_NEWS_DELAY_SECONDS", 60.0),
+        settings=settings,
+        admin_ids=settings.admin_ids,
+        trainer_news_delay=settings.trainer_news_delay,
     )
 
 
@@ -107,12 +107,9 @@ def overridden(config: Config, keys: Mapping[str, object]) -> Config:
     (BOT, a whole bot part; then SCHEDULE, BOT_TOKEN, ADMIN_IDS, SQLALCHEMY_DATABASE_URI, …
     over it): one final configuration that the web app's keys and the bot are both made from."""
     bot_fields = {
-        "SCHEDULE": ("settings", lambda v: v),
         "SQLALCHEMY_DATABASE_URI": ("database_url", str),
         "BOT_TOKEN": ("token", str),
-        "ADMIN_IDS": ("admin_ids", frozenset),
         "PUBLIC_URL": ("public_url", lambda v: str(v).rstrip("/")),
-        "TRAINER_NEWS_DELAY_SECONDS": ("trainer_news_delay", float),
     }
     own_fields = {
         "SECRET_KEY": ("secret_key", lambda v: v or ""),
@@ -123,20 +120,28 @@ def overridden(config: Config, keys: Mapping[str, object]) -> Config:
         "METRICS_ALLOW": ("metrics_allow", str),
         "LOG_DIR": ("log_dir", Path),
     }
+    base = keys.get("BOT", config.bot)
     bot = {name: cast(keys[key]) for key, (name, cast) in bot_fields.items() if key in keys}
     own = {name: cast(keys[key]) for key, (name, cast) in own_fields.items() if key in keys}
-    return replace(config, bot=replace(keys.get("BOT", config.bot), **bot), **own)
+    rules = _rules(base, keys)
+    bot = replace(
+        base,
+        settings=rules,
+        admin_ids=rules.admin_ids,
+        trainer_news_delay=rules.trainer_news_delay,
+        **bot,
+    )
+    return replace(config, bot=bot, **own)
 
 
-def parse_admin_ids(raw: str) -> frozenset[int]:
-    ids = set()
-    for part in re.split(r"[,\s]+", raw.strip()):
-        if not part:
-            continue
-        if not part.lstrip("-").isdigit():
-            raise ConfigError(f"ADMIN_IDS: {part!r} is not a Telegram user id")
-        ids.add(int(part))
-    return frozenset(ids)
+def _rules(bot: BotConfig, keys: Mapping[str, object]) -> Settings:
+    """The studio's rules after the overrides: SCHEDULE replaces them, ADMIN_IDS and
+    TRAINER_NEWS_DELAY_SECONDS are set over it (a SCHEDULE naming no trainers keeps those
+    already configured)."""
+    settings = keys.get("SCHEDULE", bot.settings)
+    admin_ids = keys.get("ADMIN_IDS", settings.admin_ids or bot.settings.admin_ids)
+    delay = keys.get("TRAINER_NEWS_DELAY_SECONDS", settings.trainer_news_delay)
+    return replace(settings, admin_ids=frozenset(admin_ids), trainer_news_delay=float(delay))
 
 
 def _list(raw: str) -> tuple[str, ...]:
@@ -151,19 +156,6 @@ def _int(environ: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
-
-
-def _seconds(environ: Mapping[str, str], name: str, default: float) -> float:
-    raw = environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if not 0 <= value <= 86400:
-        raise ConfigError(f"{name} must be a number of seconds from 0 to 86400, got {raw!r}")
-    return value
 
 
 def _checked_database_url(environ: Mapping[str, str]) -> str:

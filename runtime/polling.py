@@ -13,8 +13,8 @@ from schedule import ConfigError
 from schedule.db import default_sqlite_url
 
 from . import logs
-from .wiring import wired_app
 from .config import load_config
+from .wiring import wired_app
 
 
 def main() -> int:

@@ -61,8 +61,13 @@ def test_overrides_change_the_one_configuration_both_sides_read():
         },
     )
 
-    assert config.bot.admin_ids == frozenset({900}) and config.settings is settings
-    assert config.bot.public_url == "https://x.example" and config.bot.trainer_news_delay == 0
+    assert config.settings.capacity == 2  # the SCHEDULE given, with the trainers set over it
+    assert config.bot.admin_ids == config.settings.admin_ids == frozenset({900})
+    assert config.bot.trainer_news_delay == config.settings.trainer_news_delay == 0
+    assert config.bot.public_url == "https://x.example"
+    # a SCHEDULE naming no trainers keeps those configured
+    kept = overridden(read_config({"ADMIN_IDS": "1"}), {"SCHEDULE": settings})
+    assert kept.settings.admin_ids == kept.bot.admin_ids == frozenset({1})
 
 
 def test_the_web_app_receives_the_configuration_it_is_given(sqlite_url):
