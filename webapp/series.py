@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from flask import Blueprint, g, jsonify, request
 
-from schedule import Booking, InvalidInput, ScheduleError, Settings
+from schedule import Booking, InvalidInput, ScheduleError, Settings, consequences
 from schedule import series as standing
-from schedule.i18n import WEEKLY
-from schedule.timegrid import parse_date, parse_start
+from schedule.i18n import N_, WEEKLY
+from schedule.timegrid import parse_date, parse_start, start_instant
 
 from . import admin, bookings
 from .admin_api import required_reason
@@ -132,6 +132,21 @@ def series_booking_ids() -> set[int]:
     return {b.id for picture in running_series() for b in picture.bookings}
 
 
+# How a new series' notice words each date (dates_made).
+DATE_LINES = (N_("series_line_booked"), N_("series_line_waiting"), N_("series_line_skipped"))
+
+
+def dates_made(made: standing.Picture) -> list[str]:
+    """Each date a new series settled, in order, with its state and why: 'Thu 26 Nov: booked'."""
+    lines = [(local_day(b.starts_at, settings()), "series_line_booked", {}) for b in made.bookings]
+    lines += [(o.occurs_on, "series_line_waiting", {}) for o in made.waiting]
+    lines += [
+        (o.occurs_on, "series_line_skipped", {"reason": skip_reason(o.reason)})
+        for o in made.skipped
+    ]
+    return [t(key, day=day_label(day), **values) for day, key, values in sorted(lines)]
+
+
 def skip_reason(code: str | None) -> str:
     key = f"reason_{code}"
     return t(key) if has(key) else t("series_skipped_line")
@@ -157,21 +172,39 @@ def confirm_series():
     """The sheet that makes a booking's start (or a start in the grid) repeat every week."""
     day = parse_date(request.args.get("date"))
     start = request.args.get("start")
-    parse_start(start, settings())
+    minute = parse_start(start, settings())
+    weeks = min(4, settings().series_max_weeks)  # the sheet's first choice
     return fragment(
         "bookings/_series_sheet.html",
         day=day,
         start=start,
         weekday=day.weekday(),
         max_weeks=settings().series_max_weeks,
+        consequences=_consequences(day, minute, weeks),
+        act="series",
     )
+
+
+def _consequences(day, minute: int, weeks: int | None) -> list:
+    starts_at = start_instant(day, minute, settings())
+    return consequences.of_series(db.session(), settings(), g.user, starts_at, weeks, now())
+
+
+@bp.get("/app/series/consequences")
+@login_required
+def series_consequences():
+    """What the weekly bookings will do for the number of weeks chosen in the sheet."""
+    day = parse_date(request.args.get("date"))
+    minute = parse_start(request.args.get("start"), settings())
+    lines = _consequences(day, minute, _weeks(request.args.get("weeks")))
+    return fragment("bookings/_consequences.html", consequences=lines, act="series")
 
 
 def _weeks(raw: str | None) -> int | None:
     if raw in (None, ""):
         return None
     if not raw.isdigit() or len(raw) > 3:
-        raise InvalidInput("weeks must be a whole number")
+        raise InvalidInput(N_("input_weeks"), most=settings().series_max_weeks)
     return standing.check_weeks(int(raw), settings())
 
 
@@ -191,11 +224,16 @@ def start_in_app():
         )
     except ScheduleError as error:
         return bookings._refused("bookings/my.html", error, **bookings.my_context())
-    notice = t(
-        "series_started",
-        booked=len(made.bookings),
-        waiting=len(made.waiting),
-        skipped=len(made.skipped),
+    notice = "\n".join(
+        [
+            t(
+                "series_started",
+                booked=len(made.bookings),
+                waiting=len(made.waiting),
+                skipped=len(made.skipped),
+            ),
+            *dates_made(made),
+        ]
     )
     return bookings._done("bookings/my.html", notice, **bookings.my_context())
 
