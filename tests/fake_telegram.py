@@ -153,7 +153,11 @@ class FakeTelegram:
         self._polls_released = False
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self.server.daemon_threads = True
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        # serve_forever looks for shutdown() between polls: a short poll lets stop() return at
+        # once (the default 0.5 s was waited out by every bot test's teardown).
+        self._thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+        )
 
     # -- lifecycle -------------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ import waitress
 from flask import Flask
 
 from schedule import Settings
-from tests.conftest import UNLIMITED
+from tests.conftest import UNLIMITED, sqlite_with_schema
 from tests.initdata import TEST_BOT_TOKEN, sign_init_data
 from webapp import create_app
 from webapp.extensions import db
@@ -89,14 +89,9 @@ def app(database_url, clock) -> Iterator[Flask]:
 
 
 @pytest.fixture
-def sqlite_app(sqlite_url, clock) -> Iterator[Flask]:
+def sqlite_app(sqlite_template, tmp_path, clock) -> Iterator[Flask]:
     """The app over a SQLite file only (page rendering does not depend on the database)."""
-    from schedule.db import create_schema, make_engine
-
-    engine = make_engine(sqlite_url)
-    create_schema(engine)
-    engine.dispose()
-    app = build_app(sqlite_url, clock)
+    app = build_app(sqlite_with_schema(sqlite_template, tmp_path / "booking.sqlite3"), clock)
     yield app
     _dispose(app)
 
@@ -122,7 +117,7 @@ def serve(app: Flask, threads: int = 8, **options) -> tuple[str, callable]:
         # server.run() loops until its map is empty; closing sockets from another thread under
         # its select() fails with EBADF, so the loop thread closes them itself when told to stop.
         while not stopping.is_set():
-            server.asyncore.loop(timeout=0.05, map=server._map, count=1)
+            server.asyncore.loop(timeout=0.01, map=server._map, count=1)
         server.task_dispatcher.shutdown()
         server.asyncore.close_all(server._map)
 
