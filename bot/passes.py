@@ -1,11 +1,12 @@
-"""What a client hears about their pass, through the outbox: one visit left, and expiry soon.
+"""What a client hears about their pass: the words of "one visit left" and "expires soon",
+and the worker's loop of pass duties.
 
-"One visit left" is written by the notifier (bot.notify) in the transaction of the booking
-that took the second-to-last visit, so it commits with it or not at all. "Expires in 3 days"
-is claimed by `run_pass_duties` through schedule.passes.claim_expiring (a claim column set
-under the schedule lock, with the message in the same transaction): any number of workers
-may run the loop and each pass is told of once. The same loop settles attendance at the end
-of each day (schedule.attendance.settle_past_days, itself exactly once).
+Both notices are decided and written by schedule (schedule.notices): "one visit left" in the
+transaction of the booking that took the second-to-last visit, so it commits with it or not at
+all; "expires in 3 days" by schedule.passes.claim_expiring (a claim column set under the
+schedule lock, with the notice in the same transaction), which `run_pass_duties` runs: any
+number of workers may run the loop and each pass is told of once. The same loop settles
+attendance at the end of each day (schedule.attendance.settle_past_days, itself exactly once).
 
 The words are chosen when the dispatcher sends the row, in the client's language.
 """
@@ -19,43 +20,20 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from schedule import attendance, outbox, passes
+from schedule import attendance, passes
 from schedule.i18n import N_, Nn_
-from schedule.models import Pass, utcnow
+from schedule.models import utcnow
+from schedule.notices import PASS_EXPIRING, PASS_LOW
 
 from .config import BotConfig
 from .loops import repeat
+from .notify import rules
 from .texts import day_label, ntext, text
 
 log = logging.getLogger("bot")
 
-PASS_LOW = "pass_low"  # outbox kinds
-PASS_EXPIRING = "pass_expiring"
+__all__ = ["PASS_EXPIRING", "PASS_LOW", "pass_duties_once", "render_pass_notice"]
 PASS_DUTIES_INTERVAL_SECONDS = 60.0
-
-
-def pass_facts(sold: Pass, remaining: int) -> dict:
-    return {
-        "pass_id": sold.id,
-        "remaining": remaining,
-        "visits": sold.visits,
-        "expires": sold.expires_on.isoformat(),
-    }
-
-
-def enqueue_low(session: Session, sold: Pass, now: datetime) -> None:
-    """Tell the client one visit is left on `sold` (inside the booking's transaction)."""
-    outbox.enqueue(session, sold.user.telegram_id, PASS_LOW, pass_facts(sold, 1), now=now)
-
-
-def enqueue_expiring(session: Session, view: passes.PassView, now: datetime) -> None:
-    outbox.enqueue(
-        session,
-        view.sold.user.telegram_id,
-        PASS_EXPIRING,
-        pass_facts(view.sold, view.remaining),
-        now=now,
-    )
 
 
 def render_pass_notice(kind: str, facts: dict, lang: str, config: BotConfig):
@@ -70,12 +48,7 @@ def pass_duties_once(
 ) -> tuple[int, int]:
     """(expiry notices written, visits settled) in one pass of the loop."""
     with session_factory() as session:
-        told = passes.claim_expiring(
-            session,
-            config.settings,
-            now,
-            on_due=lambda own, view: enqueue_expiring(own, view, now),
-        )
+        told = passes.claim_expiring(session, rules(config), now)
     with session_factory() as session:
         settled = attendance.settle_past_days(session, config.settings, now)
     return len(told), settled

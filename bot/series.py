@@ -1,10 +1,10 @@
-"""Standing bookings in the bot: their messages (written to the outbox, worded at send time)
-and the worker's pass that books each date as it enters the horizon.
+"""Standing bookings in the bot: the words of their notices, and the worker's pass that books
+each date as it enters the horizon.
 
-schedule.series settles the occurrences and hands `OccurrenceSettled` / `SeriesStopped` to the
-notifier inside their transactions; `write` turns each into one outbox row of plain facts for
-the client, so a booked, queued or skipped date and a trainer's stop are never told twice nor
-lost. `render` words them in the client's language when the dispatcher sends them.
+schedule.series settles the occurrences and, inside their transactions, writes the notices they
+cause (schedule.notices: a date booked, queued or skipped, a trainer's stop), so a date is
+never told twice nor lost. `render` words them in the client's language when the dispatcher
+sends them.
 
 `run_series` is the periodic pass, beside the reminders in `python bot_main.py` and
 `flask --app webapp worker`: any number of workers may run it (each date is claimed in the
@@ -22,77 +22,34 @@ from datetime import date, datetime, timedelta
 from sqlalchemy.orm import Session, sessionmaker
 from telebot.types import InlineKeyboardMarkup
 
-from schedule import outbox
 from schedule import series as standing
 from schedule.db import make_session_factory
 from schedule.errors import message_for
+from schedule.events import EventHandler
 from schedule.i18n import WEEKLY
 from schedule.models import utcnow
+from schedule.notices import SERIES_BOOKED as BOOKED
+from schedule.notices import SERIES_KEYS as KINDS
+from schedule.notices import SERIES_SKIPPED as SKIPPED
+from schedule.notices import SERIES_STOPPED as STOPPED
+from schedule.notices import SERIES_WAITING as WAITING
 from schedule.timegrid import training_end
 
 from . import keyboards
 from .config import BotConfig
 from .loops import repeat
+from .notify import rules
 from .texts import day_label, short_when, text, when
 
 log = logging.getLogger("bot")
 
 SERIES_INTERVAL_SECONDS = 60.0
-BOOKED, WAITING, SKIPPED, STOPPED = (
-    "series_booked",
-    "series_waiting",
-    "series_skipped",
-    "series_stopped",
-)
-KINDS = (BOOKED, WAITING, SKIPPED, STOPPED)
-OUTCOME_KIND = {
-    standing.BOOKED: BOOKED,
-    standing.WAITING_OUTCOME: WAITING,
-    standing.SKIPPED: SKIPPED,
-}
+__all__ = ["BOOKED", "KINDS", "SKIPPED", "STOPPED", "WAITING", "book_due", "render", "run_series"]
 
 
 def label(lang: str, weekday: int, start: str) -> str:
     """'Tuesdays at 18:00' / 'по вторникам в 18:00'."""
     return text(lang, "series_label", weekdays=text(lang, WEEKLY[weekday]), start=start)
-
-
-def write(session: Session, event: object, config: BotConfig) -> None:
-    """One outbox row for the client about `event`, in the event's own transaction."""
-    if isinstance(event, standing.OccurrenceSettled):
-        series, occurrence = event.series, event.occurrence
-        facts = {
-            "series_id": series.id,
-            "weekday": series.weekday,
-            "start": series.start,
-            "date": occurrence.occurs_on.isoformat(),
-            "starts_at": occurrence.starts_at,
-            "reason": occurrence.reason,
-            "booking_id": occurrence.booking_id,
-        }
-        kind = OUTCOME_KIND[occurrence.outcome]
-        now = occurrence.created_at
-    elif isinstance(event, standing.SeriesStopped):
-        series = event.series
-        facts = {
-            "series_id": series.id,
-            "weekday": series.weekday,
-            "start": series.start,
-            "reason": series.stop_reason,
-            "cancelled": [starts.isoformat() for starts in event.cancelled],
-        }
-        kind = STOPPED
-        now = series.stopped_at or utcnow()
-    else:
-        raise TypeError(f"not a series event: {event!r}")
-    outbox.enqueue(
-        session,
-        series.user.telegram_id,
-        kind,
-        facts,
-        now=now,
-        booking_id=facts.get("booking_id"),
-    )
 
 
 def _app_and_my(lang: str, starts_at: datetime, config: BotConfig) -> InlineKeyboardMarkup:
@@ -143,15 +100,11 @@ def book_due(
     config: BotConfig,
     session_factory: sessionmaker[Session],
     clock: Callable[[], datetime] = utcnow,
-    on_event: Callable | None = None,
+    on_event: EventHandler | None = None,
 ) -> int:
     """One pass: every date due now booked, queued or skipped, and told; how many."""
-    from .notify import Notifier
-
     with session_factory() as session:
-        settled = standing.book_due(
-            session, config.settings, clock(), on_event=on_event or Notifier(config)
-        )
+        settled = standing.book_due(session, rules(config), clock(), on_event=on_event)
     return len(settled)
 
 

@@ -1,8 +1,10 @@
-"""What happened, handed to adapters inside the transaction that made it.
+"""What happened: one value per change, made inside the transaction that made the change.
 
-The bot's notifier writes its messages to the outbox (schedule.outbox) on the same session,
-so they commit with the change; metrics count them. A handler that raises rolls the change
-back, so handlers do nothing but record.
+Each event is turned into the notices it causes by schedule.notices (who hears of it, which
+message, which facts), written to the outbox on the same session by whoever emits it (the
+services, the series, the pass duties), so the messages commit with the change or not at all.
+An adapter's `on_event` handler is then only an observer (the web app's metrics count them); a
+handler that raises rolls the change back, so handlers do nothing but record.
 """
 
 from __future__ import annotations
@@ -10,20 +12,29 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from .models import Booking
+
+# Fields typed Any hold objects of modules that import this one (no import circles, even for
+# types): schedule.series' Series and SeriesOccurrence, schedule.passes' PassView.
 
 
 @dataclass(frozen=True)
 class BookingMade:
     booking: Booking
     from_waitlist: bool = False
+    # The pass it took a visit from, as it stands after (a PassView; None: unpaid).
+    pass_view: Any = None
 
 
 @dataclass(frozen=True)
 class BookingCancelled:
     booking: Booking
     by_admin: bool
+    # Cancelled by the trainer's stop of its series, which the client hears of in one message
+    # (SeriesStopped) rather than one per booking.
+    series_stopped: bool = False
 
 
 @dataclass(frozen=True)
@@ -32,5 +43,29 @@ class BookingMoved:
     previous_starts_at: datetime
 
 
-Event = BookingMade | BookingCancelled | BookingMoved
+@dataclass(frozen=True)
+class OccurrenceSettled:
+    """The worker's pass booked, queued or skipped a date of a standing booking."""
+
+    series: Any  # Series
+    occurrence: Any  # SeriesOccurrence
+
+
+@dataclass(frozen=True)
+class SeriesStopped:
+    """The trainer stopped a series; `cancelled` are the starts of its bookings cancelled."""
+
+    series: Any  # Series
+    cancelled: tuple[datetime, ...]
+
+
+@dataclass(frozen=True)
+class PassExpiring:
+    """A pass with visits left expires soon (claimed once: `sold.expiry_noticed_at`)."""
+
+    view: Any  # PassView
+
+
+BookingEvent = BookingMade | BookingCancelled | BookingMoved
+Event = BookingEvent | OccurrenceSettled | SeriesStopped | PassExpiring
 EventHandler = Callable[[Event], None]

@@ -24,8 +24,10 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from . import notices
 from .db import is_row_id, write_transaction
 from .errors import InvalidInput, ScheduleError
+from .events import PassExpiring
 from .models import ACTIVE, NO_SHOW, Booking, Pass, PassChange, User, utcnow
 from .settings import Settings
 from .timegrid import local_date, today
@@ -377,9 +379,10 @@ def claim_expiring(
 ) -> list[PassView]:
     """Passes with visits left that expire within EXPIRY_NOTICE_DAYS, each claimed once.
 
-    The claim (`expiry_noticed_at`) is written under the schedule lock, with the message
-    `on_due` writes to the outbox in the same transaction: any number of workers may run it,
-    and each pass is told of once. Nothing is written when nothing is due."""
+    The claim (`expiry_noticed_at`) is written under the schedule lock, with the notice to
+    the client (schedule.notices, PassExpiring) in the same transaction: any number of workers
+    may run it, and each pass is told of once. `on_due` sees each claim there too. Nothing is
+    written when nothing is due."""
     now = now or utcnow()
     current = today(now, settings)
     due_query = select(Pass).where(
@@ -402,6 +405,7 @@ def claim_expiring(
                 continue
             sold.expiry_noticed_at = now
             claimed.append(found)
+            notices.record(session, settings, PassExpiring(found))
             if on_due is not None:
                 on_due(session, found)
     return claimed

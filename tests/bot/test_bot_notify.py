@@ -1,4 +1,6 @@
-"""bot.notify: the trainers hear of every change, clients of the trainer's cancellations."""
+"""Notices end to end: schedule decides who hears of what and writes it to the outbox, the bot
+words each message in its reader's language when it sends it. The trainers hear of every
+change, clients of the trainer's cancellations."""
 
 from __future__ import annotations
 
@@ -9,6 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from schedule import Booking, Settings, services, waitlist
+from schedule.notices import CLIENT, NEWS
+from schedule.outbox import OutboxMessage
 from tests.fixtures_bot import ALICE, BORIS, COACH
 
 THURSDAY = date(2026, 11, 26)
@@ -23,6 +27,11 @@ def messages_to(fake_telegram, telegram_id: int) -> list[str]:
         and c.params.get("chat_id") == str(telegram_id)
         and c.status == 200
     ]
+
+
+def news_to(fake_telegram, telegram_id: int) -> str:
+    """Everything a trainer was told, in order (a chat's waiting news leaves as one digest)."""
+    return "\n\n".join(messages_to(fake_telegram, telegram_id))
 
 
 def book(session_factory, telegram_user: dict, minute: int = 600, on_event=None) -> Booking:
@@ -52,8 +61,9 @@ def test_the_trainer_cancels_and_the_client_is_told_why(alice, coach, dispatcher
         "Your training on <b>Thu 26 Nov 10:00–11:30</b> was cancelled by the trainer.\n"
         "Reason: The trainer is ill"
     )
-    to_coach = messages_to(fake_telegram, COACH["id"])
-    assert to_coach[-1].startswith("❌ Cancelled by the trainer: Alice &lt;&amp;&gt; (@alice)")
+    news = news_to(fake_telegram, COACH["id"])
+    assert "\n\n❌ Cancelled by the trainer: Alice &lt;&amp;&gt; (@alice)\n" in news
+    assert news.endswith("\nReason: The trainer is ill")
     assert coach.now_showing(reasons)["text"] == "No trainings on Thu 26 Nov."
 
 
@@ -74,6 +84,28 @@ def test_a_russian_client_reads_the_reason_in_russian(boris, coach, dispatcher, 
     )
 
 
+def test_the_trainer_reads_the_reason_of_their_cancel_in_their_own_language(
+    boris, coach, dispatcher, fake_telegram
+):
+    """The reason is stored in the client's words (Russian here); the trainer's news of it is
+    in the trainer's language all the same."""
+    boris.send("/book")
+    boris.tap("Чт 26 ноября")
+    boris.tap("10:00")
+    boris.tap("Записаться")
+
+    coach.send("/today")
+    coach.tap("Thu 26")
+    coach.tap("✖ 10:00")
+    coach.tap("The studio is closed")
+    assert dispatcher.flush()
+
+    news = news_to(fake_telegram, COACH["id"])
+    assert "❌ Cancelled by the trainer: Борис" in news
+    assert news.endswith("\nReason: The studio is closed")
+    assert messages_to(fake_telegram, BORIS["id"])[-1].endswith("Причина: Студия закрыта")
+
+
 def test_a_client_cancelling_is_not_told_but_the_trainer_is(alice, dispatcher, fake_telegram):
     alice.send("/book")
     alice.tap("Thu 26 Nov")
@@ -83,9 +115,9 @@ def test_a_client_cancelling_is_not_told_but_the_trainer_is(alice, dispatcher, f
     alice.tap("Yes, cancel")
     assert dispatcher.flush()
 
-    to_coach = messages_to(fake_telegram, COACH["id"])
-    assert to_coach[0].startswith("🆕 New booking: Alice &lt;&amp;&gt; (@alice)")
-    assert to_coach[1].startswith("❌ Cancelled by the client: Alice")
+    news = news_to(fake_telegram, COACH["id"]).split("\n\n")
+    assert news[0].startswith("🆕 New booking: Alice &lt;&amp;&gt; (@alice)")
+    assert news[1].startswith("❌ Cancelled by the client: Alice")
     assert not [
         t for t in messages_to(fake_telegram, ALICE["id"]) if "cancelled by the trainer" in t
     ]
@@ -199,3 +231,38 @@ def test_a_notifier_that_cannot_record_rolls_the_change_back(bot_sessions, bot_c
         book(bot_sessions, ALICE, on_event=failing)
     with bot_sessions() as session:
         assert session.scalars(select(Booking)).all() == []
+
+
+# --- told by schedule itself: the settings name the trainers ----------------------------------
+
+TOLD = Settings(admin_ids=frozenset({COACH["id"]}), trainer_news_delay=0)
+
+
+def outbox_rows(session_factory) -> list[tuple[int, str]]:
+    with session_factory() as session:
+        found = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+        return [(m.chat_id, m.kind) for m in found]
+
+
+def test_schedule_tells_with_no_notifier_installed(bot_sessions, fake_telegram, dispatcher):
+    with bot_sessions() as session:
+        alice = services.upsert_user(session, ALICE)
+        services.book(session, TOLD, alice, THURSDAY, 600, now=NOW, source="admin")
+    assert outbox_rows(bot_sessions) == [(COACH["id"], NEWS), (ALICE["id"], CLIENT)]
+    assert dispatcher.flush()
+
+    assert messages_to(fake_telegram, ALICE["id"]) == [
+        "The trainer has booked you for <b>Thu 26 Nov 10:00–11:30</b>."
+    ]
+    assert messages_to(fake_telegram, COACH["id"])[0].startswith("🆕 New booking: Alice")
+
+
+def test_a_notifier_still_installed_adds_nothing_when_schedule_told(bot_sessions, notifier):
+    """The bridge of the old wiring writes only what schedule did not (no message twice)."""
+    with bot_sessions() as session:
+        alice = services.upsert_user(session, ALICE)
+        made = services.book(
+            session, TOLD, alice, THURSDAY, 600, now=NOW, source="admin", on_event=notifier
+        )
+        services.cancel(session, TOLD, made.id, None, now=NOW, reason="Ill", on_event=notifier)
+    assert outbox_rows(bot_sessions) == [(COACH["id"], NEWS), (ALICE["id"], CLIENT)] * 2
