@@ -4,9 +4,11 @@ A button carries `1|<action>|<field>|...`, e.g. `1|K|20261125|1000` (book 25 Nov
 `1|X|42` (cancel booking 42); a waitlist entry is named by its start (`1|L|20261125|1000`),
 for a client waits at most once for each start. A standing booking is made from a booked
 training and a number of weeks (`1|RW|42|8`, 0 = until stopped) and stopped by its id
-(`1|SX|7`). Telegram caps callback data at 64 bytes, and a client can send any bytes it likes,
-so `decode` trusts nothing: an unknown version, action or field shape is a `BadCallback`.
-Decoding proves only the shape; handlers re-check ownership and state.
+(`1|SX|7`). A move names the booking and where it goes (`1|VK|42|20261126|1200`). The trainer's
+cancel reason is typed (a reply to the bot's question), so no button carries it. Telegram caps
+callback data at 64 bytes, and a client can send any bytes it likes, so `decode` trusts nothing:
+an unknown version, action or field shape is a `BadCallback`. Decoding proves only the shape;
+handlers re-check ownership and state.
 """
 
 from __future__ import annotations
@@ -30,19 +32,21 @@ MY = "M"  # my trainings
 CANCEL_ASK = "C"  # cancel my booking: confirm or back
 CANCEL = "X"  # confirmed: cancel it
 ADMIN_DAY = "A"  # the trainer's view of a day
-ADMIN_CANCEL_ASK = "AC"  # the trainer picks a reason
-ADMIN_CANCEL = "AX"  # the trainer cancels with that reason
+ADMIN_CANCEL_ASK = "AC"  # the trainer is asked to type the reason (a reply cancels)
 WAIT_ASK = "W"  # a full start chosen: join its waitlist, or back
 WAIT = "J"  # confirmed: join the waitlist
 LEAVE = "L"  # leave my waitlist entry for that start
 ADMIN_ATTENDED = "AA"  # the trainer marks a visitor attended
 ADMIN_NO_SHOW = "AN"  # the trainer marks a visitor no-show
 REPEAT_ASK = "R"  # repeat my booked training weekly: choose for how many weeks
+REPEAT_PICK = "RP"  # weeks chosen: what it will do, confirm or back
 REPEAT = "RW"  # confirmed: make the standing booking (weeks 0: until stopped)
 SERIES_STOP_ASK = "SS"  # stop my standing booking: confirm or back
 SERIES_STOP = "SX"  # confirmed: stop it
-
-REASON_COUNT = 3
+MOVE_ASK = "V"  # move my booking: the days it may go to
+MOVE_DAY = "VD"  # the starts of a day it may go to
+MOVE_PICK = "VT"  # a start chosen: what the move will do, confirm or back
+MOVE = "VK"  # confirmed: move it there
 
 # The fields each action carries, in order.
 FIELDS: dict[str, tuple[str, ...]] = {
@@ -56,23 +60,26 @@ FIELDS: dict[str, tuple[str, ...]] = {
     CANCEL: ("booking_id",),
     ADMIN_DAY: ("day",),
     ADMIN_CANCEL_ASK: ("booking_id",),
-    ADMIN_CANCEL: ("booking_id", "reason"),
     WAIT_ASK: ("day", "minute"),
     WAIT: ("day", "minute"),
     LEAVE: ("day", "minute"),
     ADMIN_ATTENDED: ("booking_id",),
     ADMIN_NO_SHOW: ("booking_id",),
     REPEAT_ASK: ("booking_id",),
+    REPEAT_PICK: ("booking_id", "weeks"),
     REPEAT: ("booking_id", "weeks"),
     SERIES_STOP_ASK: ("series_id",),
     SERIES_STOP: ("series_id",),
+    MOVE_ASK: ("booking_id",),
+    MOVE_DAY: ("booking_id", "day"),
+    MOVE_PICK: ("booking_id", "day", "minute"),
+    MOVE: ("booking_id", "day", "minute"),
 }
 
 _SHAPES = {
     "day": re.compile(r"^\d{8}$"),
     "minute": re.compile(r"^\d{4}$"),
     "booking_id": re.compile(r"^[1-9]\d{0,11}$"),
-    "reason": re.compile(r"^\d$"),
     "series_id": re.compile(r"^[1-9]\d{0,11}$"),
     "weeks": re.compile(r"^\d{1,2}$"),
 }
@@ -88,7 +95,6 @@ class Callback:
     day: date | None = None
     minute: int | None = None
     booking_id: int | None = None
-    reason: int | None = None
     series_id: int | None = None
     weeks: int | None = None
 
@@ -148,7 +154,4 @@ def _decode_field(name: str, value: str) -> object:
         if hours > 23 or minutes > 59:
             raise BadCallback(f"{value!r} is not a time of day")
         return hours * 60 + minutes
-    number = int(value)
-    if name == "reason" and number >= REASON_COUNT:
-        raise BadCallback(f"no reason number {number}")
-    return number
+    return int(value)

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
 from telebot.types import (
+    ForceReply,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
@@ -18,7 +19,7 @@ from schedule.i18n import N_
 from schedule.timegrid import minute_of_day, to_local
 
 from . import callbacks as cb
-from .texts import REASONS, day_label, label, nlabel, short_when
+from .texts import day_label, label, nlabel, short_when
 
 Button = InlineKeyboardButton
 
@@ -107,11 +108,12 @@ def booking_actions(
     may_repeat: bool = False,
 ) -> InlineKeyboardMarkup:
     """Under a message about one booking (booked, a reminder, booked from the waitlist):
-    cancel it (while the client still may), repeat it weekly (just booked), the app, my
-    trainings."""
+    cancel or move it (while the client still may), repeat it weekly (just booked), the app,
+    my trainings."""
     return _markup(
         [
             [_cancel_button(lang, booking_id, starts_at, settings)] if may_cancel else [],
+            [_move_button(lang, booking_id, starts_at, settings)] if may_cancel else [],
             [_repeat_button(lang, booking_id, starts_at, settings)] if may_repeat else [],
             app_button(lang, web_app_url),
             [_button(label(lang, "btn_my"), cb.MY)],
@@ -124,6 +126,11 @@ def _cancel_button(lang: str, booking_id: int, starts_at: datetime, settings: Se
     return _button(
         label(lang, "btn_cancel_booking", when=when), cb.CANCEL_ASK, booking_id=booking_id
     )
+
+
+def _move_button(lang: str, booking_id: int, starts_at: datetime, settings: Settings) -> Button:
+    when = short_when(starts_at, settings, lang)
+    return _button(label(lang, "btn_move_booking", when=when), cb.MOVE_ASK, booking_id=booking_id)
 
 
 def _repeat_button(lang: str, booking_id: int, starts_at: datetime, settings: Settings) -> Button:
@@ -154,12 +161,18 @@ def my_bookings(
     repeatable: Sequence[Booking] = (),
     series: Sequence[tuple[int, str]] = (),
 ) -> InlineKeyboardMarkup:
-    """Cancel buttons for `bookings`, repeat-weekly buttons for the `repeatable` ones, leave
-    buttons for the starts the user is `waiting` for, a stop button per running `series`
-    (its id and its label)."""
+    """Cancel and move buttons for `bookings`, repeat-weekly buttons for the `repeatable`
+    ones, leave buttons for the starts the user is `waiting` for, a stop button per running
+    `series` (its id and its label)."""
     return _markup(
         [
-            *([_cancel_button(lang, b.id, b.starts_at, settings)] for b in bookings),
+            *(
+                [
+                    _cancel_button(lang, b.id, b.starts_at, settings),
+                    _move_button(lang, b.id, b.starts_at, settings),
+                ]
+                for b in bookings
+            ),
             *([_repeat_button(lang, b.id, b.starts_at, settings)] for b in repeatable),
             *([_leave_button(lang, starts_at, settings)] for starts_at in waiting),
             *([_stop_series_button(lang, series_id, name)] for series_id, name in series),
@@ -191,16 +204,71 @@ def waiting(
 
 
 def repeat_weeks(lang: str, booking_id: int, choices: Sequence[int]) -> InlineKeyboardMarkup:
-    """For how many weeks to repeat a booked training: each of `choices`, or until stopped."""
+    """For how many weeks to repeat a booked training: each of `choices` (schedule.series'
+    week_choices, the Mini App's list), or until stopped."""
     weeks = [
-        _button(nlabel(lang, "btn_weeks", n), cb.REPEAT, booking_id=booking_id, weeks=n)
+        _button(nlabel(lang, "btn_weeks", n), cb.REPEAT_PICK, booking_id=booking_id, weeks=n)
         for n in choices
     ]
+    until = _button(
+        label(lang, "btn_until_stopped"), cb.REPEAT_PICK, booking_id=booking_id, weeks=0
+    )
+    return _markup([*_rows(weeks, 4), [until], [_button(label(lang, "btn_back"), cb.MY)]])
+
+
+def confirm_repeat(lang: str, booking_id: int, weeks: int) -> InlineKeyboardMarkup:
     return _markup(
         [
-            weeks,
-            [_button(label(lang, "btn_until_stopped"), cb.REPEAT, booking_id=booking_id, weeks=0)],
-            [_button(label(lang, "btn_back"), cb.MY)],
+            [
+                _button(
+                    label(lang, "btn_repeat_confirm"), cb.REPEAT, booking_id=booking_id, weeks=weeks
+                )
+            ],
+            [_button(label(lang, "btn_back"), cb.REPEAT_ASK, booking_id=booking_id)],
+        ]
+    )
+
+
+def move_days(lang: str, booking_id: int, bookable: Sequence[date]) -> InlineKeyboardMarkup:
+    """The days a booking may move to, then back to my trainings."""
+    buttons = [
+        _button(day_label(day, lang), cb.MOVE_DAY, booking_id=booking_id, day=day)
+        for day in bookable
+    ]
+    return _markup([*_rows(buttons, 2), [_button(label(lang, "btn_back"), cb.MY)]])
+
+
+def move_starts(
+    lang: str, booking_id: int, day: date, free_by_minute: Sequence[tuple[int, str, int]]
+) -> InlineKeyboardMarkup:
+    """The starts of `day` the booking may move to: (minute, 'HH:MM', free places)."""
+    buttons = [
+        _button(
+            label(lang, "start_button", time=start, free=free),
+            cb.MOVE_PICK,
+            booking_id=booking_id,
+            day=day,
+            minute=minute,
+        )
+        for minute, start, free in free_by_minute
+    ]
+    back = _button(label(lang, "btn_back"), cb.MOVE_ASK, booking_id=booking_id)
+    return _markup([*_rows(buttons, 3), [back]])
+
+
+def confirm_move(lang: str, booking_id: int, day: date, minute: int) -> InlineKeyboardMarkup:
+    return _markup(
+        [
+            [
+                _button(
+                    label(lang, "btn_move_confirm"),
+                    cb.MOVE,
+                    booking_id=booking_id,
+                    day=day,
+                    minute=minute,
+                )
+            ],
+            [_button(label(lang, "btn_back"), cb.MOVE_DAY, booking_id=booking_id, day=day)],
         ]
     )
 
@@ -214,10 +282,13 @@ def confirm_stop_series(lang: str, series_id: int) -> InlineKeyboardMarkup:
     )
 
 
-def confirm_cancel(lang: str, booking_id: int) -> InlineKeyboardMarkup:
+def confirm_cancel(lang: str, booking_id: int, *, may_cancel: bool = True) -> InlineKeyboardMarkup:
+    """Yes (unless it is too late to cancel) or back to my trainings."""
     return _markup(
         [
-            [_button(label(lang, "btn_yes_cancel"), cb.CANCEL, booking_id=booking_id)],
+            [_button(label(lang, "btn_yes_cancel"), cb.CANCEL, booking_id=booking_id)]
+            if may_cancel
+            else [],
             [_button(label(lang, "btn_back"), cb.MY)],
         ]
     )
@@ -269,16 +340,9 @@ def admin_day(
     return _markup([*rows, *_rows(day_buttons, 3)])
 
 
-def admin_reasons(lang: str, booking_id: int, day: date) -> InlineKeyboardMarkup:
-    return _markup(
-        [
-            *(
-                [_button(reason, cb.ADMIN_CANCEL, booking_id=booking_id, reason=number)]
-                for number, reason in enumerate(label(lang, key) for key in REASONS)
-            ),
-            [_button(label(lang, "btn_back"), cb.ADMIN_DAY, day=day)],
-        ]
-    )
+def ask_reason(lang: str) -> ForceReply:
+    """The trainer's reply box for a cancel's reason (typed, as in the Mini App)."""
+    return ForceReply(input_field_placeholder=label(lang, "reason_placeholder")[:64])
 
 
 def share_phone(lang: str) -> ReplyKeyboardMarkup:

@@ -12,6 +12,7 @@ import html
 from datetime import date, datetime
 
 from schedule import Settings, i18n
+from schedule.consequences import FORFEIT, Consequence
 from schedule.i18n import N_, has, language
 from schedule.timegrid import to_local
 
@@ -20,6 +21,7 @@ __all__ = [
     "fit",
     "has",
     "label",
+    "consequence_lines",
     "language",
     "nlabel",
     "ntext",
@@ -30,7 +32,9 @@ __all__ = [
 
 MAX_MESSAGE = 4096
 
-# The reasons the trainer picks from when cancelling a client's booking, by number.
+# The reasons the bot once offered the trainer to pick from (the reason is typed now, as in the
+# Mini App): cancels stored in those words are still read in each reader's language
+# (bot/notify.py).
 REASONS = (N_("cancel_reason_0"), N_("cancel_reason_1"), N_("cancel_reason_2"))
 
 # The bot's menu commands, for everyone and for the trainer: (command, its description's id).
@@ -89,3 +93,66 @@ def when(starts_at: datetime, ends_at: datetime, settings: Settings, lang: str) 
 def short_when(starts_at: datetime, settings: Settings, lang: str) -> str:
     start = to_local(starts_at, settings)
     return f"{day_label(start.date(), lang)} {i18n.time_label(start.time(), lang)}"
+
+
+def moment(instant: datetime, settings: Settings, lang: str) -> str:
+    """'Thu 26 Nov, 08:00' in the studio's time (as the Mini App's sheets write it)."""
+    local = to_local(instant, settings)
+    return f"{day_label(local.date(), lang)}, {i18n.time_label(local.time(), lang)}"
+
+
+def _hours(minutes: int, lang: str) -> str:
+    if minutes % 60 == 0:
+        return i18n.translate_plural(lang, "hours", minutes // 60)
+    return i18n.translate_plural(lang, "minutes", minutes)
+
+
+def consequence_line(line: Consequence, act: str, settings: Settings, lang: str) -> str:
+    """What one consequence (schedule.consequences) says before the confirm button, in the
+    words of the Mini App's sheet: `act` is "book" (booking or moving), "wait", "series" or
+    "cancel"."""
+    facts, code = line.facts, line.code
+    hours = _hours(settings.cancel_deadline_minutes, lang)
+    if code == "pass" and act == "series":
+        until = day_label(facts["expires"], lang)
+        return ntext(
+            lang, "csq_series_pass", facts["visits"], left=facts["visits_left"], until=until
+        )
+    if code == "pass":
+        return ntext(
+            lang, "csq_pass", facts["visits_left"], until=day_label(facts["expires"], lang)
+        )
+    if code == "unpaid" and act == "series" and facts.get("dates"):
+        return ntext(lang, "csq_series_unpaid", len(facts["dates"]))
+    if code == "unpaid":
+        return text(lang, "csq_unpaid_cancel" if act == "cancel" else "csq_unpaid")
+    if code == "late" and act == "cancel":
+        return text(lang, "csq_late_cancel", hours=hours)
+    if code == "late":
+        forfeit = facts.get("policy") == FORFEIT
+        return text(lang, "csq_late_forfeit" if forfeit else "csq_late", hours=hours)
+    if code == "forfeit":
+        return text(lang, "csq_forfeit")
+    if code == "cancel_until" and act == "series":
+        return text(lang, "csq_series_cancel_until", hours=hours)
+    if code == "cancel_until":
+        key = "csq_wait_cancel_until" if act == "wait" else "csq_cancel_until"
+        return text(lang, key, when=moment(facts["until"], settings, lang))
+    if code == "refund" and act == "cancel":
+        return ntext(lang, "csq_refund_now", facts["visits_left"])
+    if code == "refund":
+        return text(lang, "csq_refund")
+    if act == "series":  # the line, for dates that are full
+        dates = ", ".join(day_label(day, lang) for day in facts["dates"])
+        return text(lang, "csq_series_waitlist", dates=dates)
+    cutoff = moment(facts["cutoff"], settings, lang)
+    if not facts["ahead"]:
+        return text(lang, "csq_waitlist_first", when=cutoff)
+    return ntext(lang, "csq_waitlist", facts["ahead"], place=facts["place"], when=cutoff)
+
+
+def consequence_lines(
+    lines: list[Consequence], act: str, settings: Settings, lang: str
+) -> list[str]:
+    """Each consequence as a line of its own ('• …'), in the order schedule gives them."""
+    return ["• " + consequence_line(line, act, settings, lang) for line in lines]

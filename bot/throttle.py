@@ -24,9 +24,7 @@ from . import callbacks as cb
 
 log = logging.getLogger("bot")
 
-WRITES = frozenset(
-    {cb.BOOK, cb.CANCEL, cb.WAIT, cb.LEAVE, cb.ADMIN_CANCEL, cb.REPEAT, cb.SERIES_STOP}
-)
+WRITES = frozenset({cb.BOOK, cb.CANCEL, cb.WAIT, cb.LEAVE, cb.MOVE, cb.REPEAT, cb.SERIES_STOP})
 
 
 class CallbackThrottle:

@@ -250,6 +250,15 @@ def series_of_bookings(session: Session, booking_ids: list[int]) -> dict[int, in
 
 # --- making a series -----------------------------------------------------------------------
 
+# The lengths a client chooses from, in the Mini App's sheet and the bot alike: from 2 weeks
+# (one week is a plain booking) to SERIES_MAX_WEEKS, or until stopped.
+FEWEST_WEEKS = 2
+
+
+def week_choices(settings: Settings) -> list[int]:
+    """The numbers of weeks a client may pick (besides "until stopped"), fewest first."""
+    return list(range(FEWEST_WEEKS, settings.series_max_weeks + 1))
+
 
 def check_weeks(weeks: object, settings: Settings) -> int | None:
     """`weeks` as given: a whole number from 1 to SERIES_MAX_WEEKS, or None (until stopped)."""

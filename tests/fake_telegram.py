@@ -144,6 +144,9 @@ class FakeTelegram:
         self._confirmed = 0  # the highest getUpdates offset seen
         self._ids = {"update": 0, "message": 0, "query": 0}
         self._open_queries: set[str] = set()
+        # Edits Telegram refused as "message is not modified": the bot sent an edit that
+        # changed nothing (tests/fixtures_bot.py holds every bot test to none).
+        self.not_modified: list[dict] = []
         self._failures: dict[int, list[ApiError]] = {}
         self._drops = 0
         self._hangs: dict[int, list[float]] = {}
@@ -454,6 +457,7 @@ class FakeTelegram:
                 raise ApiError(400, "Bad Request: message to edit not found")
             new_html = message["html"] if text is None else text
             if new_html == message["html"] and markup == message.get("reply_markup"):
+                self.not_modified.append(dict(params))
                 raise ApiError(
                     400,
                     "Bad Request: message is not modified: specified new "

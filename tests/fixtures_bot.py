@@ -108,6 +108,9 @@ def fake_telegram() -> Iterator[FakeTelegram]:
     fake = FakeTelegram().start()
     yield fake
     fake.stop()
+    # Telegram refuses an edit that changes nothing ("message is not modified"): the bot never
+    # sends one (bot/handlers/common.py's show leaves a message that shows its view already).
+    assert fake.not_modified == [], f"edits that changed nothing: {fake.not_modified}"
 
 
 @pytest.fixture

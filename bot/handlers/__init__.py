@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telebot import TeleBot
 
-from . import admin, booking, membership, my, series, start
+from . import admin, booking, membership, moving, my, series, start
 from .common import BotContext
 
 
@@ -12,6 +12,7 @@ def register_all(bot: TeleBot, ctx: BotContext) -> None:
     start.register(bot, ctx)
     booking.register(bot, ctx)
     my.register(bot, ctx)
+    moving.register(bot, ctx)
     series.register(bot, ctx)
     admin.register(bot, ctx)
     membership.register(bot, ctx)

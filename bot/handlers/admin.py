@@ -1,10 +1,17 @@
 """The trainer (ADMIN_IDS): /today and a day picker listing each training with its visitors,
 cancelling a client's booking with a reason the client is told, and, once a training has
-started, marking each visitor attended or no-show (one tap)."""
+started, marking each visitor attended or no-show (one tap).
+
+The reason is free text, as in the Mini App: the cancel button asks for it in a message the
+trainer replies to (Telegram's ForceReply), and the reply cancels. The question names the
+booking (`#42`, read back from the message replied to), so no state waits in memory between
+the two updates and any process may handle the reply; the booking is read afresh then.
+"""
 
 from __future__ import annotations
 
 import html
+import re
 from datetime import date
 from itertools import groupby
 
@@ -12,7 +19,7 @@ from sqlalchemy.orm import Session
 from telebot import TeleBot
 from telebot.types import CallbackQuery, Message
 
-from schedule import Booking, ScheduleError, User, attendance, services
+from schedule import ScheduleError, User, attendance, services
 from schedule.availability import horizon_days
 from schedule.i18n import N_
 from schedule.models import ATTENDED, NO_SHOW
@@ -20,10 +27,24 @@ from schedule.timegrid import local_date, to_local
 
 from .. import callbacks as cb
 from .. import keyboards
-from ..texts import REASONS, day_label, fit, label, language, text, when
+from ..texts import day_label, fit, label, text, when
 from .common import Answer, BotContext, View, on_callback, on_message, send, show
 
 MARKS = {ATTENDED: N_("mark_attended"), NO_SHOW: N_("mark_no_show")}
+# The booking a reason question is about: its last '#<id>' (a client's name may hold others).
+ASKED_ABOUT = re.compile(r"#(\d{1,12})")
+
+
+def asked_booking(message: Message, bot_id: int) -> int | None:
+    """The booking id of the bot's reason question that `message` replies to, else None (a
+    command is never a reason)."""
+    question = message.reply_to_message
+    if question is None or question.from_user is None or question.from_user.id != bot_id:
+        return None
+    if (message.text or "").startswith("/"):
+        return None
+    found = ASKED_ABOUT.findall(question.text or "")
+    return int(found[-1]) if found else None
 
 
 def visitor_line(user: User, mark: str | None = None, lang: str = "en") -> str:
@@ -66,6 +87,7 @@ def admin_day_view(ctx: BotContext, session: Session, lang: str, day: date) -> V
 
 def register(bot: TeleBot, ctx: BotContext) -> None:
     settings = ctx.settings
+    bot_id = int(ctx.config.token.split(":")[0])  # the id a bot token starts with
 
     @on_message(bot, ctx, commands=["today"])
     def today_command(message: Message, session: Session, user: User, lang: str) -> None:
@@ -74,15 +96,7 @@ def register(bot: TeleBot, ctx: BotContext) -> None:
             return
         send(bot, message.chat.id, admin_day_view(ctx, session, lang, ctx.today()))
 
-    @on_callback(
-        bot,
-        ctx,
-        cb.ADMIN_DAY,
-        cb.ADMIN_CANCEL_ASK,
-        cb.ADMIN_CANCEL,
-        cb.ADMIN_ATTENDED,
-        cb.ADMIN_NO_SHOW,
-    )
+    @on_callback(bot, ctx, cb.ADMIN_DAY, cb.ADMIN_CANCEL_ASK, cb.ADMIN_ATTENDED, cb.ADMIN_NO_SHOW)
     def trainer(call: CallbackQuery, data: cb.Callback, session, user, lang) -> Answer | None:
         if not ctx.is_admin(call.from_user.id):
             return Answer(label(lang, "admin_only"), alert=True)
@@ -96,17 +110,15 @@ def register(bot: TeleBot, ctx: BotContext) -> None:
         except ScheduleError as error:
             show(bot, call, admin_day_view(ctx, session, lang, ctx.today()))
             return Answer(error.message(lang), alert=True)
-        day = local_date(booking.starts_at, settings)
-        if data.action == cb.ADMIN_CANCEL_ASK:
-            message = text(
-                lang,
-                "admin_pick_reason",
-                name=booking.user.name,
-                when=when(booking.starts_at, booking.ends_at, settings, lang),
-            )
-            show(bot, call, (message, keyboards.admin_reasons(lang, booking.id, day)))
-            return None
-        return cancel_with_reason(call, session, lang, booking, data.reason, day)
+        question = text(
+            lang,
+            "admin_ask_reason",
+            name=booking.user.name,
+            when=when(booking.starts_at, booking.ends_at, settings, lang),
+            booking=booking.id,
+        )
+        bot.send_message(call.from_user.id, question, reply_markup=keyboards.ask_reason(lang))
+        return None
 
     def mark(call: CallbackQuery, session: Session, lang: str, data: cb.Callback) -> Answer:
         status = ATTENDED if data.action == cb.ADMIN_ATTENDED else NO_SHOW
@@ -118,23 +130,34 @@ def register(bot: TeleBot, ctx: BotContext) -> None:
         show(bot, call, admin_day_view(ctx, session, lang, local_date(booking.starts_at, settings)))
         return Answer(label(lang, "toast_marked"))
 
-    def cancel_with_reason(
-        call: CallbackQuery, session: Session, lang: str, booking: Booking, reason: int, day: date
-    ) -> Answer:
-        # The client reads the reason, so it is stored in the client's language.
-        client_lang = language(booking.user.language_code)
+    @on_message(
+        bot,
+        ctx,
+        content_types=["text"],
+        func=lambda message: asked_booking(message, bot_id) is not None,
+    )
+    def reason_typed(message: Message, session: Session, user: User, lang: str) -> None:
+        """The trainer's reply to a reason question: the booking cancelled with that reason."""
+        if not ctx.is_admin(message.from_user.id):
+            bot.send_message(message.chat.id, text(lang, "admin_only"))
+            return
+        booking_id = asked_booking(message, bot_id)
+        reason = (message.text or "").strip()
         try:
-            services.cancel(
+            booking = services.cancel(
                 session,
                 settings,
-                booking.id,
+                booking_id,
                 None,
                 now=ctx.clock(),
-                reason=label(client_lang, REASONS[reason]),
+                reason=reason,
                 on_event=ctx.on_event,
             )
         except ScheduleError as error:
-            show(bot, call, admin_day_view(ctx, session, lang, day))
-            return Answer(error.message(lang), alert=True)
-        show(bot, call, admin_day_view(ctx, session, lang, day))
-        return Answer(label(lang, "toast_cancelled"))
+            bot.send_message(message.chat.id, html.escape(error.message(lang), quote=False))
+            send(bot, message.chat.id, admin_day_view(ctx, session, lang, ctx.today()))
+            return
+        span = when(booking.starts_at, booking.ends_at, settings, lang)
+        note = text(lang, "admin_cancelled", name=booking.user.name, when=span)
+        day = admin_day_view(ctx, session, lang, local_date(booking.starts_at, settings))
+        send(bot, message.chat.id, (note + "\n\n" + day[0], day[1]))

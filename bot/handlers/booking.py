@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from telebot import TeleBot
 from telebot.types import CallbackQuery, Message
 
-from schedule import ScheduleError, User, limits, services, waitlist
+from schedule import ScheduleError, User, consequences, limits, services, waitlist
 from schedule.availability import (
     DayView,
     Snapshot,
@@ -32,7 +32,7 @@ from schedule.trainer import trainer_contact
 
 from .. import callbacks as cb
 from .. import keyboards
-from ..texts import day_label, label, ntext, text, when
+from ..texts import consequence_lines, day_label, label, ntext, text, when
 from .common import Answer, BotContext, View, on_callback, on_message, send, show
 
 # Refusals only the trainer can lift (a pass sold, a no-show pause lifted): the client is
@@ -65,14 +65,20 @@ def choices_of(view: DayView) -> DayChoices:
 
 
 def day_picture(
-    ctx: BotContext, session: Session, user: User, day: date, snapshot: Snapshot | None = None
+    ctx: BotContext,
+    session: Session,
+    user: User,
+    day: date,
+    snapshot: Snapshot | None = None,
+    moving: int = 0,
 ) -> DayView:
-    """`day` as `user` sees it now, their places in line included."""
+    """`day` as `user` sees it now, their places in line included; while `moving` a booking
+    (its id), weighed without it, as the Mini App's grid weighs a move."""
     now = ctx.clock()
     snapshot = snapshot or snapshot_for_days(session, ctx.settings, day, day)
     held = limits.holdings(session, ctx.settings, user.id, now)
     in_line = waitlist.places_in_line(session, ctx.settings, user.id, day, now)
-    return view_day(snapshot, day, user.id, now, holdings=held, in_line=in_line)
+    return view_day(snapshot, day, user.id, now, moving, holdings=held, in_line=in_line)
 
 
 def ask_trainer_view(ctx: BotContext, session: Session, lang: str, refusal: str) -> View:
@@ -190,6 +196,8 @@ def register(bot: TeleBot, ctx: BotContext) -> None:
             "confirm_booking",
             when=when(starts_at, training_end(starts_at, settings), settings, lang),
         )
+        lines = consequences.of_booking(session, settings, user, starts_at, ctx.clock())
+        message = "\n".join([message, *consequence_lines(lines, "book", settings, lang)])
         show(bot, call, (message, keyboards.confirm_booking(lang, data.day, data.minute)))
         return None
 
@@ -250,6 +258,8 @@ def register(bot: TeleBot, ctx: BotContext) -> None:
             "confirm_wait",
             when=when(starts_at, training_end(starts_at, settings), settings, lang),
         )
+        lines = consequences.of_waitlist(session, settings, user, starts_at, now)
+        message = "\n".join([message, *consequence_lines(lines, "wait", settings, lang)])
         show(bot, call, (message, keyboards.confirm_wait(lang, data.day, data.minute)))
         return None
 

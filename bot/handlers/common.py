@@ -5,7 +5,9 @@ polling loop."""
 from __future__ import annotations
 
 import functools
+import html
 import logging
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -100,20 +102,42 @@ def _handle_failure(ctx: BotContext, telegram_id: int, error: Exception) -> None
         log.exception("handler failed for user %s", telegram_id)
 
 
+TAG = re.compile(r"<[^>]+>")
+
+
+def shows_already(message: Message, view: View) -> bool:
+    """Whether `message` (as the callback query carries it) already shows `view`: the same
+    text, as Telegram keeps it (tags read, whitespace at the ends dropped), and the same
+    buttons. Telegram refuses such an edit ("message is not modified")."""
+    text, markup = view
+    shown = message.reply_markup.to_dict() if message.reply_markup else None
+    wanted = markup.to_dict() if markup is not None and markup.keyboard else None
+    plain = html.unescape(TAG.sub("", text)).strip()
+    return (message.text or "").strip() == plain and shown == wanted
+
+
 def show(bot: TeleBot, call: CallbackQuery, view: View) -> None:
-    """Put `view` in place of the message whose button was pressed (or send it anew)."""
+    """Put `view` in place of the message whose button was pressed (or send it anew); a
+    message that shows it already is left as it is (a refusal that redraws the same screen,
+    a second tap on the same button)."""
     text, markup = view
     message = call.message
     if message is not None and message.date:
+        if shows_already(message, view):
+            return
         try:
             bot.edit_message_text(text, message.chat.id, message.message_id, reply_markup=markup)
             return
         except ApiException as error:
-            if is_not_modified(error):
-                return
             if is_blocked(error):
                 raise
-            log.warning("could not edit message %s: %s", message.message_id, error)
+            if not is_not_modified(error):
+                log.warning("could not edit message %s: %s", message.message_id, error)
+                bot.send_message(call.from_user.id, text, reply_markup=markup)
+                return
+            # Changed meanwhile to this very view (two taps racing): it shows what it should.
+            log.info("message %s already showed its new view", message.message_id)
+            return
     bot.send_message(call.from_user.id, text, reply_markup=markup)
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from telebot import TeleBot
 from telebot.types import CallbackQuery, Message
 
-from schedule import ScheduleError, Settings, User, passes, services, waitlist
+from schedule import ScheduleError, Settings, User, consequences, passes, services, waitlist
 from schedule import series as standing
 from schedule.errors import message_for
 from schedule.timegrid import to_local, training_end
@@ -21,7 +21,7 @@ from schedule.timegrid import to_local, training_end
 from .. import callbacks as cb
 from .. import keyboards
 from ..series import label as series_label
-from ..texts import day_label, fit, label, ntext, text, when
+from ..texts import consequence_lines, day_label, fit, label, ntext, text, when
 from .booking import place_in_line, requested_start
 from .common import Answer, BotContext, View, on_callback, on_message, send, show
 
@@ -149,7 +149,10 @@ def register(bot: TeleBot, ctx: BotContext) -> None:
             "bot_confirm_cancel",
             when=when(booking.starts_at, booking.ends_at, settings, lang),
         )
-        show(bot, call, (message, keyboards.confirm_cancel(lang, booking.id)))
+        lines = consequences.of_cancel(session, settings, booking, ctx.clock())
+        message = "\n".join([message, *consequence_lines(lines, "cancel", settings, lang)])
+        late = any(c.code == "late" and c.facts["policy"] != consequences.FORFEIT for c in lines)
+        show(bot, call, (message, keyboards.confirm_cancel(lang, booking.id, may_cancel=not late)))
         return None
 
     @on_callback(bot, ctx, cb.CANCEL)

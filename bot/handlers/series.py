@@ -12,7 +12,7 @@ from __future__ import annotations
 from telebot import TeleBot
 from telebot.types import CallbackQuery
 
-from schedule import ScheduleError, Settings, services
+from schedule import ScheduleError, consequences, services
 from schedule import series as standing
 from schedule.settings import format_minutes
 from schedule.timegrid import minute_of_day
@@ -20,16 +20,9 @@ from schedule.timegrid import minute_of_day
 from .. import callbacks as cb
 from .. import keyboards
 from ..series import label as series_label
-from ..texts import day_label, label, text
+from ..texts import consequence_lines, day_label, label, nlabel, text
 from .common import Answer, BotContext, on_callback, show
 from .my import my_view
-
-# How many weeks the chat offers (capped by SERIES_MAX_WEEKS), besides "until stopped".
-WEEK_CHOICES = (4, 8, 12)
-
-
-def week_choices(settings: Settings) -> list[int]:
-    return sorted({min(weeks, settings.series_max_weeks) for weeks in WEEK_CHOICES})
 
 
 def register(bot: TeleBot, ctx: BotContext) -> None:
@@ -48,7 +41,29 @@ def register(bot: TeleBot, ctx: BotContext) -> None:
         day, minute = minute_of_day(booking.starts_at, settings)
         name = series_label(lang, day.weekday(), format_minutes(minute))
         message = text(lang, "repeat_pick_weeks", series=name, day=day_label(day, lang))
-        show(bot, call, (message, keyboards.repeat_weeks(lang, booking.id, week_choices(settings))))
+        choices = standing.week_choices(settings)
+        show(bot, call, (message, keyboards.repeat_weeks(lang, booking.id, choices)))
+        return None
+
+    @on_callback(bot, ctx, cb.REPEAT_PICK)
+    def confirm(call: CallbackQuery, data: cb.Callback, session, user, lang) -> Answer | None:
+        try:
+            booking = services.owned_active_booking(session, data.booking_id, user)
+            weeks = standing.check_weeks(data.weeks or None, settings)  # 0: until stopped
+        except ScheduleError as error:
+            return refused(call, error, session, user, lang)
+        day, minute = minute_of_day(booking.starts_at, settings)
+        name = series_label(lang, day.weekday(), format_minutes(minute))
+        length = (
+            nlabel(lang, "btn_weeks", weeks) if weeks else label(lang, "btn_until_stopped").lower()
+        )
+        message = text(lang, "repeat_confirm", series=name, day=day_label(day, lang), weeks=length)
+        lines = consequences.of_series(
+            session, settings, user, booking.starts_at, weeks, ctx.clock()
+        )
+        message = "\n".join([message, *consequence_lines(lines, "series", settings, lang)])
+        markup = keyboards.confirm_repeat(lang, booking.id, data.weeks)
+        show(bot, call, (message, markup))
         return None
 
     @on_callback(bot, ctx, cb.REPEAT)

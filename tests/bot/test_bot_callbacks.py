@@ -21,7 +21,9 @@ BIGGEST_ID = 999_999_999_999
         cb.Callback(cb.DAY, day=LATEST_DAY),
         cb.Callback(cb.BOOK, day=date(2026, 11, 26), minute=23 * 60 + 30),
         cb.Callback(cb.CANCEL, booking_id=BIGGEST_ID),
-        cb.Callback(cb.ADMIN_CANCEL, booking_id=BIGGEST_ID, reason=cb.REASON_COUNT - 1),
+        cb.Callback(cb.ADMIN_CANCEL_ASK, booking_id=BIGGEST_ID),
+        cb.Callback(cb.MOVE, booking_id=BIGGEST_ID, day=LATEST_DAY, minute=23 * 60 + 30),
+        cb.Callback(cb.REPEAT_PICK, booking_id=BIGGEST_ID, weeks=12),
         cb.Callback(cb.REPEAT, booking_id=BIGGEST_ID, weeks=0),
         cb.Callback(cb.REPEAT, booking_id=42, weeks=12),
         cb.Callback(cb.SERIES_STOP, series_id=BIGGEST_ID),
@@ -39,7 +41,6 @@ def test_every_action_at_its_longest_fits_in_64_bytes():
         "day": LATEST_DAY,
         "minute": 1439,
         "booking_id": BIGGEST_ID,
-        "reason": 2,
         "series_id": BIGGEST_ID,
         "weeks": 99,
     }
@@ -72,7 +73,8 @@ def test_the_format_is_compact():
         "1|D|2026-11-26",
         "1|T|20261126|2400",
         "1|T|20261126|1060",
-        "1|AX|42|3",  # no reason number 3
+        "1|AX|42|0",  # the trainer's reason is typed now: no button picks one
+        "1|VK|42|20261126",  # a move without its start
         "1|X|４２",  # non-ASCII digits
         "1|M|" + "x" * 70,
         "1|RW|42",  # weeks missing

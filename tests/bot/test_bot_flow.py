@@ -55,7 +55,11 @@ def test_book_then_my_then_cancel(alice, bot_sessions, fake_telegram):
     assert starts[0] == "08:00 (4)" and starts[-1] == "16:30 (4)" and len(starts) == 18
 
     alice.tap("10:00")
-    assert alice.screen["text"] == "Book a training on Thu 26 Nov 10:00–11:30?"
+    assert alice.screen["text"] == (
+        "Book a training on Thu 26 Nov 10:00–11:30?\n"
+        "• No pass covers this date: you pay at the studio.\n"
+        "• You can cancel or move it for free until Thu 26 Nov, 08:00."
+    )  # what booking will do (schedule.consequences), before the confirm
     calls = alice.tap("Book it")
 
     assert alice.screen["text"] == "You're booked: Thu 26 Nov 10:00–11:30."
@@ -68,7 +72,11 @@ def test_book_then_my_then_cancel(alice, bot_sessions, fake_telegram):
     alice.send("/my")
     assert alice.screen["text"] == "Your trainings:\n• Thu 26 Nov 10:00–11:30"
     alice.tap("Cancel Thu 26 Nov 10:00")
-    assert alice.screen["text"] == "Cancel your training on Thu 26 Nov 10:00–11:30?"
+    assert alice.screen["text"] == (
+        "Cancel your training on Thu 26 Nov 10:00–11:30?\n"
+        "• No pass paid for it, so no visit returns to a pass."
+    )
+    assert [b.status for b in bookings(bot_sessions)] == ["active"]  # it asks first
     calls = alice.tap("Yes, cancel")
 
     assert alice.screen["text"].startswith("Cancelled: Thu 26 Nov 10:00–11:30.")
@@ -183,3 +191,146 @@ def test_phone_is_asked_before_the_first_booking_when_required(make_bot, chat, b
     alice.tap("10:00")
     alice.tap("Book it")
     assert [b.user.phone for b in bookings(bot_sessions)] == ["+79991234567"]
+
+
+# --- the bot says what an act will do, and does what the Mini App does (issue 23) -------------
+
+
+def reply(user, text: str, question: dict) -> list:
+    """`user` answers the bot's message `question` (Telegram's reply: ForceReply's answer)."""
+    update = user.fake.message_update(user.user, text)
+    asked = {k: v for k, v in question.items() if k not in ("html", "reply_markup")}
+    update["message"]["reply_to_message"] = asked
+    return user._run(update)
+
+
+def test_cancel_asks_first_and_says_the_visit_returns_to_the_pass(alice, bot_sessions, clock):
+    from schedule import passes, services
+    from schedule.settings import Settings
+
+    with bot_sessions() as session:
+        user = services.upsert_user(session, ALICE)
+        passes.record(session, Settings(), user, visits=8, valid_days=30, now=clock())
+        session.commit()
+    alice.send("/book")
+    alice.tap("Thu 26 Nov")
+    alice.tap("10:00")
+    assert (
+        "• Paid from your pass (valid until Thu 24 Dec): 7 visits left after this."
+        in (alice.screen["text"])
+    )
+    alice.tap("Book it")
+    alice.send("/my")
+
+    alice.tap("Cancel Thu 26 Nov 10:00")
+
+    assert alice.screen["text"] == (
+        "Cancel your training on Thu 26 Nov 10:00–11:30?\n"
+        "• The visit returns to your pass: 8 visits left on it."
+    )
+    assert [b.status for b in bookings(bot_sessions)] == ["active"]
+    alice.tap("Back")
+    assert alice.screen["text"].startswith("🎫 Pass: 7 of 8 visits left")
+
+
+def test_a_booking_moves_in_the_bot_with_the_same_availability(alice, bot_sessions, fake_telegram):
+    alice.send("/book")
+    alice.tap("Thu 26 Nov")
+    alice.tap("10:00")
+    alice.tap("Book it")
+    alice.send("/my")
+
+    alice.tap("Move Thu 26 Nov 10:00")
+    assert alice.screen["text"] == "Move your training on Thu 26 Nov 10:00–11:30: choose a day."
+    alice.tap("Thu 26 Nov")
+    starts = [b["text"] for b in alice.buttons() if b["callback_data"].startswith("1|VT|")]
+    # Its own start is not offered; the others are weighed without it (4 places each).
+    assert "10:00 (4)" not in starts and "10:30 (4)" in starts and len(starts) == 17
+    alice.tap("Back")
+    alice.tap("Fri 27 Nov")
+    alice.tap("12:00")
+    assert alice.screen["text"] == (
+        "Move your training from Thu 26 Nov 10:00–11:30 to Fri 27 Nov 12:00–13:30?\n"
+        "• No pass covers this date: you pay at the studio.\n"
+        "• You can cancel or move it for free until Fri 27 Nov, 10:00."
+    )
+    [booking] = bookings(bot_sessions)
+    assert booking.starts_at.day == 26  # nothing moved before the confirm
+
+    calls = alice.tap("Yes, move it")
+
+    assert answers(calls)[0]["text"] == "Moved"
+    assert alice.screen["text"].startswith("✅ Moved to Fri 27 Nov 12:00–13:30.")
+    [moved] = bookings(bot_sessions)
+    assert (moved.id, moved.status, moved.starts_at.day, moved.starts_at.hour) == (
+        booking.id,
+        "active",
+        27,
+        9,  # 12:00 in Moscow
+    )
+    assert fake_telegram.unanswered_queries() == set()
+
+
+def test_a_forged_move_of_someone_elses_booking_changes_nothing(alice, boris, bot_sessions):
+    from bot import callbacks as cb
+
+    boris.send("/book")
+    boris.tap("Чт 26 ноября")
+    boris.tap("10:00")
+    boris.tap("Записаться")
+    [borises] = bookings(bot_sessions)
+    alice.send("/my")
+    for data in (
+        cb.encode(cb.MOVE_ASK, booking_id=borises.id),
+        cb.encode(cb.MOVE_PICK, booking_id=borises.id, day=borises.starts_at.date(), minute=720),
+        cb.encode(cb.MOVE, booking_id=borises.id, day=borises.starts_at.date(), minute=720),
+    ):
+        [answer] = answers(alice.tap_data(data))
+        assert (answer["text"], answer["show_alert"]) == ("Booking not found.", True)
+    assert [(b.status, b.starts_at) for b in bookings(bot_sessions)] == [
+        ("active", borises.starts_at)
+    ]
+
+
+def test_the_trainers_reason_is_typed_and_the_client_reads_it_in_their_language(
+    alice, boris, coach, bot_sessions, dispatcher, fake_telegram
+):
+    boris.send("/book")
+    boris.tap("Чт 26 ноября")
+    boris.tap("10:00")
+    boris.tap("Записаться")
+    assert dispatcher.flush()
+    [booking] = bookings(bot_sessions)
+    coach.send("/today")
+    coach.tap("Thu 26")
+
+    calls = coach.tap("10:00 Борис")
+
+    [asked] = [c for c in calls if c.method == "sendMessage"]
+    assert asked.params["reply_markup"]["force_reply"] is True
+    question = coach.screen
+    assert question["text"] == (
+        "Cancel the training of Борис on Thu 26 Nov 10:00–11:30? Reply to this message with "
+        "the reason: the bot passes it on to the client. To keep the booking, just do not "
+        f"reply. (booking #{booking.id})"
+    )
+    assert [b.status for b in bookings(bot_sessions)] == ["active"]  # it asks first
+
+    # Someone else's reply to the question changes nothing.
+    reply(alice, "because", question)
+    assert alice.screen["text"] == "Only the trainer can do that."
+    assert [b.status for b in bookings(bot_sessions)] == ["active"]
+
+    reply(coach, "Тренер заболел, простите", question)
+
+    [cancelled] = bookings(bot_sessions)
+    assert (cancelled.status, cancelled.cancel_reason) == ("cancelled", "Тренер заболел, простите")
+    assert coach.screen["text"].startswith("Cancelled Борис, Thu 26 Nov 10:00–11:30.")
+    assert dispatcher.flush()
+    told = fake_telegram.last_message(boris.id)["text"]
+    assert told.startswith("Тренер отменил вашу тренировку") and "Тренер заболел" in told
+
+    reply(coach, "again", question)  # the booking is cancelled already: said, nothing changes
+    assert "This booking is already cancelled." in [
+        m["text"] for (chat, _), m in fake_telegram.messages.items() if chat == COACH["id"]
+    ]

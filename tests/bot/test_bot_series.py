@@ -78,8 +78,20 @@ def test_repeat_weekly_from_my_makes_the_series_and_its_bookings(
         "🔁 Repeat Thursdays at 10:00 every week from Thu 26 Nov: for how long?"
     )
     choices = [b["text"] for b in regular.buttons()]
-    assert choices == ["4 weeks", "8 weeks", "12 weeks", "Until I stop it", "« Back"]
-    calls = regular.tap("4 weeks")
+    # The Mini App's lengths (schedule.series.week_choices): 2 to SERIES_MAX_WEEKS, or until
+    # stopped.
+    assert choices == [f"{n} weeks" for n in range(2, 13)] + ["Until I stop it", "« Back"]
+    regular.tap("4 weeks")
+    # What it will do comes first (schedule.consequences), then the confirm makes it.
+    assert regular.screen["text"].startswith(
+        "🔁 Standing booking Thursdays at 10:00, from Thu 26 Nov. Length: 4 weeks.\n•"
+    )
+    assert (
+        "Each date can be cancelled for free until 2 hours before its start."
+        in (regular.screen["text"])
+    )
+    assert all_series(bot_sessions) == []
+    calls = regular.tap("Start the weekly bookings")
 
     assert answers(calls)[0]["text"] == "Repeating weekly"
     assert regular.screen["text"] == (
@@ -117,8 +129,10 @@ def test_my_lists_waiting_and_skipped_dates_of_a_series_until_stopped(
     book_thursday_ten(regular)
     regular.send("/my")
     regular.tap("Repeat Thu 26 Nov 10:00 weekly")
-
     regular.tap("Until I stop it")
+    assert "• No places on Thu 10 Dec: you join the line there." in regular.screen["text"]
+
+    regular.tap("Start the weekly bookings")
 
     assert regular.screen["text"].startswith(
         "🔁 Standing booking Thursdays at 10:00: 1 booked, 1 on the waitlist, 1 skipped."
@@ -143,6 +157,8 @@ def test_russian_users_repeat_and_stop_in_russian(fake_telegram, make_bot, rules
 
     boris.tap("Повторять Чт 26 ноября 10:00 каждую неделю")
     boris.tap("8 недель")
+    assert boris.screen["text"].startswith("🔁 Постоянная запись по четвергам в 10:00, с Чт 26")
+    boris.tap("Начать постоянную запись")
 
     assert "🔁 по четвергам в 10:00, до Чт 14 января" in boris.screen["text"]
     boris.tap("Остановить по четвергам в 10:00")
@@ -160,6 +176,7 @@ def test_stop_with_confirm_cancels_what_the_deadline_allows(
     regular.send("/my")
     regular.tap("Repeat Thu 26 Nov 10:00 weekly")
     regular.tap("4 weeks")
+    regular.tap("Start the weekly bookings")
     assert dispatcher.flush()
     # Thursday 09:00 in Moscow: the first training is inside the 120-minute deadline.
     clock.now = datetime(2026, 11, 26, 6, 0)
@@ -250,7 +267,8 @@ def test_a_stopped_series_is_not_stopped_again_and_a_second_repeat_is_refused(
     book_thursday_ten(regular)
     regular.send("/my")
     regular.tap("Repeat Thu 26 Nov 10:00 weekly")
-    four_weeks = regular.button("4 weeks")["callback_data"]
+    regular.tap("4 weeks")
+    four_weeks = regular.button("Start the weekly bookings")["callback_data"]
     regular.tap_data(four_weeks)
     # The same weeks button again (a stale message): the series exists already.
     assert alert(regular.tap_data(four_weeks)) == (
@@ -274,8 +292,9 @@ def test_repeat_and_stop_count_as_writes_for_the_throttle(fake_telegram, make_bo
     book_thursday_ten(alice)  # the one write of this minute
     alice.send("/my")
     alice.tap("Repeat Thu 26 Nov 10:00 weekly")  # a read: goes through
+    alice.tap("4 weeks")  # a read: what it will do
 
-    calls = alice.tap("4 weeks")
+    calls = alice.tap("Start the weekly bookings")
 
     assert alert(calls).startswith("Too many taps")
     assert [c.method for c in calls] == ["answerCallbackQuery"]
@@ -286,6 +305,7 @@ def test_every_series_callback_data_fits_in_64_bytes(regular, bot_sessions, fake
     regular.send("/my")
     regular.tap("Repeat Thu 26 Nov 10:00 weekly")
     regular.tap("Until I stop it")
+    regular.tap("Start the weekly bookings")
     regular.tap("Stop Thursdays at 10:00")
     regular.tap("Back")
 
@@ -298,7 +318,7 @@ def test_every_series_callback_data_fits_in_64_bytes(regular, bot_sessions, fake
         if "callback_data" in b
     ]
     actions = {cb.decode(d).action for d in data}
-    assert {cb.REPEAT_ASK, cb.REPEAT, cb.SERIES_STOP_ASK, cb.SERIES_STOP} <= actions
+    assert {cb.REPEAT_ASK, cb.REPEAT_PICK, cb.REPEAT, cb.SERIES_STOP_ASK, cb.SERIES_STOP} <= actions
     assert max(len(d.encode()) for d in data) <= cb.MAX_BYTES
     widest = (
         cb.encode(cb.REPEAT, booking_id=999_999_999_999, weeks=99),

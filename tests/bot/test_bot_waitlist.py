@@ -85,8 +85,12 @@ def test_a_full_start_offers_the_waitlist_with_a_confirm_step(alice, bot_session
     alice.tap("⏳ 10:00")
     assert alice.screen["text"] == (
         "Thu 26 Nov 10:00–11:30 is full. Join the waitlist? When a place frees up, "
-        "the first in line is booked automatically and told here."
-    )
+        "the first in line is booked automatically and told here.\n"
+        "• Nobody is ahead of you: you will be first in line. Places are handed over from the "
+        "line until Thu 26 Nov, 08:00.\n"
+        "• No pass covers this date: you pay at the studio.\n"
+        "• A booking from the line can still be cancelled for free until Thu 26 Nov, 08:00."
+    )  # what joining will do (schedule.consequences), before the confirm
     assert entries(bot_sessions) == []  # nothing yet: this is the confirm step
 
     calls = alice.tap("Join the waitlist")
@@ -285,10 +289,11 @@ def test_a_freed_place_reaches_the_first_in_line_within_a_second(
     markup = message.params["reply_markup"]["inline_keyboard"]
     assert [[b["text"] for b in row] for row in markup] == [
         ["✖ Cancel Thu 26 Nov 10:00"],
+        ["↔️ Move Thu 26 Nov 10:00"],
         ["Open the app"],
         ["My trainings"],
     ]
-    assert markup[1][0]["web_app"] == {"url": PUBLIC_URL}
+    assert markup[2][0]["web_app"] == {"url": PUBLIC_URL}
 
     alice.tap("Cancel", message=alice.screen)  # the cancel button of that message
     calls = alice.tap("Yes, cancel")
