@@ -14,8 +14,8 @@ from prometheus_client.openmetrics.parser import text_string_to_metric_families 
 from prometheus_client.parser import text_string_to_metric_families
 
 from schedule import services
-from schedule.db import create_schema, make_engine
 from schedule.events import BookingCancelled, BookingMade, BookingMoved
+from tests.conftest import sqlite_with_schema
 from tests.runtime.test_cli import ENV, NOW, make_app
 from webapp import metrics
 from webapp.extensions import db
@@ -26,14 +26,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def make(tmp_path, monkeypatch):
+def make(sqlite_template, tmp_path, monkeypatch):
     for name in (*ENV, metrics.MULTIPROC_DIR):
         monkeypatch.delenv(name, raising=False)
     made = []
-    url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
-    engine = make_engine(url)
-    create_schema(engine)
-    engine.dispose()
+    url = sqlite_with_schema(sqlite_template, tmp_path / "db.sqlite3")
 
     def build(**config):
         app = make_app(url, **config)

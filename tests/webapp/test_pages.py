@@ -364,13 +364,13 @@ def contact_response(
 
 
 @pytest.fixture
-def phone_client(sqlite_url, clock):
+def phone_client(sqlite_template, tmp_path, clock):
     from schedule import Settings
-    from schedule.db import create_schema, make_engine
+    from tests.conftest import sqlite_with_schema
     from tests.fixtures_web import build_app
 
-    create_schema(make_engine(sqlite_url))
-    return build_app(sqlite_url, clock, SCHEDULE=Settings(phone_required=True)).test_client()
+    url = sqlite_with_schema(sqlite_template, tmp_path / "booking.sqlite3")
+    return build_app(url, clock, SCHEDULE=Settings(phone_required=True)).test_client()
 
 
 def test_without_a_phone_the_booking_asks_to_share_it(phone_client):
