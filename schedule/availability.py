@@ -52,6 +52,7 @@ REFUSALS = (
     "overlapping",  # the viewer holds a booking overlapping it
     "limit_reached",  # a fair-use limit (schedule.limits)
     "no_show_limit",  # NO_SHOW_LIMIT no-shows in 30 days (schedule.passes)
+    "week_limit",  # a membership's PER_WEEK bookings held that week, no other pass pays
     "no_pass",  # PASS_REQUIRED and no pass with a visit left for that date
     "full",  # some cell it occupies holds CAPACITY bookings
 )
@@ -220,7 +221,7 @@ class Snapshot:
             elif holdings is not None and (
                 standing := holdings.standing_refusal(day, now, ignore_booking)
             ):
-                refusal = standing  # no_show_limit, no_pass (schedule.passes)
+                refusal = standing  # no_show_limit, week_limit, no_pass (schedule.passes)
             elif fixed.places == 0:
                 refusal = "full"
             else:

@@ -48,8 +48,8 @@ class Consequence:
 
 
 def late_cancel_policy(settings: Settings) -> str:
-    """LATE_CANCEL: "refuse" (the default) or "forfeit" once the payments issue adds it."""
-    return str(getattr(settings, "late_cancel", "refuse") or "refuse")
+    """LATE_CANCEL: "refuse" (the default) or "forfeit" (schedule.payments.forfeits)."""
+    return settings.late_cancel
 
 
 def cancel_deadline(starts_at: datetime, settings: Settings) -> datetime:

@@ -31,7 +31,10 @@ WAITLIST = "waitlist"
 
 def promotion_cutoff(settings: Settings, now: datetime) -> datetime:
     """The earliest start a waiting entry may still be promoted to; an entry for an earlier
-    start can no longer become a booking (it expires at the next promotion pass)."""
+    start can no longer become a booking (it expires at the next promotion pass). Under
+    LATE_CANCEL=forfeit a place freed late still goes to the line, up to the minimum notice."""
+    if settings.late_cancel == "forfeit":
+        return now + timedelta(minutes=settings.min_notice_minutes)
     return now + timedelta(minutes=settings.cancel_deadline_minutes)
 
 
@@ -54,7 +57,8 @@ class Holdings:
     standing: Standing | None = None
 
     def standing_refusal(self, day: date, now: datetime, ignore_booking: int = 0) -> str | None:
-        """Why their standing refuses a booking on `day` (no_show_limit, no_pass), or None."""
+        """Why their standing refuses a booking on `day` (no_show_limit, week_limit: a
+        membership's weekly cap, no_pass), or None."""
         return self.standing.refusal(day, now, ignore_booking) if self.standing else None
 
     def limit(self, day: date, now: datetime, ignore_booking: int = 0) -> str | None:

@@ -93,6 +93,11 @@ class Booking(Base):
     )
     attendance: Mapped[str | None] = mapped_column(String(16))  # None, ATTENDED, NO_SHOW
     attendance_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Cancelled late under LATE_CANCEL=forfeit: the visit stays used (pass_id kept) until the
+    # trainer forgives it (schedule/payments.py).
+    forfeited: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
+    forgiven_at: Mapped[datetime | None] = mapped_column(DateTime)
+    forgiven_by: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     # Set by each service to its own "now" (no onupdate: an unchanged value would let the
     # wall clock overwrite the service's time, and notices and reminders read it).
@@ -118,7 +123,15 @@ class Pass(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    visits: Mapped[int] = mapped_column(Integer)
+    visits: Mapped[int | None] = mapped_column(Integer)  # None: a membership, visits unlimited
+    # A membership's cap of bookings per week (Monday to Sunday), None: no cap.
+    per_week: Mapped[int | None] = mapped_column(Integer)
+    # Sold through Telegram (schedule/payments.py): the product and the payment.
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id", ondelete="SET NULL"))
+    payment_id: Mapped[int | None] = mapped_column(Integer)
+    frozen_days: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    # Refunded: pays for nothing more; its visits not yet used were taken away.
+    voided_at: Mapped[datetime | None] = mapped_column(DateTime)
     starts_on: Mapped[date] = mapped_column(Date)
     expires_on: Mapped[date] = mapped_column(Date)
     price_cents: Mapped[int | None] = mapped_column(BigInteger)
@@ -250,3 +263,58 @@ class ReminderClaim(Base):
     claimed_at: Mapped[datetime] = mapped_column(DateTime)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
     skipped: Mapped[bool] = mapped_column(default=False)
+
+
+class Product(Base):
+    """What the trainer sells: a pack of `visits` valid `valid_days` days, or (visits None) a
+    membership of `valid_days` days, optionally capped at `per_week` bookings a week. The
+    amount is in minor units (kopecks). Off sale, it is sold no more; passes sold stay."""
+
+    __tablename__ = "products"
+    __table_args__ = (
+        CheckConstraint("visits IS NULL OR visits > 0", name="visits"),
+        CheckConstraint("valid_days > 0", name="valid_days"),
+        CheckConstraint("per_week IS NULL OR per_week > 0", name="per_week"),
+        CheckConstraint("amount > 0", name="amount"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(128))
+    visits: Mapped[int | None] = mapped_column(Integer)
+    valid_days: Mapped[int] = mapped_column(Integer)
+    per_week: Mapped[int | None] = mapped_column(Integer)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    on_sale: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    off_sale_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+PAID = "paid"
+REFUNDED = "refunded"
+
+
+class Payment(Base):
+    """A payment Telegram reported (successful_payment), with the pass it credited.
+
+    `telegram_payment_charge_id` is unique: a second delivery of the same update finds the
+    row and credits nothing."""
+
+    __tablename__ = "payments"
+    __table_args__ = (CheckConstraint("status IN ('paid', 'refunded')", name="status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id", ondelete="SET NULL"))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    telegram_payment_charge_id: Mapped[str] = mapped_column(String(255), unique=True)
+    provider_payment_charge_id: Mapped[str] = mapped_column(String(255), default="")
+    pass_id: Mapped[int | None] = mapped_column(ForeignKey("passes.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(16), default=PAID)
+    refund_reason: Mapped[str | None] = mapped_column(Text)
+    refunded_at: Mapped[datetime | None] = mapped_column(DateTime)
+    refunded_by: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    user: Mapped[User] = relationship(lazy="joined")

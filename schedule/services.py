@@ -10,7 +10,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import notices, passes, waitlist
+from . import notices, passes, payments, waitlist
 from .availability import effective_hours, snapshot_for_start
 from .db import is_row_id, write_transaction
 from .errors import InvalidInput, ScheduleError
@@ -212,11 +212,14 @@ def cancel(
     reason: str | None = None,
     on_event: EventHandler | None = None,
 ) -> Booking:
-    """Cancel a booking: its owner until the deadline, or the trainer (user=None) at any time."""
+    """Cancel a booking: its owner until the deadline (under LATE_CANCEL=forfeit until the
+    start, the visit kept: `booking.forfeited`), or the trainer (user=None) at any time."""
     now = now or utcnow()
     with write_transaction(session):
         booking = owned_active_booking(session, booking_id, user)
-        if user is not None:
+        if user is not None and payments.forfeits(booking, settings, now):
+            booking.forfeited = True
+        elif user is not None:
             _check_client_deadline(booking, settings, now)
         cancel_locked(
             session,

@@ -57,6 +57,11 @@ class Settings:
     # of what a client did is held TRAINER_NEWS_DELAY_SECONDS, so a quick cancel folds it away.
     admin_ids: frozenset[int] = frozenset()
     trainer_news_delay: float = 60.0
+    # Products and payments (schedule/payments.py): LATE_CANCEL "refuse" keeps the cancel
+    # deadline, "forfeit" lets a client cancel until the start and keeps the visit used;
+    # PAYMENT_CURRENCY is a product's currency unless it names one (ISO 4217).
+    late_cancel: str = "refuse"
+    payment_currency: str = "RUB"
 
     def __post_init__(self) -> None:
         if self.slot_minutes <= 0 or 1440 % self.slot_minutes:
@@ -85,6 +90,10 @@ class Settings:
         check_rate_limits(self)
         if not 0 <= self.trainer_news_delay <= 86400:
             raise ConfigError("TRAINER_NEWS_DELAY_SECONDS must be from 0 to 86400 seconds")
+        if self.late_cancel not in ("refuse", "forfeit"):
+            raise ConfigError("LATE_CANCEL must be refuse or forfeit")
+        if not re.fullmatch(r"[A-Z]{3}", self.payment_currency):
+            raise ConfigError("PAYMENT_CURRENCY must be a three-letter currency code like RUB")
         if self.attendance_default not in ("attended", "no_show"):
             raise ConfigError("ATTENDANCE_DEFAULT must be attended or no_show")
         if any(m <= 0 for m in self.reminder_minutes):
@@ -134,6 +143,10 @@ class Settings:
             values["pass_required"] = parse_bool("PASS_REQUIRED", env["PASS_REQUIRED"])
         if env.get("ATTENDANCE_DEFAULT", "").strip():
             values["attendance_default"] = env["ATTENDANCE_DEFAULT"].strip().lower()
+        if env.get("LATE_CANCEL", "").strip():
+            values["late_cancel"] = env["LATE_CANCEL"].strip().lower()
+        if env.get("PAYMENT_CURRENCY", "").strip():
+            values["payment_currency"] = env["PAYMENT_CURRENCY"].strip().upper()
         for name in RATE_LIMITS:
             if name in env:  # present but empty turns that limit off
                 values[name.lower()] = env[name].strip()

@@ -154,6 +154,7 @@ REASONS = (
     N_("reason_closed"),
     N_("reason_limit_reached"),
     N_("reason_no_show_limit"),
+    N_("reason_week_limit"),
     N_("reason_no_pass"),
     N_("reason_full"),
 )
