@@ -1,25 +1,47 @@
-"""Engines, sessions and the write lock, the same for SQLite and PostgreSQL."""
+"""Engines, sessions and the write lock, the same for SQLite and PostgreSQL.
+
+A database that stops answering must not hold a request thread (or the worker's loop) for
+long. SQLite: a writer waits SQLITE_BUSY_TIMEOUT_MS for the write lock (writers queue; a lock
+never released ends as an error, not as every thread waiting). PostgreSQL: a new connection
+gives up after PG_CONNECT_TIMEOUT_S and the server cancels a statement running
+PG_STATEMENT_TIMEOUT_MS; but a server that does not answer at all (stopped, or a network that
+drops packets while the kernel still acknowledges them) can enforce nothing, so the client has
+its own deadline: a wait for the server's answer PG_DEADLINE_MARGIN_S longer than the
+statement timeout (PG_PING_DEADLINE_S for the pool's check of an idle connection) closes the
+connection and raises OperationalError, which the web app answers 503. TCP keepalives and
+tcp_user_timeout (PG_TCP) find a partitioned peer of an idle or sending connection.
+"""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import Pool
 
 from .models import Base, ScheduleLock
 from .outbox import ensure_budget_row
 
-# A database that stops answering must not hold every request thread for long. SQLite: a
-# writer waits this long for the write lock (writers queue; a lock never released ends as an
-# error, not as every thread waiting). PostgreSQL: a new connection gives up after
-# PG_CONNECT_TIMEOUT_S, and the server cancels any statement running PG_STATEMENT_TIMEOUT_MS.
 SQLITE_BUSY_TIMEOUT_MS = 5_000
 PG_CONNECT_TIMEOUT_S = 3
-PG_STATEMENT_TIMEOUT_MS = 10_000
+PG_STATEMENT_TIMEOUT_MS = 3_000
+# The client calls the server dead this long past the statement timeout (a slow but living
+# server cancels the statement first): 4 s, so a request in flight has its 503 within 5 s.
+PG_DEADLINE_MARGIN_S = 1.0
+PG_PING_DEADLINE_S = 1.0  # + PG_CONNECT_TIMEOUT_S for a new connection: a new request's 503
+PG_TCP = {
+    "keepalives": 1,
+    "keepalives_idle": 30,
+    "keepalives_interval": 5,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 10_000,  # ms that sent data may stay unacknowledged
+}
 
 
 def normalize_url(url: str) -> str:
@@ -55,13 +77,75 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 @event.listens_for(Engine, "do_connect")
-def _postgres_timeouts(dialect, _record, _cargs, cparams) -> None:
-    """Connect and statement timeouts on every PostgreSQL connection (unless the URL sets them)."""
-    if dialect.name == "postgresql":
-        cparams.setdefault("connect_timeout", PG_CONNECT_TIMEOUT_S)
-        options = cparams.get("options", "")
-        if "statement_timeout" not in options:
-            cparams["options"] = f"{options} -c statement_timeout={PG_STATEMENT_TIMEOUT_MS}".strip()
+def _postgres_timeouts(dialect, _record, cargs, cparams):
+    """Connect and statement timeouts and TCP keepalives on every PostgreSQL connection (unless
+    the URL sets them), and psycopg's connection with the client-side deadline."""
+    if dialect.name != "postgresql":
+        return None
+    cparams.setdefault("connect_timeout", PG_CONNECT_TIMEOUT_S)
+    for name, value in PG_TCP.items():
+        cparams.setdefault(name, value)
+    options = cparams.get("options", "")
+    if "statement_timeout" not in options:
+        cparams["options"] = f"{options} -c statement_timeout={PG_STATEMENT_TIMEOUT_MS}".strip()
+    if dialect.driver != "psycopg" or dialect.is_async:
+        return None
+    connection = _deadline_connection().connect(*cargs, **cparams)
+    connection.in_use_deadline = deadline_for(cparams["options"])
+    return connection
+
+
+def deadline_for(options: str) -> float | None:
+    """The client's deadline on a connection with these server options: PG_DEADLINE_MARGIN_S
+    past its statement_timeout (none for 0). Maintenance that runs long, such as a migration or
+    DROP DATABASE, sets `-c statement_timeout=...` in its connect args and gets a deadline to
+    match."""
+    found = re.search(r"statement_timeout\s*=\s*(\d+)\s*(ms|s|min)?\b", options)
+    if found is None:
+        return None  # a form this does not read: the caller's timeout decides alone
+    amount, unit = int(found[1]), found[2] or "ms"
+    if amount == 0:
+        return None
+    return amount * {"ms": 0.001, "s": 1, "min": 60}[unit] + PG_DEADLINE_MARGIN_S
+
+
+@cache
+def _deadline_connection():
+    """psycopg's Connection whose every wait for the server has a deadline (psycopg is only
+    imported when PostgreSQL is used: the embedded default needs none of it)."""
+    import psycopg
+    from psycopg.errors import _WaitTimeout  # what psycopg's wait raises at its timeout
+
+    class DeadlineConnection(psycopg.Connection):
+        in_use_deadline: float | None = None  # set when it connects (deadline_for)
+        deadline: float | None = None  # the one in force; None: the in-use one
+
+        def wait(self, gen, interval=0.1, timeout=None):
+            limit = self.deadline or self.in_use_deadline if timeout is None else timeout
+            try:
+                return super().wait(gen, interval, limit)
+            except _WaitTimeout:
+                # The protocol stopped halfway: this connection cannot be used again.
+                self.close()
+                raise psycopg.OperationalError(
+                    f"the database did not answer within {limit:g} s"
+                ) from None
+
+    return DeadlineConnection
+
+
+@event.listens_for(Pool, "checkin")
+def _short_deadline_while_idle(dbapi_connection, _record) -> None:
+    """The pool's pre-ping of an idle connection gets a short deadline, so that a request
+    after a freeze still has time to try a new connection before its 5 s are up."""
+    if dbapi_connection is not None and hasattr(dbapi_connection, "deadline"):
+        dbapi_connection.deadline = PG_PING_DEADLINE_S
+
+
+@event.listens_for(Pool, "checkout")
+def _full_deadline_in_use(dbapi_connection, _record, _proxy) -> None:
+    if hasattr(dbapi_connection, "deadline"):
+        dbapi_connection.deadline = None
 
 
 def is_row_id(value: object) -> bool:

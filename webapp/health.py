@@ -5,12 +5,14 @@ network that drops packets). A query then waits with no end a client can set, so
 runs in a thread of its own and /healthz answers 503 when it has not finished within
 CHECK_SECONDS; calls meanwhile share that check (a stuck one answers them 503 at once when
 its time is up) rather than stacking more threads. Other requests fail instead of hanging
-where a timeout can act (schedule.db: PostgreSQL's connect and statement timeouts, SQLite's
-bounded busy_timeout), and such a failure is a 503 too.
+(schedule.db: PostgreSQL's connect and statement timeouts and the client's own deadline on
+every wait, SQLite's bounded busy_timeout), and such a failure is a 503 too; the rollback
+after it may fail as well (the server going away), and the answer is still the 503.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 
@@ -69,11 +71,22 @@ def healthz():
     return jsonify(status="ok")
 
 
+def rollback_quietly() -> None:
+    """Roll back the request's session where an error is being answered already: a rollback
+    that fails too (the connection died with the server) drops the session's connections."""
+    try:
+        db.session.rollback()
+    except SQLAlchemyError as error:
+        current_app.logger.info("rollback failed: %s", error.__class__.__name__)
+        with contextlib.suppress(SQLAlchemyError):  # nothing left to give back
+            db.session().invalidate()
+
+
 @bp.app_errorhandler(OperationalError)
 @bp.app_errorhandler(PoolTimeout)
 def database_unavailable(error: Exception):
     """A database that refused, timed out or is gone: 503, and the client may retry."""
-    db.session.rollback()
+    rollback_quietly()
     current_app.logger.warning("database unavailable: %s", error.__class__.__name__)
     body = {"error": "unavailable", "message": "The database is not answering; try again soon."}
     if request.path.startswith("/app/"):

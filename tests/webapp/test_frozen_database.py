@@ -1,7 +1,10 @@
-"""A database that stops answering: /healthz says 503 within 5 s and other requests fail fast.
+"""A database that stops answering: /healthz says 503 within 5 s, requests in flight and new
+ones end 503 within 5 s and free their threads, the worker's sessions fail as fast, and all
+of them work again once the database is back; the 503 path itself never raises.
 
 PostgreSQL is frozen for real: a throwaway cluster this test starts itself (initdb and pg_ctl
-under a temporary folder, on a free port) whose postmaster and backends get SIGSTOP. The
+under a temporary folder, on a free port) whose postmaster and backends get SIGSTOP, so the
+kernel still acknowledges every packet and only a deadline in the client can end a wait. The
 shared server on 127.0.0.1:5432 is never touched. SQLite is "frozen" by another connection
 holding its write lock.
 """
@@ -10,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import json
 import os
 import shutil
 import signal
@@ -17,6 +21,7 @@ import socket
 import sqlite3
 import subprocess
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -25,11 +30,17 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
-from schedule.db import create_schema, make_engine
+from schedule.db import create_schema, make_engine, make_session_factory
 from tests.conftest import require
-from tests.fixtures_web import ANNA, TOMORROW, auth, build_app, serve
+from tests.fixtures_web import ANNA, TOMORROW, auth, build_app, make_user, serve
 from webapp.extensions import db
+
+IN_FLIGHT_WITHIN_S = 5.0
+FREEZE_BOUND_S = 12  # the freeze's length: without a client deadline a request waits it all
 
 
 def _postgres_bin() -> Path | None:
@@ -201,3 +212,154 @@ def test_probes_at_once_on_a_healthy_database_all_say_ok(sqlite_app):
     finally:
         stop()
     assert set(answers) == {200}, answers
+
+
+def _post(url: str, user: dict, start: str) -> tuple[int, float]:
+    """POST a booking over HTTP; (status, when it was answered)."""
+    request = urllib.request.Request(
+        f"{url}/api/bookings",
+        data=json.dumps({"date": TOMORROW, "start": start}).encode(),
+        headers={**auth(user), "Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            status = response.status
+    except urllib.error.HTTPError as error:
+        status = error.code
+    return status, time.monotonic()
+
+
+def _get(url: str, path: str) -> tuple[int, float]:
+    try:
+        with urllib.request.urlopen(f"{url}{path}", timeout=60) as response:
+            status = response.status
+    except urllib.error.HTTPError as error:
+        status = error.code
+    return status, time.monotonic()
+
+
+class HoldWrites:
+    """Holds each booking write at its first statement (the schedule lock's UPDATE, inside its
+    transaction, on a connection it holds) until `release`: requests truly in flight."""
+
+    def __init__(self, engine) -> None:
+        self.arrived = threading.Semaphore(0)
+        self.released = threading.Event()
+        event.listen(engine, "before_cursor_execute", self._hold)
+
+    def _hold(self, _conn, _cursor, statement, *_args) -> None:
+        if statement.startswith("UPDATE schedule_lock") and not self.released.is_set():
+            self.arrived.release()
+            self.released.wait(FREEZE_BOUND_S)
+
+    def wait_for(self, count: int) -> None:
+        for _ in range(count):
+            assert self.arrived.acquire(timeout=30), "a write never reached the database"
+
+    def release(self) -> None:
+        self.released.set()  # the listener stays, doing nothing (removing it mid-call breaks)
+
+
+@pytest.mark.postgres
+def test_writes_in_flight_when_postgresql_freezes_end_503_within_5_seconds(cluster, clock):
+    engine = make_engine(cluster.url)
+    create_schema(engine)
+    engine.dispose()
+    app = build_app(cluster.url, clock)
+    url, stop = serve(app, threads=8)
+    users = [make_user(3000 + n) for n in range(5)]
+    try:
+        assert _post(url, users[4], "08:00")[0] == 201  # connections open and pooled
+        with app.app_context():
+            hold = HoldWrites(db.engine)
+        with ThreadPoolExecutor(6) as pool:
+            writes = [
+                pool.submit(_post, url, user, start)
+                for user, start in zip(users[:4], ("10:00", "12:00", "14:00", "16:00"), strict=True)
+            ]
+            hold.wait_for(len(writes))
+            cluster.signal_all(signal.SIGSTOP)
+            frozen_at = time.monotonic()
+            try:
+                hold.release()
+                health = pool.submit(_get, url, "/healthz")
+                fresh = pool.submit(_post, url, users[4], "12:00")
+                done = [f.result(timeout=FREEZE_BOUND_S) for f in (*writes, health, fresh)]
+            except TimeoutError:
+                done = []
+            finally:
+                cluster.signal_all(signal.SIGCONT)
+            done = done or [f.result() for f in (*writes, health, fresh)]
+        took = [round(answered - frozen_at, 2) for _, answered in done]
+        assert [status for status, _ in done] == [503] * 6, (done, took)
+        assert max(took) < IN_FLIGHT_WITHIN_S, took
+
+        # Thawed: the next writes go through (their pool reconnects).
+        deadline = time.monotonic() + 10
+        while (status := _post(url, users[0], "10:00")[0]) != 201:
+            assert status == 503 and time.monotonic() < deadline, status
+    finally:
+        stop()
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.mark.postgres
+def test_the_workers_sessions_fail_within_5_seconds_and_go_on_after(cluster):
+    """The worker and the bot open their sessions with schedule.db's make_session_factory."""
+    sessions = make_session_factory(cluster.url)
+    with sessions() as session:
+        assert session.scalar(text("SELECT 1")) == 1
+        cluster.signal_all(signal.SIGSTOP)
+        try:
+            with ThreadPoolExecutor(1) as pool:
+                started = time.monotonic()
+                waiting = pool.submit(session.execute, text("SELECT 2"))
+                try:
+                    waiting.result(timeout=FREEZE_BOUND_S)
+                    outcome = "answered"
+                except OperationalError:
+                    outcome = "failed"
+                except TimeoutError:
+                    outcome = "still waiting"
+                took = time.monotonic() - started
+                cluster.signal_all(signal.SIGCONT)
+        finally:
+            cluster.signal_all(signal.SIGCONT)
+        assert outcome == "failed" and took < IN_FLIGHT_WITHIN_S, (outcome, took)
+        session.rollback()
+        assert session.scalar(text("SELECT 3")) == 3  # the same factory, a new connection
+    sessions.kw["bind"].dispose()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_rollback_that_fails_in_the_503_path_still_answers_503(database_url, clock, monkeypatch):
+    """While a database shuts down, the rollback after its error can fail too."""
+    app = build_app(database_url, clock)
+    client = app.test_client()
+    assert client.get(f"/api/slots?date={TOMORROW}", headers=auth(ANNA)).status_code == 200
+
+    def rollback(_session):
+        raise OperationalError("ROLLBACK", {}, Exception("server closed the connection"))
+
+    holder = sqlite3.connect(database_url.removeprefix("sqlite:///"), timeout=1)
+    holder.execute("BEGIN IMMEDIATE")
+    monkeypatch.setattr(Session, "rollback", rollback)
+    try:
+        write = client.post(
+            "/api/bookings", json={"date": TOMORROW, "start": "10:00"}, headers=auth(ANNA)
+        )
+        refused = client.post(  # a refusal's rollback: still the refusal
+            "/api/bookings", json={"date": TOMORROW, "start": "10:15"}, headers=auth(ANNA)
+        )
+    finally:
+        monkeypatch.undo()
+        holder.rollback()
+        holder.close()
+    assert write.status_code == 503 and write.json["error"] == "unavailable"
+    assert refused.status_code == 400 and refused.json["message"]
+    assert client.post(
+        "/api/bookings", json={"date": TOMORROW, "start": "10:00"}, headers=auth(ANNA)
+    ).status_code == (201)
