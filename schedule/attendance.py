@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from .db import write_transaction
 from .errors import InvalidInput, ScheduleError
+from .i18n import N_
 from .models import ACTIVE, ATTENDED, CANCELLED, NO_SHOW, Booking, User, utcnow
 from .services import owned_active_booking
 from .settings import Settings
@@ -37,7 +38,7 @@ def mark(
     """The trainer marks a visitor attended or no-show (409 "not_started" before the start)."""
     now = now or utcnow()
     if status not in STATUSES:
-        raise InvalidInput("status must be attended or no_show")
+        raise InvalidInput(N_("input_attendance"))
     with write_transaction(session):
         booking = owned_active_booking(session, booking_id, None)
         if not may_mark(booking, now):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .i18n import DEFAULT, N_, Nn_, language, translate
+from .i18n import DEFAULT, N_, Nn_, language, translate, translate_plural
 
 # Each code's message in the catalogs (schedule.i18n), looked up as f"error_{code}".
 MESSAGES = {
@@ -28,12 +28,6 @@ MESSAGES = {
     "series_exists": N_("error_series_exists"),
     "past_closure": N_("error_past_closure"),
     "closure_reason_required": N_("error_closure_reason_required"),
-    "week_limit": N_("error_week_limit"),
-    "product_not_found": N_("error_product_not_found"),
-    "payment_not_found": N_("error_payment_not_found"),
-    "payments_off": N_("error_payments_off"),
-    "already_refunded": N_("error_already_refunded"),
-    "not_forfeited": N_("error_not_forfeited"),
 }
 
 # A fair-use limit's message with its number, by limit code (schedule.limits): plural entries,
@@ -52,8 +46,6 @@ HTTP_STATUS = {
     "not_found": 404,
     "pass_not_found": 404,
     "series_not_found": 404,
-    "product_not_found": 404,
-    "payment_not_found": 404,
 }
 
 
@@ -62,17 +54,28 @@ def message_for(code: str, lang: str | None = DEFAULT) -> str:
 
 
 class ScheduleError(Exception):
-    """A refused request. `code` is stable; `detail` (English) is optional extra context."""
+    """A refused request. `code` is stable (programs branch on it); its words come from the
+    catalogs: `message_for(code)`, or, when the refusal says more, the catalog entry `detail`
+    (a symbolic id such as "input_date", marked with N_ where it is raised) filled with `values`;
+    with `count` the entry is a plural one (Nn_, schedule.i18n.translate_plural)."""
 
-    def __init__(self, code: str, detail: str | None = None) -> None:
+    def __init__(
+        self, code: str, detail: str | None = None, *, count: int | None = None, **values: object
+    ) -> None:
         self.code = code
         self.detail = detail
-        super().__init__(detail or message_for(code))
+        self.count = count
+        self.values = values
+        # Read once here, so that an id no catalog has fails where it is raised.
+        super().__init__(self.message(DEFAULT))
 
     def message(self, lang: str | None = DEFAULT) -> str:
-        if self.detail and language(lang) == DEFAULT:
-            return self.detail
-        return message_for(self.code, lang)
+        """The refusal in `lang`'s words (a language without a catalog reads English)."""
+        if self.detail is None:
+            return message_for(self.code, lang)
+        if self.count is not None:
+            return translate_plural(language(lang), self.detail, self.count, **self.values)
+        return translate(language(lang), self.detail, **self.values)
 
     @property
     def http_status(self) -> int:
@@ -80,14 +83,8 @@ class ScheduleError(Exception):
 
 
 class InvalidInput(ScheduleError):
-    """Malformed input (a 400): an unparseable date, a time off the grid. `detail_ru`, when
-    given, is the same detail for a Russian reader (else they read the generic message)."""
+    """Malformed input (a 400): an unparseable date, a time off the grid, a JSON body of the
+    wrong shape. `detail` is the catalog id saying what was wrong, filled with `values`."""
 
-    def __init__(self, detail: str, detail_ru: str | None = None) -> None:
-        super().__init__("invalid", detail)
-        self.detail_ru = detail_ru
-
-    def message(self, lang: str | None = DEFAULT) -> str:
-        if self.detail_ru and language(lang) == "ru":
-            return self.detail_ru
-        return super().message(lang)
+    def __init__(self, detail: str, *, count: int | None = None, **values: object) -> None:
+        super().__init__("invalid", detail, count=count, **values)

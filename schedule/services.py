@@ -10,11 +10,12 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import notices, passes, payments, waitlist
+from . import passes, waitlist
 from .availability import effective_hours, snapshot_for_start
 from .db import is_row_id, write_transaction
 from .errors import InvalidInput, ScheduleError
 from .events import BookingCancelled, BookingMade, BookingMoved, Event, EventHandler
+from .i18n import N_
 from .limits import holdings, refused
 from .models import ACTIVE, CANCELLED, Booking, Closure, OpeningHours, User, utcnow
 from .settings import Settings, WeekHours, check_week
@@ -31,15 +32,12 @@ log = logging.getLogger("schedule")
 USER_FIELDS = ("first_name", "last_name", "username", "language_code")
 
 
-def _emit(
-    session: Session, settings: Settings, on_event: EventHandler | None, *events: Event
-) -> None:
-    """Inside the transaction that made them: log each event (one line per booking, cancel
-    and move), write the notices it causes to the outbox (schedule.notices), so that they are
-    committed with the change or not at all, and hand it to the adapter's observer."""
+def _emit(on_event: EventHandler | None, *events: Event) -> None:
+    """Log each event (one line per booking, cancel and move) and hand it to the adapter
+    inside the transaction that made it, so that the messages it writes (the outbox) are
+    committed with the change, or not at all."""
     for event in events:
         _log_event(event)
-        notices.record(session, settings, event)
         if on_event is not None:
             on_event(event)
 
@@ -67,9 +65,9 @@ def upsert_user(session: Session, telegram_user: Mapping[str, object]) -> User:
     """The user behind a Telegram user object, created or refreshed; no write when unchanged."""
     telegram_id = telegram_user.get("id")
     if not isinstance(telegram_id, int) or isinstance(telegram_id, bool):
-        raise InvalidInput("Telegram user without a numeric id")
+        raise InvalidInput(N_("input_telegram_user"))
     if not 0 < telegram_id < 2**63:  # Telegram's ids are positive and fit in 64 bits
-        raise InvalidInput("Telegram user id out of range")
+        raise InvalidInput(N_("input_telegram_user"))
     fields = {
         name: (
             str(telegram_user[name])[: User.__table__.c[name].type.length]
@@ -102,7 +100,7 @@ def set_phone(session: Session, user: User, phone: str) -> User:
     """Store a phone number as + and its digits (Telegram's contact may omit the +)."""
     digits = "".join(ch for ch in phone if ch in "0123456789") if isinstance(phone, str) else ""
     if not 7 <= len(digits) <= 15:
-        raise InvalidInput("That does not look like a phone number")
+        raise InvalidInput(N_("input_phone"))
     user.phone = "+" + digits
     session.commit()
     return user
@@ -124,7 +122,7 @@ def book(
     The fair-use limits apply to every source but "admin" (the trainer booking for a client)."""
     now = now or utcnow()
     if source not in SOURCES:
-        raise InvalidInput(f"unknown source {source!r}")
+        raise InvalidInput(N_("input_source"), source=repr(source)[:40])
     starts_at = start_instant(day, minute, settings)
     with write_transaction(session):
         if settings.phone_required and source != "admin" and not user.phone:
@@ -145,9 +143,8 @@ def book(
         )
         session.add(booking)
         session.flush()
-        charged = passes.charge(session, settings, booking, now)
-        paid_by = passes.view(session, settings, charged, now) if charged else None
-        _emit(session, settings, on_event, BookingMade(booking, pass_view=paid_by))
+        passes.charge(session, settings, booking, now)
+        _emit(on_event, BookingMade(booking))
     return booking
 
 
@@ -170,7 +167,7 @@ def checked_text(text: str) -> str:
     """`text` unless it holds a NUL byte, which no text column may store (PostgreSQL refuses
     it), and which no person types."""
     if "\x00" in text:
-        raise InvalidInput("text may not contain NUL bytes")
+        raise InvalidInput(N_("input_nul"))
     return text
 
 
@@ -212,14 +209,11 @@ def cancel(
     reason: str | None = None,
     on_event: EventHandler | None = None,
 ) -> Booking:
-    """Cancel a booking: its owner until the deadline (under LATE_CANCEL=forfeit until the
-    start, the visit kept: `booking.forfeited`), or the trainer (user=None) at any time."""
+    """Cancel a booking: its owner until the deadline, or the trainer (user=None) at any time."""
     now = now or utcnow()
     with write_transaction(session):
         booking = owned_active_booking(session, booking_id, user)
-        if user is not None and payments.forfeits(booking, settings, now):
-            booking.forfeited = True
-        elif user is not None:
+        if user is not None:
             _check_client_deadline(booking, settings, now)
         cancel_locked(
             session,
@@ -242,17 +236,14 @@ def cancel_locked(
     reason: str | None,
     now: datetime,
     on_event: EventHandler | None,
-    series_stopped: bool = False,
 ) -> None:
     """Cancel an active `booking` inside the caller's write transaction, whose checks
     (ownership, the deadline) already passed: the place goes to its waitlist, the events to
-    `on_event`. For use cases that cancel several bookings as one unit (a series stopped:
-    `series_stopped` when the trainer stopped it, the client told of it all in one message)."""
+    `on_event`. For use cases that cancel several bookings as one unit (a series stopped)."""
     _mark_cancelled(booking, "admin" if by_admin else "client", reason, now)
     session.flush()
     promoted = waitlist.promote(session, settings, booking.starts_at, booking.ends_at, now)
-    cancelled = BookingCancelled(booking, by_admin=by_admin, series_stopped=series_stopped)
-    _emit(session, settings, on_event, cancelled, *promoted)
+    _emit(on_event, BookingCancelled(booking, by_admin=by_admin), *promoted)
 
 
 def reschedule(
@@ -289,7 +280,7 @@ def reschedule(
         passes.charge(session, settings, booking, now)
         session.flush()
         promoted = waitlist.promote(session, settings, previous, previous_end, now)
-        _emit(session, settings, on_event, BookingMoved(booking, previous), *promoted)
+        _emit(on_event, BookingMoved(booking, previous), *promoted)
     return booking
 
 
@@ -343,7 +334,7 @@ def set_opening_hours(
     check_week(week, settings.slot_minutes)  # ConfigError when off the grid or overlapping
     if not any(week.values()):
         # An empty table means "OPENING_HOURS applies", so a closed week can't be stored.
-        raise InvalidInput("at least one day must stay open; close dates with closures")
+        raise InvalidInput(N_("hours_all_closed"))
     with write_transaction(session):
         session.execute(delete(OpeningHours))
         session.add_all(
@@ -355,7 +346,7 @@ def set_opening_hours(
         promoted = waitlist.promote(
             session, settings, now, now + timedelta(days=settings.booking_horizon_days + 1), now
         )
-        _emit(session, settings, on_event, *promoted)
+        _emit(on_event, *promoted)
     return effective_hours(session, settings)
 
 
@@ -369,7 +360,7 @@ def closure_span(
             local_midnight_utc(day + timedelta(days=1), settings),
         )
     if start_minute is None or end_minute is None or not 0 <= start_minute < end_minute <= 1440:
-        raise InvalidInput("a closure needs a start before its end, within the day")
+        raise InvalidInput(N_("closure_range"))
     return (
         wall_to_utc_or_after(day, start_minute, settings),
         wall_to_utc_or_after(day, end_minute, settings),
@@ -404,7 +395,7 @@ def add_closure(
     with write_transaction(session):
         inside = bookings_between(session, starts, ends)
         if inside and not cancel_bookings:
-            raise ScheduleError("has_bookings", f"Bookings inside this time: {len(inside)}.")
+            raise ScheduleError("has_bookings", N_("bookings_inside"), bookings=len(inside))
         if inside and not reason:
             raise ScheduleError("closure_reason_required")  # each client is told why
         for booking in inside:
@@ -412,8 +403,7 @@ def add_closure(
         closure = Closure(starts_at=starts, ends_at=ends, reason=reason, created_at=now)
         session.add(closure)
         session.flush()
-        cancels = [BookingCancelled(booking, by_admin=True) for booking in inside]
-        _emit(session, settings, on_event, *cancels)
+        _emit(on_event, *(BookingCancelled(booking, by_admin=True) for booking in inside))
     return closure
 
 
@@ -433,13 +423,13 @@ def remove_closure(
             else None
         )
         if closure is None:
-            raise ScheduleError("not_found", "Closure not found.")
+            raise ScheduleError("not_found", N_("closure_not_found"))
         session.delete(closure)
         session.flush()
         promoted = waitlist.promote(
             session, settings, closure.starts_at, closure.ends_at, now or utcnow()
         )
-        _emit(session, settings, on_event, *promoted)
+        _emit(on_event, *promoted)
 
 
 def closures_after(session: Session, instant: datetime) -> list[Closure]:

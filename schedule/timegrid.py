@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from .errors import InvalidInput, ScheduleError
+from .i18n import N_
 from .settings import Settings, WeekHours, format_minutes
 
 
@@ -119,20 +120,20 @@ def parse_date(text: object) -> date:
         else:
             if FIRST_DAY <= day <= LAST_DAY:
                 return day
-    raise InvalidInput(f"{text!r} is not a date like 2026-01-31")
+    raise InvalidInput(N_("input_date"))
 
 
 def parse_start(text: object, settings: Settings) -> int:
     """'HH:MM' on the grid -> minutes since local midnight."""
     match = _START.fullmatch(text.strip()) if isinstance(text, str) else None
     if match is None:
-        raise InvalidInput("start must be a time like 09:30")
+        raise InvalidInput(N_("input_time"))
     hours, minutes = int(match[1]), int(match[2])
     if hours > 23 or minutes > 59:
-        raise InvalidInput(f"{text!r} is not a time of day")
+        raise InvalidInput(N_("input_time_of_day"))
     minute = hours * 60 + minutes
     if minute % settings.slot_minutes:
-        raise InvalidInput(f"{text!r} is off the {settings.slot_minutes}-minute grid")
+        raise InvalidInput(N_("input_off_grid"), minutes=settings.slot_minutes)
     return minute
 
 
@@ -143,8 +144,8 @@ def start_instant(day: date, minute: int, settings: Settings) -> datetime:
     is refused whichever adapter (or forged callback) it came from.
     """
     if not isinstance(minute, int) or not 0 <= minute < 1440 or minute % settings.slot_minutes:
-        raise InvalidInput(f"a start must lie on the {settings.slot_minutes}-minute grid")
+        raise InvalidInput(N_("input_off_grid"), minutes=settings.slot_minutes)
     instant = wall_to_utc(day, minute, settings)
     if instant is None:
-        raise ScheduleError("closed", "That time does not exist on this day (clock change).")
+        raise ScheduleError("closed", N_("detail_clock_change"))
     return instant

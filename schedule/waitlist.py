@@ -20,6 +20,7 @@ from .availability import Snapshot, snapshot_for_start, wait_refusal
 from .db import is_row_id, write_transaction
 from .errors import ScheduleError
 from .events import BookingMade
+from .i18n import N_
 from .limits import Holdings, holdings, promotion_cutoff, refused
 from .models import ACTIVE, WAITING, Booking, User, WaitlistEntry, utcnow
 from .settings import Settings
@@ -92,7 +93,7 @@ def leave(session: Session, entry_id: int, user: User) -> WaitlistEntry:
             else None
         )
         if entry is None or entry.user_id != user.id or entry.status != WAITING:
-            raise ScheduleError("not_found", "You are not on this waitlist.")
+            raise ScheduleError("not_found", N_("not_waiting"))
         entry.status = "left"
     return entry
 
@@ -211,9 +212,8 @@ def promote(
         )
         session.add(booking)
         session.flush()
-        charged = passes.charge(session, settings, booking, now)
-        paid_by = passes.view(session, settings, charged, now) if charged else None
+        passes.charge(session, settings, booking, now)
         entry.status = "promoted"
         entry.booking_id = booking.id
-        made.append(BookingMade(booking, from_waitlist=True, pass_view=paid_by))
+        made.append(BookingMade(booking, from_waitlist=True))
     return made

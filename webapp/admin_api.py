@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 
-from flask import Blueprint, Response, current_app, g, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify
 from werkzeug.exceptions import NotFound
 
 from schedule import (
@@ -26,48 +26,37 @@ from schedule import (
 from schedule.availability import effective_hours
 from schedule.db import is_row_id
 from schedule.events import BookingCancelled
+from schedule.i18n import N_, Nn_
 from schedule.settings import WEEKDAYS, WeekHours, format_minutes, parse_intervals, parse_minutes
-from schedule.timegrid import (
-    parse_date,
-    parse_start,
-    to_local,
-    today,
-)
+from schedule.timegrid import parse_date, to_local, today
 from schedule.trainer import ClientSummary, export_csv, week_occupancy
 
-from . import i18n
+from . import contract, i18n
 from .auth import admin_required
+from .contract import required_reason  # noqa: F401 (the trainer's forms read it here)
 from .current import events, now, settings
 from .extensions import db
-from .i18n import t, tn
+from .i18n import t
 from .present import admin_booking_json, local_date_or_none, person_json
 
 bp = Blueprint("admin_api", __name__, url_prefix="/api/admin")
 
 MAX_EXPORT_DAYS = 400
-MAX_REASON = 500
 
 
-# --- reading the trainer's input ------------------------------------------------------------
+# --- reading the trainer's input (the JSON routes' shapes are webapp/contract.py's) ----------
 
 
 class TrainerInput(InvalidInput):
-    """Malformed input (400) whose message is already in the trainer's language."""
+    """Malformed input (400) whose words the caller has read from the catalogs already, in the
+    trainer's language (webapp/client_card.py's form checks)."""
 
-    def message(self, lang: str | None = "en") -> str:
-        return self.detail or super().message(lang)
+    def __init__(self, text: str) -> None:
+        self.text = text
+        super().__init__(N_("error_invalid"))
 
-
-def optional_date(text: str | None) -> date:
-    """A date argument, or today when it is missing."""
-    return parse_date(text) if text else today(now(), settings())
-
-
-def required_reason(value: object) -> str:
-    reason = value.strip() if isinstance(value, str) else ""
-    if not reason:
-        raise TrainerInput(t("reason_required"))
-    return reason[:MAX_REASON]
+    def message(self, lang: str | None = None) -> str:
+        return self.text
 
 
 def closure_times(start: object, end: object) -> tuple[int | None, int | None]:
@@ -81,44 +70,40 @@ def closure_times(start: object, end: object) -> tuple[int | None, int | None]:
     except ValueError:
         start_minute = end_minute = None
     if start_minute is None or end_minute is None or start_minute >= end_minute:
-        raise TrainerInput(t("closure_range"))
+        raise InvalidInput(N_("closure_range"))
     return start_minute, end_minute
 
 
-def week_hours(value: object) -> WeekHours:
-    """{"mon": ["08:00-12:00", "14:00-20:00"], "tue": "closed", ...}; days left out are closed."""
-    if not isinstance(value, Mapping):
-        raise InvalidInput('send {"hours": {"mon": ["08:00-18:00"], ...}}')
+def week_hours(value: Mapping[str, str | list[str]]) -> WeekHours:
+    """{"mon": ["08:00-12:00", "14:00-20:00"], "tue": "closed", ...} by weekday (mon ... sun),
+    as the contract and the trainer's form give them; days left out are closed."""
     week: WeekHours = {day: () for day in range(7)}
     for name, intervals in value.items():
-        if name not in WEEKDAYS:
-            raise InvalidInput(f"{name!r} is not a weekday (mon ... sun)")
-        if isinstance(intervals, list) and all(isinstance(i, str) for i in intervals):
-            intervals = ",".join(intervals)
-        if not isinstance(intervals, str):
-            raise InvalidInput(f"{name}: list intervals like 08:00-12:00")
         day = WEEKDAYS.index(name)
         try:
-            week[day] = parse_intervals(intervals)
+            week[day] = parse_intervals(
+                ",".join(intervals) if isinstance(intervals, list) else intervals
+            )
         except ValueError:
-            raise TrainerInput(t("hours_invalid", day=i18n.weekdays()[day])) from None
+            raise InvalidInput(N_("hours_invalid"), day=i18n.weekdays()[day]) from None
     return week
 
 
 def save_hours(week: WeekHours) -> WeekHours:
     if not any(week.values()):
-        raise TrainerInput(t("hours_all_closed"))
+        raise InvalidInput(N_("hours_all_closed"))
     try:
         return services.set_opening_hours(
             db.session(), settings(), week, now=now(), on_event=events()
         )
     except ConfigError:
-        raise TrainerInput(tn("hours_off_grid", settings().slot_minutes)) from None
+        grid = settings().slot_minutes
+        raise InvalidInput(Nn_("hours_off_grid"), count=grid) from None
 
 
 def find_client(telegram_id: object) -> User:
     if not trainer.is_telegram_id(telegram_id):
-        raise InvalidInput("telegram_id must be a client's numeric Telegram id")
+        raise InvalidInput(N_("input_telegram_id"))
     user = db.session.scalar(db.select(User).where(User.telegram_id == telegram_id))
     if user is None:
         raise NotFound(t("client_not_found"))
@@ -130,12 +115,13 @@ def known_clients(query: str = "") -> list[ClientSummary]:
     return trainer.find_clients(db.session(), query, current_app.config["ADMIN_IDS"], now())
 
 
-def export_range(first: str | None, last: str | None) -> tuple[date, date]:
-    first_day, last_day = parse_date(first), parse_date(last)
+def export_range(first: str | date | None, last: str | date | None) -> tuple[date, date]:
+    """The days from `first` to `last` (either way round), at most MAX_EXPORT_DAYS."""
+    first_day, last_day = (d if isinstance(d, date) else parse_date(d) for d in (first, last))
     if last_day < first_day:
         first_day, last_day = last_day, first_day
     if (last_day - first_day).days >= MAX_EXPORT_DAYS:
-        raise TrainerInput(tn("export_too_long", MAX_EXPORT_DAYS))
+        raise InvalidInput(Nn_("export_too_long"), count=MAX_EXPORT_DAYS)
     return first_day, last_day
 
 
@@ -241,17 +227,10 @@ def cancelled_json(booking: Booking) -> dict:
 # --- routes ---------------------------------------------------------------------------------
 
 
-def body() -> dict:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise InvalidInput("send a JSON object")
-    return data
-
-
 @bp.get("/week")
 @admin_required
 def week():
-    first_day = optional_date(request.args.get("from"))
+    first_day = contract.query().first or today(now(), settings())
     views = week_occupancy(db.session(), settings(), first_day)
     return jsonify(
         {
@@ -275,7 +254,7 @@ def week():
 @bp.post("/bookings/<int:booking_id>/cancel")
 @admin_required
 def cancel(booking_id: int):
-    reason = required_reason(body().get("reason"))
+    reason = contract.body().reason
     booking = services.cancel(
         db.session(), settings(), booking_id, None, now=now(), reason=reason, on_event=events()
     )
@@ -285,15 +264,14 @@ def cancel(booking_id: int):
 @bp.post("/bookings")
 @admin_required
 def book():
-    data = body()
-    client = find_client(data.get("telegram_id"))
-    day, minute = parse_date(data.get("date")), parse_start(data.get("start"), settings())
+    wanted: contract.AdminBookRequest = contract.body()
+    client = find_client(wanted.telegram_id)
     booking = services.book(
         db.session(),
         settings(),
         client,
-        day,
-        minute,
+        wanted.date,
+        wanted.start,
         now=now(),
         source="admin",
         on_event=events(),
@@ -310,7 +288,7 @@ def hours():
 @bp.put("/hours")
 @admin_required
 def set_hours():
-    saved = save_hours(week_hours(body().get("hours")))
+    saved = save_hours(week_hours(contract.body().hours))
     return jsonify({**hours_json(saved), "outside_hours": booking_list(outside_hours(saved))})
 
 
@@ -324,14 +302,11 @@ def closures():
 @bp.post("/closures")
 @admin_required
 def add_closure():
-    data = body()
-    day = parse_date(data.get("date"))
-    start, end = closure_times(data.get("start"), data.get("end"))
-    reason = data.get("reason") or ""
-    if not isinstance(reason, str) or not isinstance(data.get("cancel_bookings", False), bool):
-        raise InvalidInput("reason is text and cancel_bookings true or false")
+    wanted: contract.ClosureRequest = contract.body()
+    day = wanted.date
+    start, end = closure_times(wanted.start, wanted.end)
     try:
-        closure, cancelled = close(day, start, end, reason, data.get("cancel_bookings", False))
+        closure, cancelled = close(day, start, end, wanted.reason or "", wanted.cancel_bookings)
     except ScheduleError as error:
         if error.code != "has_bookings":
             raise
@@ -357,11 +332,12 @@ def remove_closure(closure_id: int):
 @bp.get("/clients")
 @admin_required
 def client_list():
-    found = known_clients(request.args.get("q", "")[:64])
+    found = known_clients(contract.query().q[:64])
     return jsonify(clients=[client_json(summary) for summary in found])
 
 
 @bp.get("/export.csv")
 @admin_required
 def export():
-    return csv_response(*export_range(request.args.get("from"), request.args.get("to")))
+    asked: contract.ExportQuery = contract.query()
+    return csv_response(*export_range(asked.first, asked.last))

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, g, jsonify
 from werkzeug.exceptions import HTTPException
 
-from schedule import InvalidInput, services, waitlist
+from schedule import services, waitlist
 from schedule.availability import view_day
-from schedule.timegrid import parse_date, parse_start
+from schedule.history import history
 
+from . import contract
 from .auth import admin_required, login_required
 from .current import events, holdings, now, settings, snapshots
 from .extensions import db
-from .present import admin_booking_json, booking_json, slots_json
+from .present import admin_booking_json, booking_json, past_json, slots_json
 from .responses import json_error
 from .waitlist import cache as waiting_cache
 from .waitlist import entry_json
@@ -20,18 +21,10 @@ from .waitlist import entry_json
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 
-def json_body() -> tuple:
-    """(day, minute) from a JSON body {"date": "YYYY-MM-DD", "start": "HH:MM"}; 400 otherwise."""
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise InvalidInput('send a JSON object like {"date": "2026-01-31", "start": "09:30"}')
-    return parse_date(body.get("date")), parse_start(body.get("start"), settings())
-
-
 @bp.get("/slots")
 @login_required
 def slots():
-    day = parse_date(request.args.get("date"))
+    day = contract.query().date
     snapshot = snapshots().get(db.session(), settings(), day, day)
     in_line = waiting_cache().places(db.session(), settings(), snapshot, day, day)
     view = view_day(
@@ -48,6 +41,10 @@ def slots():
 @bp.get("/bookings")
 @login_required
 def my_bookings():
+    if contract.query().scope == "history":
+        return jsonify(
+            bookings=[past_json(p, settings()) for p in history(db.session(), g.user, now())]
+        )
     bookings = services.upcoming_bookings(db.session(), g.user, now())
     return jsonify(bookings=[booking_json(b, settings()) for b in bookings])
 
@@ -55,9 +52,9 @@ def my_bookings():
 @bp.post("/bookings")
 @login_required
 def book():
-    day, minute = json_body()
+    wanted: contract.StartRequest = contract.body()
     booking = services.book(
-        db.session(), settings(), g.user, day, minute, now=now(), on_event=events()
+        db.session(), settings(), g.user, wanted.date, wanted.start, now=now(), on_event=events()
     )
     return jsonify(booking_json(booking, settings())), 201
 
@@ -79,9 +76,16 @@ def cancel(booking_id: int):
 @bp.post("/bookings/<int:booking_id>/reschedule")
 @login_required
 def reschedule(booking_id: int):
-    day, minute = json_body()
+    wanted: contract.StartRequest = contract.body()
     booking = services.reschedule(
-        db.session(), settings(), booking_id, g.user, day, minute, now=now(), on_event=events()
+        db.session(),
+        settings(),
+        booking_id,
+        g.user,
+        wanted.date,
+        wanted.start,
+        now=now(),
+        on_event=events(),
     )
     return jsonify(booking_json(booking, settings()))
 
@@ -97,8 +101,8 @@ def my_waitlist():
 @bp.post("/waitlist")
 @login_required
 def join_waitlist():
-    day, minute = json_body()
-    joined = waitlist.join(db.session(), settings(), g.user, day, minute, now=now())
+    wanted: contract.StartRequest = contract.body()
+    joined = waitlist.join(db.session(), settings(), g.user, wanted.date, wanted.start, now=now())
     return jsonify(entry_json(joined.entry, settings(), joined.position)), 201
 
 
@@ -112,12 +116,9 @@ def leave_waitlist(entry_id: int):
 @bp.get("/admin/bookings")
 @admin_required
 def admin_bookings():
-    day = parse_date(request.args.get("date"))
-    status = request.args.get("status", "active")
-    if status not in ("active", "all"):
-        raise InvalidInput("status must be active or all")
+    asked: contract.AdminDayQuery = contract.query()
     bookings = services.day_bookings(
-        db.session(), settings(), day, include_cancelled=status == "all"
+        db.session(), settings(), asked.date, include_cancelled=asked.status == "all"
     )
     return jsonify(bookings=[admin_booking_json(b, settings()) for b in bookings])
 

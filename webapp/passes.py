@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, g, jsonify
 from werkzeug.exceptions import NotFound
 
-from schedule import InvalidInput, Settings, User, attendance, passes
+from schedule import Settings, User, attendance, passes
 from schedule.db import is_row_id
 from schedule.errors import message_for
 from schedule.i18n import N_
@@ -19,7 +19,8 @@ from schedule.timegrid import parse_date
 from schedule.trainer import is_telegram_id
 from schedule.trainer import trainer_contact as contact_link
 
-from .admin_api import body, find_client
+from . import contract
+from .admin_api import find_client
 from .auth import admin_required, login_required
 from .current import now, settings
 from .extensions import db
@@ -68,6 +69,10 @@ def pass_json(view: passes.PassView, settings: Settings, *, history: bool = Fals
         "price": price(sold.price_cents),
         "note": sold.note,
         "valid": view.valid,
+        "product_id": sold.product_id,
+        "payment_id": sold.payment_id,
+        "per_week": sold.per_week,
+        "frozen_days": sold.frozen_days or 0,
     }
     if history:
         found["history"] = [change_json(change, settings) for change in sold.history]
@@ -109,6 +114,8 @@ def find_pass(pass_id: int) -> Pass:
 
 
 def record_pass(client: User, data: dict) -> passes.PassView:
+    """Record a pass from `data` (the API's PassRequest, or the card's form: "starts" a date,
+    YYYY-MM-DD text or None)."""
     starts = data.get("starts")
     sold = passes.record(
         db.session(),
@@ -116,7 +123,7 @@ def record_pass(client: User, data: dict) -> passes.PassView:
         client,
         visits=data.get("visits"),
         valid_days=data.get("valid_days"),
-        starts=parse_date(starts) if starts is not None else None,
+        starts=parse_date(starts) if isinstance(starts, str) else starts,
         price=data.get("price"),
         note=data.get("note"),
         by=g.user.telegram_id,
@@ -152,24 +159,24 @@ def my_passes():
 @bp.post("/admin/passes")
 @admin_required
 def record():
-    data = body()
-    client = find_client(data.get("telegram_id"))
-    return jsonify(pass_json(record_pass(client, data), settings(), history=True)), 201
+    wanted: contract.PassRequest = contract.body()
+    client = find_client(wanted.telegram_id)
+    recorded = record_pass(client, wanted.model_dump())
+    return jsonify(pass_json(recorded, settings(), history=True)), 201
 
 
 @bp.post("/admin/passes/<int:pass_id>/adjust")
 @admin_required
 def adjust(pass_id: int):
-    return jsonify(pass_json(adjust_pass(pass_id, body()), settings(), history=True))
+    wanted: contract.PassAdjustRequest = contract.body()
+    return jsonify(pass_json(adjust_pass(pass_id, wanted.model_dump()), settings(), history=True))
 
 
 @bp.post("/admin/bookings/<int:booking_id>/attendance")
 @admin_required
 def mark(booking_id: int):
-    status = body().get("status")
-    if status not in attendance.STATUSES:
-        raise InvalidInput('send {"status": "attended"} or {"status": "no_show"}')
-    booking = attendance.mark(db.session(), booking_id, status, now=now())
+    wanted: contract.AttendanceRequest = contract.body()
+    booking = attendance.mark(db.session(), booking_id, wanted.status, now=now())
     return jsonify(admin_booking_json(booking, settings()))
 
 

@@ -9,6 +9,7 @@ import time
 from flask import Blueprint, current_app, g, render_template, request
 
 from schedule import InvalidInput, services
+from schedule.i18n import N_
 
 from .auth import AuthError, accepted_tokens, check_age, login_required, signed_fields
 from .bookings import book_context
@@ -33,7 +34,7 @@ def shared_contact(raw: str) -> dict:
             continue
         if isinstance(contact, dict):
             return contact
-    raise InvalidInput("The shared contact could not be verified.")
+    raise InvalidInput(N_("contact_unverified"))
 
 
 @bp.post("/phone")
@@ -41,6 +42,6 @@ def shared_contact(raw: str) -> dict:
 def share_phone():
     contact = shared_contact(request.form.get("response", ""))
     if contact.get("user_id") != g.user.telegram_id:
-        raise InvalidInput("Please share your own phone number.")
+        raise InvalidInput(N_("phone_not_yours"))
     services.set_phone(db.session(), g.user, str(contact.get("phone_number", "")))
     return render_template("bookings/book.html", notice=t("phone_saved"), **book_context(None))

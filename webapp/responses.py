@@ -17,7 +17,7 @@ from werkzeug.exceptions import HTTPException
 from schedule import InvalidInput, ScheduleError
 from schedule.i18n import N_
 
-from .health import rollback_quietly
+from .extensions import db
 from .i18n import has, language, t
 
 COMPRESSIBLE = frozenset(
@@ -62,17 +62,22 @@ def http_error(error: HTTPException):
 
 def refused(error: ScheduleError):
     """A request the rules refuse (or malformed input): JSON under /api, else shown in place."""
-    rollback_quietly()
+    db.session.rollback()
     if request.path.startswith("/api/"):
         return jsonify(error=error.code, message=error.message(g.get("lang"))), error.http_status
     _set_language()
     return _in_place(app_message(error), error.http_status)
 
 
+# The Mini App's dates and starts come from its own pages, never typed: one that does not read
+# is a stale or forged page, and the app says so in one sentence a person can act on.
+PICKED = frozenset({"input_date", "input_time", "input_time_of_day", "input_off_grid"})
+
+
 def app_message(error: ScheduleError) -> str:
-    """A refusal as the Mini App says it: an input error written for programs (an English
-    detail with no Russian twin, e.g. "None is not a date") reads as one human sentence."""
-    if isinstance(error, InvalidInput) and not error.detail_ru:
+    """A refusal as the Mini App says it (every text from the catalogs, in the reader's
+    language); a date or start that does not read is the app's own "pick one from the list"."""
+    if isinstance(error, InvalidInput) and error.detail in PICKED:
         return t("bad_input")
     return error.message(g.lang)
 

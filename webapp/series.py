@@ -10,7 +10,7 @@ from schedule import series as standing
 from schedule.i18n import N_, WEEKLY
 from schedule.timegrid import parse_date, parse_start, start_instant
 
-from . import admin, bookings
+from . import admin, bookings, contract
 from .admin_api import required_reason
 from .auth import admin_required, login_required
 from .current import events, now, settings
@@ -44,24 +44,19 @@ def picture_json(picture: standing.Picture, settings: Settings) -> dict:
     }
 
 
-def series_body() -> tuple:
-    """(day, minute, weeks) from {"date", "start", "weeks"}; weeks null or missing: until
-    stopped."""
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise InvalidInput(
-            'send a JSON object like {"date": "2026-01-31", "start": "18:00", "weeks": 4}'
-        )
-    weeks = standing.check_weeks(body.get("weeks"), settings())
-    return parse_date(body.get("date")), parse_start(body.get("start"), settings()), weeks
-
-
 @bp.post("/api/series")
 @login_required
 def start_series():
-    day, minute, weeks = series_body()
+    wanted: contract.SeriesRequest = contract.body()
     made = standing.start(
-        db.session(), settings(), g.user, day, minute, weeks, now=now(), on_event=events()
+        db.session(),
+        settings(),
+        g.user,
+        wanted.date,
+        wanted.start,
+        wanted.weeks,
+        now=now(),
+        on_event=events(),
     )
     return jsonify(picture_json(made, settings())), 201
 
@@ -87,8 +82,7 @@ def stop_series(series_id: int):
 @bp.post("/api/admin/series/<int:series_id>/stop")
 @admin_required
 def admin_stop_series(series_id: int):
-    body = request.get_json(silent=True)
-    reason = required_reason(body.get("reason") if isinstance(body, dict) else None)
+    reason = contract.body().reason
     session, rules, moment = db.session(), settings(), now()
     stopped = standing.stop(
         session, rules, series_id, None, reason=reason, now=moment, on_event=events()
