@@ -28,6 +28,12 @@ MESSAGES = {
     "series_exists": N_("error_series_exists"),
     "past_closure": N_("error_past_closure"),
     "closure_reason_required": N_("error_closure_reason_required"),
+    "week_limit": N_("error_week_limit"),
+    "product_not_found": N_("error_product_not_found"),
+    "payment_not_found": N_("error_payment_not_found"),
+    "payments_off": N_("error_payments_off"),
+    "already_refunded": N_("error_already_refunded"),
+    "not_forfeited": N_("error_not_forfeited"),
 }
 
 # A fair-use limit's message with its number, by limit code (schedule.limits): plural entries,
@@ -46,6 +52,8 @@ HTTP_STATUS = {
     "not_found": 404,
     "pass_not_found": 404,
     "series_not_found": 404,
+    "product_not_found": 404,
+    "payment_not_found": 404,
 }
 
 

@@ -24,16 +24,22 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from . import notices
 from .db import is_row_id, write_transaction
 from .errors import InvalidInput, ScheduleError
 from .i18n import N_
+from .i18n import N_
+from .events import PassExpiring
 from .models import ACTIVE, NO_SHOW, Booking, Pass, PassChange, User, utcnow
 from .settings import Settings
 from .timegrid import local_date, today
 
 NO_SHOW_WINDOW = timedelta(days=30)
 # A booking pointing at a pass uses one of its visits while active, and for good once a no-show.
-USES_VISIT = (Booking.status == ACTIVE) | (Booking.attendance == NO_SHOW)
+# A late cancel under LATE_CANCEL=forfeit keeps it too, until the trainer forgives it.
+USES_VISIT = (
+    (Booking.status == ACTIVE) | (Booking.attendance == NO_SHOW) | Booking.forfeited.is_(True)
+)
 EXPIRY_NOTICE_DAYS = 3
 MAX_VISITS = 1000
 MAX_DAYS = 3660
@@ -55,12 +61,27 @@ class PassHeld:
     pass_id: int
     starts_on: date
     expires_on: date
-    visits: int
+    visits: int | None  # None: a membership (schedule.payments), no visit taken
     booking_ids: tuple[int, ...]
+    per_week: int | None = None  # a membership's weekly cap
+    booking_days: tuple[date, ...] = ()  # the local dates of `booking_ids`, in their order
 
     def left(self, ignore_booking: int = 0) -> int:
+        if self.visits is None:
+            return MAX_VISITS
         used = sum(booking_id != ignore_booking for booking_id in self.booking_ids)
         return self.visits - used
+
+    def week_full(self, day: date, ignore_booking: int = 0) -> bool:
+        """A membership's PER_WEEK bookings already held in `day`'s week (Monday to Sunday)."""
+        if self.visits is not None or not self.per_week:
+            return False
+        monday = day - timedelta(days=day.weekday())
+        held = sum(
+            booking_id != ignore_booking and monday <= held_on < monday + timedelta(days=7)
+            for booking_id, held_on in zip(self.booking_ids, self.booking_days, strict=False)
+        )
+        return held >= self.per_week
 
     def covers(self, day: date) -> bool:
         return self.starts_on <= day <= self.expires_on
@@ -77,8 +98,15 @@ class Standing:
     def pass_for(self, day: date, ignore_booking: int = 0) -> PassHeld | None:
         """The pass a training on `day` takes a visit from: valid that day, a visit left,
         expiring first (then the oldest)."""
-        usable = [p for p in self.passes if p.covers(day) and p.left(ignore_booking) > 0]
-        return min(usable, key=lambda p: (p.expires_on, p.pass_id), default=None)
+        usable = [
+            p
+            for p in self.passes
+            if p.covers(day) and p.left(ignore_booking) > 0 and not p.week_full(day, ignore_booking)
+        ]
+        # A membership takes no visit, so it pays first.
+        return min(
+            usable, key=lambda p: (p.visits is not None, p.expires_on, p.pass_id), default=None
+        )
 
     def blocked(self, now: datetime) -> bool:
         """NO_SHOW_LIMIT no-shows within the last 30 days (0 turns it off)."""
@@ -88,6 +116,9 @@ class Standing:
     def refusal(self, day: date, now: datetime, ignore_booking: int = 0) -> str | None:
         if self.blocked(now):
             return "no_show_limit"
+        capped = any(p.covers(day) and p.week_full(day, ignore_booking) for p in self.passes)
+        if capped and self.pass_for(day, ignore_booking) is None:
+            return "week_limit"
         if self.settings.pass_required and self.pass_for(day, ignore_booking) is None:
             return "no_pass"
         return None
@@ -97,16 +128,29 @@ def standing(session: Session, settings: Settings, user_id: int, now: datetime) 
     """What the rules weigh about `user_id`; the passes still usable from yesterday on."""
     since = today(now, settings) - timedelta(days=1)
     rows = session.execute(
-        select(Pass.id, Pass.starts_on, Pass.expires_on, Pass.visits, Booking.id)
+        select(
+            Pass.id,
+            Pass.starts_on,
+            Pass.expires_on,
+            Pass.visits,
+            Pass.per_week,
+            Booking.id,
+            Booking.starts_at,
+        )
         .outerjoin(Booking, (Booking.pass_id == Pass.id) & USES_VISIT)
-        .where(Pass.user_id == user_id, Pass.expires_on >= since)
+        .where(Pass.user_id == user_id, Pass.expires_on >= since, Pass.voided_at.is_(None))
+        .order_by(Booking.id)
     ).all()
     found: dict[int, tuple] = {}
+    weekly: dict[int, int | None] = {}
     used: dict[int, list[int]] = {}
-    for pass_id, starts_on, expires_on, visits, booking_id in rows:
+    days: dict[int, list[date]] = {}
+    for pass_id, starts_on, expires_on, visits, per_week, booking_id, booked_at in rows:
         found[pass_id] = (starts_on, expires_on, visits)
+        weekly[pass_id] = per_week
         if booking_id is not None:
             used.setdefault(pass_id, []).append(booking_id)
+            days.setdefault(pass_id, []).append(local_date(booked_at, settings))
     no_shows: tuple[datetime, ...] = ()
     if settings.no_show_limit:
         cleared = session.scalar(select(User.no_shows_cleared_at).where(User.id == user_id))
@@ -124,7 +168,13 @@ def standing(session: Session, settings: Settings, user_id: int, now: datetime) 
     return Standing(
         settings,
         tuple(
-            PassHeld(pass_id, *found[pass_id], tuple(used.get(pass_id, ())))
+            PassHeld(
+                pass_id,
+                *found[pass_id],
+                tuple(used.get(pass_id, ())),
+                weekly[pass_id],
+                tuple(days.get(pass_id, ())),
+            )
             for pass_id in sorted(found)
         ),
         no_shows,
@@ -153,8 +203,8 @@ def charge(session: Session, settings: Settings, booking: Booking, now: datetime
 
 def release(booking: Booking) -> None:
     """A cancelled booking gives its visit back, unless the client did not come (a no-show
-    keeps its visit, whoever cancels it afterwards)."""
-    if booking.attendance != NO_SHOW:
+    keeps its visit, whoever cancels it afterwards) or cancelled late under the forfeit policy."""
+    if booking.attendance != NO_SHOW and not booking.forfeited:
         booking.pass_id = None
 
 
@@ -274,14 +324,19 @@ def adjust(
         if found is None:
             raise ScheduleError("pass_not_found")
         used = used_visits(session, [found.id]).get(found.id, 0)
-        if found.visits + delta > MAX_VISITS:
+        if delta and found.visits is None:
+            raise InvalidInput(N_("pass_membership_visits"))
+        if found.visits is None:
+            delta = 0
+        elif found.visits + delta > MAX_VISITS:
             _whole(found.visits + delta, "visits", 1, MAX_VISITS)
-        if found.visits + delta < max(used, 0):
+        if found.visits is not None and found.visits + delta < max(used, 0):
             raise InvalidInput(N_("pass_fewer_than_used"), used=used)
         expires = found.expires_on + timedelta(days=days)
         if expires < found.starts_on:
             raise InvalidInput(N_("pass_ends_before_start"))
-        found.visits += delta
+        if found.visits is not None:
+            found.visits += delta
         found.expires_on = expires
         if days > 0:
             found.expiry_noticed_at = None  # a new expiry earns a new notice
@@ -313,7 +368,10 @@ class PassView:
     valid: bool
 
     @property
-    def remaining(self) -> int:
+    def remaining(self) -> int | None:
+        """Visits left; None for a membership (visits unlimited)."""
+        if self.sold.visits is None:
+            return None
         return max(self.sold.visits - self.used, 0)
 
 
@@ -339,7 +397,8 @@ def view(session: Session, settings: Settings, sold: Pass, now: datetime | None 
 
 def _view(sold: Pass, used: int, current: date) -> PassView:
     """`sold` with `used` visits, valid on the local date `current` while a visit is left."""
-    return PassView(sold, used, sold.expires_on >= current and sold.visits > used)
+    left = sold.visits is None or sold.visits > used
+    return PassView(sold, used, sold.expires_on >= current and left and sold.voided_at is None)
 
 
 def remaining_after(session: Session, pass_id: int) -> int:
@@ -347,6 +406,8 @@ def remaining_after(session: Session, pass_id: int) -> int:
     sold = session.get(Pass, pass_id)
     if sold is None:
         return 0
+    if sold.visits is None:
+        return MAX_VISITS
     return sold.visits - used_visits(session, [pass_id]).get(pass_id, 0)
 
 
@@ -362,13 +423,16 @@ def claim_expiring(
 ) -> list[PassView]:
     """Passes with visits left that expire within EXPIRY_NOTICE_DAYS, each claimed once.
 
-    The claim (`expiry_noticed_at`) is written under the schedule lock, with the message
-    `on_due` writes to the outbox in the same transaction: any number of workers may run it,
-    and each pass is told of once. Nothing is written when nothing is due."""
+    The claim (`expiry_noticed_at`) is written under the schedule lock, with the notice to
+    the client (schedule.notices, PassExpiring) in the same transaction: any number of workers
+    may run it, and each pass is told of once. `on_due` sees each claim there too. Nothing is
+    written when nothing is due."""
     now = now or utcnow()
     current = today(now, settings)
     due_query = select(Pass).where(
         Pass.expiry_noticed_at.is_(None),
+        Pass.visits.is_not(None),
+        Pass.voided_at.is_(None),
         Pass.expires_on >= current,
         Pass.expires_on <= current + timedelta(days=EXPIRY_NOTICE_DAYS),
     )
@@ -387,6 +451,7 @@ def claim_expiring(
                 continue
             sold.expiry_noticed_at = now
             claimed.append(found)
+            notices.record(session, settings, PassExpiring(found))
             if on_due is not None:
                 on_due(session, found)
     return claimed

@@ -19,10 +19,11 @@ at once both try; the second finds the row (or the client's own booking, an "ove
 refusal) and writes nothing. A client never holds two overlapping bookings (a rule of
 `services.book`), so even the attempt cannot double-book.
 
-Messages: occurrences settled by the pass, and a series stopped by the trainer, are handed to
-the adapter's `on_event` inside their transaction (`OccurrenceSettled`, `SeriesStopped`); the
-bot's notifier writes them to the outbox there. Occurrences made with the series are not told:
-the client reads them in the answer.
+Messages: occurrences settled by the pass, and a series stopped by the trainer, are events
+(`OccurrenceSettled`, `SeriesStopped`) whose notices (schedule.notices) are written to the
+outbox inside their transaction, then handed to the adapter's `on_event`. Occurrences made with
+the series are not told: the client reads them in the answer. The bookings a trainer's stop
+cancels are told in its one message, not one by one.
 """
 
 from __future__ import annotations
@@ -45,10 +46,17 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from . import services, waitlist
+from . import notices, services, waitlist
 from .db import is_row_id, write_transaction
 from .errors import InvalidInput, ScheduleError
-from .events import BookingCancelled, BookingMade, Event, EventHandler
+from .events import (
+    BookingCancelled,
+    BookingMade,
+    Event,
+    EventHandler,
+    OccurrenceSettled,
+    SeriesStopped,
+)
 from .i18n import N_
 from .models import ACTIVE, WAITING, Base, Booking, User, WaitlistEntry, utcnow
 from .settings import Settings, format_minutes
@@ -128,22 +136,6 @@ class SeriesOccurrence(Base):
         ForeignKey("waitlist.id", ondelete="SET NULL"), index=True
     )
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-
-
-@dataclass(frozen=True)
-class OccurrenceSettled:
-    """The pass booked, queued or skipped an occurrence (the client is told)."""
-
-    series: Series
-    occurrence: SeriesOccurrence
-
-
-@dataclass(frozen=True)
-class SeriesStopped:
-    """The trainer stopped a series; `cancelled` are the starts of its bookings cancelled."""
-
-    series: Series
-    cancelled: tuple[datetime, ...]
 
 
 class _Settled(Exception):
@@ -259,6 +251,15 @@ def series_of_bookings(session: Session, booking_ids: list[int]) -> dict[int, in
 
 # --- making a series -----------------------------------------------------------------------
 
+# The lengths a client chooses from, in the Mini App's sheet and the bot alike: from 2 weeks
+# (one week is a plain booking) to SERIES_MAX_WEEKS, or until stopped.
+FEWEST_WEEKS = 2
+
+
+def week_choices(settings: Settings) -> list[int]:
+    """The numbers of weeks a client may pick (besides "until stopped"), fewest first."""
+    return list(range(FEWEST_WEEKS, settings.series_max_weeks + 1))
+
 
 def check_weeks(weeks: object, settings: Settings) -> int | None:
     """`weeks` as given: a whole number from 1 to SERIES_MAX_WEEKS, or None (until stopped)."""
@@ -343,7 +344,7 @@ def settle(
     try:
         starts_at = start_instant(day, series.start_minute, settings)
     except ScheduleError:  # no such wall time that day (a clock change)
-        return _record(session, series, day, None, SKIPPED, "closed", now, on_event, tell)
+        return _record(session, settings, series, day, None, SKIPPED, "closed", now, on_event, tell)
     rules = _rules_for(settings, day, now)
     refusal = None
     for _attempt in range(2):  # a place freed between the refusal and the waitlist: book it
@@ -356,7 +357,7 @@ def settle(
                 series.start_minute,
                 now=now,
                 source="series",
-                on_event=_claiming(session, series, day, starts_at, now, on_event, tell),
+                on_event=_claiming(session, settings, series, day, starts_at, now, on_event, tell),
             )
         except _Settled:
             return None
@@ -374,9 +375,19 @@ def settle(
             refusal = error.code
             break
         return _record(
-            session, series, day, starts_at, WAITING_OUTCOME, None, now, on_event, tell, entry
+            session,
+            settings,
+            series,
+            day,
+            starts_at,
+            WAITING_OUTCOME,
+            None,
+            now,
+            on_event,
+            tell,
+            entry,
         )
-    return _record(session, series, day, starts_at, SKIPPED, refusal, now, on_event, tell)
+    return _record(session, settings, series, day, starts_at, SKIPPED, refusal, now, on_event, tell)
 
 
 def _rules_for(settings: Settings, day: date, now: datetime) -> Settings:
@@ -401,8 +412,18 @@ def _still_running(session: Session, series: Series) -> bool:
     return series.status == ACTIVE
 
 
+def _tell(
+    session: Session, settings: Settings, on_event: EventHandler | None, event: Event
+) -> None:
+    """Write the notices of `event` (schedule.notices), then hand it to the observer."""
+    notices.record(session, settings, event)
+    if on_event is not None:
+        on_event(event)
+
+
 def _claiming(
     session: Session,
+    settings: Settings,
     series: Series,
     day: date,
     starts_at: datetime,
@@ -412,7 +433,7 @@ def _claiming(
 ) -> EventHandler:
     """The services' event hook for booking an occurrence: inside the booking's transaction
     (under the lock) it writes the occurrence row, unless one exists or the series was
-    stopped meanwhile, in which case the booking is rolled back."""
+    stopped meanwhile, in which case the booking is rolled back (its notices with it)."""
 
     def handle(event: Event) -> None:
         booking = event.booking
@@ -438,8 +459,8 @@ def _claiming(
             session.flush()
             if on_event is not None:
                 on_event(event)
-                if tell:
-                    on_event(OccurrenceSettled(series, occurrence))  # type: ignore[arg-type]
+            if tell:
+                _tell(session, settings, on_event, OccurrenceSettled(series, occurrence))
             return
         if on_event is not None:
             on_event(event)
@@ -458,6 +479,7 @@ def _occurrence_of(
 
 def _record(
     session: Session,
+    settings: Settings,
     series: Series,
     day: date,
     starts_at: datetime | None,
@@ -496,8 +518,8 @@ def _record(
         )
         session.add(occurrence)
         session.flush()
-        if tell and own is None and on_event is not None:
-            on_event(OccurrenceSettled(series, occurrence))  # type: ignore[arg-type]
+        if tell and own is None:
+            _tell(session, settings, on_event, OccurrenceSettled(series, occurrence))
     return occurrence
 
 
@@ -565,7 +587,7 @@ def stop(
     (user=None) cancels all that have not started, and the client is told why, once.
 
     One unit of work under the lock: the stop, the entries left, the cancellations, the places
-    they free given to the waitlist and the messages of all of it (written by `on_event`) are
+    they free given to the waitlist and the messages of all of it (schedule.notices) are
     committed together or not at all; a crash half-way leaves the series running, unchanged."""
     now = now or utcnow()
     if user is None:
@@ -599,10 +621,11 @@ def stop(
                     reason=reason,
                     now=now,
                     on_event=tell,
+                    series_stopped=user is None,
                 )
                 cancelled.append(booking.starts_at)
-        if user is None and on_event is not None:
-            on_event(SeriesStopped(series, tuple(cancelled)))  # type: ignore[arg-type]
+        if user is None:
+            _tell(session, settings, on_event, SeriesStopped(series, tuple(cancelled)))
     return series
 
 
@@ -614,8 +637,9 @@ def _may_cancel(booking: Booking, user: User | None, settings: Settings, now: da
 
 
 def _untold(on_event: EventHandler | None) -> EventHandler | None:
-    """The trainer's stop: its cancellations are told in the one SeriesStopped message;
-    the places they free still go to the waitlist, whose clients are told as ever."""
+    """The trainer's stop: its cancellations are told in the one SeriesStopped message, and
+    an observer sees that one too; the places they free still go to the waitlist, whose
+    clients are told as ever."""
     if on_event is None:
         return None
 

@@ -10,7 +10,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import passes, waitlist
+from . import notices, passes, payments, waitlist
 from .availability import effective_hours, snapshot_for_start
 from .db import is_row_id, write_transaction
 from .errors import InvalidInput, ScheduleError
@@ -32,12 +32,15 @@ log = logging.getLogger("schedule")
 USER_FIELDS = ("first_name", "last_name", "username", "language_code")
 
 
-def _emit(on_event: EventHandler | None, *events: Event) -> None:
-    """Log each event (one line per booking, cancel and move) and hand it to the adapter
-    inside the transaction that made it, so that the messages it writes (the outbox) are
-    committed with the change, or not at all."""
+def _emit(
+    session: Session, settings: Settings, on_event: EventHandler | None, *events: Event
+) -> None:
+    """Inside the transaction that made them: log each event (one line per booking, cancel
+    and move), write the notices it causes to the outbox (schedule.notices), so that they are
+    committed with the change or not at all, and hand it to the adapter's observer."""
     for event in events:
         _log_event(event)
+        notices.record(session, settings, event)
         if on_event is not None:
             on_event(event)
 
@@ -143,8 +146,9 @@ def book(
         )
         session.add(booking)
         session.flush()
-        passes.charge(session, settings, booking, now)
-        _emit(on_event, BookingMade(booking))
+        charged = passes.charge(session, settings, booking, now)
+        paid_by = passes.view(session, settings, charged, now) if charged else None
+        _emit(session, settings, on_event, BookingMade(booking, pass_view=paid_by))
     return booking
 
 
@@ -209,11 +213,14 @@ def cancel(
     reason: str | None = None,
     on_event: EventHandler | None = None,
 ) -> Booking:
-    """Cancel a booking: its owner until the deadline, or the trainer (user=None) at any time."""
+    """Cancel a booking: its owner until the deadline (under LATE_CANCEL=forfeit until the
+    start, the visit kept: `booking.forfeited`), or the trainer (user=None) at any time."""
     now = now or utcnow()
     with write_transaction(session):
         booking = owned_active_booking(session, booking_id, user)
-        if user is not None:
+        if user is not None and payments.forfeits(booking, settings, now):
+            booking.forfeited = True
+        elif user is not None:
             _check_client_deadline(booking, settings, now)
         cancel_locked(
             session,
@@ -236,14 +243,17 @@ def cancel_locked(
     reason: str | None,
     now: datetime,
     on_event: EventHandler | None,
+    series_stopped: bool = False,
 ) -> None:
     """Cancel an active `booking` inside the caller's write transaction, whose checks
     (ownership, the deadline) already passed: the place goes to its waitlist, the events to
-    `on_event`. For use cases that cancel several bookings as one unit (a series stopped)."""
+    `on_event`. For use cases that cancel several bookings as one unit (a series stopped:
+    `series_stopped` when the trainer stopped it, the client told of it all in one message)."""
     _mark_cancelled(booking, "admin" if by_admin else "client", reason, now)
     session.flush()
     promoted = waitlist.promote(session, settings, booking.starts_at, booking.ends_at, now)
-    _emit(on_event, BookingCancelled(booking, by_admin=by_admin), *promoted)
+    cancelled = BookingCancelled(booking, by_admin=by_admin, series_stopped=series_stopped)
+    _emit(session, settings, on_event, cancelled, *promoted)
 
 
 def reschedule(
@@ -280,7 +290,7 @@ def reschedule(
         passes.charge(session, settings, booking, now)
         session.flush()
         promoted = waitlist.promote(session, settings, previous, previous_end, now)
-        _emit(on_event, BookingMoved(booking, previous), *promoted)
+        _emit(session, settings, on_event, BookingMoved(booking, previous), *promoted)
     return booking
 
 
@@ -346,7 +356,7 @@ def set_opening_hours(
         promoted = waitlist.promote(
             session, settings, now, now + timedelta(days=settings.booking_horizon_days + 1), now
         )
-        _emit(on_event, *promoted)
+        _emit(session, settings, on_event, *promoted)
     return effective_hours(session, settings)
 
 
@@ -403,7 +413,8 @@ def add_closure(
         closure = Closure(starts_at=starts, ends_at=ends, reason=reason, created_at=now)
         session.add(closure)
         session.flush()
-        _emit(on_event, *(BookingCancelled(booking, by_admin=True) for booking in inside))
+        cancels = [BookingCancelled(booking, by_admin=True) for booking in inside]
+        _emit(session, settings, on_event, *cancels)
     return closure
 
 
@@ -429,7 +440,7 @@ def remove_closure(
         promoted = waitlist.promote(
             session, settings, closure.starts_at, closure.ends_at, now or utcnow()
         )
-        _emit(on_event, *promoted)
+        _emit(session, settings, on_event, *promoted)
 
 
 def closures_after(session: Session, instant: datetime) -> list[Closure]:

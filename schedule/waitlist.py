@@ -212,8 +212,9 @@ def promote(
         )
         session.add(booking)
         session.flush()
-        passes.charge(session, settings, booking, now)
+        charged = passes.charge(session, settings, booking, now)
+        paid_by = passes.view(session, settings, charged, now) if charged else None
         entry.status = "promoted"
         entry.booking_id = booking.id
-        made.append(BookingMade(booking, from_waitlist=True))
+        made.append(BookingMade(booking, from_waitlist=True, pass_view=paid_by))
     return made

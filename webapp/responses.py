@@ -17,7 +17,7 @@ from werkzeug.exceptions import HTTPException
 from schedule import InvalidInput, ScheduleError
 from schedule.i18n import N_
 
-from .extensions import db
+from .health import rollback_quietly
 from .i18n import has, language, t
 
 COMPRESSIBLE = frozenset(
@@ -62,7 +62,7 @@ def http_error(error: HTTPException):
 
 def refused(error: ScheduleError):
     """A request the rules refuse (or malformed input): JSON under /api, else shown in place."""
-    db.session.rollback()
+    rollback_quietly()
     if request.path.startswith("/api/"):
         return jsonify(error=error.code, message=error.message(g.get("lang"))), error.http_status
     _set_language()
