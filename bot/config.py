@@ -27,6 +27,8 @@ class BotConfig:
     settings: Settings = Settings()
     # Seconds a trainer's news of a client's own action is held (a cancel within it folds).
     trainer_news_delay: float = 60.0
+    # BotFather -> Payments: the provider's token (a test one in development); empty: no sales.
+    payment_provider_token: str = ""
 
     @property
     def web_app_url(self) -> str | None:

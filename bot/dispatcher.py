@@ -55,11 +55,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from schedule import User, outbox
 from schedule.models import utcnow
 from schedule.outbox import OutboxMessage
+from schedule.payments import PAYMENT_KEYS
 
 from .config import BotConfig
 from .models import mark_blocked
 from .notify import CLIENT, NEWS, render_notice
 from .passes import PASS_EXPIRING, PASS_LOW, render_pass_notice
+from .payments import render_payment_notice
 from .pool import ChatPool
 from .reminders import REMINDER, render_reminder
 from .series import KINDS as SERIES_KINDS
@@ -299,6 +301,8 @@ class Dispatcher:
             return render_series(message.kind, message.facts, lang, self.config, self.clock())
         if message.kind in (PASS_LOW, PASS_EXPIRING):
             return render_pass_notice(message.kind, message.facts, lang, self.config)
+        if message.kind in PAYMENT_KEYS:
+            return render_payment_notice(message.kind, message.facts, lang, self.config)
         raise ValueError(f"unknown outbox kind {message.kind!r}")
 
     def _post(self, body: dict) -> Outcome:

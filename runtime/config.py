@@ -99,6 +99,7 @@ def read_bot_config(environ: Mapping[str, str]) -> BotConfig:
         settings=settings,
         admin_ids=settings.admin_ids,
         trainer_news_delay=settings.trainer_news_delay,
+        payment_provider_token=environ.get("PAYMENT_PROVIDER_TOKEN", "").strip(),
     )
 
 
@@ -110,6 +111,7 @@ def overridden(config: Config, keys: Mapping[str, object]) -> Config:
         "SQLALCHEMY_DATABASE_URI": ("database_url", str),
         "BOT_TOKEN": ("token", str),
         "PUBLIC_URL": ("public_url", lambda v: str(v).rstrip("/")),
+        "PAYMENT_PROVIDER_TOKEN": ("payment_provider_token", str),
     }
     own_fields = {
         "SECRET_KEY": ("secret_key", lambda v: v or ""),

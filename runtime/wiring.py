@@ -20,6 +20,7 @@ from bot.config import DEFAULT_API_URL, BotConfig
 from bot.factory import BookingBot, create_bot
 from bot.models import record_update
 from bot.notify import Notifier
+from bot.payments import invoice_links
 from schedule.db import INSTANCE_PATH, default_sqlite_url
 from webapp.app import build_app
 from webapp.extensions import db
@@ -84,6 +85,8 @@ def wire_telegram(app: Flask, config: BotConfig) -> None:
     )
     app.extensions["telegram"] = Telegram(config, bot, notifier)
     app.extensions["booking_events"] = notifier
+    # The Mini App's invoice links (createInvoiceLink); None without PAYMENT_PROVIDER_TOKEN.
+    app.extensions["invoices"] = invoice_links(bot, config)
     app.extensions["webhook"] = Webhook(
         path=config.webhook_path, secret_token=config.webhook_secret_token, record=record_update
     )

@@ -137,6 +137,10 @@ class FakeTelegram:
             "username": "studio_test_bot",
         }
         self.calls: list[Call] = []
+        # Payments: invoices made (createInvoiceLink, sendInvoice) and checkout answers by id.
+        self.invoices: list[dict] = []
+        self.checkout_answers: dict[str, dict] = {}
+        self.star_refunds: list[dict] = []
         self.messages: dict[tuple[int, int], dict] = {}
         self.webhook_url = ""
         self._changed = threading.Condition()
@@ -512,6 +516,108 @@ class FakeTelegram:
 
     def _api_getWebhookInfo(self, params):
         return {"url": self.webhook_url, "has_custom_certificate": False, "pending_update_count": 0}
+
+    # -- payments, checked like Telegram checks them -------------------------------------
+
+    def pre_checkout_update(
+        self, user: dict, payload: str, total_amount: int, currency: str = "RUB"
+    ) -> dict:
+        query = {
+            "id": str(self._next("query")),
+            "from": user,
+            "currency": currency,
+            "total_amount": total_amount,
+            "invoice_payload": payload,
+        }
+        return {"update_id": self._next("update"), "pre_checkout_query": query}
+
+    def successful_payment_update(
+        self,
+        user: dict,
+        payload: str,
+        total_amount: int,
+        charge_id: str,
+        currency: str = "RUB",
+        update_id: int | None = None,
+    ) -> dict:
+        payment = {
+            "currency": currency,
+            "total_amount": total_amount,
+            "invoice_payload": payload,
+            "telegram_payment_charge_id": charge_id,
+            "provider_payment_charge_id": "provider-" + charge_id,
+        }
+        message = self._user_message(user, successful_payment=payment)
+        return {"update_id": update_id or self._next("update"), "message": message}
+
+    def _invoice(self, params) -> dict:
+        prices = params.get("prices")
+        prices = json.loads(prices) if isinstance(prices, str) else prices
+        currency = str(params.get("currency", ""))
+        if not 1 <= len(str(params.get("title", ""))) <= 32:
+            raise ApiError(400, "Bad Request: INVOICE_TITLE_INVALID")
+        if not 1 <= len(str(params.get("description", ""))) <= 255:
+            raise ApiError(400, "Bad Request: INVOICE_DESCRIPTION_INVALID")
+        payload = str(params.get("payload", params.get("invoice_payload", "")))
+        if not 1 <= len(payload.encode()) <= 128:
+            raise ApiError(400, "Bad Request: INVOICE_PAYLOAD_INVALID")
+        if not re.fullmatch(r"[A-Z]{3}", currency):
+            raise ApiError(400, "Bad Request: CURRENCY_INVALID")
+        if currency != "XTR" and not params.get("provider_token"):
+            raise ApiError(400, "Bad Request: PAYMENT_PROVIDER_INVALID")
+        if not prices or not all(
+            isinstance(p.get("amount"), int) and p.get("label") for p in prices
+        ):
+            raise ApiError(400, "Bad Request: INVOICE_PRICES_INVALID")
+        invoice = {**params, "payload": payload, "prices": prices}
+        with self._changed:
+            self.invoices.append(invoice)
+        return invoice
+
+    def _api_createInvoiceLink(self, params):
+        self._invoice(params)
+        return f"https://t.me/$fake{len(self.invoices)}"
+
+    def _api_sendInvoice(self, params):
+        invoice = self._invoice(params)
+        chat_id = int(params["chat_id"])
+        message = {
+            "message_id": self._next("message"),
+            "from": self.bot_user,
+            "chat": {"id": chat_id, "type": "private"},
+            "date": int(time.time()),
+            "invoice": {
+                "title": invoice["title"],
+                "description": invoice["description"],
+                "start_parameter": "",
+                "currency": invoice["currency"],
+                "total_amount": sum(p["amount"] for p in invoice["prices"]),
+            },
+        }
+        with self._changed:
+            self.messages[(chat_id, message["message_id"])] = message
+        return message
+
+    def _api_answerPreCheckoutQuery(self, params):
+        query_id = str(params.get("pre_checkout_query_id", ""))
+        ok = params.get("ok")
+        if not isinstance(ok, bool):
+            raise ApiError(400, "Bad Request: ok must be a boolean")
+        if not ok and not params.get("error_message"):
+            raise ApiError(400, "Bad Request: ERROR_MESSAGE_EMPTY")
+        with self._changed:
+            if query_id in self.checkout_answers:
+                raise ApiError(400, "Bad Request: QUERY_ID_INVALID")
+            answer = {"ok": ok, "error_message": params.get("error_message")}
+            self.checkout_answers[query_id] = answer
+        return True
+
+    def _api_refundStarPayment(self, params):
+        if not params.get("user_id") or not params.get("telegram_payment_charge_id"):
+            raise ApiError(400, "Bad Request: CHARGE_ID_INVALID")
+        with self._changed:
+            self.star_refunds.append(dict(params))
+        return True
 
     def _check_text(self, text: str, params) -> None:
         if not text or len(plain_text(text)) > MAX_TEXT:

@@ -24,6 +24,7 @@ from . import (
     openapi,
     pages,
     passes,
+    payments,
     profile,
     ratelimit,
     request_log,
@@ -48,6 +49,7 @@ BLUEPRINTS = (
     passes.pages,  # attendance in the trainer's Day view
     client_card.bp,  # the trainer's card of a client: passes, visits, the no-show pause
     series.bp,  # standing bookings: /api/series and the Mini App's fragments
+    payments.bp,  # products, invoices, payments, refunds, freezes, forgiven late cancels
     openapi.bp,  # /api/openapi.json, the API's contract
     webhook.bp,  # the bot's webhook: records each update for the worker
 )

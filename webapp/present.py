@@ -35,6 +35,7 @@ def booking_json(booking: Booking, settings: Settings) -> dict:
         "status": booking.status,
         "pass_id": booking.pass_id,
         "attendance": booking.attendance,
+        "forfeited": bool(booking.forfeited),
     }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telebot import TeleBot
 
-from . import admin, booking, membership, moving, my, series, start
+from . import admin, booking, membership, moving, my, payments, series, start
 from .common import BotContext
 
 
@@ -16,4 +16,5 @@ def register_all(bot: TeleBot, ctx: BotContext) -> None:
     series.register(bot, ctx)
     admin.register(bot, ctx)
     membership.register(bot, ctx)
+    payments.register(bot, ctx)
     start.register_fallbacks(bot, ctx)

@@ -1,0 +1,216 @@
+"""Paying in Telegram with the real pyTelegramBotAPI against the fake Bot API: /buy sends
+invoices, every pre_checkout_query is answered, a successful_payment credits one pass however
+often it comes (the same update twice, a copy under another update_id, two workers at once,
+over the webhook route), the client and the trainer are told through the outbox, and the
+Mini App's invoice link comes from createInvoiceLink. On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import replace
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from bot.worker import Inbox
+from schedule import payments, services
+from schedule.models import Pass, Payment, Product
+from tests.fixtures_bot import ALICE, BORIS, COACH, PUBLIC_URL
+from tests.fixtures_web import auth, build_app
+from webapp.extensions import db
+from webapp.webhook import SECRET_HEADER, WEBHOOK_PREFIX
+
+TOKEN = "284685063:TEST:provider"
+
+
+@pytest.fixture
+def paying_config(bot_config):
+    return replace(bot_config, payment_provider_token=TOKEN)
+
+
+@pytest.fixture
+def paying_bot(make_bot, bot_config):
+    """The bot with a provider token, its rules naming the trainer (who hears of payments)."""
+    rules = replace(bot_config.settings, admin_ids=bot_config.admin_ids)
+    return make_bot(payment_provider_token=TOKEN, settings=rules)
+
+
+def on_sale(bot_sessions, bot_config, **fields) -> Product:
+    fields = {"name": "8 visits", "visits": 8, "valid_days": 30, "amount": 800000, **fields}
+    with bot_sessions() as session:
+        return payments.create_product(session, bot_config.settings, **fields)
+
+
+def counts(bot_sessions) -> tuple[int, int]:
+    with bot_sessions() as session:
+        return (
+            session.scalar(select(func.count()).select_from(Payment)),
+            session.scalar(select(func.count()).select_from(Pass)),
+        )
+
+
+def texts_to(fake_telegram, telegram_id: int) -> list[str]:
+    return [
+        c.params["text"]
+        for c in fake_telegram.calls_of("sendMessage")
+        if c.params.get("chat_id") == str(telegram_id) and c.status == 200
+    ]
+
+
+def test_buy_sends_an_invoice_per_product_on_sale(
+    paying_bot, fake_telegram, bot_sessions, bot_config
+):
+    pack = on_sale(bot_sessions, bot_config)
+    on_sale(bot_sessions, bot_config, name="Month", visits=None, per_week=2, amount=500000)
+    paying_bot.handle_update(fake_telegram.message_update(ALICE, "/buy"))
+
+    first, second = fake_telegram.invoices
+    assert first["title"] == "8 visits" and first["provider_token"] == TOKEN
+    assert first["prices"] == [{"label": "8 visits", "amount": 800000}]
+    assert first["currency"] == "RUB"
+    assert payments.read_payload(first["payload"]) == (pack.id, ALICE["id"])
+    assert first["description"] == "8 visits, valid 30 days"
+    assert second["description"] == "Unlimited visits for 30 days, at most 2 a week"
+
+
+def test_without_a_provider_token_nothing_is_on_sale(
+    telegram_bot, fake_telegram, bot_sessions, bot_config
+):
+    on_sale(bot_sessions, bot_config)
+    telegram_bot.handle_update(fake_telegram.message_update(ALICE, "/buy"))
+    assert fake_telegram.invoices == []
+    assert "Nothing is on sale" in texts_to(fake_telegram, ALICE["id"])[-1]
+
+
+def test_every_checkout_is_answered_ok_only_for_that_product_price_and_payer(
+    paying_bot, fake_telegram, bot_sessions, bot_config
+):
+    pack = on_sale(bot_sessions, bot_config)
+    payload = payments.invoice_payload(pack.id, ALICE["id"])
+    asked = {
+        "ok": fake_telegram.pre_checkout_update(ALICE, payload, 800000),
+        "price": fake_telegram.pre_checkout_update(ALICE, payload, 700000),
+        "payer": fake_telegram.pre_checkout_update(BORIS, payload, 800000),
+    }
+    for update in asked.values():
+        paying_bot.handle_update(update)
+    with bot_sessions() as session:
+        payments.take_off_sale(session, pack.id)
+    asked["off"] = fake_telegram.pre_checkout_update(ALICE, payload, 800000)
+    paying_bot.handle_update(asked["off"])
+
+    answers = {
+        name: fake_telegram.checkout_answers[update["pre_checkout_query"]["id"]]
+        for name, update in asked.items()
+    }
+    assert answers["ok"] == {"ok": True, "error_message": None}
+    assert (
+        answers["price"]["ok"] is False and "price has changed" in answers["price"]["error_message"]
+    )
+    assert answers["payer"]["error_message"].startswith("Этот счёт выставлен другому")  # Boris
+    assert answers["off"]["error_message"] == "This pass is no longer on sale."
+
+
+def test_a_payment_delivered_twice_credits_one_pass_and_both_hear_once(
+    paying_bot, fake_telegram, bot_sessions, bot_config, dispatcher
+):
+    pack = on_sale(bot_sessions, bot_config)
+    payload = payments.invoice_payload(pack.id, ALICE["id"])
+    update = fake_telegram.successful_payment_update(ALICE, payload, 800000, "charge-1")
+    again = fake_telegram.successful_payment_update(ALICE, payload, 800000, "charge-1")
+
+    paying_bot.handle_update(update)
+    paying_bot.handle_update(update)  # the same update_id: skipped
+    paying_bot.handle_update(again)  # another update_id, the same charge: credits nothing
+
+    assert counts(bot_sessions) == (1, 1)
+    with bot_sessions() as session:
+        payment = session.scalar(select(Payment))
+        assert payment.provider_payment_charge_id == "provider-charge-1"
+        assert payment.amount == 800000 and payment.user.telegram_id == ALICE["id"]
+    assert dispatcher.flush()
+    [receipt] = [t for t in texts_to(fake_telegram, ALICE["id"]) if "Paid" in t]
+    assert "8 visits" in receipt and "until Thu 24 Dec" in receipt
+    [news] = [t for t in texts_to(fake_telegram, COACH["id"]) if "paid" in t]
+    assert "Alice" in news
+
+
+def test_two_workers_racing_on_copies_of_a_payment_credit_once(
+    make_bot, fake_telegram, bot_sessions, bot_config
+):
+    pack = on_sale(bot_sessions, bot_config)
+    payload = payments.invoice_payload(pack.id, ALICE["id"])
+    copies = [
+        fake_telegram.successful_payment_update(ALICE, payload, 800000, "charge-race")
+        for _ in range(4)
+    ]
+    workers = [make_bot(payment_provider_token=TOKEN) for _ in copies]
+    with bot_sessions() as session:
+        services.upsert_user(session, {"id": ALICE["id"], "first_name": "Alice"})
+    start = threading.Barrier(len(copies))
+
+    def work(bot, update) -> None:
+        start.wait()
+        bot.handle_update(update)
+
+    threads = [
+        threading.Thread(target=work, args=pair) for pair in zip(workers, copies, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert counts(bot_sessions) == (1, 1)
+
+
+@pytest.fixture
+def web(database_url, clock, paying_config) -> Iterator[Flask]:
+    app = build_app(
+        database_url,
+        clock,
+        BOT=paying_config,
+        ADMIN_IDS=paying_config.admin_ids,
+        PUBLIC_URL=PUBLIC_URL,
+    )
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def post_update(app: Flask, update: dict):
+    config = app.extensions["telegram"].config
+    path = f"{WEBHOOK_PREFIX}/{config.webhook_path}"
+    headers = {SECRET_HEADER: config.webhook_secret_token}
+    return app.test_client().post(path, json=update, headers=headers)
+
+
+def test_over_the_webhook_a_payment_posted_twice_credits_once(
+    web, fake_telegram, bot_sessions, paying_config
+):
+    pack = on_sale(bot_sessions, paying_config)
+    payload = payments.invoice_payload(pack.id, ALICE["id"])
+    update = fake_telegram.successful_payment_update(ALICE, payload, 800000, "charge-hook")
+    inbox = Inbox(web.extensions["telegram"].bot, bot_sessions)
+    try:
+        assert post_update(web, update).status_code == 200
+        assert post_update(web, update).status_code == 200
+        assert inbox.drain()
+    finally:
+        inbox.pool.close()
+    assert counts(bot_sessions) == (1, 1)
+
+
+def test_the_mini_apps_invoice_link_comes_from_create_invoice_link(
+    web, fake_telegram, bot_sessions, paying_config
+):
+    pack = on_sale(bot_sessions, paying_config)
+    user = {"id": ALICE["id"], "first_name": "Alice", "language_code": "en"}
+    made = web.test_client().post(f"/api/products/{pack.id}/invoice", headers=auth(user))
+    assert made.status_code == 200
+    assert made.json["invoice_link"].startswith("https://t.me/$")
+    [invoice] = fake_telegram.invoices
+    assert payments.read_payload(invoice["payload"]) == (pack.id, ALICE["id"])
+    assert invoice["provider_token"] == TOKEN
