@@ -14,8 +14,18 @@ from datetime import date, datetime
 from flask import Blueprint, Response, abort, current_app, g, render_template, request, url_for
 from itsdangerous import BadSignature, URLSafeSerializer
 from markupsafe import Markup
+from sqlalchemy import select
 
-from schedule import Booking, InvalidInput, ScheduleError, consequences, passes, services, waitlist
+from schedule import (
+    Booking,
+    InvalidInput,
+    ScheduleError,
+    User,
+    consequences,
+    passes,
+    services,
+    waitlist,
+)
 from schedule.availability import DayView, SlotView, Snapshot, horizon_days, view_day
 from schedule.consequences import Consequence
 from schedule.db import is_row_id
@@ -330,8 +340,11 @@ def confirm():
 
 
 def needs_phone() -> bool:
-    """PHONE_REQUIRED and no phone yet: the phone is asked before the first confirm sheet."""
-    return settings().phone_required and not g.user.phone
+    """PHONE_REQUIRED and no phone yet: the phone is asked before the first confirm sheet.
+    Read afresh: on a read, g.user is the row as it was when this init data was first seen."""
+    if not settings().phone_required:
+        return False
+    return not db.session.scalar(select(User.phone).where(User.id == g.user.id))
 
 
 @bp.post("/bookings")

@@ -113,7 +113,8 @@ def test_telegram_buttons_haptics_and_the_main_button_books(
     page.click(f"[data-date='{TOMORROW}']")
     page.wait_for_function("document.querySelector('#grid h2').textContent.includes('26')")
     page.click("[data-slot-start='12:00']")
-    page.locator("[data-action=confirm]").wait_for()
+    # The sheet keeps its confirm in the DOM; inside Telegram it is Telegram's MainButton.
+    page.locator("[data-action=confirm]").wait_for(state="attached")
     page.wait_for_function("Telegram.WebApp.MainButton.isVisible")
     assert page.evaluate("Telegram.WebApp.MainButton.text") == "Book"
     assert page.evaluate("Telegram.WebApp.BackButton.isVisible") is True
@@ -184,13 +185,14 @@ def test_sharing_the_phone_through_telegram_then_booking(browser, clock, sqlite_
         page.click(f"[data-date='{TOMORROW}']")
         page.wait_for_function("document.querySelector('#grid h2').textContent.includes('26')")
         page.click("[data-slot-start='10:00']")
-        page.click("[data-action=confirm]")
-        page.click("[data-share-phone]")
+        page.locator("[data-phone-sheet]").wait_for()  # asked before the first confirm sheet
+        page.evaluate("window.__tg.main()")  # Telegram's MainButton: share the number
         page.locator("[data-notice]:not(.error):not([hidden])").wait_for()
         page.click(f"[data-date='{TOMORROW}']")
         page.wait_for_function("document.querySelector('#grid h2').textContent.includes('26')")
         page.click("[data-slot-start='10:00']")
-        page.click("[data-action=confirm]")
+        page.locator("[data-sheet] [data-consequence]").first.wait_for()
+        page.evaluate("window.__tg.main()")
         page.locator("[data-slot-start='10:00'].mine").wait_for()
         page.context.close()
     finally:

@@ -222,7 +222,7 @@ def test_telegrams_script_arriving_late_is_still_connected(browser, sqlite_app, 
     telegram[0].fulfill(body=TELEGRAM_STUB, content_type="application/javascript")
     until(page, "window.__tg && window.__tg.calls.some(c => c[0] === 'ready')")
     page.click("[data-slot-start='11:00']")
-    page.locator("[data-action=confirm]").wait_for()
+    page.locator("[data-action=confirm]").wait_for(state="attached")  # Telegram's MainButton
     until(page, "Telegram.WebApp.MainButton.isVisible")
     page.evaluate("window.__tg.main()")  # Telegram's MainButton books
     page.locator("[data-slot-start='11:00'].mine").wait_for()

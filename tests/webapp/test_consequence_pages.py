@@ -12,6 +12,7 @@ from datetime import timedelta
 from schedule import attendance, passes, services, waitlist
 from schedule.timegrid import parse_date
 from tests.fixtures_web import ANNA, BORIS, TOMORROW, TRAINER, auth, make_user
+from tests.webapp.test_pages import contact_response
 from webapp.extensions import db
 
 HX = {"HX-Request": "true"}
@@ -265,6 +266,20 @@ def test_with_phone_required_the_first_sheet_asks_for_the_phone_with_the_reason(
     assert "data-consequence" not in sheet
     wait = get(page_client, f"/app/waitlist/confirm?date={TOMORROW}&start=10:00")
     assert "data-phone-sheet" in wait
+
+
+def test_once_the_phone_is_shared_the_next_tap_opens_the_booking_sheet(page_client, sqlite_app):
+    rules(sqlite_app, phone_required=True)
+    headers = {**auth(), **HX}  # the same init data throughout, as in one open app
+    asked = page_client.get(f"/app/confirm?date={TOMORROW}&start=10:00", headers=headers)
+    assert "data-phone-sheet" in asked.text
+    shared = page_client.post(
+        "/app/phone", data={"response": contact_response(ANNA["id"])}, headers=headers
+    )
+    assert shared.status_code == 200
+    sheet = page_client.get(f"/app/confirm?date={TOMORROW}&start=10:00", headers=headers)
+    assert "data-phone-sheet" not in sheet.text
+    assert consequences(sheet.text) == ["unpaid", "cancel_until"]
 
 
 def test_the_page_has_a_main_landmark_a_heading_and_an_icon(page_client):
