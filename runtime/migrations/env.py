@@ -3,6 +3,7 @@ from logging.config import fileConfig
 
 from alembic import context
 from flask import current_app
+from sqlalchemy import pool
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
@@ -99,7 +100,18 @@ def run_migrations_online():
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 
-    connectable = get_engine()
+    # A migration may run longer than a request may wait (schedule.db cuts statements at 3 s):
+    # on PostgreSQL it gets an engine of its own without that limit.
+    app_engine = get_engine()
+    connectable = app_engine
+    if app_engine.dialect.name == "postgresql":
+        from schedule.db import make_engine
+
+        connectable = make_engine(
+            app_engine.url.render_as_string(hide_password=False),
+            connect_args={"options": "-c statement_timeout=0"},
+            poolclass=pool.NullPool,
+        )
 
     with connectable.connect() as connection:
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
