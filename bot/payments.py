@@ -15,25 +15,13 @@ from telebot import TeleBot
 from telebot.types import LabeledPrice
 
 from schedule import payments
-from schedule.i18n import N_, Nn_
+from schedule.i18n import N_
 from schedule.models import Product
 
 from .config import BotConfig
-from .texts import day_label, label, nlabel, text
+from .texts import day_label, text
 
 InvoiceLinks = Callable[[Product, int, str], str]
-
-
-def describe(product: Product, lang: str) -> str:
-    """ "8 visits, valid 30 days" / "Unlimited visits for 30 days, at most 2 a week"."""
-    days = nlabel(lang, Nn_("delta_days"), product.valid_days)
-    if product.visits is not None:
-        visits = nlabel(lang, Nn_("delta_visits"), product.visits)
-        return label(lang, N_("product_pack"), visits=visits, days=days)
-    words = label(lang, N_("product_membership"), days=days)
-    if product.per_week:
-        words += ", " + nlabel(lang, Nn_("product_per_week"), product.per_week)
-    return words
 
 
 def invoice_fields(product: Product, payer_telegram_id: int, lang: str, config: BotConfig) -> dict:
@@ -41,7 +29,7 @@ def invoice_fields(product: Product, payer_telegram_id: int, lang: str, config: 
     a payload naming the product and the payer (schedule.payments.invoice_payload)."""
     return {
         "title": product.name[:32],
-        "description": describe(product, lang)[:255],
+        "description": payments.describe(product, lang)[:255],
         "provider_token": config.payment_provider_token,
         "currency": product.currency,
         "prices": [LabeledPrice(label=product.name[:32], amount=product.amount)],

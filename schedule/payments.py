@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 from . import notices, passes
 from .db import is_row_id, write_transaction
 from .errors import InvalidInput, ScheduleError
-from .i18n import N_, language, translate
+from .i18n import N_, Nn_, language, translate, translate_plural
 from .models import (
     ACTIVE,
     PAID,
@@ -177,6 +177,20 @@ def format_price(amount: int, currency: str, lang: str | None) -> str:
         Decimal(amount) / 10**digits, currency, format=pattern, locale=lang, currency_digits=False
     )
     return re.sub(r"([A-Z]{3})(?=\d)", "\\1\u00a0", written)
+
+
+def describe(product: Product, lang: str | None) -> str:
+    """What a product gives, in `lang`: "8 visits, valid 30 days" / "Unlimited visits for 30
+    days, at most 2 a week" (the invoice's description, the Mini App's line)."""
+    lang = language(lang)
+    days = translate_plural(lang, Nn_("delta_days"), product.valid_days)
+    if product.visits is not None:
+        visits = translate_plural(lang, Nn_("delta_visits"), product.visits)
+        return translate(lang, N_("product_pack"), visits=visits, days=days)
+    words = translate(lang, N_("product_membership"), days=days)
+    if product.per_week:
+        words += ", " + translate_plural(lang, Nn_("product_per_week"), product.per_week)
+    return words
 
 
 # --- the invoice and the checkout -----------------------------------------------------------

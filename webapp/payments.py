@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from flask import Blueprint, current_app, g, jsonify
 
-from schedule import passes, payments
+from schedule import passes, payments, services
 from schedule.errors import ScheduleError
 from schedule.i18n import N_
 from schedule.models import Payment, Product
@@ -77,6 +78,46 @@ def payment_json(payment: Payment) -> dict:
 
 def invoice_links() -> InvoiceLinks | None:
     return current_app.extensions.get("invoices")
+
+
+@dataclass(frozen=True)
+class OnSale:
+    """A product as My trainings lists it: what it gives and its price, in the viewer's words."""
+
+    id: int
+    name: str
+    description: str
+    price: str
+
+
+@bp.app_context_processor
+def helpers() -> dict:
+    return {"products_on_sale": products_on_sale, "can_cancel": can_cancel}
+
+
+def can_cancel(booking) -> bool:
+    """Whether the viewer may cancel `booking` now: until the deadline, and under
+    LATE_CANCEL=forfeit until its start (the visit kept)."""
+    at = now()
+    return services.client_may_change(booking, settings(), at) or payments.forfeits(
+        booking, settings(), at
+    )
+
+
+def products_on_sale() -> list[OnSale]:
+    """What the viewer may buy now: nothing while payments are off (no provider token)."""
+    if invoice_links() is None:
+        return []
+    lang = current_language()
+    return [
+        OnSale(
+            p.id,
+            p.name,
+            payments.describe(p, lang),
+            payments.format_price(p.amount, p.currency, lang),
+        )
+        for p in payments.on_sale(db.session())
+    ]
 
 
 # --- the client's -----------------------------------------------------------------------------

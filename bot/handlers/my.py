@@ -13,9 +13,19 @@ from sqlalchemy.orm import Session
 from telebot import TeleBot
 from telebot.types import CallbackQuery, Message
 
-from schedule import ScheduleError, Settings, User, consequences, passes, services, waitlist
+from schedule import (
+    ScheduleError,
+    Settings,
+    User,
+    consequences,
+    passes,
+    payments,
+    services,
+    waitlist,
+)
 from schedule import series as standing
 from schedule.errors import message_for
+from schedule.i18n import N_
 from schedule.timegrid import to_local, training_end
 
 from .. import callbacks as cb
@@ -65,7 +75,11 @@ def my_view(ctx: BotContext, session: Session, user: User, lang: str, note: str 
             for place in places
         )
     waiting = [place.entry.starts_at for place in places]
-    cancellable = [b for b in bookings if services.client_may_change(b, settings, now)]
+    cancellable = [
+        b
+        for b in bookings
+        if services.client_may_change(b, settings, now) or payments.forfeits(b, settings, now)
+    ]
     stops = [(p.series.id, series_label(lang, p.series.weekday, p.series.start)) for p in running]
     markup = keyboards.my_bookings(
         lang,
@@ -113,7 +127,9 @@ def pass_lines(settings, session: Session, user: User, lang: str, now) -> list[s
     if views and not valid:
         return [text(lang, "my_no_pass")]
     return [
-        ntext(
+        text(lang, N_("my_membership_line"), until=day_label(view.sold.expires_on, lang))
+        if view.sold.visits is None
+        else ntext(
             lang,
             "my_pass_line",
             view.sold.visits,  # "of 10 visits"

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from bot.worker import Inbox
 from schedule import payments, services
-from schedule.models import Pass, Payment, Product
+from schedule.models import Booking, Pass, Payment, Product
 from tests.fixtures_bot import ALICE, BORIS, COACH, PUBLIC_URL
 from tests.fixtures_web import auth, build_app
 from webapp.extensions import db
@@ -214,3 +214,28 @@ def test_the_mini_apps_invoice_link_comes_from_create_invoice_link(
     [invoice] = fake_telegram.invoices
     assert payments.read_payload(invoice["payload"]) == (pack.id, ALICE["id"])
     assert invoice["provider_token"] == TOKEN
+
+
+def test_my_shows_a_membership_and_under_forfeit_offers_a_late_cancel(
+    make_bot, chat, fake_telegram, bot_sessions, bot_config, clock
+):
+    month = on_sale(bot_sessions, bot_config, name="Month", visits=None, amount=500000)
+    bot = make_bot(settings=replace(bot_config.settings, late_cancel="forfeit"))
+    alice = type(chat(ALICE))(fake_telegram, bot.handle_update, ALICE)
+    payload = payments.invoice_payload(month.id, ALICE["id"])
+    alice.deliver(fake_telegram.successful_payment_update(ALICE, payload, 500000, "m-1"))
+    alice.send("/my")
+    assert "Membership: unlimited visits until Thu 24 Dec" in alice.screen["text"]
+
+    alice.send("/book")
+    alice.tap("Thu 26 Nov")
+    alice.tap("10:00")
+    alice.tap("Book it")
+    clock.now = clock.now.replace(day=26, hour=6)  # an hour before the start: late
+    alice.send("/my")
+    alice.tap("Cancel")
+    assert "the visit stays used" in alice.screen["text"]
+    alice.tap("Yes")
+    with bot_sessions() as session:
+        cancelled = session.scalar(select(Booking))
+        assert (cancelled.status, cancelled.forfeited) == ("cancelled", True)

@@ -166,6 +166,30 @@
     }
   });
 
+  // Buying a pass (bookings/_products.html): the server makes the invoice link (the Bot API's
+  // createInvoiceLink), Telegram opens its own payment sheet, and once it reports "paid" My
+  // trainings loads again, with the new pass.
+  document.addEventListener("click", (e) => {
+    const el = e.target.closest("[data-action=buy]");
+    if (!el || el.disabled) return;
+    const list = el.closest("[data-products]");
+    el.disabled = true;
+    fetch(el.dataset.invoice, {method: "POST", headers: {Authorization: "tma " + initData()}})
+      .then((r) => r.json().then((body) => ({ok: r.ok, body})))
+      .then(({ok, body}) => {
+        if (!ok) { notify(body.message || text("failed", "Something went wrong.")); return; }
+        const done = (status) => {
+          if (status !== "paid") return;
+          haptic("success");
+          htmx.ajax("GET", list.dataset.refresh, {target: "#app", swap: "innerHTML"});
+        };
+        if (tg && tg.openInvoice) tg.openInvoice(body.invoice_link, done);
+        else window.open(body.invoice_link, "_blank");
+      })
+      .catch(() => notify(text("offline", "No connection.")))
+      .finally(() => { el.disabled = false; });
+  });
+
   // Telegram shows its loading placeholder until the app says web_app_ready: said once, after
   // the first frame (the grid is on the screen then), by Telegram's script if it is here, or
   // else straight through the bridge Telegram's apps put in the page, as that script would
