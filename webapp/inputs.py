@@ -1,4 +1,5 @@
-"""Input no route can take, refused once at the door as a 400 with a message.
+"""Input no route can take, refused once at the door as a 400 with a message (InvalidInput, its
+words from the catalogs in the caller's language).
 
 - NUL bytes, in the path, the query, a form or a JSON body: PostgreSQL refuses them in any
   text column or comparison (the request would end as a 500 there and not on SQLite), and
@@ -11,10 +12,11 @@ from __future__ import annotations
 
 from flask import Flask, request
 from flask.json.provider import DefaultJSONProvider
-from werkzeug.exceptions import BadRequest
+
+from schedule import InvalidInput
+from schedule.i18n import N_
 
 ESCAPED_NUL = b"\\u0000"  # how JSON writes a NUL
-NUL_MESSAGE = "The request may not contain NUL bytes."
 FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 EXEMPT_ENDPOINTS = frozenset({"static", "webhook.receive_update"})
 
@@ -39,11 +41,11 @@ def refuse_nul_bytes() -> None:
     if request.endpoint in EXEMPT_ENDPOINTS:
         return
     if "\x00" in request.path or b"%00" in request.query_string or b"\x00" in request.query_string:
-        raise BadRequest(NUL_MESSAGE)
+        raise InvalidInput(N_("input_nul"))
     if request.mimetype in FORMS:
         if any("\x00" in value for value in request.form.values()):
-            raise BadRequest(NUL_MESSAGE)
+            raise InvalidInput(N_("input_nul"))
     elif request.content_length:
         body = request.get_data(cache=True)
         if b"\x00" in body or ESCAPED_NUL in body:
-            raise BadRequest(NUL_MESSAGE)
+            raise InvalidInput(N_("input_nul"))

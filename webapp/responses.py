@@ -63,9 +63,9 @@ def http_error(error: HTTPException):
 def refused(error: ScheduleError):
     """A request the rules refuse (or malformed input): JSON under /api, else shown in place."""
     rollback_quietly()
+    _set_language()  # refused before sign-in (webapp/inputs.py): the browser's language
     if request.path.startswith("/api/"):
-        return jsonify(error=error.code, message=error.message(g.get("lang"))), error.http_status
-    _set_language()
+        return jsonify(error=error.code, message=error.message(g.lang)), error.http_status
     return _in_place(app_message(error), error.http_status)
 
 

@@ -9,7 +9,7 @@ import pytest
 from itsdangerous import URLSafeSerializer
 
 from schedule import InvalidInput, services
-from tests.fixtures_web import ANNA, TOMORROW, TRAINER, auth
+from tests.fixtures_web import ANNA, BORIS, TOMORROW, TRAINER, auth
 
 TOMORROW_DATE = date.fromisoformat(TOMORROW)
 
@@ -105,3 +105,75 @@ def test_a_signed_calendar_token_that_is_no_booking_id_is_404(client, payload):
     booked(client)
     token = URLSafeSerializer("test-secret", salt="ics").dumps(payload)
     assert_refused(client.get(f"/app/calendar/{token}.ics"), 404)
+
+
+# --- refusals read in the caller's language, from the catalogs --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "english", "russian"),
+    [
+        ("/api/bookings", {"start": "10:00"}, "date is missing.", "Не хватает поля date."),
+        (
+            "/api/series",
+            {"date": TOMORROW, "start": "10:00", "weeks": "4"},
+            "weeks must be a whole number.",
+            "weeks: нужно целое число.",
+        ),
+        (
+            "/api/bookings",
+            {"date": "26.11.2026", "start": "10:00"},
+            "Write the date like 2026-01-31.",
+            "Дату пишут так: 2026-01-31.",
+        ),
+        (
+            "/api/waitlist",
+            ["2026-11-26", "10:00"],
+            'Send a JSON object with "date", "start".',
+            'Отправьте объект JSON с полями "date", "start".',
+        ),
+    ],
+)
+def test_malformed_input_is_a_400_in_the_callers_language(client, path, body, english, russian):
+    for user, message in ((ANNA, english), (BORIS, russian)):
+        response = client.post(path, json=body, headers=auth(user))
+
+        assert response.status_code == 400
+        assert response.json == {"error": "invalid", "message": message}
+
+
+def test_a_bad_query_names_its_field_and_the_choices(client):
+    query = f"/api/admin/bookings?date={TOMORROW}&status=weird"
+
+    response = client.get(query, headers=auth(TRAINER))
+
+    assert response.status_code == 400
+    assert response.json["message"] == "status must be one of: 'active' or 'all'."
+
+
+def test_a_nul_byte_is_refused_in_the_callers_language_before_sign_in(client):
+    response = client.get(
+        f"/api/slots?date={TOMORROW}%00", headers={"Accept-Language": "ru-RU,ru;q=0.9"}
+    )
+
+    assert response.status_code == 400
+    assert response.json == {
+        "error": "invalid",
+        "message": "Текст не может содержать нулевые байты (NUL).",
+    }
+
+
+def test_a_domain_refusal_with_a_detail_reads_in_russian(client):
+    booked(client)
+    response = client.post(
+        "/api/admin/closures", json={"date": TOMORROW, "reason": "x"}, headers=auth(TRAINER)
+    )
+    russian = client.post(
+        "/api/admin/closures",
+        json={"date": TOMORROW, "reason": "x"},
+        headers={**auth({**TRAINER, "language_code": "ru"})},
+    )
+
+    assert response.json["error"] == russian.json["error"] == "has_bookings"
+    assert response.json["message"] == "Bookings inside this time: 1."
+    assert russian.json["message"] == "Записей в это время: 1."

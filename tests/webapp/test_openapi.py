@@ -1,4 +1,5 @@
-"""The API's OpenAPI document: valid 3.1, describing every /api route, and true of the live
+"""The API's OpenAPI document: valid 3.1, describing every /api route, built from the same
+declarations the routes validate their input with (webapp/contract.py), and true of the live
 app: schemathesis calls each operation through waitress as a client and as the trainer, and
 every answer must be a non-5xx that the document describes (status, content type, schema,
 headers)."""
@@ -88,6 +89,58 @@ def test_a_new_route_without_a_description_is_found(sqlite_app):
         return {}
 
     assert undocumented(sqlite_app) == {("/api/bookings/{booking_id}/pay", "POST")}
+
+
+def schema_of(reference: dict) -> dict:
+    return DOCUMENT["components"]["schemas"][reference["$ref"].rsplit("/", 1)[1]]
+
+
+def with_ids(path: str) -> str:
+    return re.sub(r"{[^}]+}", "1", path)
+
+
+BODIES = [
+    (path, method)
+    for path, method in OPERATIONS
+    if "requestBody" in DOCUMENT["paths"][path][method.lower()]
+]
+REQUIRED_QUERIES = [
+    (path, method, parameter["name"])
+    for path, method in OPERATIONS
+    for parameter in DOCUMENT["paths"][path][method.lower()].get("parameters", ())
+    if parameter["in"] == "query" and parameter["required"]
+]
+
+
+@pytest.mark.parametrize(("path", "method"), BODIES, ids=[f"{m} {p}" for p, m in BODIES])
+def test_each_body_is_read_by_the_model_the_document_shows(page_client, path, method):
+    """A body that is no JSON object is refused naming the fields the document lists: the
+    validation and the document come from one model."""
+    spec = DOCUMENT["paths"][path][method.lower()]
+    fields = schema_of(spec["requestBody"]["content"]["application/json"]["schema"])
+
+    response = page_client.open(with_ids(path), method=method, json=[], headers=auth(TRAINER))
+
+    listed = ", ".join(f'"{name}"' for name in fields["properties"])
+    assert response.status_code == 400
+    assert response.json == {"error": "invalid", "message": f"Send a JSON object with {listed}."}
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "name"), REQUIRED_QUERIES, ids=[f"{p}?{n}" for p, _, n in REQUIRED_QUERIES]
+)
+def test_each_required_query_parameter_is_required_by_the_route(page_client, path, method, name):
+    spec = DOCUMENT["paths"][path][method.lower()]
+    others = {
+        parameter["name"]: parameter["schema"]["examples"][0]
+        for parameter in spec["parameters"]
+        if parameter["in"] == "query" and parameter["required"] and parameter["name"] != name
+    }
+
+    response = page_client.open(path, method=method, query_string=others, headers=auth(TRAINER))
+
+    assert response.status_code == 400
+    assert response.json == {"error": "invalid", "message": f"{name} is missing."}
 
 
 @pytest.mark.parametrize("telegram_id", [-(2**64), -1, 0, 2**63, 2**64])
