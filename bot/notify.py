@@ -26,7 +26,7 @@ from schedule.notices import CLIENT, NEWS
 
 from . import keyboards
 from .config import BotConfig
-from .texts import REASONS, has, label, short_when, text, when
+from .texts import has, label, short_when, text, when
 
 __all__ = ["CLIENT", "NEWS", "Notifier", "render_notice", "rules"]
 
@@ -130,13 +130,17 @@ SOURCES = (
 )
 
 
+# The reasons the bot once offered the trainer to pick from when cancelling: a booking cancelled
+# with one stores it in the words of the client's language.
+PRESET_REASONS = (N_("cancel_reason_0"), N_("cancel_reason_1"), N_("cancel_reason_2"))
+
+
 def reason_in(lang: str, reason: str | None) -> str:
-    """A cancel's reason for a reader of `lang`. The bot's preset reasons are stored in the
-    words of the client's language (schedule keeps what the client reads): each reader gets
-    its own language's; a reason typed by the trainer stays as written."""
+    """A cancel's reason for a reader of `lang`: a preset one in the reader's language (never
+    the client's, in the trainer's news), a reason the trainer typed as written."""
     if not reason:
         return label(lang, "no_reason")
-    for key in REASONS:
+    for key in PRESET_REASONS:
         if any(reason == label(written, key) for written in LANGUAGES):
             return label(lang, key)
     return reason

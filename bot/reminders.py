@@ -2,8 +2,9 @@
 
 `ReminderSender.queue_due` claims the reminders due now (schedule.reminders keys each claim in
 the database, so any number of processes may run the loop) and, in the claiming transaction,
-writes each as an outbox row: from then on bot.dispatcher delivers it exactly once, however
-slow Telegram is, and nothing about it lives in memory. The words are chosen when it is sent:
+writes each reminder's notice (schedule.notices, ReminderDue) to the outbox: from then on
+bot.dispatcher delivers it exactly once, however slow Telegram is, and nothing about it lives
+in memory. The words are chosen when it is sent:
 in the client's language, the training's time in the studio's zone, a cancel button while the
 client may still cancel (schedule's rule; the button leads to /my's cancel flow, which checks
 again) and the open-app button. A reminder whose booking was cancelled or moved before it went
@@ -23,9 +24,11 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from schedule import Booking, outbox, reminders, services
+from schedule import Booking, notices, reminders, services
 from schedule.db import make_session_factory
+from schedule.events import ReminderDue
 from schedule.models import ACTIVE, utcnow
+from schedule.notices import REMINDER
 from schedule.reminders import DueReminder
 
 from . import keyboards
@@ -37,7 +40,7 @@ from .texts import short_when, text, when
 log = logging.getLogger("bot")
 
 REMINDER_INTERVAL_SECONDS = 30.0
-REMINDER = "reminder"  # the outbox kind
+__all__ = ["REMINDER", "ReminderSender", "render_reminder", "reminder_view", "run_reminders"]
 
 
 def worker_id() -> str:
@@ -71,20 +74,8 @@ class ReminderSender:
         return len(due)
 
     def _enqueue(self, session: Session, due: DueReminder) -> None:
-        booking = due.booking
-        outbox.enqueue(
-            session,
-            booking.user.telegram_id,
-            REMINDER,
-            {
-                "booking_id": booking.id,
-                "starts_at": booking.starts_at,
-                "offset_minutes": due.offset_minutes,
-            },
-            now=self.clock(),
-            booking_id=booking.id,
-            expires_at=booking.starts_at,
-        )
+        event = ReminderDue(due, self.clock())
+        notices.write(session, notices.notices_of(event, self.config.settings))
 
 
 def render_reminder(session: Session, facts: dict, lang: str, config: BotConfig, now: datetime):

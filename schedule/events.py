@@ -17,7 +17,8 @@ from typing import Any
 from .models import Booking
 
 # Fields typed Any hold objects of modules that import this one (no import circles, even for
-# types): schedule.series' Series and SeriesOccurrence, schedule.passes' PassView.
+# types): schedule.series' Series and SeriesOccurrence, schedule.passes' PassView,
+# schedule.reminders' DueReminder.
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,14 @@ class PassExpiring:
     view: Any  # PassView
 
 
+@dataclass(frozen=True)
+class ReminderDue:
+    """A reminder before a training came due and was claimed (once) at `at`."""
+
+    reminder: Any  # DueReminder
+    at: datetime
+
+
 BookingEvent = BookingMade | BookingCancelled | BookingMoved
-Event = BookingEvent | OccurrenceSettled | SeriesStopped | PassExpiring
+Event = BookingEvent | OccurrenceSettled | SeriesStopped | PassExpiring | ReminderDue
 EventHandler = Callable[[Event], None]

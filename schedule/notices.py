@@ -20,6 +20,7 @@ The rules:
   reason; a booking the trainer made for them; a place the waitlist gave them.
 - A booking that leaves one visit on its pass: its client hears so (PASS_LOW). A pass with
   visits left about to expire: its client hears so, once (PASS_EXPIRING).
+- A reminder due before a training: its client hears of it (REMINDER), until it starts.
 - A standing booking's date settled by the worker's pass: its client hears whether it was
   booked, queued or skipped, and why (SERIES_*); the dates settled as the series is made are not
   told (the client reads them in the answer). The trainer's stop of a series: one message with
@@ -44,6 +45,7 @@ from .events import (
     Event,
     OccurrenceSettled,
     PassExpiring,
+    ReminderDue,
     SeriesStopped,
 )
 from .models import Pass
@@ -54,6 +56,7 @@ NEWS = "news"  # to a trainer: a booking made, cancelled or moved (facts["kind"]
 CLIENT = "client"  # to the client the booking belongs to
 PASS_LOW = "pass_low"
 PASS_EXPIRING = "pass_expiring"
+REMINDER = "reminder"
 SERIES_BOOKED = "series_booked"
 SERIES_WAITING = "series_waiting"
 SERIES_SKIPPED = "series_skipped"
@@ -96,6 +99,8 @@ def notices_of(event: Event, settings: Settings) -> list[Notice]:
         if at is None:  # claim_expiring stamps the claim before it emits the event
             raise ValueError(f"pass {sold.id}'s expiry notice is not claimed")
         return [_pass_notice(PASS_EXPIRING, sold, event.view.remaining, at)]
+    if isinstance(event, ReminderDue):
+        return [_reminder_notice(event)]
     raise TypeError(f"not a schedule event: {event!r}")
 
 
@@ -169,6 +174,25 @@ def _pass_notice(key: str, sold: Pass, remaining: int, at: datetime) -> Notice:
         "expires": sold.expires_on.isoformat(),
     }
     return Notice(sold.user.telegram_id, key, facts, at)
+
+
+def _reminder_notice(event: ReminderDue) -> Notice:
+    """Worded when it is sent, from the booking as it is then (dropped if cancelled or moved
+    since); never sent once the training has started."""
+    booking = event.reminder.booking
+    facts = {
+        "booking_id": booking.id,
+        "starts_at": booking.starts_at.isoformat(),
+        "offset_minutes": event.reminder.offset_minutes,
+    }
+    return Notice(
+        booking.user.telegram_id,
+        REMINDER,
+        facts,
+        event.at,
+        booking_id=booking.id,
+        expires_at=booking.starts_at,
+    )
 
 
 def _occurrence_notice(event: OccurrenceSettled) -> Notice:

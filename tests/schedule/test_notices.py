@@ -21,6 +21,7 @@ from schedule.events import (
     BookingMoved,
     OccurrenceSettled,
     PassExpiring,
+    ReminderDue,
     SeriesStopped,
 )
 from schedule.models import Booking, Pass, User
@@ -29,6 +30,7 @@ from schedule.notices import (
     NEWS,
     PASS_EXPIRING,
     PASS_LOW,
+    REMINDER,
     SERIES_BOOKED,
     SERIES_SKIPPED,
     SERIES_STOPPED,
@@ -37,6 +39,7 @@ from schedule.notices import (
 )
 from schedule.outbox import DROPPED, PENDING, OutboxMessage
 from schedule.passes import PassView
+from schedule.reminders import DueReminder
 from schedule.series import Series, SeriesOccurrence
 
 TRAINERS = frozenset({2900, 2901})
@@ -172,6 +175,19 @@ def test_a_pass_about_to_expire_tells_its_client():
     [told] = notices_of(PassExpiring(PassView(sold, used=6, valid=True)), RULES)
     assert (told.chat_id, told.key, told.at) == (2001, PASS_EXPIRING, AT)
     assert told.facts["remaining"] == 4
+
+
+def test_a_reminder_tells_the_client_until_the_training_starts():
+    due = DueReminder(claim_id=1, booking=booking(), offset_minutes=120)
+    [told] = notices_of(ReminderDue(due, AT), RULES)
+
+    assert (told.chat_id, told.key, told.at, told.booking_id) == (2001, REMINDER, AT, 7)
+    assert told.expires_at == STARTS
+    assert told.facts == {
+        "booking_id": 7,
+        "starts_at": "2026-11-26T07:00:00",
+        "offset_minutes": 120,
+    }
 
 
 def standing_booking(**fields) -> Series:
