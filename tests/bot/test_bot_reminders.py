@@ -112,8 +112,13 @@ def test_a_reminder_a_day_before_and_two_hours_before(sender, bot_sessions, cloc
         "⏰ Reminder: your training is on <b>Thu 26 Nov 10:00–11:30</b>.\n"
         "You can cancel until Thu 26 Nov 08:00."
     )
-    assert button_texts(day_before) == ["✖ Cancel Thu 26 Nov 10:00", "Open the app", "My trainings"]
-    app_button = day_before["reply_markup"]["inline_keyboard"][1][0]
+    assert button_texts(day_before) == [
+        "✖ Cancel Thu 26 Nov 10:00",
+        "↔️ Move Thu 26 Nov 10:00",
+        "Open the app",
+        "My trainings",
+    ]
+    app_button = day_before["reply_markup"]["inline_keyboard"][2][0]
     assert app_button["web_app"] == {"url": PUBLIC_URL}
     assert two_hours_before["text"].startswith("⏰ Reminder: your training is on <b>Thu 26 Nov")
     assert sent_to(fake_telegram, COACH["id"]) == []
@@ -146,7 +151,11 @@ def test_without_an_https_public_url_a_reminder_has_no_app_button(
     assert sender.send_due() == 1
 
     [reminder] = sent_to(fake_telegram, ALICE["id"])
-    assert button_texts(reminder) == ["✖ Cancel Thu 26 Nov 10:00", "My trainings"]
+    assert button_texts(reminder) == [
+        "✖ Cancel Thu 26 Nov 10:00",
+        "↔️ Move Thu 26 Nov 10:00",
+        "My trainings",
+    ]
 
 
 def test_past_the_cancel_deadline_a_reminder_has_no_cancel_button(
@@ -207,7 +216,10 @@ def test_the_cancel_button_of_a_reminder_cancels_through_my(
     assert reminder["text"].startswith("⏰ Reminder")
 
     alice.tap("Cancel", message=reminder)
-    assert alice.now_showing(reminder)["text"] == "Cancel your training on Thu 26 Nov 10:00–11:30?"
+    assert alice.now_showing(reminder)["text"] == (
+        "Cancel your training on Thu 26 Nov 10:00–11:30?\n"
+        "• No pass paid for it, so no visit returns to a pass."
+    )
     calls = alice.tap("Yes, cancel")
 
     assert answers(calls)[0]["text"] == "Cancelled"
@@ -228,8 +240,12 @@ def test_a_reminders_cancel_button_past_the_deadline_is_refused(
     assert "✖ Cancel Thu 26 Nov 10:00" in [b["text"] for b in alice.buttons(reminder)]
 
     clock.now = TWO_HOURS_BEFORE + timedelta(minutes=1)  # ...but the client taps it too late
-    alice.tap("Cancel", message=reminder)
-    calls = alice.tap("Yes, cancel", message=reminder)
+    asked = alice.button("Cancel", reminder)["callback_data"]  # 1|C|<id>
+    alice.tap_data(asked, message=reminder)
+    assert "it can no longer be cancelled" in alice.now_showing(reminder)["text"]
+    assert button_texts(alice.now_showing(reminder)) == ["« Back"]  # the confirm offers no Yes
+    yes = asked.replace("|C|", "|X|")  # a Yes kept from before: refused all the same
+    calls = alice.tap_data(yes, message=alice.now_showing(reminder))
 
     [reply] = answers(calls)
     assert reply["show_alert"] is True

@@ -7,11 +7,13 @@ both ways, nothing runs off the screen, and text stays readable in dark mode."""
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import pytest
 
 from schedule import Booking, User, attendance, passes, services
 from schedule.timegrid import parse_date
+from tests.e2e.test_native_browser import axe_problems
 from tests.fixtures_browser import DARK, LIGHT, TIMEOUT_MS, contrast, open_app
 from tests.fixtures_web import ANNA, BORIS, TOMORROW, TRAINER
 from webapp.extensions import db
@@ -253,3 +255,72 @@ def test_the_card_and_my_trainings_at_390px(
     assert too_small(client, "[data-passes]") == []
     page.context.close()
     client.context.close()
+
+
+# --- the trainer's day leads to the client card (issue 23) ---------------------------------------
+
+SHOTS = Path("/tmp/shots-admin")
+
+
+def seed_day(app, clock) -> dict[str, int]:
+    """Tomorrow at 10:00 Anna (a pass pays) and Boris (unpaid); Anna's 14:00 on Friday was
+    cancelled by the studio."""
+    with app.app_context():
+        session, settings, now = db.session(), app.config["SCHEDULE"], app.config["CLOCK"]()
+        anna = services.upsert_user(session, ANNA)
+        boris = services.upsert_user(session, BORIS)
+        passes.record(session, settings, anna, visits=8, valid_days=30, price=1500, now=now)
+        friday = services.book(session, settings, anna, parse_date("2026-11-27"), 840, now=now)
+        services.cancel(session, settings, friday.id, None, now=now, reason="Repairs")
+        ids = {
+            "anna": services.book(session, settings, anna, parse_date(TOMORROW), 600, now=now).id,
+            "boris": services.book(session, settings, boris, parse_date(TOMORROW), 600, now=now).id,
+        }
+        session.commit()
+        return ids
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_the_trainers_day_opens_the_client_card_and_axe_finds_nothing_serious(
+    browser, sqlite_app, live_sqlite_url, clock, theme, lang
+):
+    ids = seed_day(sqlite_app, clock)
+    trainer = {**TRAINER, "language_code": lang}
+    page = open_app(
+        browser,
+        live_sqlite_url,
+        user=trainer,
+        theme=DARK if theme == "dark" else LIGHT,
+        scheme=theme,
+        telegram_stub=True,
+    )
+    # The tab lands on the day of the next training: tomorrow, where Anna and Boris train.
+    page.locator(f"[data-admin-date='{TOMORROW}'][aria-current=true]").wait_for()
+    visitor = page.locator(f"[data-admin-booking-id='{ids['boris']}']")
+    assert visitor.get_attribute("data-paid") == "false"
+    assert page.locator(f"[data-admin-booking-id='{ids['anna']}']").get_attribute("data-paid") == (
+        "true"
+    )
+    SHOTS.mkdir(exist_ok=True)
+    settled(page)
+    page.screenshot(path=SHOTS / f"day-{theme}-{lang}.png", full_page=True)
+    assert axe_problems(page) == []
+    assert overflowing(page) == []
+
+    tap(page, f"[data-admin-booking-id='{ids['anna']}'] [data-client-id='{ANNA['id']}']")
+    card = page.locator(f"[data-client-card='{ANNA['id']}']")
+    card.wait_for()
+    upcoming = card.locator("[data-client-bookings=upcoming] [data-booking-id]")
+    assert upcoming.first.get_attribute("data-booking-id") == str(ids["anna"])
+    past = card.locator("[data-client-bookings=past] [data-booking-id]")
+    assert past.first.get_attribute("data-status") == "cancelled"
+    price = card.locator("[data-price]").inner_text()
+    assert price == ("1\u00a0500\u00a0₽" if lang == "ru" else "RUB\u00a01,500")
+    page.screenshot(path=SHOTS / f"card-{theme}-{lang}.png", full_page=True)
+    assert axe_problems(page) == []
+    assert overflowing(page) == []
+
+    tap(page, "[data-back]")  # back to the day it was opened from
+    page.locator(f"[data-admin-date='{TOMORROW}'][aria-current=true]").wait_for()
+    page.context.close()
