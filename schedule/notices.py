@@ -7,7 +7,9 @@ the event and the studio's rules, nothing read from a database. `record` writes 
 outbox (schedule.outbox) on the change's session, so they commit with the change or not at
 all; whoever emits an event records it (the services, schedule.series, the pass duties), so no
 adapter's handler decides who is told, and every adapter's changes are told alike. Settings
-that name no trainer record nothing (the rule tests, a schedule run without its bot).
+that name no trainer record nothing (the rule tests, a schedule run without its bot). A due
+reminder is handed by schedule.reminders.claim_due to the worker's `on_due`, which `write`s
+its notices in the claiming transaction.
 
 The rules:
 - The trainers (ADMIN_IDS: `Settings.admin_ids`) hear of every booking, cancel and move
