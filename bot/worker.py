@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -53,9 +54,11 @@ class Inbox:
         session_factory: sessionmaker[Session],
         *,
         threads: int = INBOX_THREADS,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.bot = bot
         self.session_factory = session_factory
+        self.clock = clock
         self.pool = ChatPool(
             threads,
             "inbox",
@@ -72,7 +75,7 @@ class Inbox:
         if room <= 0:
             return 0
         with self.session_factory() as session:
-            rows = models.claim_updates(session, room, utcnow(), self.pool.busy_chats)
+            rows = models.claim_updates(session, room, self.clock(), self.pool.busy_chats)
         for row in rows:
             self.pool.submit(row.chat_id, lambda row=row: self.handle(row), row.claimed_by)
         return len(rows)
@@ -80,12 +83,12 @@ class Inbox:
     def renew(self, claims: set[str]) -> None:
         """The heartbeat: the updates being handled keep their leases."""
         with self.session_factory() as session:
-            models.renew_update_leases(session, claims, utcnow())
+            models.renew_update_leases(session, claims, self.clock())
 
     def drain(self, timeout: float = 10.0) -> bool:
         """Handle everything recorded (tests); False on timeout."""
-        deadline = utcnow() + timedelta(seconds=timeout)
-        while utcnow() < deadline:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
             if not self.pass_once() and self.pool.idle:
                 with self.session_factory() as session:
                     if not models.inbox_stats(session)[0]:
@@ -97,7 +100,7 @@ class Inbox:
         if outbox.interrupted_twice(row):
             log.error("update %s killed two workers' handling; not handled again", row.update_id)
             with self.session_factory() as session:
-                models.fail_update(session, row, utcnow(), row.last_error or "")
+                models.fail_update(session, row, self.clock(), row.last_error or "")
             return
         if outbox.was_interrupted(row):
             log.warning("update %s: its worker died while handling it; again", row.update_id)
@@ -108,10 +111,10 @@ class Inbox:
         except Exception as error:  # the database could not record the update as taken
             log.exception("update %s not handled; trying again", row.update_id)
             with self.session_factory() as session:
-                models.retry_update(session, row, utcnow() + INBOX_RETRY, repr(error))
+                models.retry_update(session, row, self.clock() + INBOX_RETRY, repr(error))
             return
         with self.session_factory() as session:
-            models.finish_update(session, row, utcnow())
+            models.finish_update(session, row, self.clock())
 
 
 def start_background(

@@ -141,6 +141,7 @@ class FakeTelegram:
         self.invoices: list[dict] = []
         self.checkout_answers: dict[str, dict] = {}
         self.star_refunds: list[dict] = []
+        self.arrived: list[Call] = []  # every call as it arrives, before it is answered
         self.messages: dict[tuple[int, int], dict] = {}
         self.webhook_url = ""
         self._changed = threading.Condition()
@@ -299,6 +300,16 @@ class FakeTelegram:
         with self._changed:
             return [c for c in self.calls[since:] if c.method == method]
 
+    def arrivals(self, method: str, chat_id: int) -> list[Call]:
+        """Calls of `method` naming `chat_id` that reached the server, answered or not yet (a
+        request the server got counts, whether or not its answer reached the caller)."""
+        with self._changed:
+            return [
+                c
+                for c in self.arrived
+                if c.method == method and str(c.params.get("chat_id")) == str(chat_id)
+            ]
+
     def wait_for(self, condition: Callable[[], Any], timeout: float = 10.0) -> Any:
         """Wait until `condition()` is truthy (re-checked on every call the server gets)."""
         with self._changed:
@@ -376,6 +387,9 @@ class FakeTelegram:
         if not match or match[1] != self.token:
             return 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
         method = match[2]
+        with self._changed:
+            self.arrived.append(Call(method, dict(params)))
+            self._changed.notify_all()
         call = Call(method, params)
         try:
             result = self._answer(method, params)

@@ -203,7 +203,8 @@ def test_stop_with_confirm_cancels_what_the_deadline_allows(
     # The trainer hears of each cancelled date, through the outbox written with the stop.
     assert dispatcher.flush()
     news = [m["text"] for (chat, _), m in fake_telegram.messages.items() if chat == COACH["id"]]
-    cancelled = [text for text in news if text.startswith("❌ Cancelled by the client")]
+    parts = [part for text in news for part in text.split("\n\n")]  # a digest holds several
+    cancelled = [part for part in parts if part.startswith("❌ Cancelled by the client")]
     assert len(cancelled) == 2
     assert fake_telegram.unanswered_queries() == set()
 

@@ -17,9 +17,12 @@ from pathlib import Path
 
 import pytest
 import requests
+from sqlalchemy import select
 
-from schedule import Settings, services
+from bot.models import HANDLED, WebhookUpdate, record_update
+from schedule import Settings, outbox, services
 from schedule.models import utcnow
+from schedule.outbox import OutboxMessage
 from schedule.timegrid import local_date
 from tests.fixtures_bot import ALICE, COACH, PUBLIC_URL
 from tests.fixtures_web import TRAINER, auth
@@ -231,3 +234,118 @@ def test_a_calendar_link_made_by_one_process_works_in_another_and_after_a_restar
     finally:
         stop(first)
         stop(second)
+
+
+# --- a worker killed in the middle of its work ----------------------------------------------
+
+
+def start_worker(env: dict, tmp_path: Path) -> subprocess.Popen:
+    command = [sys.executable, "-m", "flask", "--app", "webapp", "worker"]
+    return start(command, env, tmp_path / "worker.log")
+
+
+def news_for(bot_sessions, chat_ids: list[int]) -> None:
+    """A trainer's news waiting in the outbox for each of `chat_ids`."""
+    now = utcnow() - timedelta(seconds=1)
+    facts = {
+        "kind": "booked",
+        "starts_at": now + timedelta(hours=3),
+        "ends_at": now + timedelta(hours=4, minutes=30),
+        "client_id": ALICE["id"],
+        "client_name": "Alice",
+        "client_username": None,
+        "client_phone": None,
+        "client_language": "en",
+        "source": "miniapp",
+    }
+    with bot_sessions() as session:
+        for chat_id in chat_ids:
+            outbox.enqueue(session, chat_id, "news", facts, now=now)
+        session.commit()
+
+
+def statuses(bot_sessions, chat_id: int) -> list[str]:
+    with bot_sessions() as session:
+        query = select(OutboxMessage.status).where(OutboxMessage.chat_id == chat_id)
+        return list(session.scalars(query))
+
+
+def wait_until(condition, timeout: float = 10.0) -> None:
+    """Poll `condition` (another process changes the database) until it holds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {condition}")
+        time.sleep(0.05)
+
+
+def test_a_worker_killed_mid_send_leaves_only_that_message_to_repeat_within_seconds(
+    bot_config, bot_sessions, fake_telegram, tmp_path
+):
+    """SIGKILL while Telegram takes its time to answer a send: a new worker sends that message
+    again within seconds (the killed one's lease is no longer renewed), once; what was sent
+    before is not sent again."""
+    slow, quick = ALICE["id"], COACH["id"]
+    fake_telegram.hang(slow, seconds=30)
+    news_for(bot_sessions, [quick, slow])
+    env = environment(bot_config, fake_telegram, tmp_path)
+    first = start_worker(env, tmp_path)
+    try:
+        fake_telegram.wait_for(lambda: fake_telegram.arrivals("sendMessage", slow), 60)
+        wait_until(lambda: statuses(bot_sessions, quick) == [outbox.SENT])
+        first.kill()  # SIGKILL mid-send: nothing in the process gets to run
+        killed = time.monotonic()
+        first.wait(10)
+        second = start_worker(env, tmp_path)
+        try:
+            fake_telegram.wait_for(
+                lambda: len(fake_telegram.arrivals("sendMessage", slow)) == 2, 60
+            )
+            again_after = time.monotonic() - killed
+            fake_telegram.wait_for(lambda: texts_to(fake_telegram, slow), 10)
+        finally:
+            stop(second)  # SIGTERM: what it sends is finished and recorded first
+    finally:
+        if first.poll() is None:
+            first.kill()
+
+    assert len(fake_telegram.arrivals("sendMessage", slow)) == 2  # repeated once, no more
+    assert len(fake_telegram.arrivals("sendMessage", quick)) == 1
+    assert again_after < 30, again_after  # seconds, not the minute of the old lease
+    with bot_sessions() as session:
+        assert {m.status for m in session.scalars(select(OutboxMessage))} == {outbox.SENT}
+    print(f"\nthe killed worker's message went again {again_after:.1f} s after the SIGKILL")
+
+
+def test_a_worker_killed_mid_update_frees_the_chat_within_seconds(
+    bot_config, bot_sessions, fake_telegram, tmp_path
+):
+    """SIGKILL while a webhook update's handler waits on Telegram: the chat is free again
+    within seconds, and the update is handled once more."""
+    update = fake_telegram.message_update(ALICE, "/start")
+    with bot_sessions() as session:
+        record_update(session, update)
+    fake_telegram.hang(ALICE["id"], seconds=30)  # the handler's answer hangs
+    env = environment(bot_config, fake_telegram, tmp_path)
+    first = start_worker(env, tmp_path)
+    try:
+        fake_telegram.wait_for(lambda: fake_telegram.arrivals("sendMessage", ALICE["id"]), 60)
+        first.kill()
+        killed = time.monotonic()
+        first.wait(10)
+        second = start_worker(env, tmp_path)
+        try:
+            fake_telegram.wait_for(lambda: texts_to(fake_telegram, ALICE["id"]), 60)
+            handled_after = time.monotonic() - killed
+        finally:
+            stop(second)
+    finally:
+        if first.poll() is None:
+            first.kill()
+
+    assert len(fake_telegram.arrivals("sendMessage", ALICE["id"])) == 2  # once more, no more
+    assert texts_to(fake_telegram, ALICE["id"])[0].startswith("Hello, Alice")
+    with bot_sessions() as session:
+        assert session.scalar(select(WebhookUpdate.status)) == HANDLED
+    assert handled_after < 30, handled_after  # not the 5 minutes of the old lease
+    print(f"\nthe update was handled again {handled_after:.1f} s after the SIGKILL")
