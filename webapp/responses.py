@@ -83,7 +83,13 @@ def app_message(error: ScheduleError) -> str:
 
 
 # The HTTP errors with their own words, looked up as f"error_{code}".
-HTTP_ERRORS = (N_("error_401"), N_("error_403"), N_("error_404"), N_("error_405"))
+HTTP_ERRORS = (
+    N_("error_401"),
+    N_("error_403"),
+    N_("error_404"),
+    N_("error_405"),
+    N_("error_413"),
+)
 
 
 def _http_message(code: int) -> str:
@@ -91,6 +97,13 @@ def _http_message(code: int) -> str:
     if has(key):
         return t(key)
     return t("bad_input") if code < 500 else t("error_other")
+
+
+def _json_http_message(code: int) -> str:
+    key = f"error_{code}"
+    if has(key):
+        return t(key)
+    return t("error_invalid") if code < 500 else t("error_other")
 
 
 def _set_language() -> None:
@@ -197,7 +210,12 @@ def _gzipped_static(response: Response) -> bytes:
 
 
 def json_error(error: HTTPException):
-    """{"error", "message"} for an HTTP error (401, 403, 404, 405, 413, ...)."""
+    """{"error", "message"} for an HTTP error (401, 403, 404, 405, 413, ...): the message is the
+    one a view gave (read from the catalogs), else the catalogs' words for the status, in the
+    caller's language; a lost sign-in always reads the catalogs' (its description is for logs)."""
+    _set_language()
+    custom = error.code != 401 and error.description != type(error).description
+    message = error.description if custom else _json_http_message(error.code or 500)
     code = {
         401: "unauthorized",
         403: "forbidden",
@@ -205,7 +223,7 @@ def json_error(error: HTTPException):
         405: "method_not_allowed",
         413: "too_large",
     }.get(error.code or 500, "invalid" if (error.code or 500) < 500 else "server_error")
-    response = jsonify(error=code, message=error.description)
+    response = jsonify(error=code, message=message)
     response.status_code = error.code or 500
     if error.code == 405:
         response.headers["Allow"] = ", ".join(error.valid_methods or ())  # type: ignore[attr-defined]

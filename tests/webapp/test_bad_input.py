@@ -9,6 +9,7 @@ import pytest
 from itsdangerous import URLSafeSerializer
 
 from schedule import InvalidInput, services
+from schedule.i18n import translate
 from tests.fixtures_web import ANNA, BORIS, TOMORROW, TRAINER, auth
 
 TOMORROW_DATE = date.fromisoformat(TOMORROW)
@@ -177,3 +178,21 @@ def test_a_domain_refusal_with_a_detail_reads_in_russian(client):
     assert response.json["error"] == russian.json["error"] == "has_bookings"
     assert response.json["message"] == "Bookings inside this time: 1."
     assert russian.json["message"] == "Записей в это время: 1."
+
+
+def test_http_errors_read_the_catalogs_in_the_callers_language(client):
+    russian = {"Accept-Language": "ru"}
+    wrong_method = client.put("/api/slots", headers=russian)
+    signed_out = client.get("/api/bookings", headers=russian)
+    too_large = client.post(
+        "/api/bookings", data="x" * 200_000, content_type="application/json", headers=russian
+    )
+
+    assert (wrong_method.status_code, signed_out.status_code, too_large.status_code) == (
+        405,
+        401,
+        413,
+    )
+    assert wrong_method.json["message"] == translate("ru", "error_405")
+    assert signed_out.json["message"] == translate("ru", "error_401")
+    assert too_large.json == {"error": "too_large", "message": "Запрос слишком большой."}
