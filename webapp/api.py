@@ -1,4 +1,6 @@
-"""The JSON API (DESIGN.md's contract): slots, the caller's bookings, the trainer's day."""
+"""The JSON API (DESIGN.md's contract): slots, the caller's bookings, the trainer's day. Each
+route reads its body or query through webapp/contract.py, whose models and route table the
+OpenAPI document is built from."""
 
 from __future__ import annotations
 
