@@ -124,20 +124,24 @@ def consequence_line(line: Consequence, act: str, settings: Settings, lang: str)
         )
     if code == "unpaid" and act == "series" and facts.get("dates"):
         return ntext(lang, "csq_series_unpaid", len(facts["dates"]))
+    if code == "unpaid" and act == "cancel":
+        return text(lang, "csq_unpaid_cancel")
     if code == "unpaid":
-        return text(lang, "csq_unpaid_cancel" if act == "cancel" else "csq_unpaid")
+        return text(lang, "csq_unpaid")
     if code == "late" and act == "cancel":
         return text(lang, "csq_late_cancel", hours=hours)
+    if code == "late" and facts.get("policy") == FORFEIT:
+        return text(lang, "csq_late_forfeit", hours=hours)
     if code == "late":
-        forfeit = facts.get("policy") == FORFEIT
-        return text(lang, "csq_late_forfeit" if forfeit else "csq_late", hours=hours)
+        return text(lang, "csq_late", hours=hours)
     if code == "forfeit":
         return text(lang, "csq_forfeit")
     if code == "cancel_until" and act == "series":
         return text(lang, "csq_series_cancel_until", hours=hours)
+    if code == "cancel_until" and act == "wait":
+        return text(lang, "csq_wait_cancel_until", when=moment(facts["until"], settings, lang))
     if code == "cancel_until":
-        key = "csq_wait_cancel_until" if act == "wait" else "csq_cancel_until"
-        return text(lang, key, when=moment(facts["until"], settings, lang))
+        return text(lang, "csq_cancel_until", when=moment(facts["until"], settings, lang))
     if code == "refund" and act == "cancel":
         return ntext(lang, "csq_refund_now", facts["visits_left"])
     if code == "refund":

@@ -63,8 +63,9 @@ def days_view(ctx: BotContext, session: Session, user: User, lang: str, booking:
         )
     ]
     span = when(booking.starts_at, booking.ends_at, settings, lang)
-    message = text(lang, "bot_move_pick_day" if days else "bot_move_no_days", when=span)
-    return message, keyboards.move_days(lang, booking.id, days)
+    if not days:
+        return text(lang, "bot_move_no_days", when=span), keyboards.move_days(lang, booking.id, [])
+    return text(lang, "bot_move_pick_day", when=span), keyboards.move_days(lang, booking.id, days)
 
 
 def register(bot: TeleBot, ctx: BotContext) -> None:
