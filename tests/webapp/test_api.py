@@ -14,7 +14,8 @@ SLOT_KEYS = {
     *("start", "end", "booked", "free", "can_start", "mine"),
     *("refusal", "places", "can_wait", "waitlisted"),
 }
-BOOKING_KEYS = {"id", "date", "start", "end", "status", "pass_id", "attendance"}
+# "forfeited": cancelled late under LATE_CANCEL=forfeit (DESIGN.md, "Products and payments").
+BOOKING_KEYS = {"id", "date", "start", "end", "status", "pass_id", "attendance", "forfeited"}
 
 
 def book(client, user=ANNA, date=TOMORROW, start="10:00"):
@@ -129,6 +130,7 @@ def test_booking_answers_201_with_the_booking_and_lists_it(client):
         "status": "active",
         "pass_id": None,  # unpaid: no pass
         "attendance": None,
+        "forfeited": False,
     }
     listed = client.get("/api/bookings", headers=auth(ANNA)).json["bookings"]
     assert listed == [response.json]
