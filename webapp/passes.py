@@ -30,7 +30,13 @@ from .responses import fragment
 
 bp = Blueprint("passes", __name__, url_prefix="/api")
 # A pass change's kind in its history (admin/_pass.html words it t("change_" + kind)).
-CHANGES = (N_("change_created"), N_("change_adjusted"))
+CHANGES = (
+    N_("change_created"),
+    N_("change_adjusted"),
+    N_("change_frozen"),
+    N_("change_refunded"),
+    N_("change_forgiven"),
+)
 HELPED = ("no_show_limit", "no_pass")  # the refusals only the trainer can lift
 # The trainer's tab: attendance in the Day view (fragments, like webapp/admin.py's).
 pages = Blueprint("pass_pages", __name__, url_prefix="/app/admin")

@@ -96,3 +96,28 @@ def test_a_membership_shows_in_my_trainings_as_unlimited(page_client, sqlite_app
         )
     page = get(page_client, "/app/my")
     assert "<b>∞</b>" in page and "Unlimited visits until Thu 24 Dec" in page
+
+
+def test_the_client_card_words_a_frozen_refunded_membership(page_client, sqlite_app):
+    from tests.fixtures_web import TRAINER
+
+    month = offer(sqlite_app, name="Month", visits=None, amount=500000)
+    with sqlite_app.app_context():
+        from schedule import services
+
+        anna = services.upsert_user(db.session(), ANNA)
+        paid = payments.credit(
+            db.session(),
+            sqlite_app.config["SCHEDULE"],
+            anna,
+            payload=payments.invoice_payload(month, ANNA["id"]),
+            total_amount=500000,
+            currency="RUB",
+            telegram_payment_charge_id="m-2",
+        ).payment
+        payments.freeze(db.session(), paid.pass_id, days=7, reason="flu")
+        card = get(page_client, f"/app/admin/clients/{ANNA['id']}", user=TRAINER)
+        assert "Unlimited visits until" in card and "frozen" in card
+        payments.refund(db.session(), sqlite_app.config["SCHEDULE"], paid.id, reason="moved")
+    card = get(page_client, f"/app/admin/clients/{ANNA['id']}", user=TRAINER)
+    assert "refunded, closed" in card
