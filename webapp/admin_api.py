@@ -47,18 +47,6 @@ MAX_EXPORT_DAYS = 400
 # --- reading the trainer's input (the JSON routes' shapes are webapp/contract.py's) ----------
 
 
-class TrainerInput(InvalidInput):
-    """Malformed input (400) whose words the caller has read from the catalogs already, in the
-    trainer's language (webapp/client_card.py's form checks)."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        super().__init__(N_("error_invalid"))
-
-    def message(self, lang: str | None = None) -> str:
-        return self.text
-
-
 def closure_times(start: object, end: object) -> tuple[int | None, int | None]:
     """(start, end) minutes of a closure's time range, or (None, None) for the whole day."""
     start, end = start or None, end or None

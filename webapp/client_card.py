@@ -22,11 +22,12 @@ from flask import Blueprint, Response, g, request
 
 from schedule import Booking, InvalidInput, ScheduleError, User, attendance, passes, services
 from schedule import series as standing
+from schedule.i18n import N_
 from schedule.models import CANCELLED
 from schedule.passes import MAX_DAYS, MAX_VISITS
 from schedule.timegrid import parse_date, today
 
-from . import admin, admin_api
+from . import admin
 from .auth import admin_required
 from .current import now, settings
 from .extensions import db
@@ -55,10 +56,10 @@ def whole(text: str, label: str, low: int, high: int, required: bool = True) -> 
     if not text and not required:
         return None
     if not WHOLE.fullmatch(text):
-        raise admin_api.TrainerInput(t("form_whole", field=t(label)))
+        raise InvalidInput(N_("form_whole"), field=t(label))
     number = int(text)
     if not low <= number <= high:
-        raise admin_api.TrainerInput(t("form_range", field=t(label), low=low, high=high))
+        raise InvalidInput(N_("form_range"), field=t(label), low=low, high=high)
     return number
 
 
@@ -68,7 +69,7 @@ def amount(text: str) -> float | None:
     if not text:
         return None
     if not AMOUNT.fullmatch(text):
-        raise admin_api.TrainerInput(t("form_price"))
+        raise InvalidInput(N_("form_price"))
     return float(text.replace(",", "."))
 
 
@@ -80,7 +81,7 @@ def day(text: str) -> date | None:
     try:
         return parse_date(text)
     except InvalidInput:
-        raise admin_api.TrainerInput(t("form_date")) from None
+        raise InvalidInput(N_("form_date")) from None
 
 
 def typed(fields: tuple[str, ...]) -> dict[str, str]:
@@ -224,7 +225,7 @@ def adjust(pass_id: int):
         visits = whole(form["visits"], "visits_delta", -MAX_VISITS, MAX_VISITS, required=False)
         days = whole(form["extend_days"], "extend_days", -MAX_DAYS, MAX_DAYS, required=False)
         if form["reason"].strip() and not visits and not days:
-            raise admin_api.TrainerInput(t("form_change_something"))
+            raise InvalidInput(N_("form_change_something"))
         adjust_pass(pass_id, {"visits": visits, "extend_days": days, "reason": form["reason"]})
     except InvalidInput as error:
         return refused_card(user, error, adjust_form=form, adjusting=pass_id)
