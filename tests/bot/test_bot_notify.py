@@ -18,6 +18,8 @@ from tests.fixtures_bot import ALICE, BORIS, COACH
 
 THURSDAY = date(2026, 11, 26)
 NOW = datetime(2026, 11, 25, 6, 0)
+# The studio's rules naming the trainer: schedule writes every change's notices itself.
+TOLD = Settings(admin_ids=frozenset({COACH["id"]}), trainer_news_delay=0)
 
 
 def messages_to(fake_telegram, telegram_id: int) -> list[str]:
@@ -38,9 +40,7 @@ def news_to(fake_telegram, telegram_id: int) -> str:
 def book(session_factory, telegram_user: dict, minute: int = 600, on_event=None) -> Booking:
     with session_factory() as session:
         user = services.upsert_user(session, telegram_user)
-        return services.book(
-            session, Settings(), user, THURSDAY, minute, now=NOW, on_event=on_event
-        )
+        return services.book(session, TOLD, user, THURSDAY, minute, now=NOW, on_event=on_event)
 
 
 def test_the_trainer_cancels_and_the_client_is_told_why(alice, coach, dispatcher, fake_telegram):
@@ -89,7 +89,7 @@ def test_a_russian_client_reads_the_reason_in_russian(boris, coach, dispatcher, 
 
 
 def test_the_trainer_reads_the_reason_of_their_cancel_in_their_own_language(
-    boris, coach, dispatcher, fake_telegram, bot_sessions, notifier
+    boris, coach, dispatcher, fake_telegram, bot_sessions
 ):
     """A reason stored in the words of one of the bot's former presets, in the client's
     language (Russian here): the trainer's news of it is in the trainer's language."""
@@ -100,15 +100,7 @@ def test_the_trainer_reads_the_reason_of_their_cancel_in_their_own_language(
 
     with bot_sessions() as session:
         [booking] = session.scalars(select(Booking)).all()
-        services.cancel(
-            session,
-            Settings(),
-            booking.id,
-            None,
-            now=NOW,
-            reason="Студия закрыта",
-            on_event=notifier,
-        )
+        services.cancel(session, TOLD, booking.id, None, now=NOW, reason="Студия закрыта")
     assert dispatcher.flush()
 
     news = news_to(fake_telegram, COACH["id"])
@@ -134,42 +126,38 @@ def test_a_client_cancelling_is_not_told_but_the_trainer_is(alice, dispatcher, f
     ]
 
 
-def test_a_reschedule_reaches_the_trainer(bot_sessions, notifier, fake_telegram, dispatcher):
+def test_a_reschedule_reaches_the_trainer(bot_sessions, fake_telegram, dispatcher):
     booking = book(bot_sessions, ALICE)
     with bot_sessions() as session:
         user = session.get(Booking, booking.id).user
-        services.reschedule(
-            session, Settings(), booking.id, user, THURSDAY, 720, now=NOW, on_event=notifier
-        )
+        services.reschedule(session, TOLD, booking.id, user, THURSDAY, 720, now=NOW)
     assert dispatcher.flush()
 
-    assert messages_to(fake_telegram, COACH["id"]) == [
+    assert news_to(fake_telegram, COACH["id"]).split("\n\n")[1:] == [
         "🔁 Moved: Alice &lt;&amp;&gt; (@alice)\nThu 26 Nov 10:00 → <b>Thu 26 Nov 12:00–13:30</b>"
     ]
 
 
 def test_the_trainer_reads_news_in_their_own_language(
-    coach, bot_sessions, notifier, fake_telegram, dispatcher
+    coach, bot_sessions, fake_telegram, dispatcher
 ):
     coach.user = {**COACH, "language_code": "ru"}
     coach.send("/start")
 
-    book(bot_sessions, ALICE, on_event=notifier)
+    book(bot_sessions, ALICE)
     assert dispatcher.flush()
 
     assert messages_to(fake_telegram, COACH["id"])[-1].startswith("🆕 Новая запись: Alice")
 
 
-def test_the_waitlist_booking_a_client_tells_them(
-    bot_sessions, notifier, fake_telegram, dispatcher
-):
+def test_the_waitlist_booking_a_client_tells_them(bot_sessions, fake_telegram, dispatcher):
     others = [{"id": 3000 + n, "first_name": f"U{n}"} for n in range(4)]
     bookings = [book(bot_sessions, user) for user in others]
     with bot_sessions() as session:
         boris = services.upsert_user(session, BORIS)
-        waitlist.join(session, Settings(), boris, THURSDAY, 600, now=NOW)
+        waitlist.join(session, TOLD, boris, THURSDAY, 600, now=NOW)
         user = session.get(Booking, bookings[0].id).user
-        services.cancel(session, Settings(), bookings[0].id, user, now=NOW, on_event=notifier)
+        services.cancel(session, TOLD, bookings[0].id, user, now=NOW)
     assert dispatcher.flush()
 
     assert messages_to(fake_telegram, BORIS["id"]) == [
@@ -180,13 +168,11 @@ def test_the_waitlist_booking_a_client_tells_them(
 
 
 def test_a_booking_the_trainer_makes_for_a_client_tells_the_client(
-    bot_sessions, notifier, fake_telegram, dispatcher
+    bot_sessions, fake_telegram, dispatcher
 ):
     with bot_sessions() as session:
         alice = services.upsert_user(session, ALICE)
-        services.book(
-            session, Settings(), alice, THURSDAY, 600, now=NOW, source="admin", on_event=notifier
-        )
+        services.book(session, TOLD, alice, THURSDAY, 600, now=NOW, source="admin")
     assert dispatcher.flush()
 
     assert messages_to(fake_telegram, ALICE["id"]) == [
@@ -195,14 +181,12 @@ def test_a_booking_the_trainer_makes_for_a_client_tells_the_client(
 
 
 def test_a_booking_the_trainer_makes_past_the_cancel_deadline_offers_no_cancel(
-    bot_sessions, notifier, fake_telegram, dispatcher
+    bot_sessions, fake_telegram, dispatcher
 ):
     today = date(2026, 11, 25)  # NOW is 09:00 in Moscow: 10:30 is inside the 2-hour deadline
     with bot_sessions() as session:
         alice = services.upsert_user(session, ALICE)
-        services.book(
-            session, Settings(), alice, today, 630, now=NOW, source="admin", on_event=notifier
-        )
+        services.book(session, TOLD, alice, today, 630, now=NOW, source="admin")
     assert dispatcher.flush()
 
     [message] = [
@@ -212,19 +196,17 @@ def test_a_booking_the_trainer_makes_past_the_cancel_deadline_offers_no_cancel(
     assert labels == ["Open the app", "My trainings"]
 
 
-def test_a_booking_the_client_makes_is_not_echoed_to_them(
-    bot_sessions, notifier, fake_telegram, dispatcher
-):
-    book(bot_sessions, ALICE, on_event=notifier)
+def test_a_booking_the_client_makes_is_not_echoed_to_them(bot_sessions, fake_telegram, dispatcher):
+    book(bot_sessions, ALICE)
     assert dispatcher.flush()
     assert messages_to(fake_telegram, ALICE["id"]) == []
     assert len(messages_to(fake_telegram, COACH["id"])) == 1
 
 
-def test_notifying_never_waits_for_telegram(bot_sessions, notifier, fake_telegram, dispatcher):
+def test_notifying_never_waits_for_telegram(bot_sessions, fake_telegram, dispatcher):
     fake_telegram.fail(COACH["id"], 429, retry_after=1)
     started = time.monotonic()
-    book(bot_sessions, ALICE, on_event=notifier)
+    book(bot_sessions, ALICE)
     assert time.monotonic() - started < 0.9  # the 429 alone would take a second
     assert fake_telegram.calls == []  # written to the outbox, not sent by the booking
 
@@ -232,8 +214,9 @@ def test_notifying_never_waits_for_telegram(bot_sessions, notifier, fake_telegra
     assert len(messages_to(fake_telegram, COACH["id"])) == 1
 
 
-def test_a_notifier_that_cannot_record_rolls_the_change_back(bot_sessions, bot_config):
-    """The messages are part of the change: no booking is committed without its news."""
+def test_an_observer_that_fails_rolls_the_change_back_and_its_notices(bot_sessions):
+    """The messages are part of the change: no booking is committed without its news, nor
+    news without its booking."""
 
     def failing(event):
         raise RuntimeError("the outbox is unwritable")
@@ -242,11 +225,10 @@ def test_a_notifier_that_cannot_record_rolls_the_change_back(bot_sessions, bot_c
         book(bot_sessions, ALICE, on_event=failing)
     with bot_sessions() as session:
         assert session.scalars(select(Booking)).all() == []
+    assert outbox_rows(bot_sessions) == []
 
 
-# --- told by schedule itself: the settings name the trainers ----------------------------------
-
-TOLD = Settings(admin_ids=frozenset({COACH["id"]}), trainer_news_delay=0)
+# --- the bridge of the old wiring ------------------------------------------------------------
 
 
 def outbox_rows(session_factory) -> list[tuple[int, str]]:
