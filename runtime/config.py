@@ -103,28 +103,34 @@ def read_bot_config(environ: Mapping[str, str]) -> BotConfig:
     )
 
 
+# Keys of instance/config.py or a test's configuration that are the project's configuration
+# (the rest, such as TESTING or CLOCK, are Flask's own and go to Flask as they are).
+_BOT_KEYS = {
+    "SQLALCHEMY_DATABASE_URI": ("database_url", str),
+    "BOT_TOKEN": ("token", str),
+    "PUBLIC_URL": ("public_url", lambda v: str(v).rstrip("/")),
+}
+_OWN_KEYS = {
+    "SECRET_KEY": ("secret_key", lambda v: v or ""),
+    "CORS_ORIGINS": ("cors_origins", tuple),
+    "INIT_DATA_MAX_AGE": ("init_data_max_age", int),
+    "DEV_LOGIN": ("dev_login", bool),
+    "METRICS_TOKEN": ("metrics_token", str),
+    "METRICS_ALLOW": ("metrics_allow", str),
+    "LOG_DIR": ("log_dir", Path),
+}
+PROJECT_KEYS = frozenset(
+    {*_BOT_KEYS, *_OWN_KEYS, "BOT", "CONFIG", "SCHEDULE", "ADMIN_IDS", "TRAINER_NEWS_DELAY_SECONDS"}
+)
+
+
 def overridden(config: Config, keys: Mapping[str, object]) -> Config:
-    """`config` with the Flask keys of instance/config.py or a test's configuration applied
-    (BOT, a whole bot part; then SCHEDULE, BOT_TOKEN, ADMIN_IDS, SQLALCHEMY_DATABASE_URI, …
-    over it): one final configuration that the web app's keys and the bot are both made from."""
-    bot_fields = {
-        "SQLALCHEMY_DATABASE_URI": ("database_url", str),
-        "BOT_TOKEN": ("token", str),
-        "PUBLIC_URL": ("public_url", lambda v: str(v).rstrip("/")),
-        "PAYMENT_PROVIDER_TOKEN": ("payment_provider_token", str),
-    }
-    own_fields = {
-        "SECRET_KEY": ("secret_key", lambda v: v or ""),
-        "CORS_ORIGINS": ("cors_origins", tuple),
-        "INIT_DATA_MAX_AGE": ("init_data_max_age", int),
-        "DEV_LOGIN": ("dev_login", bool),
-        "METRICS_TOKEN": ("metrics_token", str),
-        "METRICS_ALLOW": ("metrics_allow", str),
-        "LOG_DIR": ("log_dir", Path),
-    }
+    """`config` with the keys of instance/config.py or a test's configuration applied (BOT, a
+    whole bot part; then SCHEDULE, BOT_TOKEN, ADMIN_IDS, SQLALCHEMY_DATABASE_URI, … over it):
+    one final configuration that the web app's keys and the bot are both made from."""
     base = keys.get("BOT", config.bot)
-    bot = {name: cast(keys[key]) for key, (name, cast) in bot_fields.items() if key in keys}
-    own = {name: cast(keys[key]) for key, (name, cast) in own_fields.items() if key in keys}
+    bot = {name: cast(keys[key]) for key, (name, cast) in _BOT_KEYS.items() if key in keys}
+    own = {name: cast(keys[key]) for key, (name, cast) in _OWN_KEYS.items() if key in keys}
     rules = _rules(base, keys)
     bot = replace(
         base,
@@ -134,6 +140,11 @@ def overridden(config: Config, keys: Mapping[str, object]) -> Config:
         **bot,
     )
     return replace(config, bot=bot, **own)
+
+
+def flask_only(keys: Mapping[str, object]) -> dict[str, object]:
+    """The keys that are Flask's own, not the project's (those went into the Config)."""
+    return {key: value for key, value in keys.items() if key not in PROJECT_KEYS}
 
 
 def _rules(bot: BotConfig, keys: Mapping[str, object]) -> Settings:

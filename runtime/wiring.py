@@ -28,7 +28,7 @@ from webapp.metrics import add_state_gauges, count_events
 from webapp.webhook import Webhook
 
 from . import logs, migrate, worker
-from .config import Config, load_config, overridden
+from .config import Config, flask_only, load_config, overridden
 from .secret import instance_secret_key
 
 
@@ -47,7 +47,7 @@ def wired_app(test_config: Mapping | None = None, *, config: Config | None = Non
     and the bot wired in, then the event counters (the commands are compose.web_app's)."""
     keys = {**_instance_keys(), **(test_config or {})}
     config = final_config(config or load_config(), keys)
-    app = build_app(config, keys)
+    app = build_app(config, flask_only(keys))
     logs.configure_web(app, config)
     migrate.init_app(app, db)
     add_state_gauges(app, worker.outbox_gauges)
