@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from telebot import TeleBot
 from telebot.types import CallbackQuery, Message
 
-from schedule import ScheduleError, User, attendance, services
+from schedule import Booking, ScheduleError, User, attendance, services
 from schedule.availability import horizon_days
 from schedule.i18n import N_
 from schedule.models import ATTENDED, NO_SHOW
@@ -47,13 +47,17 @@ def asked_booking(message: Message, bot_id: int) -> int | None:
     return int(found[-1]) if found else None
 
 
-def visitor_line(user: User, mark: str | None = None, lang: str = "en") -> str:
-    parts = [text(lang, MARKS[mark])] if mark in MARKS else []
+def visitor_line(booking: Booking, lang: str = "en") -> str:
+    """'  • ✅ Anna @anna +7…', with '(unpaid)' where no pass pays, as the Mini App's day shows."""
+    user = booking.user
+    parts = [text(lang, MARKS[booking.attendance])] if booking.attendance in MARKS else []
     parts.append(html.escape(user.name, quote=False))
     if user.username:
         parts.append("@" + html.escape(user.username, quote=False))
     if user.phone:
         parts.append(html.escape(user.phone, quote=False))
+    if booking.pass_id is None:
+        parts.append(f"({text(lang, 'visit_unpaid')})")
     return "  • " + " ".join(parts)
 
 
@@ -77,9 +81,7 @@ def admin_day_view(ctx: BotContext, session: Session, lang: str, day: date) -> V
                     capacity=settings.capacity,
                 )
             )
-            lines.extend(
-                visitor_line(booking.user, booking.attendance, lang) for booking in visitors
-            )
+            lines.extend(visitor_line(booking, lang) for booking in visitors)
     horizon = horizon_days(settings, ctx.clock())
     markup = keyboards.admin_day(lang, day, horizon, bookings, settings, ctx.clock())
     return fit(lines), markup

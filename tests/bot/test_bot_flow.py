@@ -145,7 +145,8 @@ def test_the_trainer_sees_the_day_with_its_visitors(alice, boris, coach, dispatc
     coach.tap("Thu 26")
 
     assert coach.screen["text"] == (
-        "Trainings on Thu 26 Nov:\n\n10:00–11:30 · 2/4\n  • Alice <&> @alice\n  • Борис"
+        "Trainings on Thu 26 Nov:\n\n10:00–11:30 · 2/4\n  • Alice <&> @alice (unpaid)\n"
+        "  • Борис (unpaid)"
     )
     assert "Alice &lt;&amp;&gt;" in coach.screen["html"]
 
