@@ -241,6 +241,8 @@ def consequence_text(line: Consequence, act: str) -> str:
         return t("csq_unpaid_cancel")
     if code == "unpaid":
         return t("csq_unpaid")
+    if code == "late" and act == "cancel" and facts.get("policy") == consequences.FORFEIT:
+        return t("csq_late_cancel_forfeit", hours=hours)
     if code == "late" and act == "cancel":
         return t("csq_late_cancel", hours=hours)
     if code == "late" and facts.get("policy") == consequences.FORFEIT:

@@ -3,7 +3,7 @@ and the visits it keeps, the cancel window, the refund, the late-cancel policy, 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -22,13 +22,6 @@ def codes(lines) -> list[str]:
 
 def line(lines, code):
     return next(found for found in lines if found.code == code)
-
-
-@dataclass(frozen=True)
-class ForfeitSettings(Settings):
-    """The late-cancel policy the payments issue adds (LATE_CANCEL=forfeit)."""
-
-    late_cancel: str = "forfeit"
 
 
 def test_a_booking_says_which_pass_pays_the_visits_it_keeps_and_the_free_cancel(
@@ -78,7 +71,7 @@ def test_a_start_inside_the_cancel_window_is_late_and_offers_no_free_cancel(
 def test_under_the_forfeit_policy_a_late_start_says_the_cancel_keeps_the_visit(
     session, make_user, now
 ):
-    rules = ForfeitSettings()
+    rules = Settings(late_cancel="forfeit")  # LATE_CANCEL=forfeit
     anna = make_user("Anna")
     passes.record(session, rules, anna, visits=5, valid_days=30, now=now)
     soon = now + timedelta(minutes=60)

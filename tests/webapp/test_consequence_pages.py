@@ -295,3 +295,15 @@ def test_waitlist_cells_say_what_they_show(page_client, sqlite_app):
     tab = get(page_client, f"/app/book?date={TOMORROW}")
     cell = re.search(r'<button [^>]*data-join-start="10:00".*?</button>', tab).group(0)
     assert "aria-label" not in cell  # its spoken name starts with what it shows
+
+
+def test_under_the_forfeit_policy_a_late_cancel_says_the_visit_stays_used(page_client, sqlite_app):
+    rules(sqlite_app, late_cancel="forfeit")
+    give_pass(sqlite_app, visits=5)
+    booking_id = book(sqlite_app, "10:00")
+    sqlite_app.config["CLOCK"].advance(days=1, minutes=-30)  # 26 Nov 08:30, the start at 10:00
+    sheet = get(page_client, f"/app/bookings/{booking_id}/cancel?sheet=1")
+    assert consequences(sheet) == ["late", "forfeit"]
+    assert "The free cancel ended 2 hours before the start." in sheet
+    assert "the visit stays used" in sheet
+    assert 'data-action="confirm"' in sheet  # accepted until the start
