@@ -128,6 +128,8 @@ def consequence_line(line: Consequence, act: str, settings: Settings, lang: str)
         return text(lang, "csq_unpaid_cancel")
     if code == "unpaid":
         return text(lang, "csq_unpaid")
+    if code == "late" and act == "cancel" and facts.get("policy") == FORFEIT:
+        return text(lang, "csq_late_cancel_forfeit", hours=hours)
     if code == "late" and act == "cancel":
         return text(lang, "csq_late_cancel", hours=hours)
     if code == "late" and facts.get("policy") == FORFEIT:

@@ -335,3 +335,35 @@ def test_the_trainers_reason_is_typed_and_the_client_reads_it_in_their_language(
     assert "This booking is already cancelled." in [
         m["text"] for (chat, _), m in fake_telegram.messages.items() if chat == COACH["id"]
     ]
+
+
+def test_under_late_cancel_forfeit_the_confirm_says_the_visit_stays_used(
+    make_bot, chat, bot_config, bot_sessions, clock
+):
+    from dataclasses import replace
+
+    from schedule import passes, services
+
+    rules = replace(bot_config.settings, late_cancel="forfeit")
+    alice = chat(ALICE)
+    alice.deliver = make_bot(settings=rules).handle_update
+    with bot_sessions() as session:
+        user = services.upsert_user(session, ALICE)
+        passes.record(session, rules, user, visits=8, valid_days=30, now=clock())
+        session.commit()
+    alice.send("/book")
+    alice.tap("Thu 26 Nov")
+    alice.tap("10:00")
+    alice.tap("Book it")
+    clock.advance(hours=24)  # Thursday 09:00: an hour before the start, past the free cancel
+    alice.send("/my")
+
+    alice.tap("Cancel Thu 26 Nov 10:00")
+
+    lines = alice.screen["text"].split("\n")
+    assert lines[1] == "• The free cancel ended 2 hours before the start."
+    assert lines[2] == "• If you cancel it now, the visit stays used."
+    calls = alice.tap("Yes, cancel")
+    assert answers(calls)[0]["text"] == "Cancelled"
+    [booking] = bookings(bot_sessions)
+    assert booking.status == "cancelled" and booking.pass_id is not None
