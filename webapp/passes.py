@@ -37,7 +37,6 @@ CHANGES = (
     N_("change_refunded"),
     N_("change_forgiven"),
 )
-HELPED = ("no_show_limit", "no_pass")  # the refusals only the trainer can lift
 # The trainer's tab: attendance in the Day view (fragments, like webapp/admin.py's).
 pages = Blueprint("pass_pages", __name__, url_prefix="/app/admin")
 
@@ -213,15 +212,8 @@ def helpers() -> dict:
     return {
         "started": lambda booking: attendance.may_mark(booking, now()),
         "trainer_contact": trainer_contact,
-        "pass_help": pass_help,
         "refusal_text": lambda code: message_for(code, current_language()),
     }
-
-
-def pass_help(grid) -> str | None:
-    """The standing refusal ("no_pass", "no_show_limit") that shuts the viewer out of a day's
-    starts, for the line that says how to get a pass (the trainer's contact); None if none."""
-    return next((s.refusal for s in grid.slots if s.refusal in HELPED), None)
 
 
 @pages.post("/bookings/<int:booking_id>/attendance/<status>")
