@@ -113,6 +113,9 @@ def consequence_line(line: Consequence, act: str, settings: Settings, lang: str)
     "cancel"."""
     facts, code = line.facts, line.code
     hours = _hours(settings.cancel_deadline_minutes, lang)
+    if code in ("pass", "refund") and facts.get("membership"):  # no visit taken or returned
+        key = "csq_membership_refund" if code == "refund" else "csq_membership"
+        return text(lang, key, until=day_label(facts["expires"], lang))
     if code == "pass" and act == "series":
         until = day_label(facts["expires"], lang)
         return ntext(

@@ -72,6 +72,10 @@ def _window(starts_at: datetime, settings: Settings, now: datetime, paid: bool) 
 
 
 def _pass_line(chosen: PassHeld, left_after: int) -> Consequence:
+    if chosen.visits is None:  # a membership takes no visit (schedule.payments)
+        return Consequence(
+            "pass", {"pass_id": chosen.pass_id, "expires": chosen.expires_on, "membership": True}
+        )
     return Consequence(
         "pass",
         {"pass_id": chosen.pass_id, "visits_left": left_after, "expires": chosen.expires_on},
@@ -126,6 +130,12 @@ def of_cancel(
         return [Consequence("unpaid", {})]
     left = remaining_after(session, booking.pass_id) + 1
     expires = session.scalar(select(Pass.expires_on).where(Pass.id == booking.pass_id))
+    if session.scalar(select(Pass.visits).where(Pass.id == booking.pass_id)) is None:
+        return [
+            Consequence(
+                "refund", {"pass_id": booking.pass_id, "expires": expires, "membership": True}
+            )
+        ]
     return [
         Consequence("refund", {"pass_id": booking.pass_id, "visits_left": left, "expires": expires})
     ]
@@ -216,9 +226,13 @@ def _series_payment(held: Standing, days: list[date]) -> list[Consequence]:
             "pass",
             {
                 "pass_id": p.pass_id,
-                "visits_left": p.left() - used[p.pass_id],
                 "expires": p.expires_on,
                 "visits": used[p.pass_id],
+                **(
+                    {"membership": True}
+                    if p.visits is None
+                    else {"visits_left": p.left() - used[p.pass_id]}
+                ),
             },
         )
         for p in paying.values()

@@ -230,6 +230,11 @@ def moment(instant: datetime) -> str:
 def consequence_text(line: Consequence, act: str) -> str:
     facts, hours = line.facts, duration(settings().cancel_deadline_minutes)
     code = line.code
+    if code in ("pass", "refund") and facts.get("membership"):  # no visit taken or returned
+        return t(
+            "csq_membership_refund" if code == "refund" else "csq_membership",
+            until=day_label(facts["expires"]),
+        )
     if code == "pass" and act == "series":
         until = day_label(facts["expires"])
         return tn("csq_series_pass", facts["visits"], left=facts["visits_left"], until=until)

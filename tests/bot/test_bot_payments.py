@@ -230,6 +230,7 @@ def test_my_shows_a_membership_and_under_forfeit_offers_a_late_cancel(
     alice.send("/book")
     alice.tap("Thu 26 Nov")
     alice.tap("10:00")
+    assert "Your membership pays (valid until Thu 24 Dec)" in alice.screen["text"]
     alice.tap("Book it")
     clock.now = clock.now.replace(day=26, hour=6)  # an hour before the start: late
     alice.send("/my")

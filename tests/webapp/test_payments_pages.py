@@ -121,3 +121,27 @@ def test_the_client_card_words_a_frozen_refunded_membership(page_client, sqlite_
         payments.refund(db.session(), sqlite_app.config["SCHEDULE"], paid.id, reason="moved")
     card = get(page_client, f"/app/admin/clients/{ANNA['id']}", user=TRAINER)
     assert "refunded, closed" in card
+
+
+def test_a_membership_sheet_says_no_visit_is_taken(page_client, sqlite_app):
+    month = offer(sqlite_app, name="Month", visits=None, amount=500000)
+    with sqlite_app.app_context():
+        from schedule import services
+
+        anna = services.upsert_user(db.session(), ANNA)
+        payments.credit(
+            db.session(),
+            sqlite_app.config["SCHEDULE"],
+            anna,
+            payload=payments.invoice_payload(month, ANNA["id"]),
+            total_amount=500000,
+            currency="RUB",
+            telegram_payment_charge_id="m-3",
+            now=sqlite_app.config["CLOCK"](),
+        )
+    sheet = get(page_client, "/app/confirm?date=2026-11-26&start=10:00")
+    assert consequences(sheet)[0] == "pass" and "data-visits-left" not in sheet
+    assert "Your membership pays (valid until Thu 24 Dec): no visit is taken." in sheet
+    booking_id = book(sqlite_app, "10:00")
+    cancel = get(page_client, f"/app/bookings/{booking_id}/cancel?sheet=1")
+    assert consequences(cancel) == ["refund"] and "cancelling costs nothing" in cancel
