@@ -449,7 +449,7 @@ def download(token: str):
     except (BadSignature, ValueError, TypeError):
         raise Forbidden(t("export_expired")) from None
     if admin_id not in current_app.config["ADMIN_IDS"]:
-        raise Forbidden("This is for the trainer only.")
+        raise Forbidden(t("error_403"))
     return admin_api.csv_response(*admin_api.export_range(first, last))
 
 
