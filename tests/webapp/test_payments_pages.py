@@ -145,3 +145,26 @@ def test_a_membership_sheet_says_no_visit_is_taken(page_client, sqlite_app):
     booking_id = book(sqlite_app, "10:00")
     cancel = get(page_client, f"/app/bookings/{booking_id}/cancel?sheet=1")
     assert consequences(cancel) == ["refund"] and "cancelling costs nothing" in cancel
+
+
+def test_a_full_membership_week_is_one_notice_above_the_grid(page_client, sqlite_app):
+    month = offer(sqlite_app, name="Month", visits=None, per_week=1, amount=500000)
+    with sqlite_app.app_context():
+        from schedule import services
+
+        anna = services.upsert_user(db.session(), ANNA)
+        payments.credit(
+            db.session(),
+            sqlite_app.config["SCHEDULE"],
+            anna,
+            payload=payments.invoice_payload(month, ANNA["id"]),
+            total_amount=500000,
+            currency="RUB",
+            telegram_payment_charge_id="m-4",
+            now=sqlite_app.config["CLOCK"](),
+        )
+    book(sqlite_app, "10:00")  # Thursday: the week's one booking
+    friday = get(page_client, "/app/book?date=2026-11-27")
+    assert 'data-notice="week_limit"' in friday
+    assert 'data-refusal="week_limit"' in friday
+    assert "for that week are all taken" in friday
