@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
-from decimal import Decimal
 
-from babel import Locale
-from babel.numbers import format_currency, get_currency_symbol
+from babel.numbers import get_currency_symbol
 from flask import Blueprint, Response, g, request
 
 from schedule import Booking, InvalidInput, ScheduleError, User, attendance, passes, services
@@ -25,6 +23,7 @@ from schedule import series as standing
 from schedule.i18n import N_
 from schedule.models import CANCELLED
 from schedule.passes import MAX_DAYS, MAX_VISITS
+from schedule.payments import format_price
 from schedule.timegrid import parse_date, today
 
 from . import admin
@@ -38,8 +37,6 @@ bp = Blueprint("client_card", __name__, url_prefix="/app/admin")
 
 WHOLE = re.compile(r"[+-]?\d{1,6}")
 AMOUNT = re.compile(r"\d{1,10}(?:[.,]\d{1,2})?")
-# Prices are recorded without a currency: the studio's, PAYMENT_CURRENCY's default (DESIGN.md).
-CURRENCY = "RUB"
 # How far back the card lists a client's past and cancelled bookings.
 PAST_DAYS = 90
 FORM_FIELDS = ("visits", "valid_days", "starts", "price", "note")
@@ -92,16 +89,9 @@ def typed(fields: tuple[str, ...]) -> dict[str, str]:
 
 
 def money(cents: int) -> str:
-    """A price in the viewer's language and the studio's currency: '1 500 ₽', 'RUB 1,500.50'
-    (kopecks only when there are some)."""
-    lang = current_language()
-    pattern = Locale.parse(lang).currency_formats["standard"].pattern
-    if cents % 100 == 0:
-        pattern = pattern.replace(".00", "")
-    written = format_currency(
-        Decimal(cents) / 100, CURRENCY, format=pattern, locale=lang, currency_digits=False
-    )
-    return re.sub(r"([A-Z]{3})(?=\d)", "\\1\u00a0", written)  # 'RUB 1,500', not 'RUB1,500'
+    """A pass's price in the viewer's language and the studio's currency (PAYMENT_CURRENCY):
+    '1 500 ₽', 'RUB 1,500.50'."""
+    return format_price(cents, settings().payment_currency, current_language())
 
 
 def client_bookings(user: User) -> tuple[list[Booking], list[Booking]]:
@@ -148,7 +138,7 @@ def card_context(user: User, **forms) -> dict:
         "blocked": passes.standing(session, settings(), user.id, at).blocked(at),
         "authors": names,
         "money": money,
-        "currency_name": get_currency_symbol(CURRENCY, current_language()),
+        "currency_name": get_currency_symbol(settings().payment_currency, current_language()),
         "upcoming": upcoming,
         "past": past,
         "past_days": PAST_DAYS,

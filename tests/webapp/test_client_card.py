@@ -306,3 +306,12 @@ def test_prices_carry_the_currency_in_the_trainers_language_and_nothing_looks_li
     placeholders = re.findall(r'placeholder="([^"]*)"', english)
     assert not [p for p in placeholders if re.search(r"\d", p) and not p.startswith("e.g.")]
     assert "Back to clients" in english and "Correct this pass" in english
+
+
+def test_prices_are_in_the_studios_payment_currency(anna, sqlite_app):
+    sqlite_app.config["SCHEDULE"] = dataclasses.replace(
+        sqlite_app.config["SCHEDULE"], payment_currency="EUR"
+    )
+    record(anna, price="1500")
+    body = anna.get(CARD, headers=as_trainer()).get_data(as_text=True)
+    assert "<span data-price>€1,500</span>" in body and "Price, €" in body
