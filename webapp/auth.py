@@ -15,6 +15,13 @@ Views use the two decorators:
 
     @admin_required          # as login_required, and 403 unless g.user is in ADMIN_IDS
 
+A request with genuine init data also gets the viewer cookie: signed with SECRET_KEY, HttpOnly,
+naming the Telegram user until the init data it came from expires (INIT_DATA_MAX_AGE). Only
+``GET /`` reads it, to paint the viewer's own tab first (webapp/pages.py); it proves nothing
+anywhere else, so every other route still needs the init data, and a forged or expired cookie
+is no cookie. A write re-issues it, so that a copy of the page the phone keeps (``Vary:
+Cookie``) never outlives the viewer's own last act.
+
 With ``DEV_LOGIN=1`` (debug or testing only) ``/dev/login`` lets a plain browser pick a
 test user: it signs init data for that user and opens the Mini App with it in the URL
 fragment, exactly where Telegram puts it, so the rest of the app cannot tell the difference.
@@ -36,7 +43,18 @@ from functools import wraps
 from typing import TypeVar
 from urllib.parse import parse_qsl, urlencode
 
-from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.orm import make_transient_to_detached
 from werkzeug.exceptions import Forbidden, Unauthorized
 
@@ -52,6 +70,7 @@ FUTURE_TOLERANCE_SECONDS = 300
 READ_METHODS = frozenset({"GET", "HEAD"})
 CACHE_SIZE = 4096
 DEV_BOT_TOKEN = "0:DEV_LOGIN-only-not-a-telegram-token"
+VIEWER_COOKIE = "viewer"
 
 View = TypeVar("View", bound=Callable)
 
@@ -171,7 +190,69 @@ def authenticate() -> None:
         except ScheduleError:
             raise AuthError("Init data has no valid user.") from None
         init_data.stored = detached_copy(g.user)
+    g.init_data = init_data
     g.lang = language(g.user.language_code)
+
+
+# --- the viewer cookie: who to paint GET / for, never a proof of identity --------------------
+
+
+def _viewer_signer() -> URLSafeSerializer | None:
+    key = current_app.config.get("SECRET_KEY")
+    return URLSafeSerializer(key, salt="viewer") if key else None
+
+
+def _cookie_fields() -> tuple[int, int, int] | None:
+    """The cookie's (telegram_id, expires, stamp) when its signature holds, else None."""
+    signer, raw = _viewer_signer(), request.cookies.get(VIEWER_COOKIE)
+    if signer is None or not raw:
+        return None
+    try:
+        fields = signer.loads(raw)
+    except BadSignature:
+        return None
+    if not (isinstance(fields, list) and len(fields) == 3):
+        return None
+    if not all(isinstance(field, int) and not isinstance(field, bool) for field in fields):
+        return None
+    return fields[0], fields[1], fields[2]
+
+
+def cookie_viewer() -> int | None:
+    """The Telegram id the viewer cookie names while it is genuine and unexpired, else None."""
+    fields = _cookie_fields()
+    now = time.time()
+    if fields is None or not now < fields[1] <= now + current_app.config["INIT_DATA_MAX_AGE"]:
+        return None
+    return fields[0]
+
+
+@bp.after_app_request
+def issue_viewer_cookie(response: Response) -> Response:
+    """After a request the init data proved: name its user in the viewer cookie, until that
+    init data expires; again after each accepted write (a fresh stamp)."""
+    init_data: InitData | None = g.get("init_data")
+    signer = _viewer_signer()
+    if init_data is None or signer is None:
+        return response
+    now = int(time.time())
+    expires = min(init_data.auth_date, now) + current_app.config["INIT_DATA_MAX_AGE"]
+    telegram_id = init_data.user["id"]
+    wrote = request.method not in READ_METHODS and response.status_code < 400
+    held = _cookie_fields()
+    if expires <= now or (not wrote and held and held[:2] == (telegram_id, expires)):
+        return response
+    response.set_cookie(
+        VIEWER_COOKIE,
+        signer.dumps([telegram_id, expires, time.time_ns() if wrote else 0]),
+        max_age=expires - now,
+        secure=request.is_secure,
+        httponly=True,
+        # Telegram's web clients open the app in a frame of another site; browsers take
+        # SameSite=None only with Secure, so plain http (development) gets Lax.
+        samesite="None" if request.is_secure else "Lax",
+    )
+    return response
 
 
 def detached_copy(user: User) -> User:

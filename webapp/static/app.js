@@ -37,17 +37,18 @@
   document.addEventListener("htmx:sendError", () => notify(text("offline", "No connection.")));
   document.addEventListener("htmx:responseError", () => notify(text("failed", "Something went wrong.")));
 
-  // The first paint is everyone's tab ([data-anonymous]); the viewer's own replaces it. While
-  // it loads, a day tapped loads the viewer's whole tab for that day instead (the first load,
-  // landing later, is not swapped in over it), and a start tapped is tapped again on the
-  // viewer's own grid once it is there: their answer may differ (their own booking, a limit).
+  // The first paint ([data-first-paint]: everyone's tab, or the viewer's own as their cookie
+  // named them) is replaced by the tab the init data proves is the viewer's. While it loads,
+  // a day tapped loads the viewer's whole tab for that day instead (the first load, landing
+  // later, is not swapped in over it), and a start tapped is tapped again on the viewer's own
+  // grid once it is there: their answer may differ (their own booking, a limit).
   // Registered before the loading bar's listener, so a request given up here is never counted.
   let loading = null, early = null, replay = null;
-  const anonymous = () => loading && q("[data-anonymous]");
+  const firstPaint = () => loading && q("[data-first-paint]");
   document.addEventListener("htmx:beforeRequest", (e) => {
     const el = e.detail.elt, app = q("#app");
-    if (el === app && q("[data-anonymous]")) loading = el;
-    if (!anonymous() || !el.matches || !el.matches("[data-date],[data-slot-start]")) return;
+    if (el === app && q("[data-first-paint]")) loading = el;
+    if (!firstPaint() || !el.matches || !el.matches("[data-date],[data-slot-start]")) return;
     if (el.matches("[data-date]") && early) return;  // the early day's own request
     e.preventDefault();
     e.stopImmediatePropagation();
@@ -69,7 +70,7 @@
     if (!e.detail.successful) replay = null;  // a tap of then is not made later by surprise
   });
   document.addEventListener("htmx:afterSettle", () => {
-    if (!replay || q("[data-anonymous]")) return;
+    if (!replay || q("[data-first-paint]")) return;
     const [day, start] = replay;
     replay = null;
     const cell = q(`[data-grid-date="${day}"] [data-slot-start="${start}"]`);
