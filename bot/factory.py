@@ -15,8 +15,8 @@ from schedule.models import utcnow
 
 from .config import BotConfig
 from .handlers import register_all
-from .handlers.common import BotContext
-from .models import claim_update
+from .handlers.common import BotContext, RetryLater
+from .models import claim_update, release_update
 from .telegram import configure_api
 
 log = logging.getLogger("bot")
@@ -24,6 +24,8 @@ log = logging.getLogger("bot")
 
 class _LogAndGoOn(ExceptionHandler):
     def handle(self, exception: Exception) -> bool:
+        if isinstance(exception, RetryLater):
+            return False  # raised on to handle_update
         log.error("update failed: %s", exception, exc_info=exception)
         return True
 
@@ -45,8 +47,9 @@ class BookingBot(TeleBot):
         even be parsed (then False: it is logged and skipped, since a redelivery would fail
         the same way).
 
-        A failing handler is logged, never raised; only a database that cannot record the
-        update_id raises, so that the update is delivered again later."""
+        A failing handler is logged, never raised; a database that cannot record the update_id
+        raises, and so does a handler that asks for the update again (RetryLater), its claim
+        released, so that the update is handled again later."""
         if not isinstance(update, Update):
             try:
                 update = Update.de_json(dict(update))
@@ -59,6 +62,11 @@ class BookingBot(TeleBot):
                 return False
         try:
             self.process_new_updates([update])
+        except RetryLater:
+            log.warning("update %s comes again: its handler could not finish", update.update_id)
+            with self.context.session_factory() as session:
+                release_update(session, update.update_id)
+            raise
         except Exception:  # one bad update never kills the bot
             log.exception("update %s failed", update.update_id)
         return True

@@ -45,6 +45,13 @@ def mark_blocked(session: Session, telegram_id: int) -> None:
     session.commit()
 
 
+def release_update(session: Session, update_id: int) -> None:
+    """Forget that `update_id` was taken, so that it is handled again (a payment that could
+    not be credited yet)."""
+    session.execute(delete(ProcessedUpdate).where(ProcessedUpdate.update_id == update_id))
+    session.commit()
+
+
 def claim_update(session: Session, update_id: int) -> bool:
     """Record `update_id`; False when it was recorded before (a redelivery or another process)."""
     now = utcnow()

@@ -78,6 +78,12 @@ def telegram_user_fields(user: TelegramUser) -> dict[str, object]:
     }
 
 
+class RetryLater(Exception):
+    """A handler that must not lose its update (a payment to credit) could not finish: the
+    update's claim is released and the update comes again (polling: the next getUpdates;
+    webhook: the worker's next look at its inbox)."""
+
+
 @contextmanager
 def user_session(ctx: BotContext, telegram_user: TelegramUser) -> Iterator[tuple[Session, User]]:
     """A session for one update and the user who sent it (who evidently has not blocked us)."""

@@ -11,13 +11,13 @@ from sqlalchemy.orm import Session
 from telebot import TeleBot
 from telebot.types import Message, PreCheckoutQuery
 
-from schedule import User, payments
+from schedule import ScheduleError, User, payments
 from schedule.i18n import N_, language
 from schedule.models import Product
 
 from ..payments import send_invoice
 from ..texts import label, text
-from .common import BotContext, on_message
+from .common import BotContext, RetryLater, on_message, user_session
 
 log = logging.getLogger("bot")
 MAX_INVOICES = 10  # one /buy sends at most this many invoice messages
@@ -59,8 +59,21 @@ def register(bot: TeleBot, ctx: BotContext) -> None:
         else:
             bot.answer_pre_checkout_query(query.id, ok=False, error_message=verdict.error_message)
 
-    @on_message(bot, ctx, content_types=["successful_payment"])
-    def paid(message: Message, session: Session, user: User, lang: str) -> None:
+    @bot.message_handler(content_types=["successful_payment"])
+    def paid(message: Message) -> None:
+        """Credit the pass. Telegram has taken the money: an update whose pass could not be
+        credited (the database failing) is asked for again, never dropped; a payment that
+        breaks the rules (a forged payload) is refused and logged."""
+        try:
+            with user_session(ctx, message.from_user) as (session, user):
+                credit(message, session, user)
+        except ScheduleError:
+            charge = message.successful_payment.telegram_payment_charge_id
+            log.exception("payment %s refused", charge)
+        except Exception as error:
+            raise RetryLater(str(error)) from error
+
+    def credit(message: Message, session: Session, user: User) -> None:
         receipt = message.successful_payment
         credited = payments.credit(
             session,

@@ -13,10 +13,12 @@ from dataclasses import replace
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
+from bot.handlers.common import RetryLater
 from bot.worker import Inbox
 from schedule import payments, services
-from schedule.models import Booking, Pass, Payment, Product
+from schedule.models import Booking, Pass, Payment, Product, ScheduleLock
 from tests.fixtures_bot import ALICE, BORIS, COACH, PUBLIC_URL
 from tests.fixtures_web import auth, build_app
 from webapp.extensions import db
@@ -240,3 +242,33 @@ def test_my_shows_a_membership_and_under_forfeit_offers_a_late_cancel(
     with bot_sessions() as session:
         cancelled = session.scalar(select(Booking))
         assert (cancelled.status, cancelled.forfeited) == ("cancelled", True)
+
+
+def test_a_payment_the_database_could_not_credit_comes_again_and_credits_once(
+    paying_bot, fake_telegram, bot_sessions, bot_config
+):
+    """Telegram has taken the money: while the schedule's write lock is held elsewhere the pass
+    cannot be credited, so handle_update raises and the update is asked for again (polling and
+    the webhook worker do); once the lock is free it credits once. On PostgreSQL the update was
+    claimed and its handler failed (RetryLater: the claim released); SQLite's lock is the whole
+    file's, so there the claim itself could not be written."""
+    pack = on_sale(bot_sessions, bot_config)
+    payload = payments.invoice_payload(pack.id, ALICE["id"])
+    update = fake_telegram.successful_payment_update(ALICE, payload, 800000, "charge-9")
+    engine = bot_sessions.kw["bind"]
+
+    with engine.connect() as holder:  # another process holding the write lock past the waits
+        holder.execute(
+            ScheduleLock.__table__.update()
+            .where(ScheduleLock.id == 1)
+            .values(version=ScheduleLock.version + 1)
+        )
+        failure = RetryLater if engine.dialect.name == "postgresql" else OperationalError
+        with pytest.raises(failure):
+            paying_bot.handle_update(update)
+        holder.rollback()
+
+    assert counts(bot_sessions) == (0, 0)
+    paying_bot.handle_update(update)  # the same update, delivered again
+    paying_bot.handle_update(update)  # and once more: now it was handled
+    assert counts(bot_sessions) == (1, 1)
