@@ -5,6 +5,7 @@ can be looked at (and photographed: test-artifacts/) for as long as the test nee
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from urllib.parse import urlparse
 
@@ -295,3 +296,37 @@ def test_a_day_tapped_before_the_swap_stays_chosen(browser, sqlite_app, live_sql
     assert page.locator("[data-anonymous]").count() == 0
     until(page, "!document.body.classList.contains('busy')")
     page.context.close()
+
+
+def test_a_client_at_the_daily_limit_sees_why_in_the_first_paint_of_a_second_open(
+    browser, sqlite_app, live_sqlite_url, artifacts
+):
+    """Issue 23: once the init data has named the viewer (a cookie the page cannot read), the
+    next open paints their own tab at once: the one notice about the limit, not free places."""
+    settings = sqlite_app.config["SCHEDULE"]
+    sqlite_app.config["SCHEDULE"] = dataclasses.replace(settings, max_bookings_per_day=1)
+    book_as(sqlite_app, ANNA, "10:00")
+    url = launch_url(live_sqlite_url, ANNA)
+    first, personal = while_own_tab_waits(browser, url)
+    assert first.locator("[data-anonymous]").is_visible()  # a first open: nobody known yet
+    assert first.locator("[data-notice='limit_reached']").count() == 0
+    personal[0].continue_()
+    first.locator("nav.tabs:not([data-first-paint])").wait_for()
+    assert first.evaluate("document.cookie") == ""  # HttpOnly: no script of the page sees it
+
+    again = first.context.new_page()  # opened again on the same phone
+    again.route("https://telegram.org/**", lambda route: route.abort())
+    personal = held_back(again, "/app/book")
+    again.goto(url)
+    wait_for(again, personal)  # the viewer's tab is still asked for, and held back
+    notice = again.locator("[data-notice='limit_reached']")
+    assert notice.is_visible()
+    assert again.locator("[data-anonymous]").count() == 0
+    assert again.locator("[data-slot-start][data-refusal='limit_reached']").count() > 0
+    assert again.locator("[data-date][data-mine=true]").count() == 1
+    again.screenshot(path=artifacts / "second-open-first-paint.png")
+
+    personal[0].continue_()
+    again.locator("nav.tabs:not([data-first-paint])").wait_for()
+    assert notice.is_visible()
+    again.context.close()
