@@ -138,7 +138,6 @@ class Pace:
 
     def take(self, session: Session, wanted: int) -> int:
         """Up to `wanted` sends from the bucket, refilled for the time since it last was."""
-        now = self.clock()
         # Touch the row before reading it: that takes PostgreSQL's row lock and SQLite's write
         # lock, so claimers take turns and none spends what another has just taken.
         touched = session.execute(
@@ -146,11 +145,15 @@ class Pace:
         )
         if not touched.rowcount:
             ensure_budget_row(session)
+        # The time is read holding the lock, and the refill mark never moves back: a claimer
+        # that read its clock before another's turn would count that time twice.
+        now = self.clock()
         row = session.get(SendBudget, 1, populate_existing=True)
         elapsed = max((now - row.refilled_at).total_seconds(), 0.0)
         tokens = min(self.per_second, row.tokens + elapsed * self.per_second)
         taken = max(0, min(wanted, int(tokens)))
-        row.tokens, row.refilled_at = tokens - taken, now  # a clock set back refills nothing
+        # A clock set back refills nothing.
+        row.tokens, row.refilled_at = tokens - taken, max(now, row.refilled_at)
         session.flush()
         return taken
 
