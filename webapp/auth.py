@@ -230,17 +230,19 @@ def cookie_viewer() -> int | None:
 @bp.after_app_request
 def issue_viewer_cookie(response: Response) -> Response:
     """After a request the init data proved: name its user in the viewer cookie, until that
-    init data expires; again after each accepted write (a fresh stamp)."""
+    init data expires. Telegram signs new init data at every open, but the cookie is renewed
+    only when it names someone else or has run half its time, and after each accepted write (a
+    fresh stamp): a page kept by the phone (`Vary: Cookie`) serves the next open until then."""
     init_data: InitData | None = g.get("init_data")
     signer = _viewer_signer()
     if init_data is None or signer is None:
         return response
-    now = int(time.time())
-    expires = min(init_data.auth_date, now) + current_app.config["INIT_DATA_MAX_AGE"]
-    telegram_id = init_data.user["id"]
+    now, max_age = int(time.time()), current_app.config["INIT_DATA_MAX_AGE"]
+    expires, telegram_id = min(init_data.auth_date, now) + max_age, init_data.user["id"]
     wrote = request.method not in READ_METHODS and response.status_code < 400
     held = _cookie_fields()
-    if expires <= now or (not wrote and held and held[:2] == (telegram_id, expires)):
+    fresh = held is not None and held[0] == telegram_id and held[1] - now > max_age / 2
+    if expires <= now or (fresh and not wrote):
         return response
     response.set_cookie(
         VIEWER_COOKIE,
