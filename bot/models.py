@@ -47,7 +47,7 @@ def mark_blocked(session: Session, telegram_id: int) -> None:
 
 def release_update(session: Session, update_id: int) -> None:
     """Forget that `update_id` was taken, so that it is handled again (a payment that could
-    not be credited yet)."""
+    not be credited yet; a webhook update whose worker died while handling it)."""
     session.execute(delete(ProcessedUpdate).where(ProcessedUpdate.update_id == update_id))
     session.commit()
 
@@ -167,13 +167,6 @@ def finish_update(session: Session, row: WebhookUpdate, now: datetime) -> None:
 def fail_update(session: Session, row: WebhookUpdate, now: datetime, error: str) -> None:
     """Never to be handled (again): recorded with why."""
     outbox.settle(session, row, status=FAILED, handled_at=now, last_error=error[:1000])
-    session.commit()
-
-
-def forget_taken(session: Session, update_id: int) -> None:
-    """Forget that `update_id` was taken on (its worker died while handling it), so that it is
-    handled again."""
-    session.execute(delete(ProcessedUpdate).where(ProcessedUpdate.update_id == update_id))
     session.commit()
 
 

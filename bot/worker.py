@@ -105,7 +105,7 @@ class Inbox:
         if outbox.was_interrupted(row):
             log.warning("update %s: its worker died while handling it; again", row.update_id)
             with self.session_factory() as session:
-                models.forget_taken(session, row.update_id)
+                models.release_update(session, row.update_id)
         try:
             self.bot.handle_update(json.loads(row.payload))
         except Exception as error:  # the database could not record the update as taken
