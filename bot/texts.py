@@ -11,8 +11,8 @@ from __future__ import annotations
 import html
 from datetime import date, datetime
 
-from schedule import Settings, i18n
-from schedule.consequences import FORFEIT, Consequence
+from schedule import Settings, consequences, i18n
+from schedule.consequences import Consequence
 from schedule.i18n import N_, has, language
 from schedule.timegrid import to_local
 
@@ -95,73 +95,8 @@ def short_when(starts_at: datetime, settings: Settings, lang: str) -> str:
     return f"{day_label(start.date(), lang)} {i18n.time_label(start.time(), lang)}"
 
 
-def moment(instant: datetime, settings: Settings, lang: str) -> str:
-    """'Thu 26 Nov, 08:00' in the studio's time (as the Mini App's sheets write it)."""
-    local = to_local(instant, settings)
-    return f"{day_label(local.date(), lang)}, {i18n.time_label(local.time(), lang)}"
-
-
-def _hours(minutes: int, lang: str) -> str:
-    if minutes % 60 == 0:
-        return i18n.translate_plural(lang, "hours", minutes // 60)
-    return i18n.translate_plural(lang, "minutes", minutes)
-
-
-def consequence_line(line: Consequence, act: str, settings: Settings, lang: str) -> str:
-    """What one consequence (schedule.consequences) says before the confirm button, in the
-    words of the Mini App's sheet: `act` is "book" (booking or moving), "wait", "series" or
-    "cancel"."""
-    facts, code = line.facts, line.code
-    hours = _hours(settings.cancel_deadline_minutes, lang)
-    if code in ("pass", "refund") and facts.get("membership"):  # no visit taken or returned
-        key = "csq_membership_refund" if code == "refund" else "csq_membership"
-        return text(lang, key, until=day_label(facts["expires"], lang))
-    if code == "pass" and act == "series":
-        until = day_label(facts["expires"], lang)
-        return ntext(
-            lang, "csq_series_pass", facts["visits"], left=facts["visits_left"], until=until
-        )
-    if code == "pass":
-        return ntext(
-            lang, "csq_pass", facts["visits_left"], until=day_label(facts["expires"], lang)
-        )
-    if code == "unpaid" and act == "series" and facts.get("dates"):
-        return ntext(lang, "csq_series_unpaid", len(facts["dates"]))
-    if code == "unpaid" and act == "cancel":
-        return text(lang, "csq_unpaid_cancel")
-    if code == "unpaid":
-        return text(lang, "csq_unpaid")
-    if code == "late" and act == "cancel" and facts.get("policy") == FORFEIT:
-        return text(lang, "csq_late_cancel_forfeit", hours=hours)
-    if code == "late" and act == "cancel":
-        return text(lang, "csq_late_cancel", hours=hours)
-    if code == "late" and facts.get("policy") == FORFEIT:
-        return text(lang, "csq_late_forfeit", hours=hours)
-    if code == "late":
-        return text(lang, "csq_late", hours=hours)
-    if code == "forfeit":
-        return text(lang, "csq_forfeit")
-    if code == "cancel_until" and act == "series":
-        return text(lang, "csq_series_cancel_until", hours=hours)
-    if code == "cancel_until" and act == "wait":
-        return text(lang, "csq_wait_cancel_until", when=moment(facts["until"], settings, lang))
-    if code == "cancel_until":
-        return text(lang, "csq_cancel_until", when=moment(facts["until"], settings, lang))
-    if code == "refund" and act == "cancel":
-        return ntext(lang, "csq_refund_now", facts["visits_left"])
-    if code == "refund":
-        return text(lang, "csq_refund")
-    if act == "series":  # the line, for dates that are full
-        dates = ", ".join(day_label(day, lang) for day in facts["dates"])
-        return text(lang, "csq_series_waitlist", dates=dates)
-    cutoff = moment(facts["cutoff"], settings, lang)
-    if not facts["ahead"]:
-        return text(lang, "csq_waitlist_first", when=cutoff)
-    return ntext(lang, "csq_waitlist", facts["ahead"], place=facts["place"], when=cutoff)
-
-
 def consequence_lines(
     lines: list[Consequence], act: str, settings: Settings, lang: str
 ) -> list[str]:
     """Each consequence as a line of its own ('• …'), in the order schedule gives them."""
-    return ["• " + consequence_line(line, act, settings, lang) for line in lines]
+    return ["• " + consequences.describe(line, act, settings, lang) for line in lines]

@@ -21,14 +21,16 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from . import i18n
 from .availability import snapshot_for_days
 from .errors import ScheduleError
+from .i18n import translate, translate_plural
 from .limits import holdings
 from .models import WAITING, Booking, Pass, User, WaitlistEntry
 from .passes import PassHeld, Standing, remaining_after, standing
 from .series import due_through
 from .settings import Settings
-from .timegrid import local_date, minute_of_day, start_instant
+from .timegrid import local_date, minute_of_day, start_instant, to_local
 
 # The codes, in the order a sheet lists them (DESIGN.md, "Consequences").
 CODES = ("pass", "unpaid", "late", "cancel_until", "refund", "forfeit", "waitlist")
@@ -240,3 +242,75 @@ def _series_payment(held: Standing, days: list[date]) -> list[Consequence]:
     if unpaid or not days:
         lines.append(Consequence("unpaid", {"dates": tuple(unpaid)}))
     return lines
+
+
+# --- the words -------------------------------------------------------------------------------
+
+
+def describe(line: Consequence, act: str, settings: Settings, lang: str) -> str:
+    """What one consequence says before the confirm, the same in the Mini App's sheet and the
+    bot's message: `act` is "book" (booking or moving), "wait", "series" or "cancel"."""
+    facts, code = line.facts, line.code
+    hours = _duration(settings.cancel_deadline_minutes, lang)
+    if code == "refund" and facts.get("membership"):  # no visit returned
+        return translate(
+            lang, "csq_membership_refund", until=i18n.day_label(facts["expires"], lang)
+        )
+    if code == "pass" and facts.get("membership"):  # no visit taken
+        return translate(lang, "csq_membership", until=i18n.day_label(facts["expires"], lang))
+    if code == "pass" and act == "series":
+        until = i18n.day_label(facts["expires"], lang)
+        return translate_plural(
+            lang, "csq_series_pass", facts["visits"], left=facts["visits_left"], until=until
+        )
+    if code == "pass":
+        until = i18n.day_label(facts["expires"], lang)
+        return translate_plural(lang, "csq_pass", facts["visits_left"], until=until)
+    if code == "unpaid" and act == "series" and facts.get("dates"):
+        return translate_plural(lang, "csq_series_unpaid", len(facts["dates"]))
+    if code == "unpaid" and act == "cancel":
+        return translate(lang, "csq_unpaid_cancel")
+    if code == "unpaid":
+        return translate(lang, "csq_unpaid")
+    forfeits = facts.get("policy") == FORFEIT
+    if code == "late" and act == "cancel" and forfeits:
+        return translate(lang, "csq_late_cancel_forfeit", hours=hours)
+    if code == "late" and act == "cancel":
+        return translate(lang, "csq_late_cancel", hours=hours)
+    if code == "late" and forfeits:
+        return translate(lang, "csq_late_forfeit", hours=hours)
+    if code == "late":
+        return translate(lang, "csq_late", hours=hours)
+    if code == "forfeit":
+        return translate(lang, "csq_forfeit")
+    if code == "cancel_until" and act == "series":
+        return translate(lang, "csq_series_cancel_until", hours=hours)
+    if code == "cancel_until" and act == "wait":
+        return translate(
+            lang, "csq_wait_cancel_until", when=_moment(facts["until"], settings, lang)
+        )
+    if code == "cancel_until":
+        return translate(lang, "csq_cancel_until", when=_moment(facts["until"], settings, lang))
+    if code == "refund" and act == "cancel":
+        return translate_plural(lang, "csq_refund_now", facts["visits_left"])
+    if code == "refund":
+        return translate(lang, "csq_refund")
+    if act == "series":  # the line, for dates that are full
+        dates = ", ".join(i18n.day_label(day, lang) for day in facts["dates"])
+        return translate(lang, "csq_series_waitlist", dates=dates)
+    cutoff = _moment(facts["cutoff"], settings, lang)
+    if not facts["ahead"]:
+        return translate(lang, "csq_waitlist_first", when=cutoff)
+    return translate_plural(lang, "csq_waitlist", facts["ahead"], place=facts["place"], when=cutoff)
+
+
+def _moment(instant: datetime, settings: Settings, lang: str) -> str:
+    """'Thu 26 Nov, 08:00' in the studio's time."""
+    local = to_local(instant, settings)
+    return f"{i18n.day_label(local.date(), lang)}, {i18n.time_label(local.time(), lang)}"
+
+
+def _duration(minutes: int, lang: str) -> str:
+    if minutes % 60 == 0:
+        return translate_plural(lang, "hours", minutes // 60)
+    return translate_plural(lang, "minutes", minutes)

@@ -220,58 +220,9 @@ def can_change(booking: Booking) -> bool:
     return services.client_may_change(booking, settings(), now())
 
 
-def moment(instant: datetime) -> str:
-    """'Thu 26 Nov, 08:00' in the studio's time."""
-    return f"{day_label(local_day(instant, settings()))}, {clock(instant, settings())}"
-
-
-# What each consequence says on a sheet (schedule.consequences), by the act it belongs to:
-# "book" (booking or moving), "wait" (joining a line), "series" (weekly) or "cancel".
 def consequence_text(line: Consequence, act: str) -> str:
-    facts, hours = line.facts, duration(settings().cancel_deadline_minutes)
-    code = line.code
-    if code in ("pass", "refund") and facts.get("membership"):  # no visit taken or returned
-        return t(
-            "csq_membership_refund" if code == "refund" else "csq_membership",
-            until=day_label(facts["expires"]),
-        )
-    if code == "pass" and act == "series":
-        until = day_label(facts["expires"])
-        return tn("csq_series_pass", facts["visits"], left=facts["visits_left"], until=until)
-    if code == "pass":
-        return tn("csq_pass", facts["visits_left"], until=day_label(facts["expires"]))
-    if code == "unpaid" and act == "series" and facts.get("dates"):
-        return tn("csq_series_unpaid", len(facts["dates"]))
-    if code == "unpaid" and act == "cancel":
-        return t("csq_unpaid_cancel")
-    if code == "unpaid":
-        return t("csq_unpaid")
-    if code == "late" and act == "cancel" and facts.get("policy") == consequences.FORFEIT:
-        return t("csq_late_cancel_forfeit", hours=hours)
-    if code == "late" and act == "cancel":
-        return t("csq_late_cancel", hours=hours)
-    if code == "late" and facts.get("policy") == consequences.FORFEIT:
-        return t("csq_late_forfeit", hours=hours)
-    if code == "late":
-        return t("csq_late", hours=hours)
-    if code == "forfeit":
-        return t("csq_forfeit")
-    if code == "cancel_until" and act == "series":
-        return t("csq_series_cancel_until", hours=hours)
-    if code == "cancel_until" and act == "wait":
-        return t("csq_wait_cancel_until", when=moment(facts["until"]))
-    if code == "cancel_until":
-        return t("csq_cancel_until", when=moment(facts["until"]))
-    if code == "refund" and act == "cancel":
-        return tn("csq_refund_now", facts["visits_left"])
-    if code == "refund":
-        return t("csq_refund")
-    if act == "series":  # the line, for dates that are full
-        return t("csq_series_waitlist", dates=", ".join(day_label(d) for d in facts["dates"]))
-    when_cut = moment(facts["cutoff"])
-    if not facts["ahead"]:
-        return t("csq_waitlist_first", when=when_cut)
-    return tn("csq_waitlist", facts["ahead"], place=facts["place"], when=when_cut)
+    """What a consequence says on a sheet (schedule.consequences.describe, as the bot says it)."""
+    return consequences.describe(line, act, settings(), current_language())
 
 
 def calendar_url(booking: Booking) -> str:
