@@ -173,7 +173,8 @@ def confirm_series():
         day=day,
         start=start,
         weekday=day.weekday(),
-        max_weeks=settings().series_max_weeks,
+        week_choices=standing.week_choices(settings()),
+        first_choice=weeks,
         consequences=_consequences(day, minute, weeks),
         act="series",
     )
