@@ -54,8 +54,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from schedule import User, outbox
 from schedule.models import utcnow
+from schedule.notices import PAYMENT_KEYS
 from schedule.outbox import OutboxMessage
-from schedule.payments import PAYMENT_KEYS
 
 from .config import BotConfig
 from .models import mark_blocked

@@ -14,7 +14,7 @@ from datetime import date
 from telebot import TeleBot
 from telebot.types import LabeledPrice
 
-from schedule import payments
+from schedule import notices, payments
 from schedule.i18n import N_
 from schedule.models import Product
 
@@ -66,9 +66,9 @@ def render_payment_notice(kind: str, facts: dict, lang: str, config: BotConfig):
     product = facts.get("product") or "—"
     expires = facts.get("expires")
     until = day_label(date.fromisoformat(expires), lang) if expires else "—"
-    if kind == payments.PAYMENT_PAID:
+    if kind == notices.PAYMENT_PAID:
         return text(lang, N_("bot_payment_paid"), product=product, price=price, until=until), None
-    if kind == payments.PAYMENT_REFUNDED:
+    if kind == notices.PAYMENT_REFUNDED:
         reason = facts.get("reason") or ""
         return text(
             lang, N_("bot_payment_refunded"), product=product, price=price, reason=reason

@@ -75,6 +75,17 @@ class ReminderDue:
     at: datetime
 
 
+@dataclass(frozen=True)
+class PaymentSettled:
+    """A payment credited (its pass made) or refunded (its pass voided), at `at`."""
+
+    refunded: bool
+    facts: Any  # schedule.payments.payment_facts: plain JSON values
+    at: datetime
+
+
 BookingEvent = BookingMade | BookingCancelled | BookingMoved
-Event = BookingEvent | OccurrenceSettled | SeriesStopped | PassExpiring | ReminderDue
+Event = (
+    BookingEvent | OccurrenceSettled | SeriesStopped | PassExpiring | ReminderDue | PaymentSettled
+)
 EventHandler = Callable[[Event], None]

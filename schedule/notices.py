@@ -47,6 +47,7 @@ from .events import (
     Event,
     OccurrenceSettled,
     PassExpiring,
+    PaymentSettled,
     ReminderDue,
     SeriesStopped,
 )
@@ -64,6 +65,10 @@ SERIES_WAITING = "series_waiting"
 SERIES_SKIPPED = "series_skipped"
 SERIES_STOPPED = "series_stopped"
 SERIES_KEYS = (SERIES_BOOKED, SERIES_WAITING, SERIES_SKIPPED, SERIES_STOPPED)
+PAYMENT_PAID = "payment_paid"  # to the client: the pass bought
+PAYMENT_REFUNDED = "payment_refunded"  # to the client: the payment refunded, the pass voided
+PAYMENT_NEWS = "payment_news"  # to the trainers: facts["kind"] "paid" or "refunded"
+PAYMENT_KEYS = (PAYMENT_PAID, PAYMENT_REFUNDED, PAYMENT_NEWS)
 # A settled occurrence's outcome (schedule.series' BOOKED, WAITING_OUTCOME, SKIPPED) -> its key.
 OUTCOME_KEYS = {"booked": SERIES_BOOKED, "waiting": SERIES_WAITING, "skipped": SERIES_SKIPPED}
 
@@ -103,7 +108,20 @@ def notices_of(event: Event, settings: Settings) -> list[Notice]:
         return [_pass_notice(PASS_EXPIRING, sold, event.view.remaining, at)]
     if isinstance(event, ReminderDue):
         return [_reminder_notice(event)]
+    if isinstance(event, PaymentSettled):
+        return _payment_notices(event, settings)
     raise TypeError(f"not a schedule event: {event!r}")
+
+
+def _payment_notices(event: PaymentSettled, settings: Settings) -> list[Notice]:
+    """The client hears of their payment or refund; each trainer gets the news."""
+    key = PAYMENT_REFUNDED if event.refunded else PAYMENT_PAID
+    kind = "refunded" if event.refunded else "paid"
+    told = [Notice(event.facts["client_id"], key, dict(event.facts), event.at)]
+    return told + [
+        Notice(trainer, PAYMENT_NEWS, {**event.facts, "kind": kind}, event.at)
+        for trainer in sorted(settings.admin_ids)
+    ]
 
 
 def _booking_notices(event: BookingEvent, settings: Settings) -> list[Notice]:

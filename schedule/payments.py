@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 from . import notices, passes
 from .db import is_row_id, write_transaction
 from .errors import InvalidInput, ScheduleError
+from .events import PaymentSettled
 from .i18n import N_, Nn_, language, translate, translate_plural
 from .models import (
     ACTIVE,
@@ -62,10 +63,6 @@ STARS = "XTR"
 _PAYLOAD = re.compile(r"^buy:(\d{1,18}):(\d{1,20})$")
 
 # The outbox keys (the bot words each row by its key).
-PAYMENT_PAID = "payment_paid"  # to the client: the pass bought
-PAYMENT_REFUNDED = "payment_refunded"  # to the client: the payment refunded, the pass voided
-PAYMENT_NEWS = "payment_news"  # to the trainers: facts["kind"] "paid" or "refunded"
-PAYMENT_KEYS = (PAYMENT_PAID, PAYMENT_REFUNDED, PAYMENT_NEWS)
 
 # Why the bot refuses a checkout, in the payer's words (catalog ids).
 CHECKOUT_REFUSALS = {
@@ -297,7 +294,7 @@ def credit(
             if product is not None:
                 sold = _pass_for(session, settings, payer, product, payment, now)
                 payment.pass_id = sold.id
-            _tell(session, settings, payment, PAYMENT_PAID, now)
+            _tell(session, settings, payment, False, now)
     except IntegrityError:
         # Another writer recorded this charge first (outside the lock): theirs stands.
         session.rollback()
@@ -409,7 +406,7 @@ def refund(
                     kind="refunded", visits_delta=-taken, reason=why, by_telegram_id=by, at=now
                 )
             )
-        _tell(session, settings, payment, PAYMENT_REFUNDED, now)
+        _tell(session, settings, payment, True, now)
     return payment
 
 
@@ -513,17 +510,10 @@ def payment_facts(payment: Payment, session: Session) -> dict:
     }
 
 
-def _tell(session: Session, settings: Settings, payment: Payment, key: str, now: datetime) -> None:
-    """The client and the trainers hear of it, in this transaction (schedule.notices' rule:
-    settings that name no trainer record nothing)."""
-    if not settings.admin_ids:
-        return
+def _tell(
+    session: Session, settings: Settings, payment: Payment, refunded: bool, now: datetime
+) -> None:
+    """The client and the trainers hear of it, in this transaction (schedule.notices)."""
     session.flush()
     facts = payment_facts(payment, session)
-    kind = "paid" if key == PAYMENT_PAID else "refunded"
-    told = [notices.Notice(facts["client_id"], key, facts, now)]
-    told += [
-        notices.Notice(trainer, PAYMENT_NEWS, {**facts, "kind": kind}, now)
-        for trainer in sorted(settings.admin_ids)
-    ]
-    notices.write(session, told)
+    notices.record(session, settings, PaymentSettled(refunded=refunded, facts=facts, at=now))
