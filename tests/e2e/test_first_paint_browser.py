@@ -314,11 +314,7 @@ def test_a_client_at_the_daily_limit_sees_why_in_the_first_paint_of_a_second_ope
     first.locator("nav.tabs:not([data-first-paint])").wait_for()
     assert first.evaluate("document.cookie") == ""  # HttpOnly: no script of the page sees it
 
-    again = first.context.new_page()  # opened again on the same phone
-    again.route("https://telegram.org/**", lambda route: route.abort())
-    personal = held_back(again, "/app/book")
-    again.goto(url)
-    wait_for(again, personal)  # the viewer's tab is still asked for, and held back
+    again, personal = opened_again(first, url)  # the viewer's tab is still asked for, held back
     notice = again.locator("[data-notice='limit_reached']")
     assert notice.is_visible()
     assert again.locator("[data-anonymous]").count() == 0
@@ -330,3 +326,41 @@ def test_a_client_at_the_daily_limit_sees_why_in_the_first_paint_of_a_second_ope
     again.locator("nav.tabs:not([data-first-paint])").wait_for()
     assert notice.is_visible()
     again.context.close()
+
+
+def opened_again(page, url: str):
+    """Open `url` again on the same phone (`page`'s context, its cookies) without Telegram's
+    script, the viewer's tab held back: the page and the held requests for that tab."""
+    again = page.context.new_page()
+    again.route("https://telegram.org/**", lambda route: route.abort())
+    personal = held_back(again, "/app/book")
+    again.goto(url)
+    wait_for(again, personal)
+    return again, personal
+
+
+def test_a_day_tapped_on_the_viewers_own_first_paint_stays_chosen(
+    browser, sqlite_app, live_sqlite_url
+):
+    """The own picture painted first is still only a first paint: the tab the init data
+    brings does not take the viewer back from a day they tapped before it came."""
+    url = launch_url(live_sqlite_url, ANNA)
+    first, personal = while_own_tab_waits(browser, url)
+    personal[0].continue_()
+    first.locator("nav.tabs:not([data-first-paint])").wait_for()
+
+    page, personal = opened_again(first, url)
+    assert page.locator("[data-anonymous]").count() == 0
+    later = page.locator("[data-date][data-available=true]").nth(2).get_attribute("data-date")
+    page.click(f"[data-date='{later}']")
+    for _ in range(TIMEOUT_MS // 20):
+        if len(personal) >= 2:
+            break
+        page.wait_for_timeout(20)
+    assert f"date={later}" in personal[1].request.url  # the viewer's whole tab for that day
+    personal[1].continue_()
+    page.locator("nav.tabs:not([data-first-paint])").wait_for()
+    personal[0].continue_()  # the first load lands last; it must not be swapped in
+    page.wait_for_timeout(300)
+    assert page.locator("[data-date][aria-current=true]").get_attribute("data-date") == later
+    page.context.close()
