@@ -29,7 +29,8 @@ Figures, median (and range) of the runs, in ms from navigation start:
   bookable start  the first frame in which a start the page marks bookable is in the viewport
                   (a frame's paint follows its animation frame, so never before the FCP)
   FCP             first contentful paint
-  own tab         the viewer's own booking tab swapped in (init data sent, answer rendered)
+  own tab         the viewer's own picture on screen: painted first (a kept viewer cookie) or
+                  swapped in (init data sent, answer rendered)
   ready           the app's first web_app_ready (Telegram lifts its placeholder)
   requests/bytes  answered before the bookable start was visible, document included, and their
                   bytes on the wire (Resource Timing transferSize: headers and body as received)
