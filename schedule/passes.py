@@ -27,9 +27,8 @@ from sqlalchemy.orm import Session
 from . import notices
 from .db import is_row_id, write_transaction
 from .errors import InvalidInput, ScheduleError
-from .i18n import N_
-from .i18n import N_
 from .events import PassExpiring
+from .i18n import N_
 from .models import ACTIVE, NO_SHOW, Booking, Pass, PassChange, User, utcnow
 from .settings import Settings
 from .timegrid import local_date, today
