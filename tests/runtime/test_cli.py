@@ -17,11 +17,11 @@ from click.testing import CliRunner
 from flask.cli import ScriptInfo
 from sqlalchemy import func, select
 
+from runtime.commands import diagnose
 from schedule import ConfigError, maintenance, services
 from schedule.models import Booking, User
 from tests.initdata import TEST_BOT_TOKEN
 from webapp import create_app
-from runtime.commands import diagnose
 from webapp.extensions import db
 
 NOW = datetime(2026, 11, 25, 6, 0)  # Wednesday 09:00 in Moscow

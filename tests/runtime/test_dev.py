@@ -18,8 +18,8 @@ import pytest
 from pyngrok import ngrok
 from pyngrok.exception import PyngrokNgrokError
 
-from tests.runtime.test_cli import ENV, FakeTelegram, make_app
 from runtime.commands import dev
+from tests.runtime.test_cli import ENV, FakeTelegram, make_app
 from webapp.extensions import db
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -19,11 +19,11 @@ from types import SimpleNamespace
 import pytest
 from flask import g
 
-from tests.runtime.test_cli import ENV, make_app
 from runtime import logs
-from webapp.extensions import db
 from runtime.logs import handlers
 from runtime.logs.terminal import TerminalLines
+from tests.runtime.test_cli import ENV, make_app
+from webapp.extensions import db
 
 ROOT = Path(__file__).resolve().parents[2]
 
