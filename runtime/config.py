@@ -121,6 +121,7 @@ _OWN_KEYS = {
 }
 PROJECT_KEYS = frozenset(
     {*_BOT_KEYS, *_OWN_KEYS, "BOT", "CONFIG", "SCHEDULE", "ADMIN_IDS", "TRAINER_NEWS_DELAY_SECONDS"}
+    - {"LOG_DIR"}  # also Flask's: under testing, log files are written only when it is given
 )
 
 
