@@ -1,6 +1,6 @@
 """The Telegram bot (pyTelegramBotAPI) over the `schedule` domain.
 
-factory.create_bot builds it; handlers/ holds what it does by concern; notify.Notifier tells
-trainers and clients what happened (the Mini App uses it too); runner.run_polling runs it with
-long polling, webapp.webhook by webhook.
+factory.create_bot builds it; handlers/ holds what it does by concern; notify, passes, series,
+reminders and payments word the notices schedule decided and the dispatcher sends;
+runner.run_polling runs it with long polling, the runtime's worker by webhook.
 """

@@ -18,17 +18,27 @@ WEBHOOK_SECRET_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 @dataclass(frozen=True)
 class BotConfig:
+    """The bot's view of the configuration. The trainers and the news delay are the studio's
+    rules (`settings.admin_ids`, `settings.trainer_news_delay`), read there."""
+
     token: str = ""
     api_url: str = DEFAULT_API_URL
     public_url: str = ""
-    admin_ids: frozenset[int] = frozenset()
     webhook_secret: str = ""
     database_url: str = ""
     settings: Settings = Settings()
-    # Seconds a trainer's news of a client's own action is held (a cancel within it folds).
-    trainer_news_delay: float = 60.0
     # BotFather -> Payments: the provider's token (a test one in development); empty: no sales.
     payment_provider_token: str = ""
+
+    @property
+    def admin_ids(self) -> frozenset[int]:
+        return self.settings.admin_ids
+
+    @property
+    def trainer_news_delay(self) -> float:
+        """Seconds a trainer's news of a client's own action is held (a cancel within it
+        folds it away)."""
+        return self.settings.trainer_news_delay
 
     @property
     def web_app_url(self) -> str | None:

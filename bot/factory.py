@@ -80,8 +80,8 @@ def create_bot(
     on_event: EventHandler | None = None,
 ) -> BookingBot:
     """The bot for `config`: it calls `<TELEGRAM_API_URL>/bot<token>/<method>`, and each
-    handler opens its own session from `session_factory`. `on_event` gets the schedule's
-    events (normally a bot.notify.Notifier)."""
+    handler opens its own session from `session_factory`. `on_event` observes the schedule's
+    events (the web app's metrics count the bot's bookings through it)."""
     if not config.token:
         raise ValueError("BOT_TOKEN is not set")
     configure_api(config.api_url, config.token)

@@ -5,22 +5,15 @@ Who hears of what is decided in the domain (schedule.notices): a change writes i
 the outbox in its own transaction, each a message key (NEWS to a trainer, CLIENT to the client
 the booking belongs to) and plain facts. `render_notice` turns one into text and buttons.
 
-`Notifier` is a bridge for wiring whose `Settings` do not name the trainers yet (BotConfig's
-`admin_ids` and `trainer_news_delay` beside them): as an `on_event` observer it writes, with
-the bot's trainers, the notices schedule did not write itself. It writes nothing when schedule
-did, so it may stay installed while the configuration moves, and goes once it has.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from datetime import datetime
 
-from sqlalchemy.orm import Session, object_session
 from telebot.types import InlineKeyboardMarkup
 
-from schedule import Settings, notices
-from schedule.events import BookingCancelled, BookingMade, BookingMoved, Event
 from schedule.i18n import LANGUAGES, N_
 from schedule.notices import CLIENT, NEWS
 
@@ -28,43 +21,7 @@ from . import keyboards
 from .config import BotConfig
 from .texts import has, label, short_when, text, when
 
-__all__ = ["CLIENT", "NEWS", "Notifier", "render_notice", "rules"]
-
-
-def rules(config: BotConfig) -> Settings:
-    """The studio's rules with the trainers named: `config.settings`, or, while those do not
-    name them, with BotConfig's trainers and news delay filled in."""
-    if config.settings.admin_ids:
-        return config.settings
-    return replace(
-        config.settings,
-        admin_ids=config.admin_ids,
-        trainer_news_delay=config.trainer_news_delay,
-    )
-
-
-class Notifier:
-    """The bridge (see the module's docstring): an `on_event` handler that writes an event's
-    notices, decided by schedule.notices with the bot's trainers, unless schedule wrote them."""
-
-    def __init__(self, config: BotConfig) -> None:
-        self.config = config
-        self.rules = rules(config)
-
-    def __call__(self, event: Event) -> None:
-        session = _session_of(event)
-        if session is None:  # an adapter handed a detached object: a programming error
-            raise RuntimeError(f"{event!r} is not part of a transaction")
-        if not notices.recorded(session, event):
-            notices.write(session, notices.notices_of(event, self.rules))
-
-
-def _session_of(event: Event) -> Session | None:
-    if isinstance(event, BookingMade | BookingCancelled | BookingMoved):
-        return object_session(event.booking)
-    if hasattr(event, "series"):
-        return object_session(event.series)
-    return object_session(event.view.sold)
+__all__ = ["CLIENT", "NEWS", "render_notice"]
 
 
 # --- the words -------------------------------------------------------------------------------

@@ -27,7 +27,6 @@ from schedule.notices import PASS_EXPIRING, PASS_LOW
 
 from .config import BotConfig
 from .loops import repeat
-from .notify import rules
 from .texts import day_label, ntext, text
 
 log = logging.getLogger("bot")
@@ -48,7 +47,7 @@ def pass_duties_once(
 ) -> tuple[int, int]:
     """(expiry notices written, visits settled) in one pass of the loop."""
     with session_factory() as session:
-        told = passes.claim_expiring(session, rules(config), now)
+        told = passes.claim_expiring(session, config.settings, now)
     with session_factory() as session:
         settled = attendance.settle_past_days(session, config.settings, now)
     return len(told), settled

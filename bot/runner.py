@@ -24,7 +24,6 @@ from schedule.models import utcnow
 
 from .config import BotConfig
 from .factory import BookingBot, create_bot
-from .notify import Notifier
 from .reminders import REMINDER_INTERVAL_SECONDS
 from .texts import ADMIN_COMMANDS, COMMANDS, label
 from .worker import start_background
@@ -87,7 +86,7 @@ def run_polling(
     stop_event = stop_event or threading.Event()
     own_sessions = session_factory is None
     session_factory = session_factory or make_session_factory(config.database_url)
-    bot = create_bot(config, session_factory, clock=clock, on_event=Notifier(config))
+    bot = create_bot(config, session_factory, clock=clock)
     pause = _Backoff()
     background_stop = threading.Event()
     background: list[threading.Thread] = []

@@ -38,7 +38,6 @@ from schedule.timegrid import training_end
 from . import keyboards
 from .config import BotConfig
 from .loops import repeat
-from .notify import rules
 from .texts import day_label, short_when, text, when
 
 log = logging.getLogger("bot")
@@ -104,7 +103,7 @@ def book_due(
 ) -> int:
     """One pass: every date due now booked, queued or skipped, and told; how many."""
     with session_factory() as session:
-        settled = standing.book_due(session, rules(config), clock(), on_event=on_event)
+        settled = standing.book_due(session, config.settings, clock(), on_event=on_event)
     return len(settled)
 
 

@@ -97,8 +97,6 @@ def read_bot_config(environ: Mapping[str, str]) -> BotConfig:
         webhook_secret=webhook_secret,
         database_url=_checked_database_url(environ),
         settings=settings,
-        admin_ids=settings.admin_ids,
-        trainer_news_delay=settings.trainer_news_delay,
         payment_provider_token=environ.get("PAYMENT_PROVIDER_TOKEN", "").strip(),
     )
 
@@ -132,15 +130,7 @@ def overridden(config: Config, keys: Mapping[str, object]) -> Config:
     base = keys.get("BOT", config.bot)
     bot = {name: cast(keys[key]) for key, (name, cast) in _BOT_KEYS.items() if key in keys}
     own = {name: cast(keys[key]) for key, (name, cast) in _OWN_KEYS.items() if key in keys}
-    rules = _rules(base, keys)
-    bot = replace(
-        base,
-        settings=rules,
-        admin_ids=rules.admin_ids,
-        trainer_news_delay=rules.trainer_news_delay,
-        **bot,
-    )
-    return replace(config, bot=bot, **own)
+    return replace(config, bot=replace(base, settings=_rules(base, keys), **bot), **own)
 
 
 def flask_only(keys: Mapping[str, object]) -> dict[str, object]:

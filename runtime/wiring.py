@@ -4,7 +4,7 @@ too (`flask … dev` builds a twin of the app for its tunnel's URL).
 The configuration comes from runtime.config (the environment, instance/config.py, then a
 test's keys, applied to one Config); Flask is built from it by webapp.build_app, which knows
 nothing of the bot; this module adds the signing key, the logs, the migrations, and the bot,
-its notifier and the webhook's recorder, all over the same final configuration.
+the webhook's recorder and the invoice links, all over the same final configuration.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from sqlalchemy.orm import sessionmaker
 from bot.config import DEFAULT_API_URL, BotConfig
 from bot.factory import BookingBot, create_bot
 from bot.models import record_update
-from bot.notify import Notifier
 from bot.payments import invoice_links
 from schedule.db import INSTANCE_PATH, default_sqlite_url
 from webapp.app import build_app
@@ -34,11 +33,10 @@ from .secret import instance_secret_key
 
 @dataclass(frozen=True)
 class Telegram:
-    """The app's bot (for the CLI and the worker) and notifier, in app.extensions["telegram"]."""
+    """The app's bot (for the CLI and the worker), in app.extensions["telegram"]."""
 
     config: BotConfig
     bot: BookingBot
-    notifier: Notifier
 
 
 def wired_app(test_config: Mapping | None = None, *, config: Config | None = None) -> Flask:
@@ -52,7 +50,7 @@ def wired_app(test_config: Mapping | None = None, *, config: Config | None = Non
     migrate.init_app(app, db)
     add_state_gauges(app, worker.outbox_gauges)
     wire_telegram(app, config.bot)
-    count_events(app)  # wraps booking_events, so after the notifier is installed
+    count_events(app)  # the adapter's observer of the schedule's events
     if config.database_url == default_sqlite_url():
         migrate.upgrade_to_head(app)  # the embedded default is brought up to date by itself
     return app
@@ -68,23 +66,23 @@ def final_config(config: Config, keys: Mapping) -> Config:
 
 
 def wire_telegram(app: Flask, config: BotConfig) -> None:
-    """With BOT_TOKEN set, build the bot on the app's database, install its notifier as the
-    app's booking_events and the webhook's recorder. Under testing, nothing ever calls the real
+    """With BOT_TOKEN set, build the bot on the app's database and install the webhook's
+    recorder and the invoice links (who hears of what is the domain's: schedule.notices writes
+    the outbox in each change's transaction). Under testing, nothing ever calls the real
     api.telegram.org: the bot is built only when TELEGRAM_API_URL points elsewhere."""
     if not config.token or (app.testing and config.api_url == DEFAULT_API_URL):
         return
     with app.app_context():
         session_factory = sessionmaker(db.engine, expire_on_commit=False)
-    notifier = Notifier(config)
     bot = create_bot(
         config,
         session_factory,
         clock=lambda: app.config["CLOCK"](),
-        # Through the app's hook, so that whatever wraps the notifier sees bot bookings too.
+        # Through the app's hook, so that the metrics count the bot's bookings too.
         on_event=lambda event: app.extensions["booking_events"](event),
     )
-    app.extensions["telegram"] = Telegram(config, bot, notifier)
-    app.extensions["booking_events"] = notifier
+    app.extensions["telegram"] = Telegram(config, bot)
+    app.extensions["clients_told"] = True
     # The Mini App's invoice links (createInvoiceLink); None without PAYMENT_PROVIDER_TOKEN.
     app.extensions["invoices"] = invoice_links(bot, config)
     app.extensions["webhook"] = Webhook(

@@ -7,7 +7,7 @@ the event and the studio's rules, nothing read from a database. `record` writes 
 outbox (schedule.outbox) on the change's session, so they commit with the change or not at
 all; whoever emits an event records it (the services, schedule.series, the pass duties), so no
 adapter's handler decides who is told, and every adapter's changes are told alike. Settings
-that name no trainer record nothing (the rule tests, a schedule run without its bot). A due
+that name no trainer still tell the clients; only the trainers' news has nobody to go to. A due
 reminder is handed by schedule.reminders.claim_due to the worker's `on_due`, which `write`s
 its notices in the claiming transaction.
 
@@ -71,9 +71,6 @@ PAYMENT_NEWS = "payment_news"  # to the trainers: facts["kind"] "paid" or "refun
 PAYMENT_KEYS = (PAYMENT_PAID, PAYMENT_REFUNDED, PAYMENT_NEWS)
 # A settled occurrence's outcome (schedule.series' BOOKED, WAITING_OUTCOME, SKIPPED) -> its key.
 OUTCOME_KEYS = {"booked": SERIES_BOOKED, "waiting": SERIES_WAITING, "skipped": SERIES_SKIPPED}
-
-# Where the session keeps the last event it recorded (see `recorded`).
-_LAST_RECORDED = "schedule.notices.last_recorded"
 
 
 @dataclass(frozen=True)
@@ -254,13 +251,9 @@ def _stop_notice(event: SeriesStopped) -> Notice:
 
 
 def record(session: Session, settings: Settings, event: Event) -> list[outbox.OutboxMessage]:
-    """Write the notices of `event` to the outbox in `session`'s transaction (the change's),
-    when `settings` name the trainers; the rows written."""
-    if not settings.admin_ids:
-        return []
-    written = write(session, notices_of(event, settings))
-    session.info[_LAST_RECORDED] = event
-    return written
+    """Write the notices of `event` to the outbox in `session`'s transaction (the change's);
+    the rows written."""
+    return write(session, notices_of(event, settings))
 
 
 def write(session: Session, notices: list[Notice]) -> list[outbox.OutboxMessage]:
@@ -284,13 +277,6 @@ def write(session: Session, notices: list[Notice]) -> list[outbox.OutboxMessage]
             )
         )
     return written
-
-
-def recorded(session: Session, event: Event) -> bool:
-    """Whether `event` is the one this session last recorded. Events are recorded just before
-    they are handed to `on_event`, so an observer may tell whether schedule wrote its notices
-    (bot.notify's bridge for settings that do not name the trainers yet)."""
-    return session.info.get(_LAST_RECORDED) is event
 
 
 def _fold_held(session: Session, notice: Notice) -> bool:

@@ -53,7 +53,7 @@ class Settings:
     rate_limit_anonymous: str = "600/minute"
     rate_limit_storage: str = "memory://"
     # Who hears of what (schedule/notices.py): the trainers' Telegram ids (ADMIN_IDS), who hear
-    # of every booking, cancel and move; none named, no notices are written. A trainer's news
+    # of every booking, cancel and move (none named: clients are still told). A trainer's news
     # of what a client did is held TRAINER_NEWS_DELAY_SECONDS, so a quick cancel folds it away.
     admin_ids: frozenset[int] = frozenset()
     trainer_news_delay: float = 60.0

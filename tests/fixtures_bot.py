@@ -15,7 +15,6 @@ import bot.models  # noqa: F401 - the bot's table is part of the schema tests cr
 from bot.config import BotConfig
 from bot.dispatcher import Dispatcher
 from bot.factory import BookingBot, create_bot
-from bot.notify import Notifier
 from schedule import Settings
 from schedule.db import make_session_factory
 from tests.conftest import UNLIMITED
@@ -119,10 +118,9 @@ def bot_config(fake_telegram, database_url) -> BotConfig:
         token=TEST_BOT_TOKEN,
         api_url=fake_telegram.url,
         public_url=PUBLIC_URL,
-        admin_ids=frozenset({COACH["id"]}),
         database_url=database_url,
-        settings=Settings(**UNLIMITED),
-        trainer_news_delay=0,
+        # The trainer hears of every change at once (no news held) unless a test says so.
+        settings=Settings(**UNLIMITED, admin_ids=frozenset({COACH["id"]}), trainer_news_delay=0),
     )
 
 
@@ -134,9 +132,10 @@ def bot_sessions(database_url) -> Iterator[sessionmaker[Session]]:
 
 
 @pytest.fixture
-def notifier(bot_config) -> Notifier:
-    """Writes the messages of each change to the outbox (the dispatcher sends them)."""
-    return Notifier(bot_config)
+def rules(bot_config) -> Settings:
+    """The studio's rules the bot runs with: they name the trainer, so each change's notices
+    are written to the outbox (schedule.notices; the dispatcher sends them)."""
+    return bot_config.settings
 
 
 class RunningClock:
@@ -180,11 +179,9 @@ def running_dispatcher(dispatcher) -> Iterator[Dispatcher]:
 
 
 @pytest.fixture
-def make_bot(bot_config, bot_sessions, notifier, clock) -> Callable[..., BookingBot]:
+def make_bot(bot_config, bot_sessions, clock) -> Callable[..., BookingBot]:
     def make(**changes) -> BookingBot:
-        return create_bot(
-            replace(bot_config, **changes), bot_sessions, clock=clock, on_event=notifier
-        )
+        return create_bot(replace(bot_config, **changes), bot_sessions, clock=clock)
 
     return make
 

@@ -1,6 +1,6 @@
 """The composition root (runtime.compose) over the one configuration (runtime.config): the
 environment read into one Config, overrides applied to it, Flask built alone by
-webapp.build_app, the bot and its notifier wired to it from the same final configuration."""
+webapp.build_app, the bot wired to it from the same final configuration."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from bot.notify import Notifier
 from runtime import compose
 from runtime.config import PROJECT_ROOT, overridden, read_config
 from schedule import ConfigError, Settings
@@ -96,8 +95,8 @@ def test_flask_is_built_alone_and_the_root_wires_the_bot(sqlite_url, fake_telegr
     assert alone.extensions["booking_events"] is None and alone.extensions["webhook"] is None
     assert "telegram" not in alone.extensions and "db" not in alone.cli.commands
     telegram = wired.extensions["telegram"]
-    assert isinstance(telegram.notifier, Notifier)
-    assert wired.extensions["booking_events"].inner is telegram.notifier  # counted, then sent
+    # The schedule's events are counted; who hears of them is the domain's (schedule.notices).
+    assert wired.extensions["booking_events"].inner is None
     # The bot is given the same final configuration as the web app, overrides included.
     assert telegram.config is wired.config["CONFIG"].bot
     assert telegram.config.admin_ids == wired.config["ADMIN_IDS"] == frozenset({901})

@@ -48,7 +48,6 @@ from .auth import admin_required
 from .current import events, now, settings, snapshots
 from .extensions import db
 from .i18n import day_label, t
-from .metrics import CountingHandler
 from .present import clock, local_day, when
 from .responses import fragment
 
@@ -166,12 +165,9 @@ def landing_day() -> date:
 
 @bp.app_template_global()
 def clients_told() -> bool:
-    """Whether a client hears of the trainer's change: only where something writes the
-    messages (the notifier, installed when a bot is configured), not in a bare dev app."""
-    handler = events()
-    while isinstance(handler, CountingHandler):
-        handler = handler.inner
-    return handler is not None
+    """Whether a client hears of the trainer's change: the notices are always written to the
+    outbox, but only a wired bot (its worker) sends them, not a bare dev app."""
+    return current_app.extensions["clients_told"]
 
 
 @bp.get("/bookings/<int:booking_id>/cancel")

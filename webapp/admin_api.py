@@ -133,7 +133,7 @@ def close(
     day: date, start: int | None, end: int | None, reason: str, cancel_bookings: bool
 ) -> tuple[Closure, list[Booking]]:
     """Add a closure (ScheduleError "has_bookings" unless `cancel_bookings`); the closure
-    and the bookings it cancelled, each client told through the notifier."""
+    and the bookings it cancelled, each client told (schedule.notices)."""
     cancelled: list[Booking] = []
     notify = events()
 

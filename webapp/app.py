@@ -70,9 +70,12 @@ def build_app(project: config.ProjectConfig, flask_keys: Mapping | None = None) 
     CORS(app, origins=app.config["CORS_ORIGINS"] or [], supports_credentials=False)
     request_log.init_app(app)
 
-    # Called with each schedule event (booking made, cancelled, moved) inside its transaction;
-    # the runtime installs the bot's notifier here when BOT_TOKEN is set.
+    # An observer of each schedule event (booking made, cancelled, moved) inside its
+    # transaction: the metrics count them. Who hears of what is schedule.notices' to decide.
     app.extensions["booking_events"] = None
+    # Whether the notices written to the outbox reach anyone: the runtime sets it when it
+    # wires a bot (BOT_TOKEN), whose worker sends them.
+    app.extensions["clients_told"] = False
     app.extensions["webhook"] = None  # a webhook.Webhook once the runtime wires the bot
     app.extensions["init_data_cache"] = auth.InitDataCache()
     app.extensions["snapshots"] = snapshots.SnapshotCache()

@@ -34,6 +34,7 @@ def web(database_url, clock, bot_config) -> Iterator[Flask]:
         database_url,
         clock,
         BOT=bot_config,
+        SCHEDULE=bot_config.settings,  # the bot's rules: the trainer named, news not held
         ADMIN_IDS=bot_config.admin_ids,
         PUBLIC_URL=PUBLIC_URL,
     )
@@ -215,8 +216,9 @@ def test_a_booking_made_in_the_mini_app_shows_in_my_and_reaches_the_trainer(
     assert client.delete(f"/api/bookings/{booking_id}", headers=auth(ALICE)).status_code == 200
     assert dispatcher.flush()
     to_coach = [c.params["text"] for c in fake_telegram.calls if c.params.get("chat_id") == "2900"]
-    assert "New booking" in to_coach[0] and "via the app" in to_coach[0]
-    assert "Cancelled by the client" in to_coach[1]
+    news = [part for text in to_coach for part in text.split("\n\n")]  # a digest holds both
+    assert "New booking" in news[0] and "via the app" in news[0]
+    assert "Cancelled by the client" in news[1]
 
 
 def test_under_testing_the_app_never_builds_a_bot_for_the_real_telegram(database_url, clock):

@@ -237,7 +237,9 @@ def outbox_rows(session_factory) -> list[tuple[int, str]]:
         return [(m.chat_id, m.kind) for m in found]
 
 
-def test_schedule_tells_with_no_notifier_installed(bot_sessions, fake_telegram, dispatcher):
+def test_schedule_tells_with_nothing_installed_in_the_adapter(
+    bot_sessions, fake_telegram, dispatcher
+):
     with bot_sessions() as session:
         alice = services.upsert_user(session, ALICE)
         services.book(session, TOLD, alice, THURSDAY, 600, now=NOW, source="admin")
@@ -248,14 +250,3 @@ def test_schedule_tells_with_no_notifier_installed(bot_sessions, fake_telegram, 
         "The trainer has booked you for <b>Thu 26 Nov 10:00–11:30</b>."
     ]
     assert messages_to(fake_telegram, COACH["id"])[0].startswith("🆕 New booking: Alice")
-
-
-def test_a_notifier_still_installed_adds_nothing_when_schedule_told(bot_sessions, notifier):
-    """The bridge of the old wiring writes only what schedule did not (no message twice)."""
-    with bot_sessions() as session:
-        alice = services.upsert_user(session, ALICE)
-        made = services.book(
-            session, TOLD, alice, THURSDAY, 600, now=NOW, source="admin", on_event=notifier
-        )
-        services.cancel(session, TOLD, made.id, None, now=NOW, reason="Ill", on_event=notifier)
-    assert outbox_rows(bot_sessions) == [(COACH["id"], NEWS), (ALICE["id"], CLIENT)] * 2

@@ -14,20 +14,19 @@ THURSDAY = date(2026, 11, 26)
 
 
 def book_via_services(
-    session_factory, telegram_user: dict, minute: int = 600, on_event=None
+    session_factory, telegram_user: dict, minute: int = 600, rules: Settings | None = None
 ) -> int:
-    """A booking made the way the Mini App makes it."""
+    """A booking made the way the Mini App makes it (told as `rules` say who hears of it)."""
     with session_factory() as session:
         user = services.upsert_user(session, telegram_user)
         booking = services.book(
             session,
-            Settings(),
+            rules or Settings(),
             user,
             THURSDAY,
             minute,
             now=_now(),
             source="miniapp",
-            on_event=on_event,
         )
         return booking.id
 
@@ -218,11 +217,11 @@ def test_a_duplicate_update_books_once(alice, telegram_bot, make_bot, bot_sessio
 
 
 def test_a_user_who_blocked_the_bot_is_marked_and_no_longer_messaged(
-    alice, coach, bot_sessions, notifier, fake_telegram, dispatcher
+    alice, coach, bot_sessions, rules, fake_telegram, dispatcher
 ):
     coach.send("/start")
     fake_telegram.fail(COACH["id"], 403)
-    book_via_services(bot_sessions, BORIS, minute=600, on_event=notifier)
+    book_via_services(bot_sessions, BORIS, minute=600, rules=rules)
     assert dispatcher.flush()
     assert blocked(bot_sessions, COACH["id"]) is True
 
@@ -296,12 +295,12 @@ def test_every_callback_is_answered_even_when_handling_fails(alice, fake_telegra
 
 
 def test_a_trainer_who_never_opened_the_bot_and_blocks_it_is_not_retried(
-    bot_sessions, notifier, fake_telegram, dispatcher
+    bot_sessions, rules, fake_telegram, dispatcher
 ):
     fake_telegram.fail(COACH["id"], 403)
-    book_via_services(bot_sessions, ALICE, minute=600, on_event=notifier)
+    book_via_services(bot_sessions, ALICE, minute=600, rules=rules)
     assert dispatcher.flush()
-    book_via_services(bot_sessions, BORIS, minute=600, on_event=notifier)
+    book_via_services(bot_sessions, BORIS, minute=600, rules=rules)
     assert dispatcher.flush()
 
     to_coach = [c for c in fake_telegram.calls if c.params.get("chat_id") == str(COACH["id"])]

@@ -14,7 +14,6 @@ from bot import callbacks as cb
 from bot.series import book_due
 from schedule import Booking, Settings, User, services
 from schedule import series as standing
-from tests.conftest import UNLIMITED
 from tests.fixtures_bot import ALICE, BORIS, COACH, ChatUser, answers
 
 THU = date(2026, 11, 26)  # the day after the test's now (Wednesday 25 Nov, 09:00 in Moscow)
@@ -26,9 +25,10 @@ def thursday(weeks: int) -> datetime:
 
 
 @pytest.fixture
-def rules() -> Settings:
-    """A 21-day horizon: Thursdays 26 Nov, 3 and 10 Dec can be booked now, 17 Dec later."""
-    return Settings(**{**UNLIMITED, "booking_horizon_days": 21})
+def rules(bot_config) -> Settings:
+    """The bot's rules with a 21-day horizon: Thursdays 26 Nov, 3 and 10 Dec can be booked now,
+    17 Dec later."""
+    return replace(bot_config.settings, booking_horizon_days=21)
 
 
 @pytest.fixture

@@ -15,8 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.dispatcher import Dispatcher, backoff
-from bot.notify import Notifier
-from schedule import Booking, ScheduleError, Settings, outbox, services
+from schedule import Booking, ScheduleError, outbox, services
 from schedule.outbox import OutboxMessage
 from tests.fixtures_bot import ALICE, BORIS, COACH, running_clock
 
@@ -24,20 +23,16 @@ THURSDAY = date(2026, 11, 26)
 NOW = datetime(2026, 11, 25, 6, 0)
 
 
-def book(session_factory, telegram_user: dict, minute: int = 600, *, notifier, now=NOW):
+def book(session_factory, telegram_user: dict, minute: int = 600, *, rules, now=NOW):
     with session_factory() as session:
         user = services.upsert_user(session, telegram_user)
-        return services.book(
-            session, Settings(), user, THURSDAY, minute, now=now, on_event=notifier
-        )
+        return services.book(session, rules, user, THURSDAY, minute, now=now)
 
 
-def cancel(session_factory, booking: Booking, *, notifier, by_trainer=False, now=NOW, reason=""):
+def cancel(session_factory, booking: Booking, *, rules, by_trainer=False, now=NOW, reason=""):
     with session_factory() as session:
         user = None if by_trainer else session.get(Booking, booking.id).user
-        services.cancel(
-            session, Settings(), booking.id, user, now=now, reason=reason, on_event=notifier
-        )
+        services.cancel(session, rules, booking.id, user, now=now, reason=reason)
 
 
 def client(n: int) -> dict:
@@ -89,9 +84,9 @@ def run_in_thread(dispatcher: Dispatcher) -> tuple[threading.Event, threading.Th
 # --- in the change's transaction ---------------------------------------------------------
 
 
-def test_messages_are_rows_committed_with_the_change(bot_sessions, notifier, fake_telegram):
-    booking = book(bot_sessions, ALICE, notifier=notifier)
-    cancel(bot_sessions, booking, notifier=notifier, by_trainer=True, reason="Ill")
+def test_messages_are_rows_committed_with_the_change(bot_sessions, rules, fake_telegram):
+    booking = book(bot_sessions, ALICE, rules=rules)
+    cancel(bot_sessions, booking, rules=rules, by_trainer=True, reason="Ill")
 
     written = [(m.chat_id, m.kind, m.facts["kind"], m.status) for m in rows(bot_sessions)]
     assert written == [
@@ -103,10 +98,10 @@ def test_messages_are_rows_committed_with_the_change(bot_sessions, notifier, fak
     assert fake_telegram.calls == []  # nothing is sent by the change itself
 
 
-def test_a_refused_change_writes_no_message(bot_sessions, notifier):
-    book(bot_sessions, ALICE, notifier=notifier)
+def test_a_refused_change_writes_no_message(bot_sessions, rules):
+    book(bot_sessions, ALICE, rules=rules)
     with pytest.raises(ScheduleError):
-        book(bot_sessions, ALICE, notifier=notifier)  # overlapping: refused
+        book(bot_sessions, ALICE, rules=rules)  # overlapping: refused
 
     assert len(rows(bot_sessions)) == 1
 
@@ -115,12 +110,12 @@ def test_a_refused_change_writes_no_message(bot_sessions, notifier):
 
 
 def test_telegram_failing_for_a_while_delays_messages_and_loses_none(
-    bot_sessions, notifier, fake_telegram, make_dispatcher
+    bot_sessions, rules, fake_telegram, make_dispatcher
 ):
     fake_telegram.outage(502, seconds=3)
     fake_telegram.hang(COACH["id"], seconds=1, times=2)  # and slow answers, waited for
     for n in range(6):
-        book(bot_sessions, client(n), minute=480 + 90 * n, notifier=notifier)
+        book(bot_sessions, client(n), minute=480 + 90 * n, rules=rules)
     fake_telegram.fail(COACH["id"], 500)  # and a plain 500 once, after the outage
     dispatcher = make_dispatcher(read_timeout=3)
     stop, thread = run_in_thread(dispatcher)
@@ -136,11 +131,11 @@ def test_telegram_failing_for_a_while_delays_messages_and_loses_none(
 
 
 def test_a_send_whose_answer_times_out_is_not_sent_again(
-    bot_sessions, notifier, fake_telegram, make_dispatcher
+    bot_sessions, rules, fake_telegram, make_dispatcher
 ):
     """Telegram delivered it and answered too late: recorded as sent, unconfirmed, once."""
     fake_telegram.hang(COACH["id"], seconds=1.5)
-    book(bot_sessions, ALICE, notifier=notifier)
+    book(bot_sessions, ALICE, rules=rules)
     dispatcher = make_dispatcher(read_timeout=0.5)
 
     assert dispatcher.flush(timeout=15)
@@ -156,11 +151,11 @@ def test_a_send_whose_answer_times_out_is_not_sent_again(
 
 
 def test_a_429_holds_that_chat_for_retry_after_and_no_other(
-    bot_sessions, notifier, fake_telegram, make_dispatcher, bot_config
+    bot_sessions, rules, fake_telegram, make_dispatcher, bot_config
 ):
     fake_telegram.fail(ALICE["id"], 429, retry_after=2)
-    booking = book(bot_sessions, ALICE, notifier=notifier)
-    cancel(bot_sessions, booking, notifier=notifier, by_trainer=True, reason="Ill")
+    booking = book(bot_sessions, ALICE, rules=rules)
+    cancel(bot_sessions, booking, rules=rules, by_trainer=True, reason="Ill")
     dispatcher = make_dispatcher()
 
     assert dispatcher.flush(timeout=15)
@@ -173,10 +168,10 @@ def test_a_429_holds_that_chat_for_retry_after_and_no_other(
 
 
 def test_a_message_telegram_refuses_fails_for_good_with_the_reason(
-    bot_sessions, notifier, fake_telegram, make_dispatcher
+    bot_sessions, rules, fake_telegram, make_dispatcher
 ):
     fake_telegram.fail(COACH["id"], 400)
-    book(bot_sessions, ALICE, notifier=notifier)
+    book(bot_sessions, ALICE, rules=rules)
 
     assert make_dispatcher().flush()
 
@@ -195,22 +190,22 @@ def test_backoff_grows_to_a_minute():
 
 
 def test_one_chats_backlog_never_delays_another_chat(
-    bot_sessions, notifier, fake_telegram, make_dispatcher, bot_config
+    bot_sessions, rules, fake_telegram, make_dispatcher, bot_config
 ):
     """A client's book/cancel loop floods the trainer's chat; another client's message still
     goes out at once."""
-    quick_news = Notifier(replace(bot_config, trainer_news_delay=0))
+    quick_news = replace(bot_config.settings, trainer_news_delay=0)
     for minute in range(480, 960, 30):
-        booking = book(bot_sessions, ALICE, minute=minute, notifier=quick_news)
-        cancel(bot_sessions, booking, notifier=quick_news)
+        booking = book(bot_sessions, ALICE, minute=minute, rules=quick_news)
+        cancel(bot_sessions, booking, rules=quick_news)
     backlog = len(rows(bot_sessions))
     dispatcher = make_dispatcher(chat_interval=0.2, digest_rows=1)  # one message a row
     stop, thread = run_in_thread(dispatcher)
     try:
         fake_telegram.wait_for(lambda: len(delivered(fake_telegram, COACH["id"])) >= 3)
-        booking = book(bot_sessions, BORIS, notifier=quick_news, minute=540)
+        booking = book(bot_sessions, BORIS, rules=quick_news, minute=540)
         written = time.monotonic()
-        cancel(bot_sessions, booking, notifier=quick_news, by_trainer=True, reason="Ill")
+        cancel(bot_sessions, booking, rules=quick_news, by_trainer=True, reason="Ill")
         fake_telegram.wait_for(lambda: delivered(fake_telegram, BORIS["id"]), 10)
         waited = time.monotonic() - written
         still_queued = backlog - len(delivered(fake_telegram, COACH["id"]))
@@ -224,10 +219,10 @@ def test_one_chats_backlog_never_delays_another_chat(
 
 
 def test_messages_to_one_chat_go_in_order_about_one_a_chat_interval(
-    bot_sessions, notifier, fake_telegram, make_dispatcher
+    bot_sessions, rules, fake_telegram, make_dispatcher
 ):
     for n in range(4):
-        book(bot_sessions, client(n), minute=480 + 30 * n, notifier=notifier)
+        book(bot_sessions, client(n), minute=480 + 30 * n, rules=rules)
 
     assert make_dispatcher(chat_interval=0.3, digest_rows=1).flush()  # one message a row
 
@@ -239,15 +234,14 @@ def test_messages_to_one_chat_go_in_order_about_one_a_chat_interval(
 
 def clients_to_tell(bot_sessions, bot_config, count: int) -> None:
     """`count` clients booked by the trainer: `count` chats with one message each."""
-    quick_news = Notifier(replace(bot_config, admin_ids=frozenset()))
+    quick_news = replace(bot_config.settings, admin_ids=frozenset())
     with bot_sessions() as session:
         for n in range(count):
             user = services.upsert_user(session, client(n))
             minute = 480 + 30 * (n % 16)
             day = THURSDAY + timedelta(days=n // 16)
             services.book(
-                session, Settings(), user, day, minute, now=NOW, source="admin",
-                on_event=quick_news,
+                session, quick_news, user, day, minute, now=NOW, source="admin"
             )  # fmt: skip
 
 
@@ -312,10 +306,10 @@ def test_dispatchers_together_keep_under_per_second(
 def test_two_dispatchers_send_each_message_once(
     bot_sessions, bot_config, fake_telegram, make_dispatcher
 ):
-    quick_news = Notifier(bot_config)
+    quick_news = bot_config.settings
     for n in range(12):
-        booking = book(bot_sessions, client(n), minute=480 + 30 * (n % 4), notifier=quick_news)
-        cancel(bot_sessions, booking, notifier=quick_news, by_trainer=True, reason=f"r{n}")
+        booking = book(bot_sessions, client(n), minute=480 + 30 * (n % 4), rules=quick_news)
+        cancel(bot_sessions, booking, rules=quick_news, by_trainer=True, reason=f"r{n}")
     fake_telegram.send_delay = 0.02
     runners = [run_in_thread(make_dispatcher()) for _ in range(2)]
     try:
@@ -333,9 +327,9 @@ def test_two_dispatchers_send_each_message_once(
 
 
 def test_a_lease_of_a_dispatcher_that_died_is_taken_over(
-    bot_sessions, notifier, fake_telegram, make_dispatcher, clock
+    bot_sessions, rules, fake_telegram, make_dispatcher, clock
 ):
-    book(bot_sessions, ALICE, notifier=notifier)
+    book(bot_sessions, ALICE, rules=rules)
     with bot_sessions() as session:  # a dispatcher claims it, then dies before sending
         [claimed] = outbox.claim(session, 10, NOW, lease=timedelta(seconds=60))
     dispatcher = make_dispatcher()
@@ -354,9 +348,9 @@ def test_a_lease_of_a_dispatcher_that_died_is_taken_over(
 
 
 def test_a_message_not_delivered_while_it_mattered_expires_unsent(
-    bot_sessions, notifier, fake_telegram, make_dispatcher, clock
+    bot_sessions, rules, fake_telegram, make_dispatcher, clock
 ):
-    booking = book(bot_sessions, ALICE, notifier=notifier)
+    booking = book(bot_sessions, ALICE, rules=rules)
     clock.now = booking.ends_at + timedelta(days=2)  # Telegram was out of reach all along
 
     assert make_dispatcher().flush()
@@ -371,11 +365,11 @@ def test_a_message_not_delivered_while_it_mattered_expires_unsent(
 def test_a_booking_cancelled_within_the_hold_is_no_news_for_the_trainer(
     bot_sessions, bot_config, fake_telegram, make_dispatcher, clock
 ):
-    held = Notifier(replace(bot_config, trainer_news_delay=60))
+    held = replace(bot_config.settings, trainer_news_delay=60)
     for _ in range(5):  # a client's book/cancel loop
-        booking = book(bot_sessions, ALICE, notifier=held)
-        cancel(bot_sessions, booking, notifier=held)
-    kept = book(bot_sessions, ALICE, notifier=held)
+        booking = book(bot_sessions, ALICE, rules=held)
+        cancel(bot_sessions, booking, rules=held)
+    kept = book(bot_sessions, ALICE, rules=held)
 
     assert make_dispatcher().flush(timeout=1) is False  # the last news is still held
     assert delivered(fake_telegram, COACH["id"]) == []
@@ -391,9 +385,9 @@ def test_a_booking_cancelled_within_the_hold_is_no_news_for_the_trainer(
 def test_a_clients_message_is_never_held_and_a_trainers_cancel_folds_the_news_too(
     bot_sessions, bot_config, fake_telegram, make_dispatcher
 ):
-    held = Notifier(replace(bot_config, trainer_news_delay=60))
-    booking = book(bot_sessions, ALICE, notifier=held)
-    cancel(bot_sessions, booking, notifier=held, by_trainer=True, reason="Ill")
+    held = replace(bot_config.settings, trainer_news_delay=60)
+    booking = book(bot_sessions, ALICE, rules=held)
+    cancel(bot_sessions, booking, rules=held, by_trainer=True, reason="Ill")
 
     assert make_dispatcher().flush(timeout=5)
 
@@ -405,12 +399,10 @@ def test_a_clients_message_is_never_held_and_a_trainers_cancel_folds_the_news_to
 def test_a_trainers_booking_for_a_client_is_news_at_once(
     bot_sessions, bot_config, fake_telegram, make_dispatcher
 ):
-    held = Notifier(replace(bot_config, trainer_news_delay=60))
+    held = replace(bot_config.settings, trainer_news_delay=60)
     with bot_sessions() as session:
         user = services.upsert_user(session, ALICE)
-        services.book(
-            session, Settings(), user, THURSDAY, 600, now=NOW, source="admin", on_event=held
-        )
+        services.book(session, held, user, THURSDAY, 600, now=NOW, source="admin")
 
     assert make_dispatcher().flush(timeout=5)
 
@@ -418,9 +410,9 @@ def test_a_trainers_booking_for_a_client_is_news_at_once(
 
 
 def test_an_unreachable_bot_api_is_retried_and_the_token_never_logged(
-    bot_sessions, bot_config, notifier, clock, caplog
+    bot_sessions, bot_config, rules, clock, caplog
 ):
-    book(bot_sessions, ALICE, notifier=notifier)
+    book(bot_sessions, ALICE, rules=rules)
     unreachable = replace(bot_config, api_url="http://127.0.0.1:9")  # nothing listens there
     dispatcher = Dispatcher(unreachable, bot_sessions, clock=running_clock(clock))
     try:
@@ -434,12 +426,12 @@ def test_an_unreachable_bot_api_is_retried_and_the_token_never_logged(
     assert bot_config.token not in caplog.text
 
 
-def test_a_poll_with_nothing_due_writes_nothing(bot_sessions, make_dispatcher, notifier):
+def test_a_poll_with_nothing_due_writes_nothing(bot_sessions, make_dispatcher, rules):
     """Dispatchers poll twice a second: with nothing due they only read (on SQLite any write
     takes the database's write lock from the app's bookings)."""
     from sqlalchemy import event
 
-    book(bot_sessions, ALICE, notifier=notifier)
+    book(bot_sessions, ALICE, rules=rules)
     dispatcher = make_dispatcher()
     assert dispatcher.flush()
     engine = bot_sessions.kw["bind"]

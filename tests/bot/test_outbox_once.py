@@ -15,9 +15,8 @@ from sqlalchemy import select
 
 from bot import models
 from bot.dispatcher import MAX_DIGEST_CHARS, Dispatcher
-from bot.notify import Notifier
 from bot.worker import Inbox
-from schedule import Settings, outbox, services
+from schedule import outbox, services
 from schedule.outbox import OutboxMessage
 from tests.bot.test_outbox import NOW, THURSDAY, book, client, delivered, rows
 from tests.fake_telegram import MAX_TEXT, plain_text
@@ -38,13 +37,12 @@ def make(bot_config, bot_sessions, clock, made: list, **options) -> Dispatcher:
     return dispatcher
 
 
-def book_for(bot_sessions, user: dict, minute: int, notifier) -> int:
+def book_for(bot_sessions, user: dict, minute: int, rules) -> int:
     """The trainer books `user` a training: the client is told, with a cancel button."""
     with bot_sessions() as session:
         person = services.upsert_user(session, user)
         booking = services.book(
-            session, Settings(), person, THURSDAY, minute, now=NOW, source="admin",
-            on_event=notifier,
+            session, rules, person, THURSDAY, minute, now=NOW, source="admin"
         )  # fmt: skip
         return booking.id
 
@@ -58,19 +56,19 @@ def named(texts: list[str], count: int) -> list[int]:
 
 
 def test_telegram_answering_17_s_late_delivers_once_and_holds_no_other_chat(
-    bot_sessions, bot_config, notifier, fake_telegram, clock
+    bot_sessions, bot_config, rules, fake_telegram, clock
 ):
     """Telegram delivers at once and answers 17 s later (it can take tens of seconds): the
     dispatcher, as deployed, waits for the answer, so the message is not sent again; other
     chats' messages go meanwhile."""
     made: list[Dispatcher] = []
     fake_telegram.hang(ALICE["id"], seconds=17)
-    book_for(bot_sessions, ALICE, 600, Notifier(replace(bot_config, admin_ids=frozenset())))
+    book_for(bot_sessions, ALICE, 600, replace(bot_config.settings, admin_ids=frozenset()))
     stop, thread = run_in_thread(make(bot_config, bot_sessions, clock, made))
     try:
         fake_telegram.wait_for(lambda: fake_telegram.arrivals("sendMessage", ALICE["id"]))
         sent_at = time.monotonic()
-        book_for(bot_sessions, BORIS, 600, Notifier(replace(bot_config, admin_ids=frozenset())))
+        book_for(bot_sessions, BORIS, 600, replace(bot_config.settings, admin_ids=frozenset()))
         fake_telegram.wait_for(lambda: delivered(fake_telegram, BORIS["id"]), 5)
         boris_waited = time.monotonic() - sent_at
         fake_telegram.wait_for(lambda: delivered(fake_telegram, ALICE["id"]), 25)
@@ -90,13 +88,13 @@ def test_telegram_answering_17_s_late_delivers_once_and_holds_no_other_chat(
 
 
 def test_a_send_longer_than_its_lease_keeps_it_by_the_heartbeat(
-    bot_sessions, bot_config, notifier, fake_telegram, clock
+    bot_sessions, bot_config, rules, fake_telegram, clock
 ):
     """A 1 s lease, a send answered after 2.5 s, a second dispatcher looking all along: the
     heartbeat renews the lease, so nobody takes the message over and sends it again."""
     made: list[Dispatcher] = []
     fake_telegram.hang(COACH["id"], seconds=2.5)
-    book(bot_sessions, ALICE, notifier=notifier)
+    book(bot_sessions, ALICE, rules=rules)
     lease = timedelta(seconds=1)
     runners = [run_in_thread(make(bot_config, bot_sessions, clock, made, lease=lease))]
     fake_telegram.wait_for(lambda: fake_telegram.arrivals("sendMessage", COACH["id"]))
@@ -116,10 +114,10 @@ def test_a_send_longer_than_its_lease_keeps_it_by_the_heartbeat(
 
 
 def test_a_dead_dispatchers_message_goes_again_when_its_short_lease_runs_out(
-    bot_sessions, bot_config, notifier, fake_telegram, clock
+    bot_sessions, bot_config, rules, fake_telegram, clock
 ):
     made: list[Dispatcher] = []
-    book(bot_sessions, ALICE, notifier=notifier)
+    book(bot_sessions, ALICE, rules=rules)
     with bot_sessions() as session:  # a dispatcher claims it, sends, and is killed
         [claimed] = outbox.claim(session, 10, NOW)
     assert claimed.lease_until == NOW + timedelta(seconds=10)
@@ -138,9 +136,9 @@ def test_a_dead_dispatchers_message_goes_again_when_its_short_lease_runs_out(
     assert len(fake_telegram.calls_of("sendMessage")) == 1
 
 
-def test_renewing_leases_keeps_only_the_claims_own_rows_in_work(bot_sessions, notifier):
-    book(bot_sessions, ALICE, notifier=notifier)
-    book(bot_sessions, BORIS, minute=660, notifier=notifier)  # the trainer's second news
+def test_renewing_leases_keeps_only_the_claims_own_rows_in_work(bot_sessions, rules):
+    book(bot_sessions, ALICE, rules=rules)
+    book(bot_sessions, BORIS, minute=660, rules=rules)  # the trainer's second news
     with bot_sessions() as session:
         [first] = outbox.claim(session, 10, NOW)
         first_claim = first.claimed_by
@@ -245,10 +243,10 @@ def test_the_inbox_heartbeat_keeps_a_long_update_held(bot_sessions, telegram_bot
 
 
 def test_a_chats_waiting_notices_leave_as_one_message_saying_the_same(
-    bot_sessions, notifier, fake_telegram, dispatcher
+    bot_sessions, rules, fake_telegram, dispatcher
 ):
     for n in range(5):
-        book(bot_sessions, client(n), minute=480 + 90 * n, notifier=notifier)
+        book(bot_sessions, client(n), minute=480 + 90 * n, rules=rules)
     with bot_sessions() as session:  # each notice as it would read alone
         alone = [dispatcher._render(session, row, "en")[0] for row in rows(bot_sessions)]
 
@@ -262,14 +260,12 @@ def test_a_chats_waiting_notices_leave_as_one_message_saying_the_same(
 def test_messages_with_buttons_go_alone(bot_sessions, bot_config, fake_telegram, dispatcher):
     """Alice: two bookings made for her (each with its cancel button), then both cancelled by
     the trainer: three messages, the two cancels in one."""
-    quiet = Notifier(replace(bot_config, admin_ids=frozenset()))
+    quiet = replace(bot_config.settings, admin_ids=frozenset())
     first = book_for(bot_sessions, ALICE, 480, quiet)
     second = book_for(bot_sessions, ALICE, 600, quiet)
     for booking_id in (first, second):
         with bot_sessions() as session:
-            services.cancel(
-                session, Settings(), booking_id, None, now=NOW, reason="Ill", on_event=quiet
-            )
+            services.cancel(session, quiet, booking_id, None, now=NOW, reason="Ill")
 
     assert dispatcher.flush()
 
@@ -315,10 +311,10 @@ def test_a_busy_mornings_320_notices_leave_in_a_few_messages_each_within_telegra
 
 
 def test_a_digest_telegram_refuses_is_sent_again_message_by_message(
-    bot_sessions, notifier, fake_telegram, dispatcher
+    bot_sessions, rules, fake_telegram, dispatcher
 ):
     for n in range(3):
-        book(bot_sessions, client(n), minute=480 + 90 * n, notifier=notifier)
+        book(bot_sessions, client(n), minute=480 + 90 * n, rules=rules)
     fake_telegram.fail(COACH["id"], 400)  # the digest
 
     assert dispatcher.flush()
@@ -332,9 +328,9 @@ def test_a_digest_telegram_refuses_is_sent_again_message_by_message(
 def test_a_held_notice_keeps_its_place(bot_sessions, bot_config, fake_telegram, dispatcher):
     """A notice held back (the trainer's news of a client's booking) is not jumped by the
     chat's later notices: the digest before it stops there."""
-    at_once, held = Notifier(bot_config), Notifier(replace(bot_config, trainer_news_delay=60))
+    at_once, held = bot_config.settings, replace(bot_config.settings, trainer_news_delay=60)
     book_for(bot_sessions, client(0), 480, at_once)  # news at once
-    book(bot_sessions, ALICE, notifier=held)  # news held for a minute
+    book(bot_sessions, ALICE, rules=held)  # news held for a minute
     book_for(bot_sessions, BORIS, 720, at_once)  # news at once, after the held one
 
     assert dispatcher.flush(timeout=3) is False  # Alice's news still held

@@ -24,6 +24,7 @@ FRIDAY = "2026-11-27"
 def events(sqlite_app) -> list:
     seen: list = []
     sqlite_app.extensions["booking_events"] = seen.append
+    sqlite_app.extensions["clients_told"] = True  # a bot wired: its worker sends the notices
     return seen
 
 

@@ -284,11 +284,11 @@ def test_the_services_write_the_notices_with_no_handler_installed(session, rules
     ]
 
 
-def test_settings_that_name_no_trainer_write_nothing(session, settings, make_user):
+def test_settings_that_name_no_trainer_still_tell_the_client(session, settings, make_user):
     alice = make_user("Alice", id=2001)
     made = services.book(session, settings, alice, THURSDAY, TEN, now=AT, source="admin")
     services.cancel(session, settings, made.id, None, now=AT, reason="Ill")
-    assert rows(session) == []
+    assert [(chat, key) for chat, key, _ in rows(session)] == [(2001, CLIENT), (2001, CLIENT)]
 
 
 def test_a_refused_change_writes_no_notice(session, rules, make_user):

@@ -442,11 +442,9 @@ def test_clients_who_never_booked_are_listed_and_trainers_are_not(client):
     assert [(c["telegram_id"], c["upcoming"], c["past"]) for c in listed] == [(BORIS["id"], 0, 0)]
 
 
-def test_clients_read_the_trainers_reasons_from_the_bot(
-    app, client, notifier, fake_telegram, dispatcher
-):
-    """The real notifier (bot.notify) over a fake Bot API: cancelling and closing reach Anna."""
-    app.extensions["booking_events"] = notifier
+def test_clients_read_the_trainers_reasons_from_the_bot(app, client, fake_telegram, dispatcher):
+    """The notices schedule writes, sent over a fake Bot API: cancelling and closing reach Anna
+    (both waiting when the dispatcher comes, so in one message)."""
     first = book(client, ANNA, start="10:00")
     book(client, ANNA, date="2026-11-27", start="12:00")
     cancel_url = f"/api/admin/bookings/{first['id']}/cancel"
@@ -461,6 +459,7 @@ def test_clients_read_the_trainers_reasons_from_the_bot(
         for call in fake_telegram.calls
         if call.method == "sendMessage" and call.params.get("chat_id") == str(ANNA["id"])
     ]
-    assert len(to_anna) == 2
-    assert "Thu 26 Nov 10:00–11:30" in to_anna[0] and to_anna[0].endswith("The trainer is ill")
-    assert "Fri 27 Nov 12:00–13:30" in to_anna[1] and to_anna[1].endswith("Reason: Holiday")
+    [told] = to_anna
+    cancelled, closed = told.split("\n\n")
+    assert "Thu 26 Nov 10:00–11:30" in cancelled and cancelled.endswith("The trainer is ill")
+    assert "Fri 27 Nov 12:00–13:30" in closed and closed.endswith("Reason: Holiday")

@@ -148,7 +148,8 @@ def test_the_client_was_told_only_where_a_bot_tells_them(page_client, sqlite_app
     assert "tell the client yourself" in text(quiet) and "was told" not in text(quiet)
 
     seen: list = []
-    sqlite_app.extensions["booking_events"] = seen.append  # what a configured bot installs
+    sqlite_app.extensions["booking_events"] = seen.append
+    sqlite_app.extensions["clients_told"] = True  # a bot wired: its worker sends the notices
     second = book(page_client, BORIS, "12:00")
     told = page_client.post(
         f"/app/admin/bookings/{second}/cancel", data={"reason": "Ill"}, headers=auth(TRAINER)

@@ -10,7 +10,6 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.notify import Notifier
 from bot.series import render, run_series
 from schedule import Settings, outbox
 from schedule.models import ACTIVE, Booking
@@ -23,9 +22,8 @@ SERIES = {"date": TOMORROW, "start": "10:00", "weeks": 4}  # Thursdays 26 Nov ..
 
 
 @pytest.fixture
-def app(database_url, clock, bot_config):
+def app(database_url, clock):
     app = build_app(database_url, clock, SCHEDULE=WIDE)
-    app.extensions["booking_events"] = Notifier(replace(bot_config, settings=WIDE))
     yield app
     with app.app_context():
         db.session.remove()
