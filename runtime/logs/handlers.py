@@ -66,9 +66,14 @@ class ContextFilter(logging.Filter):
             if getattr(record, "request_id", None) is None:
                 record.request_id = g.get("request_id")
             if getattr(record, "user_id", None) is None:
-                user = g.get("user")
-                record.user_id = getattr(user, "telegram_id", None)
+                record.user_id = loaded(g.get("user"), "telegram_id")
         return True
+
+
+def loaded(obj: object, name: str) -> object:
+    """`obj.name` if it is already in memory, else None: a log line never loads anything from
+    the database (a user expired by a failed transaction would, on a database that is down)."""
+    return vars(obj).get(name) if hasattr(obj, "__dict__") else None
 
 
 class ServiceFilter(logging.Filter):

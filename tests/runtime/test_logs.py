@@ -363,3 +363,28 @@ def test_an_unwritable_log_directory_leaves_the_terminal(tmp_path, capsys):
     logging.getLogger("webapp").warning("still running")
 
     assert f"logs: cannot write to {blocker / 'logs'}" in capsys.readouterr().err
+
+
+def test_a_line_about_a_user_the_database_expired_loads_nothing(sqlite_url):
+    """A failed transaction expires the request's user; a log line written then (the 503
+    handler's, on a database that is down) must not try to load them again."""
+    from sqlalchemy.orm import sessionmaker
+
+    from schedule.db import create_schema, make_engine
+    from schedule.models import User
+
+    engine = make_engine(sqlite_url)
+    create_schema(engine)
+    with sessionmaker(engine)() as session:  # expire_on_commit: its attributes are gone
+        user = User(telegram_id=42, first_name="Anna")
+        session.add(user)
+        session.commit()
+    engine.dispose()  # and nothing could load them again: detached
+    record = logging.LogRecord("webapp", logging.WARNING, __file__, 1, "database down", (), None)
+    web = make_app(sqlite_url)
+
+    with web.test_request_context("/api/bookings"):
+        g.user = user
+        assert handlers.ContextFilter().filter(record)
+
+    assert record.user_id is None
