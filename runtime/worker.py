@@ -82,6 +82,11 @@ def outbox_gauges() -> dict[str, tuple[str, float]]:
         ),
         "outbox_failed": ("Messages Telegram refused for good (400, 403).", stats.failed),
         "outbox_expired": ("Messages not delivered before they stopped mattering.", stats.expired),
+        "outbox_unconfirmed": (
+            "Messages sent whose answer never came (Telegram may have delivered them; "
+            "not sent again).",
+            stats.unconfirmed,
+        ),
         "webhook_updates_pending": ("Webhook updates the worker has not handled yet.", updates),
         "webhook_updates_oldest_pending_age_seconds": (
             "Age of the oldest webhook update not handled yet (0 when none).",

@@ -270,6 +270,9 @@ def test_the_outbox_is_on_metrics(make):
         outbox.enqueue(db.session, 1, "news", {}, now=datetime(2026, 11, 25, 5, 58))
         refused = outbox.enqueue(db.session, 2, "news", {}, now=datetime(2026, 11, 25, 5, 59))
         refused.status = outbox.FAILED
+        lost_answer = outbox.enqueue(db.session, 3, "news", {}, now=datetime(2026, 11, 25, 5, 59))
+        lost_answer.status = outbox.SENT
+        lost_answer.last_error = f"{outbox.UNCONFIRMED}: no answer within 60 s"
         db.session.commit()
 
     text = scrape(app)
@@ -277,6 +280,7 @@ def test_the_outbox_is_on_metrics(make):
     assert value(text, "outbox_pending") == 1
     assert value(text, "outbox_oldest_pending_age_seconds") == 120
     assert value(text, "outbox_failed") == 1
+    assert value(text, "outbox_unconfirmed") == 1
     assert value(text, "webhook_updates_pending") == 0
 
 
