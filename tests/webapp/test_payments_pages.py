@@ -78,22 +78,27 @@ def test_under_refuse_the_late_sheet_offers_no_cancel(page_client, sqlite_app):
     assert consequences(sheet) == ["late"]
 
 
-def test_a_membership_shows_in_my_trainings_as_unlimited(page_client, sqlite_app):
-    month = offer(sqlite_app, name="Month", visits=None, per_week=2, amount=500000)
-    with sqlite_app.app_context():
-        from schedule import services
+def anna_buys(app, product_id: int, charge_id: str):
+    """Anna pays for `product_id` in Telegram (its 5,000 roubles): her pass is credited."""
+    from schedule import services
 
+    with app.app_context():
         anna = services.upsert_user(db.session(), ANNA)
-        payments.credit(
+        return payments.credit(
             db.session(),
-            sqlite_app.config["SCHEDULE"],
+            app.config["SCHEDULE"],
             anna,
-            payload=payments.invoice_payload(month, ANNA["id"]),
+            payload=payments.invoice_payload(product_id, ANNA["id"]),
             total_amount=500000,
             currency="RUB",
-            telegram_payment_charge_id="m-1",
-            now=sqlite_app.config["CLOCK"](),
-        )
+            telegram_payment_charge_id=charge_id,
+            now=app.config["CLOCK"](),
+        ).payment
+
+
+def test_a_membership_shows_in_my_trainings_as_unlimited(page_client, sqlite_app):
+    month = offer(sqlite_app, name="Month", visits=None, per_week=2, amount=500000)
+    anna_buys(sqlite_app, month, "m-1")
     page = get(page_client, "/app/my")
     assert "<b>∞</b>" in page and "Unlimited visits until Thu 24 Dec" in page
 
@@ -125,20 +130,7 @@ def test_the_client_card_words_a_frozen_refunded_membership(page_client, sqlite_
 
 def test_a_membership_sheet_says_no_visit_is_taken(page_client, sqlite_app):
     month = offer(sqlite_app, name="Month", visits=None, amount=500000)
-    with sqlite_app.app_context():
-        from schedule import services
-
-        anna = services.upsert_user(db.session(), ANNA)
-        payments.credit(
-            db.session(),
-            sqlite_app.config["SCHEDULE"],
-            anna,
-            payload=payments.invoice_payload(month, ANNA["id"]),
-            total_amount=500000,
-            currency="RUB",
-            telegram_payment_charge_id="m-3",
-            now=sqlite_app.config["CLOCK"](),
-        )
+    anna_buys(sqlite_app, month, "m-3")
     sheet = get(page_client, "/app/confirm?date=2026-11-26&start=10:00")
     assert consequences(sheet)[0] == "pass" and "data-visits-left" not in sheet
     assert "Your membership pays (valid until Thu 24 Dec): no visit is taken." in sheet
@@ -149,20 +141,7 @@ def test_a_membership_sheet_says_no_visit_is_taken(page_client, sqlite_app):
 
 def test_a_full_membership_week_is_one_notice_above_the_grid(page_client, sqlite_app):
     month = offer(sqlite_app, name="Month", visits=None, per_week=1, amount=500000)
-    with sqlite_app.app_context():
-        from schedule import services
-
-        anna = services.upsert_user(db.session(), ANNA)
-        payments.credit(
-            db.session(),
-            sqlite_app.config["SCHEDULE"],
-            anna,
-            payload=payments.invoice_payload(month, ANNA["id"]),
-            total_amount=500000,
-            currency="RUB",
-            telegram_payment_charge_id="m-4",
-            now=sqlite_app.config["CLOCK"](),
-        )
+    anna_buys(sqlite_app, month, "m-4")
     book(sqlite_app, "10:00")  # Thursday: the week's one booking
     friday = get(page_client, "/app/book?date=2026-11-27")
     assert 'data-notice="week_limit"' in friday
