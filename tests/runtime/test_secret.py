@@ -1,4 +1,4 @@
-"""webapp.secret: one signing key per host when SECRET_KEY is unset, made once, mode 600."""
+"""runtime.secret: one signing key per host when SECRET_KEY is unset, made once, mode 600."""
 
 from __future__ import annotations
 
@@ -34,3 +34,19 @@ def test_processes_starting_at_once_agree_on_one_key(tmp_path):
     made = {keys.get(timeout=10) for _ in racers}
     assert len(made) == 1
     assert made == {(tmp_path / "secret_key").read_text().strip()}
+
+
+def test_a_key_file_others_can_read_is_made_private_with_a_warning(tmp_path, caplog):
+    path = tmp_path / "secret_key"
+    path.write_text("k" * 64 + "\n")
+    path.chmod(0o644)  # copied in with the wrong mode
+
+    with caplog.at_level("WARNING", logger="runtime.secret"):
+        key = instance_secret_key(tmp_path)
+
+    assert key == "k" * 64
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert [r.message for r in caplog.records] == ["secret_key.mode_fixed"]
+    caplog.clear()
+    instance_secret_key(tmp_path)  # private now: nothing more to say
+    assert caplog.records == []
