@@ -171,3 +171,10 @@ def relative_luminance(rgb: str) -> float:
 def contrast(fg: str, bg: str) -> float:
     light, dark = sorted((relative_luminance(fg), relative_luminance(bg)), reverse=True)
     return (light + 0.05) / (dark + 0.05)
+
+
+def press_main_button(page) -> None:
+    """Tap Telegram's MainButton as a person would: once htmx has taken the new sheet in (a
+    control swapped in a moment ago is not wired yet, and a tap then does nothing)."""
+    page.wait_for_function("!document.querySelector('.htmx-swapping, .htmx-settling, .htmx-added')")
+    page.evaluate("window.__tg.main()")

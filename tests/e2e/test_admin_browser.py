@@ -11,7 +11,7 @@ import pytest
 from schedule import Booking, services
 from schedule.events import BookingCancelled
 from schedule.timegrid import parse_date
-from tests.fixtures_browser import DARK, contrast, open_app
+from tests.fixtures_browser import DARK, contrast, open_app, press_main_button
 from tests.fixtures_web import ANNA, BORIS, TOMORROW, TRAINER
 from webapp.extensions import db
 
@@ -85,7 +85,7 @@ def test_a_trainer_runs_the_week_from_a_phone(
     assert page.evaluate("Telegram.WebApp.MainButton.text") == "Cancel and notify"
     page.fill("[data-sheet] textarea[name=reason]", "The trainer is ill")
     page.screenshot(path=artifacts / "02-cancel-with-reason.png")
-    page.evaluate("window.__tg.main()")  # the trainer taps Telegram's MainButton
+    press_main_button(page)  # the trainer taps Telegram's MainButton
     page.locator(f"[data-admin-booking-id='{ids['boris']}']").wait_for(state="detached")
     assert "The client was told" in page.locator("[data-notice]").inner_text()
     page.wait_for_function("window.__tg.calls.some(c => c[0] === 'haptic' && c[1] === 'success')")

@@ -8,7 +8,14 @@ import json
 import pytest
 
 from schedule import services
-from tests.fixtures_browser import DARK, contrast, fill_slot, open_app, relative_luminance
+from tests.fixtures_browser import (
+    DARK,
+    contrast,
+    fill_slot,
+    open_app,
+    press_main_button,
+    relative_luminance,
+)
 from tests.fixtures_web import ANNA, BORIS, TOMORROW
 from webapp.extensions import db
 
@@ -119,7 +126,7 @@ def test_telegram_buttons_haptics_and_the_main_button_books(
     assert page.evaluate("Telegram.WebApp.MainButton.text") == "Book"
     assert page.evaluate("Telegram.WebApp.BackButton.isVisible") is True
 
-    page.evaluate("window.__tg.main()")  # the user taps Telegram's MainButton
+    press_main_button(page)  # the user taps Telegram's MainButton
     page.locator("[data-notice]:not([hidden])").wait_for()
     page.wait_for_function("window.__tg.calls.some(c => c[0] === 'haptic' && c[1] === 'success')")
     page.wait_for_function("!Telegram.WebApp.MainButton.isVisible")
@@ -186,13 +193,13 @@ def test_sharing_the_phone_through_telegram_then_booking(browser, clock, sqlite_
         page.wait_for_function("document.querySelector('#grid h2').textContent.includes('26')")
         page.click("[data-slot-start='10:00']")
         page.locator("[data-phone-sheet]").wait_for()  # asked before the first confirm sheet
-        page.evaluate("window.__tg.main()")  # Telegram's MainButton: share the number
+        press_main_button(page)  # Telegram's MainButton: share the number
         page.locator("[data-notice]:not(.error):not([hidden])").wait_for()
         page.click(f"[data-date='{TOMORROW}']")
         page.wait_for_function("document.querySelector('#grid h2').textContent.includes('26')")
         page.click("[data-slot-start='10:00']")
         page.locator("[data-sheet] [data-consequence]").first.wait_for()
-        page.evaluate("window.__tg.main()")
+        press_main_button(page)
         page.locator("[data-slot-start='10:00'].mine").wait_for()
         page.context.close()
     finally:

@@ -15,7 +15,7 @@ import pytest
 from schedule import Booking, passes, services
 from schedule.timegrid import parse_date
 from tests.e2e.test_native_browser import SETTLED, axe_problems, small_controls, tap
-from tests.fixtures_browser import DARK, LIGHT, open_app
+from tests.fixtures_browser import DARK, LIGHT, open_app, press_main_button
 from tests.fixtures_web import ANNA, TOMORROW
 from webapp.extensions import db
 
@@ -89,7 +89,7 @@ def test_inside_telegram_the_sheet_lists_consequences_and_its_buttons_are_telegr
     assert page.evaluate("Telegram.WebApp.MainButton.text") == "Book"
     assert page.evaluate("Telegram.WebApp.BackButton.isVisible")
 
-    page.evaluate("window.__tg.main()")
+    press_main_button(page)
     own = page.locator("[data-slot-start='12:00'][data-booking-id]")
     own.wait_for()
     booking_id = int(own.get_attribute("data-booking-id"))
@@ -105,7 +105,7 @@ def test_inside_telegram_the_sheet_lists_consequences_and_its_buttons_are_telegr
     assert refund.get_attribute("data-visits-left") == "5"
     assert status(sqlite_app, booking_id) == "active"  # asked, not done
     page.wait_for_function("Telegram.WebApp.MainButton.text === 'Yes, cancel'")
-    page.evaluate("window.__tg.main()")
+    press_main_button(page)
     page.locator("[data-nav=my][aria-current=page]").wait_for()
     assert status(sqlite_app, booking_id) == "cancelled"
     page.context.close()
@@ -167,7 +167,7 @@ def test_the_phone_is_asked_first_and_a_refusal_leaves_a_way_on(
     page.locator("[data-phone-sheet]").wait_for()
     assert page.locator("[data-consequence]").count() == 0
     page.wait_for_function("Telegram.WebApp.MainButton.text === 'Share my phone number'")
-    page.evaluate("window.__tg.main()")  # Telegram's popup; the client declines (no contact)
+    press_main_button(page)  # Telegram's popup; the client declines (no contact)
     page.locator("[data-phone-declined]").wait_for()
     assert page.locator("[data-phone-sheet]").is_visible()
     page.evaluate("window.__tg.back()")  # the way back is Telegram's BackButton

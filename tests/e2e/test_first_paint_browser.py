@@ -19,6 +19,7 @@ from tests.fixtures_browser import (
     TELEGRAM_STUB,
     TIMEOUT_MS,
     launch_url,
+    press_main_button,
     relative_luminance,
 )
 from tests.fixtures_web import ANNA, BORIS
@@ -225,7 +226,7 @@ def test_telegrams_script_arriving_late_is_still_connected(browser, sqlite_app, 
     page.click("[data-slot-start='11:00']")
     page.locator("[data-action=confirm]").wait_for(state="attached")  # Telegram's MainButton
     until(page, "Telegram.WebApp.MainButton.isVisible")
-    page.evaluate("window.__tg.main()")  # Telegram's MainButton books
+    press_main_button(page)  # Telegram's MainButton books
     page.locator("[data-slot-start='11:00'].mine").wait_for()
     page.context.close()
 

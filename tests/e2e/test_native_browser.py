@@ -12,7 +12,7 @@ import pytest
 
 from schedule import Booking, services
 from schedule.timegrid import parse_date
-from tests.fixtures_browser import DARK, LIGHT, open_app
+from tests.fixtures_browser import DARK, LIGHT, open_app, press_main_button
 from tests.fixtures_web import ANNA, BORIS, TOMORROW, TRAINER
 from webapp.extensions import db
 
@@ -90,7 +90,7 @@ def test_two_cancels_leave_one_sheet_and_the_main_button_cancels_the_last(
     assert page.evaluate("Telegram.WebApp.MainButton.color") == "#e53935"  # destructive: red
     page.screenshot(path=artifacts / "one-sheet.png")
 
-    page.evaluate("window.__tg.main()")  # Telegram's MainButton
+    press_main_button(page)  # Telegram's MainButton
     page.locator(f"[data-booking-id='{second}']").wait_for(state="detached")
     assert page.evaluate("window.__tg.calls.some(c => c[0] === 'progress')")
     with sqlite_app.app_context():

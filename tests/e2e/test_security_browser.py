@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fixtures_browser import open_app
+from tests.fixtures_browser import open_app, press_main_button
 from tests.fixtures_web import TOMORROW
 
 pytestmark = pytest.mark.browser
@@ -40,13 +40,13 @@ def test_the_app_works_under_its_csp_and_inline_scripts_do_not_run(
     page.locator("#grid h2", has_text="26").wait_for()
     page.click("[data-slot-start='10:00']")
     page.locator("[data-sheet] [data-action=confirm]").wait_for(state="attached")
-    page.evaluate("window.__tg.main()")  # inside Telegram its MainButton confirms
+    press_main_button(page)  # inside Telegram its MainButton confirms
     page.locator("[data-notice]:not([hidden])").wait_for()
     page.locator("[data-slot-start='10:00'][data-free='3']").wait_for()
     page.click("[data-nav=my]")
     page.locator("[data-booking-id] [data-action=cancel]").click()
     page.locator("[data-booking-id] [data-action=confirm]").wait_for(state="attached")
-    page.evaluate("window.__tg.main()")
+    press_main_button(page)
     page.locator("[data-booking-id]").wait_for(state="detached")
     page.screenshot(path=artifacts / "booked-and-cancelled-under-csp.png")
     assert violations(page) == []
