@@ -175,6 +175,7 @@ def contrast(fg: str, bg: str) -> float:
 
 def press_main_button(page) -> None:
     """Tap Telegram's MainButton as a person would: once htmx has taken the new sheet in (a
-    control swapped in a moment ago is not wired yet, and a tap then does nothing)."""
-    page.wait_for_function("!document.querySelector('.htmx-swapping, .htmx-settling, .htmx-added')")
+    control swapped in a moment ago is not wired yet, and a tap then does nothing). A locator,
+    not a script: the page may run under a CSP without eval."""
+    page.locator(".htmx-swapping, .htmx-settling, .htmx-added").first.wait_for(state="detached")
     page.evaluate("window.__tg.main()")
