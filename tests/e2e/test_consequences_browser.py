@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from schedule import Booking, passes, services
+from schedule import Booking, services
 from schedule.timegrid import parse_date
 from tests.e2e.test_native_browser import SETTLED, axe_problems, small_controls, tap
 from tests.fixtures_browser import DARK, LIGHT, open_app, press_main_button
 from tests.fixtures_web import ANNA, TOMORROW
+from tests.webapp.test_consequence_pages import give_pass
 from webapp.extensions import db
 
 pytestmark = pytest.mark.browser
@@ -26,20 +27,6 @@ SHOTS = Path("/tmp/shots")
 
 def rules(app, **changes) -> None:
     app.config["SCHEDULE"] = dataclasses.replace(app.config["SCHEDULE"], **changes)
-
-
-def with_pass(app, user: dict = ANNA, visits: int = 5) -> None:
-    with app.app_context():
-        session = db.session()
-        client = services.upsert_user(session, user)
-        passes.record(
-            session,
-            app.config["SCHEDULE"],
-            client,
-            visits=visits,
-            valid_days=30,
-            now=app.config["CLOCK"](),
-        )
 
 
 def book(app, user: dict, day: str, start: str) -> int:
@@ -72,7 +59,7 @@ def open_day(page, day: str) -> None:
 def test_inside_telegram_the_sheet_lists_consequences_and_its_buttons_are_telegrams(
     browser, sqlite_app, live_sqlite_url
 ):
-    with_pass(sqlite_app, visits=5)
+    give_pass(sqlite_app, visits=5)
     page = open_app(browser, live_sqlite_url, telegram_stub=True)
     open_day(page, TOMORROW)
     tap(page, "[data-slot-start='12:00']")
@@ -258,7 +245,7 @@ def test_axe_finds_nothing_serious_and_the_screens_are_shot(
     browser, sqlite_app, live_sqlite_url, artifacts, theme, lang
 ):
     rules(sqlite_app, max_bookings_per_day=1)
-    with_pass(sqlite_app, visits=8)
+    give_pass(sqlite_app, visits=8)
     seed_history(sqlite_app)
     SHOTS.mkdir(exist_ok=True)
     problems = {}
