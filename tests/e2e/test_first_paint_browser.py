@@ -81,6 +81,21 @@ def while_own_tab_waits(browser, url: str, scheme: str = "light", lang: str = "e
     return page, personal, *others
 
 
+def tap_day_before_the_first_tab_lands(page, personal, day: str, landed: str) -> None:
+    """Tap `day` while the viewer's first tab request is held: the tab for that day is asked
+    for and lands (`landed` appears), then the first request is let go, last."""
+    page.click(f"[data-date='{day}']")
+    for _ in range(TIMEOUT_MS // 20):
+        if len(personal) >= 2:
+            break
+        page.wait_for_timeout(20)
+    assert f"date={day}" in personal[1].request.url  # the viewer's whole tab for that day
+    personal[1].continue_()
+    page.locator(landed).wait_for()
+    personal[0].continue_()  # the first load lands last; it must not be swapped in
+    page.wait_for_timeout(300)
+
+
 @pytest.mark.parametrize(
     "scheme, lang", [("light", "en"), ("light", "ru"), ("dark", "en"), ("dark", "ru")]
 )
@@ -282,16 +297,7 @@ def test_a_day_tapped_before_the_swap_stays_chosen(browser, sqlite_app, live_sql
     later = page.locator("[data-date][data-available=true]").nth(2).get_attribute("data-date")
     assert later != opening
 
-    page.click(f"[data-date='{later}']")
-    for _ in range(TIMEOUT_MS // 20):
-        if len(personal) >= 2:
-            break
-        page.wait_for_timeout(20)
-    assert f"date={later}" in personal[1].request.url  # the viewer's whole tab for that day
-    personal[1].continue_()
-    page.locator("section.view:not([data-anonymous])").wait_for()
-    personal[0].continue_()  # the first load lands last; it must not be swapped in
-    page.wait_for_timeout(300)
+    tap_day_before_the_first_tab_lands(page, personal, later, "section.view:not([data-anonymous])")
 
     assert page.locator("[data-date][aria-current=true]").get_attribute("data-date") == later
     assert page.locator("[data-anonymous]").count() == 0
@@ -353,15 +359,6 @@ def test_a_day_tapped_on_the_viewers_own_first_paint_stays_chosen(
     page, personal = opened_again(first, url)
     assert page.locator("[data-anonymous]").count() == 0
     later = page.locator("[data-date][data-available=true]").nth(2).get_attribute("data-date")
-    page.click(f"[data-date='{later}']")
-    for _ in range(TIMEOUT_MS // 20):
-        if len(personal) >= 2:
-            break
-        page.wait_for_timeout(20)
-    assert f"date={later}" in personal[1].request.url  # the viewer's whole tab for that day
-    personal[1].continue_()
-    page.locator("nav.tabs:not([data-first-paint])").wait_for()
-    personal[0].continue_()  # the first load lands last; it must not be swapped in
-    page.wait_for_timeout(300)
+    tap_day_before_the_first_tab_lands(page, personal, later, "nav.tabs:not([data-first-paint])")
     assert page.locator("[data-date][aria-current=true]").get_attribute("data-date") == later
     page.context.close()
