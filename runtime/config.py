@@ -12,6 +12,7 @@ bot are given views of the same final configuration, never copies rebuilt apart.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -47,6 +48,11 @@ class Config:
     # NO_COLOR (no-color.org): terminal log lines without colours.
     no_color: bool = False
     ngrok_authtoken: str = ""
+    # Links that open one training (schedule/links.py): the Mini App's short name in
+    # https://t.me/<bot>/<app> (BotFather → /newapp), and the bot's username, asked of getMe
+    # when unset. Without a short name the trainer's share links are off (409 share_off).
+    miniapp_short_name: str = ""
+    bot_username: str = ""
 
     @property
     def settings(self) -> Settings:
@@ -72,6 +78,8 @@ def read_config(environ: Mapping[str, str]) -> Config:
         log_dir=Path(log_dir) if log_dir else PROJECT_ROOT / "logs",
         no_color=bool(environ.get("NO_COLOR")),
         ngrok_authtoken=environ.get("NGROK_AUTHTOKEN", "").strip(),
+        miniapp_short_name=_short_name(environ.get("MINIAPP_SHORT_NAME", "")),
+        bot_username=_bot_username(environ.get("BOT_USERNAME", "")),
     )
 
 
@@ -116,6 +124,8 @@ _OWN_KEYS = {
     "METRICS_TOKEN": ("metrics_token", str),
     "METRICS_ALLOW": ("metrics_allow", str),
     "LOG_DIR": ("log_dir", Path),
+    "MINIAPP_SHORT_NAME": ("miniapp_short_name", lambda v: _short_name(str(v))),
+    "BOT_USERNAME": ("bot_username", lambda v: _bot_username(str(v))),
 }
 PROJECT_KEYS = frozenset(
     {*_BOT_KEYS, *_OWN_KEYS, "BOT", "CONFIG", "SCHEDULE", "ADMIN_IDS", "TRAINER_NEWS_DELAY_SECONDS"}
@@ -146,6 +156,29 @@ def _rules(bot: BotConfig, keys: Mapping[str, object]) -> Settings:
     admin_ids = keys.get("ADMIN_IDS", settings.admin_ids or bot.settings.admin_ids)
     delay = keys.get("TRAINER_NEWS_DELAY_SECONDS", settings.trainer_news_delay)
     return replace(settings, admin_ids=frozenset(admin_ids), trainer_news_delay=float(delay))
+
+
+# What Telegram allows: a Mini App's short name is 3-30 letters, digits and underscores; a
+# bot's username 5-32 of them (written with or without the @).
+_SHORT_NAME = re.compile(r"[A-Za-z0-9_]{3,30}")
+_USERNAME = re.compile(r"[A-Za-z0-9_]{5,32}")
+
+
+def _short_name(raw: str) -> str:
+    name = raw.strip()
+    if name and not _SHORT_NAME.fullmatch(name):
+        raise ConfigError(
+            "MINIAPP_SHORT_NAME must be the Mini App's short name from BotFather "
+            "(3-30 letters, digits or _), as in https://t.me/<bot>/<short name>"
+        )
+    return name
+
+
+def _bot_username(raw: str) -> str:
+    name = raw.strip().removeprefix("@")
+    if name and not _USERNAME.fullmatch(name):
+        raise ConfigError("BOT_USERNAME must be the bot's username (5-32 letters, digits or _)")
+    return name
 
 
 def _list(raw: str) -> tuple[str, ...]:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import sessionmaker
 
 from bot.config import DEFAULT_API_URL, BotConfig
 from bot.factory import BookingBot, create_bot
+from bot.links import username_lookup
 from bot.models import record_update
 from bot.payments import invoice_links
 from schedule.db import INSTANCE_PATH, default_sqlite_url
@@ -85,6 +86,8 @@ def wire_telegram(app: Flask, config: BotConfig) -> None:
     app.extensions["clients_told"] = True
     # The Mini App's invoice links (createInvoiceLink); None without PAYMENT_PROVIDER_TOKEN.
     app.extensions["invoices"] = invoice_links(bot, config)
+    # The bot's username for links to the Mini App, when BOT_USERNAME does not name it.
+    app.extensions["bot_username"] = username_lookup(config)
     app.extensions["webhook"] = Webhook(
         path=config.webhook_path, secret_token=config.webhook_secret_token, record=record_update
     )

@@ -16,10 +16,12 @@ from . import (
     api,
     auth,
     bookings,
+    broadcasts,
     client_card,
     config,
     health,
     inputs,
+    links,
     metrics,
     openapi,
     pages,
@@ -50,6 +52,8 @@ BLUEPRINTS = (
     client_card.bp,  # the trainer's card of a client: passes, visits, the no-show pause
     series.bp,  # standing bookings: /api/series and the Mini App's fragments
     payments.bp,  # products, invoices, payments, refunds, freezes, forgiven late cancels
+    broadcasts.bp,  # the trainer's messages to clients: /api/admin/broadcasts and the screen
+    links.bp,  # links that open one training: /app/link and the trainer's /api/admin/share
     openapi.bp,  # /api/openapi.json, the API's contract
     webhook.bp,  # the bot's webhook: records each update for the worker
 )

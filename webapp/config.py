@@ -31,6 +31,8 @@ class ProjectConfig(Protocol):
     metrics_allow: str
     metrics_multiprocess_dir: str
     log_dir: Path
+    miniapp_short_name: str
+    bot_username: str
 
     @property
     def settings(self) -> Settings: ...
@@ -56,6 +58,9 @@ def flask_config(config: ProjectConfig) -> dict[str, object]:
         "DEV_LOGIN": config.dev_login,
         "METRICS_TOKEN": config.metrics_token,
         "METRICS_ALLOW": config.metrics_allow,
+        # Links that open one training (webapp/links.py): t.me/<BOT_USERNAME>/<MINIAPP_SHORT_NAME>.
+        "MINIAPP_SHORT_NAME": config.miniapp_short_name,
+        "BOT_USERNAME": config.bot_username,
         "MAX_CONTENT_LENGTH": MAX_BODY_BYTES,
         # Naive-UTC "now" for every rule; tests replace it with a controllable clock.
         "CLOCK": utcnow,

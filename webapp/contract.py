@@ -238,6 +238,13 @@ class AdminDayQuery(DayQuery):
     status: Literal["active", "all"] = Field("active", description="all: cancelled ones too")
 
 
+class ShareQuery(Request):
+    """A start to share: ?date=2026-12-10&start=18:00."""
+
+    date: LocalDate
+    start: Start
+
+
 class WeekQuery(Request):
     first: DateOrToday = Field(None, alias="from", description="the first day; default today")
 
@@ -479,6 +486,14 @@ class ProductList(BaseModel):
 
 class InvoiceLink(BaseModel):
     invoice_link: str
+
+
+class ShareLink(BaseModel):
+    url: str = Field(
+        description="https://t.me/<bot>/<MINIAPP_SHORT_NAME>?startapp=d20261210t1800: opens the "
+        "Mini App on that day with that start's sheet",
+        examples=["https://t.me/studio_bot/book?startapp=d20261210t1800"],
+    )
 
 
 class Payment(BaseModel):
@@ -803,6 +818,17 @@ ROUTES = (
         "Forgive a late cancel: the visit returns to its pass",
         AdminBooking,
         errors=(404, 409),
+        admin=True,
+    ),
+    # Links that open one training (webapp/links.py)
+    Route(
+        "GET",
+        "/api/admin/share",
+        "The link that opens the Mini App on a start (409 share_off without MINIAPP_SHORT_NAME "
+        "or the bot's username)",
+        ShareLink,
+        query=ShareQuery,
+        errors=(409,),
         admin=True,
     ),
 )

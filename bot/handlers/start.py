@@ -1,4 +1,5 @@
-"""/start (also with a deep-link payload `book` or `my`), the menu, the phone number, help."""
+"""/start (also with a deep-link payload `book`, `my` or a start: bot/handlers/links.py), the
+menu, the phone number, help."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from .. import keyboards
 from ..texts import label, ntext, text
 from .booking import days_view
 from .common import Answer, BotContext, View, on_callback, on_message, send, show
+from .links import is_start_link, link_view
 from .my import my_view
 
 
@@ -52,6 +54,8 @@ def register(bot: TeleBot, ctx: BotContext) -> None:
             send(bot, message.chat.id, days_view(ctx, session, user, lang))
         elif payload == "my":
             send(bot, message.chat.id, my_view(ctx, session, user, lang))
+        elif is_start_link(payload):  # https://t.me/<bot>?start=d20261210t1800
+            send(bot, message.chat.id, link_view(ctx, session, user, lang, payload))
         else:
             send(bot, message.chat.id, menu_view(ctx, user, lang))
         if needs_phone(ctx, user):

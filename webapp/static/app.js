@@ -8,6 +8,22 @@
   const initData = () => (tg && tg.initData) || launch.get("tgWebAppData") || "";
   const q = (s) => document.querySelector(s);
 
+  // Opened by a link to one training (webapp/links.py): Telegram's start_param, from its script
+  // if that is here already, the URL (tgWebAppStartParam) or the signed init data. The first
+  // tab is then asked of the link's route (#app's data-link): that day, that start's sheet.
+  // The page itself stays the one every open gets (its cache holds as it is).
+  const startParam = (() => {
+    const unsafe = window.Telegram && Telegram.WebApp && Telegram.WebApp.initDataUnsafe;
+    return (unsafe && unsafe.start_param) ||
+      new URLSearchParams(location.search).get("tgWebAppStartParam") ||
+      launch.get("tgWebAppStartParam") ||
+      new URLSearchParams(launch.get("tgWebAppData") || "").get("start_param") || "";
+  })();
+  const root = q("#app");
+  if (startParam && root && root.dataset.link) {
+    root.setAttribute("hx-get", root.dataset.link + "?start=" + encodeURIComponent(startParam));
+  }
+
   if (!window.Telegram) {  // Not (yet) loaded: take the theme from the launch parameters.
     try {
       const theme = JSON.parse(launch.get("tgWebAppThemeParams") || "{}");
@@ -186,6 +202,39 @@
         };
         if (tg && tg.openInvoice) tg.openInvoice(body.invoice_link, done);
         else window.open(body.invoice_link, "_blank");
+      })
+      .catch(() => notify(text("offline", "No connection.")))
+      .finally(() => { el.disabled = false; });
+  });
+
+  // The trainer's share control (admin/day.html): the start's link from /api/admin/share, then
+  // Telegram's share sheet inside Telegram, or the link copied in a plain browser (shown for
+  // copying by hand where the clipboard is refused).
+  document.addEventListener("click", (e) => {
+    const el = e.target.closest("[data-action=share]");
+    if (!el || el.disabled) return;
+    const done = el.parentNode.querySelector("[data-share-done]");
+    el.disabled = true;
+    fetch(el.dataset.shareUrl, {headers: {Authorization: "tma " + initData()}})
+      .then((r) => r.json().then((body) => ({ok: r.ok, body})))
+      .then(({ok, body}) => {
+        if (!ok) { notify(body.message || text("failed", "Something went wrong.")); return; }
+        el.dataset.sharedUrl = body.url;
+        if (tg && tg.initData && tg.openTelegramLink) {
+          tg.openTelegramLink("https://t.me/share/url?url=" + encodeURIComponent(body.url) +
+            "&text=" + encodeURIComponent(el.dataset.shareText || ""));
+          return;
+        }
+        const show = (copied) => {
+          if (!done) return;
+          done.textContent = copied ? done.dataset.copied : body.url;
+          done.dataset.shareDone = copied ? "copied" : "shown";
+          done.hidden = false;
+          if (copied) haptic("success");
+        };
+        if (navigator.clipboard && navigator.clipboard.writeText) {
+          navigator.clipboard.writeText(body.url).then(() => show(true), () => show(false));
+        } else show(false);
       })
       .catch(() => notify(text("offline", "No connection.")))
       .finally(() => { el.disabled = false; });
