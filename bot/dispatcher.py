@@ -52,11 +52,12 @@ import requests
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from schedule import User, outbox
+from schedule import User, broadcasts, outbox
 from schedule.models import utcnow
 from schedule.notices import PAYMENT_KEYS
 from schedule.outbox import OutboxMessage
 
+from .broadcasts import BROADCAST, render_broadcast
 from .config import BotConfig
 from .models import mark_blocked
 from .notify import CLIENT, NEWS, render_notice
@@ -204,6 +205,11 @@ class Dispatcher:
                 outcome = Outcome(outbox.DROPPED, "the user blocked the bot")
                 self._record(session, [message], outcome)
                 return outcome
+            if message.kind == BROADCAST and (user is None or user.broadcasts_stopped_at):
+                # The client sent /stop after this row was queued: checked again at send time.
+                outcome = Outcome(outbox.DROPPED, broadcasts.STOPPED)
+                self._record(session, [message], outcome)
+                return outcome
             lang = language(user.language_code if user is not None else None)
             rendered = self._render_one(session, message, lang)
             if isinstance(rendered, Outcome):
@@ -228,7 +234,9 @@ class Dispatcher:
 
     @staticmethod
     def _alone(message: OutboxMessage) -> bool:
-        return (message.last_error or "").startswith(SEND_ALONE)
+        """A message that goes in a message of its own: one refused in a digest, and the
+        trainer's broadcast (their own words, read as such, not among the bot's notices)."""
+        return message.kind == BROADCAST or (message.last_error or "").startswith(SEND_ALONE)
 
     def _render_one(self, session: Session, message: OutboxMessage, lang: str):
         """(text, markup), or the Outcome of a message that is not to be sent."""
@@ -303,6 +311,8 @@ class Dispatcher:
             return render_pass_notice(message.kind, message.facts, lang, self.config)
         if message.kind in PAYMENT_KEYS:
             return render_payment_notice(message.kind, message.facts, lang, self.config)
+        if message.kind == BROADCAST:
+            return render_broadcast(session, message.facts, lang)
         raise ValueError(f"unknown outbox kind {message.kind!r}")
 
     def _post(self, body: dict) -> Outcome:

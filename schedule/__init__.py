@@ -1,6 +1,6 @@
 """The booking domain: rules, time grid, availability and services. No Flask, no telebot."""
 
-from . import outbox, series
+from . import broadcasts, outbox, series
 from .errors import InvalidInput, ScheduleError
 from .models import Base, Booking, Closure, OpeningHours, User
 from .settings import ConfigError, Settings
@@ -15,6 +15,7 @@ __all__ = [
     "ScheduleError",
     "Settings",
     "User",
+    "broadcasts",
     "outbox",
     "series",
 ]

@@ -53,6 +53,8 @@ class User(Base):
     language_code: Mapped[str | None] = mapped_column(String(16))
     phone: Mapped[str | None] = mapped_column(String(32))
     blocked_bot: Mapped[bool] = mapped_column(default=False)
+    # When the client sent /stop: no trainer's broadcasts (schedule/broadcasts.py) until /start.
+    broadcasts_stopped_at: Mapped[datetime | None] = mapped_column(DateTime)
     # When the trainer last lifted a NO_SHOW_LIMIT block: no-shows before it are forgiven.
     no_shows_cleared_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

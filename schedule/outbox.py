@@ -49,11 +49,13 @@ from sqlalchemy import (
     case,
     func,
     insert,
+    literal,
     or_,
     select,
     update,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.sql import Select
 
 from .models import Base, utcnow
 
@@ -86,6 +88,7 @@ class OutboxMessage(Base):
         Index("ix_outbox_status_available_at", "status", "available_at"),
         Index("ix_outbox_chat_id_status_id", "chat_id", "status", "id"),
         Index("ix_outbox_booking_id", "booking_id"),
+        Index("ix_outbox_broadcast_id_status", "broadcast_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -94,6 +97,8 @@ class OutboxMessage(Base):
     payload: Mapped[str] = mapped_column(Text, default="{}")
     # The booking it is about, if any: trainer news of a booking cancelled at once is folded.
     booking_id: Mapped[int | None] = mapped_column(Integer)
+    # The trainer's broadcast it carries, if any (schedule/broadcasts.py counts its outcomes).
+    broadcast_id: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16), default=PENDING)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     available_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
@@ -191,6 +196,46 @@ def enqueue(
     )
     session.add(message)
     return message
+
+
+def enqueue_each(
+    session: Session,
+    chats: Select,
+    kind: str,
+    facts: dict[str, Any],
+    *,
+    now: datetime,
+    broadcast_id: int | None = None,
+    expires_at: datetime | None = None,
+) -> int:
+    """One message of `kind` to every chat id `chats` selects (one column), in the caller's
+    transaction, written by one INSERT … SELECT; returns how many."""
+    payload = json.dumps(facts, ensure_ascii=False, default=_iso)
+    rows = select(
+        chats.subquery().c[0],
+        literal(kind, String(32)),
+        literal(payload, Text),
+        literal(broadcast_id, Integer),
+        literal(PENDING, String(16)),
+        literal(now, DateTime),
+        literal(now, DateTime),
+        literal(expires_at or now + DEFAULT_LIFETIME, DateTime),
+        literal(0, Integer),
+    )
+    columns = [
+        "chat_id",
+        "kind",
+        "payload",
+        "broadcast_id",
+        "status",
+        "created_at",
+        "available_at",
+        "expires_at",
+        "attempts",
+    ]
+    table = OutboxMessage.__table__
+    written = session.execute(insert(table).from_select(columns, rows).returning(table.c.id))
+    return len(written.all())
 
 
 def _iso(value: object) -> str:

@@ -46,7 +46,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
-from schedule import InvalidInput, attendance, passes, payments
+from schedule import InvalidInput, attendance, broadcasts, passes, payments
 from schedule import series as standing
 from schedule.availability import REFUSALS
 from schedule.i18n import N_
@@ -215,6 +215,31 @@ class AttendanceRequest(Request):
 
 class SeriesRequest(StartRequest):
     weeks: Weeks = None
+
+
+# The trainer's broadcast (webapp/broadcasts.py, schedule/broadcasts.py).
+AUDIENCE_SCHEMA = {
+    "type": "string",
+    "pattern": r"^(all|date:[0-9]{4}-[0-9]{2}-[0-9]{2}|kind:[0-9]+)$",
+    "examples": ["all", "date:2026-11-26", "kind:1"],
+    "description": "all clients, those booked on a date, or one kind's clients",
+}
+
+
+class BroadcastRequest(Request):
+    text: Annotated[
+        str,
+        AfterValidator(broadcasts.check_text),
+        WithJsonSchema(
+            {
+                "type": "string",
+                "pattern": r"\S",
+                "description": "plain text, sent as written; at most 4,096 characters as "
+                "Telegram counts them",
+            }
+        ),
+    ]
+    audience: Annotated[str, WithJsonSchema(AUDIENCE_SCHEMA)]
 
 
 # --- queries -------------------------------------------------------------------------------
@@ -512,6 +537,16 @@ class Payment(BaseModel):
 
 class PaymentList(BaseModel):
     payments: list[Payment]
+
+
+class BroadcastSent(BaseModel):
+    id: int
+    recipients: Count
+    sent: Count
+
+
+class BroadcastProgress(BroadcastSent):
+    failed: Count = Field(description="refused by Telegram, expired, or the client stopped them")
 
 
 @dataclass(frozen=True)
@@ -829,6 +864,25 @@ ROUTES = (
         ShareLink,
         query=ShareQuery,
         errors=(409,),
+        admin=True,
+    ),
+    # The trainer's messages to clients (webapp/broadcasts.py)
+    Route(
+        "POST",
+        "/api/admin/broadcasts",
+        "Write to all clients, those booked on a date, or one kind's; each recipient's message "
+        "goes through the outbox at Telegram's pace",
+        BroadcastSent,
+        status=202,
+        body=BroadcastRequest,
+        admin=True,
+    ),
+    Route(
+        "GET",
+        "/api/admin/broadcasts/{broadcast_id}",
+        "How many of a broadcast's messages were delivered and how many failed",
+        BroadcastProgress,
+        errors=(404,),
         admin=True,
     ),
 )

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from telebot import TeleBot
 
-from . import admin, booking, membership, moving, my, payments, series, start
+from . import admin, booking, broadcasts, membership, moving, my, payments, series, start
 from .common import BotContext
 
 
 def register_all(bot: TeleBot, ctx: BotContext) -> None:
     start.register(bot, ctx)
+    broadcasts.register(bot, ctx)
     booking.register(bot, ctx)
     my.register(bot, ctx)
     moving.register(bot, ctx)

@@ -9,12 +9,14 @@ from sqlalchemy.orm import Session
 from telebot import TeleBot
 from telebot.types import CallbackQuery, Message, ReplyKeyboardRemove
 
-from schedule import InvalidInput, User, services
+from schedule import InvalidInput, User, broadcasts, services
+from schedule.i18n import N_
 
 from .. import callbacks as cb
 from .. import keyboards
 from ..texts import label, ntext, text
 from .booking import days_view
+from .broadcasts import is_start
 from .common import Answer, BotContext, View, on_callback, on_message, send, show
 from .links import is_start_link, link_view
 from .my import my_view
@@ -62,6 +64,8 @@ def register(bot: TeleBot, ctx: BotContext) -> None:
             bot.send_message(
                 message.chat.id, text(lang, "ask_phone"), reply_markup=keyboards.share_phone(lang)
             )
+        if is_start(message) and broadcasts.resume(session, user):
+            bot.send_message(message.chat.id, text(lang, N_("bot_broadcasts_resumed")))
 
     @on_callback(bot, ctx, cb.MENU)
     def menu(call: CallbackQuery, data: cb.Callback, session, user, lang) -> Answer | None:

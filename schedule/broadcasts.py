@@ -1,0 +1,282 @@
+"""The trainer's messages to clients (broadcasts): to all of them, to those booked on a date, or
+to one kind's clients.
+
+A broadcast is a row of its own (the text, whom it was for, how many it was written to) and one
+outbox row per recipient (`kind` BROADCAST, `broadcast_id` naming it), written in one
+transaction by one INSERT … SELECT: the dispatcher sends them at Telegram's pace like every
+other message, and how many were delivered is read back from those rows' states (`progress`).
+
+Recipients are clients: trainers (the studio's `admin_ids`) are never among them, nor a client
+who stopped broadcasts (/stop to the bot, `stop`) or is known to have blocked the bot (the
+dispatcher would drop those rows anyway). "All" is every user who ever opened the bot or the
+Mini App; "date:YYYY-MM-DD" those holding an active booking that (studio-local) day;
+"kind:<id>" those holding an active booking of that kind.
+
+A client's /stop is honoured at once: in the same transaction as the flag, their broadcast rows
+still pending and not in a live lease are dropped; a row some dispatcher holds at that moment
+is checked again when it is sent (`stopped`, the dispatcher's check), so only a send already on
+its way can still arrive. Messages about their own bookings are other kinds and still go.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    DateTime,
+    Integer,
+    String,
+    Text,
+    func,
+    or_,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.sql import Select
+
+from . import outbox
+from .errors import InvalidInput, ScheduleError
+from .i18n import N_
+from .models import ACTIVE, Base, Booking, User, utcnow
+from .outbox import OutboxMessage
+from .settings import Settings
+from .timegrid import local_midnight_utc, parse_date
+
+BROADCAST = "broadcast"  # the outbox kind
+# Telegram's limit of one message, counted as Telegram counts (UTF-16 code units).
+MAX_TEXT = 4096
+# Until kinds of training exist (DESIGN.md, "Trainers and kinds") every booking is of the
+# default kind, whose id is 1.
+DEFAULT_KIND_ID = 1
+STOPPED = "stopped broadcasts"  # last_error of a row dropped for a client's /stop
+AUDIENCE = re.compile(r"^(all|date:(\d{4}-\d{2}-\d{2})|kind:(\d{1,9}))$")
+
+
+class Broadcast(Base):
+    """One message of the trainer's to many clients; its deliveries are outbox rows."""
+
+    __tablename__ = "broadcasts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    audience: Mapped[str] = mapped_column(String(32))  # "all", "date:…", "kind:…"
+    recipients: Mapped[int] = mapped_column(Integer, default=0)
+    created_by: Mapped[int | None] = mapped_column(BigInteger)  # the trainer's Telegram id
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Whom a broadcast is for: everyone ("all"), a date's booked clients, a kind's clients."""
+
+    scope: str  # "all", "date" or "kind"
+    day: date | None = None
+    kind_id: int | None = None
+
+    def __str__(self) -> str:
+        if self.scope == "date":
+            return f"date:{self.day.isoformat()}"
+        if self.scope == "kind":
+            return f"kind:{self.kind_id}"
+        return "all"
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far a broadcast got: sent (delivered, as far as Telegram said), failed (refused,
+    expired, or dropped: the client stopped broadcasts or blocked the bot), and still pending."""
+
+    id: int
+    recipients: int
+    sent: int
+    failed: int
+    pending: int
+
+    @property
+    def done(self) -> bool:
+        return self.pending == 0
+
+
+def telegram_length(text: str) -> int:
+    """How long Telegram counts a plain text: UTF-16 code units (an emoji may count two)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def check_text(text: object) -> str:
+    """The trainer's text, trimmed: not empty, at most MAX_TEXT as Telegram counts."""
+    value = text.strip() if isinstance(text, str) else ""
+    if not value:
+        raise InvalidInput(N_("broadcast_empty"))
+    if telegram_length(value) > MAX_TEXT:
+        raise InvalidInput(N_("broadcast_too_long"), limit=MAX_TEXT)
+    return value
+
+
+def kind_bookings(session: Session, kind_id: int) -> ColumnElement[bool] | None:
+    """Which bookings are of kind `kind_id`, as a condition on Booking; None: no such kind.
+
+    The one place broadcasts learn what a kind is. Until kinds exist there is only the default
+    kind (DEFAULT_KIND_ID), which every booking is of; the change that adds kinds makes this
+    read them (the default kind still every booking without another)."""
+    if kind_id == DEFAULT_KIND_ID:
+        return true()
+    return None
+
+
+def parse_audience(session: Session, value: object) -> Audience:
+    """ "all", "date:YYYY-MM-DD" or "kind:<id>" (a kind that exists); InvalidInput otherwise."""
+    found = AUDIENCE.match(value) if isinstance(value, str) else None
+    if found is None:
+        raise InvalidInput(N_("input_audience"))
+    if found.group(2):
+        return Audience("date", day=parse_date(found.group(2)))
+    if found.group(3):
+        kind_id = int(found.group(3))
+        if kind_bookings(session, kind_id) is None:
+            raise InvalidInput(N_("broadcast_unknown_kind"), kind=kind_id)
+        return Audience("kind", kind_id=kind_id)
+    return Audience("all")
+
+
+def recipients(session: Session, settings: Settings, audience: Audience) -> Select:
+    """The Telegram ids a broadcast to `audience` goes to (one column), in the order users
+    were made: clients who have not stopped broadcasts nor blocked the bot."""
+    query = select(User.telegram_id).where(
+        User.broadcasts_stopped_at.is_(None), User.blocked_bot.is_(False)
+    )
+    if settings.admin_ids:
+        query = query.where(User.telegram_id.not_in(settings.admin_ids))
+    if audience.scope == "date":
+        first = local_midnight_utc(audience.day, settings)
+        last = local_midnight_utc(audience.day + timedelta(days=1), settings)
+        booked = select(Booking.user_id).where(
+            Booking.status == ACTIVE, Booking.starts_at >= first, Booking.starts_at < last
+        )
+        query = query.where(User.id.in_(booked))
+    elif audience.scope == "kind":
+        of_kind = kind_bookings(session, audience.kind_id)
+        if of_kind is None:
+            raise InvalidInput(N_("broadcast_unknown_kind"), kind=audience.kind_id)
+        query = query.where(
+            User.id.in_(select(Booking.user_id).where(Booking.status == ACTIVE, of_kind))
+        )
+    return query.order_by(User.id)
+
+
+def count(session: Session, settings: Settings, audience: Audience) -> int:
+    """How many clients a broadcast to `audience` would go to now (the trainer's preview)."""
+    query = recipients(session, settings, audience)
+    found = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    session.rollback()  # end the read
+    return found or 0
+
+
+def send(
+    session: Session,
+    settings: Settings,
+    text: object,
+    audience: Audience,
+    *,
+    now: datetime,
+    by: int | None = None,
+) -> Broadcast:
+    """Write the broadcast and one outbox row per recipient, in one transaction; commits."""
+    body = check_text(text)
+    if session.in_transaction():
+        session.commit()
+    try:
+        broadcast = Broadcast(text=body, audience=str(audience), created_by=by, created_at=now)
+        session.add(broadcast)
+        session.flush()
+        broadcast.recipients = outbox.enqueue_each(
+            session,
+            recipients(session, settings, audience),
+            BROADCAST,
+            {"broadcast": broadcast.id},
+            now=now,
+            broadcast_id=broadcast.id,
+        )
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return broadcast
+
+
+def find(session: Session, broadcast_id: int) -> Broadcast:
+    broadcast = session.get(Broadcast, broadcast_id) if 0 < broadcast_id < 2**31 else None
+    if broadcast is None:
+        raise ScheduleError("not_found", N_("error_broadcast_not_found"))
+    return broadcast
+
+
+def progress(session: Session, broadcast_id: int) -> Progress:
+    """The broadcast's counts, read from its outbox rows; ScheduleError not_found (404)."""
+    broadcast = find(session, broadcast_id)
+    states = dict(
+        session.execute(
+            select(OutboxMessage.status, func.count())
+            .where(OutboxMessage.broadcast_id == broadcast.id)
+            .group_by(OutboxMessage.status)
+        ).all()
+    )
+    session.rollback()  # end the read
+    sent = states.get(outbox.SENT, 0)
+    pending = states.get(outbox.PENDING, 0)
+    failed = sum(states.get(s, 0) for s in (outbox.FAILED, outbox.EXPIRED, outbox.DROPPED))
+    # Rows purged since (flask purge) count as they last stood: delivered.
+    sent += max(broadcast.recipients - sent - pending - failed, 0)
+    return Progress(broadcast.id, broadcast.recipients, sent, failed, pending)
+
+
+def recent(session: Session, limit: int = 5) -> list[Broadcast]:
+    """The newest broadcasts first."""
+    found = list(session.scalars(select(Broadcast).order_by(Broadcast.id.desc()).limit(limit)))
+    return found
+
+
+def stopped(session: Session, chat_id: int) -> bool:
+    """Whether the client behind `chat_id` stopped broadcasts (the dispatcher's check at send
+    time; a chat with no user here is no client of ours and gets none)."""
+    user = session.scalar(select(User).where(User.telegram_id == chat_id))
+    return user is None or user.broadcasts_stopped_at is not None
+
+
+def stop(session: Session, user: User, now: datetime) -> int:
+    """The client's /stop: no more broadcasts, those already queued for them included, in one
+    transaction; returns how many queued ones were dropped. Commits."""
+    try:
+        if user.broadcasts_stopped_at is None:
+            user.broadcasts_stopped_at = now
+        table = OutboxMessage.__table__
+        dropped = session.execute(
+            update(table)
+            .where(
+                table.c.chat_id == user.telegram_id,
+                table.c.kind == BROADCAST,
+                table.c.status == outbox.PENDING,
+                or_(table.c.lease_until.is_(None), table.c.lease_until <= now),
+            )
+            .values(status=outbox.DROPPED, lease_until=None, last_error=STOPPED)
+        ).rowcount
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return dropped
+
+
+def resume(session: Session, user: User) -> bool:
+    """/start again: broadcasts reach the client from the next one on; True if they had
+    stopped them. Commits."""
+    if user.broadcasts_stopped_at is None:
+        return False
+    user.broadcasts_stopped_at = None
+    session.commit()
+    return True
