@@ -63,7 +63,7 @@ def test_the_trainer_sees_the_count_before_sending_then_what_was_delivered(
     broadcast_id = re.search(r'data-broadcast-id="(\d+)"', card).group(1)
     again = html(client.get(f"{SCREEN}/{broadcast_id}", headers=auth(TRAINER)))
     assert 'data-sent="2" data-failed="0" data-pending="0"' in again
-    assert "Delivered to 2 of 2" in again
+    assert "Delivered to 2 of 2" in again and "Wed 25 Nov, 09:00 · " in again
     assert "hx-trigger" not in again  # done: no more asking
 
 
