@@ -21,7 +21,7 @@ refusal) and writes nothing. A client never holds two overlapping bookings (a ru
 
 Messages: occurrences settled by the pass, and a series stopped by the trainer, are events
 (`OccurrenceSettled`, `SeriesStopped`) whose notices (schedule.notices) are written to the
-outbox inside their transaction, then handed to the adapter's `on_event`. Occurrences made with
+outbox inside their transaction, then handed to the unit's observer. Occurrences made with
 the series are not told: the client reads them in the answer. The bookings a trainer's stop
 cancels are told in its one message, not one by one.
 """
@@ -46,7 +46,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from . import notices, services, waitlist
+from . import services, waitlist
 from .db import is_row_id, write_transaction
 from .errors import InvalidInput, ScheduleError
 from .events import (
@@ -61,6 +61,7 @@ from .i18n import N_
 from .models import ACTIVE, WAITING, Base, Booking, User, WaitlistEntry, utcnow
 from .settings import Settings, format_minutes
 from .timegrid import start_instant, today
+from .unit import Unit
 
 SERIES_LEAD = timedelta(hours=1)  # how long before its date opens an occurrence is booked
 BOOKED, WAITING_OUTCOME, SKIPPED = "booked", "waiting", "skipped"
@@ -271,22 +272,13 @@ def check_weeks(weeks: object, settings: Settings) -> int | None:
     return weeks
 
 
-def start(
-    session: Session,
-    settings: Settings,
-    user: User,
-    day: date,
-    minute: int,
-    weeks: int | None,
-    *,
-    now: datetime | None = None,
-    on_event: EventHandler | None = None,
-) -> Picture:
-    """Make a series of `user` from `day` at wall time `minute` and book (or queue for) its
+def start(unit: Unit, client: User, day: date, minute: int, weeks: int | None) -> Picture:
+    """Make a series of `client` from `day` at wall time `minute` and book (or queue for) its
     dates inside the horizon now. Refused, and nothing kept, when none of those could be had:
     the refusal is the first date's. A booking the client already holds at one of its starts
     (a series made from a booked training) becomes that date's occurrence."""
-    now = now or utcnow()
+    session, settings, now = unit.session, unit.settings, unit.now
+    user = client
     weeks = check_weeks(weeks, settings)
     start_instant(day, minute, settings)  # InvalidInput off the grid, before anything is written
     # The first date is an occurrence like the others: one in the past or beyond the horizon
@@ -314,7 +306,7 @@ def start(
     settled = [
         occurrence
         for when in series.dates(day, due_through(settings, now))
-        if (occurrence := settle(session, settings, series, when, now=now, on_event=on_event))
+        if (occurrence := settle(unit, series, when))
     ]
     if settled and all(o.outcome == SKIPPED for o in settled):
         with write_transaction(session):
@@ -328,66 +320,42 @@ def start(
 # --- one occurrence, exactly once ----------------------------------------------------------
 
 
-def settle(
-    session: Session,
-    settings: Settings,
-    series: Series,
-    day: date,
-    *,
-    now: datetime,
-    on_event: EventHandler | None = None,
-    tell: bool = False,
-) -> SeriesOccurrence | None:
+def settle(unit: Unit, series: Series, day: date, *, tell: bool = False) -> SeriesOccurrence | None:
     """Book, queue or skip the occurrence of `series` on `day`; None when it was settled
     already (by an earlier pass or another worker). With `tell` the client hears of it."""
     user = series.user
     try:
-        starts_at = start_instant(day, series.start_minute, settings)
+        starts_at = start_instant(day, series.start_minute, unit.settings)
     except ScheduleError:  # no such wall time that day (a clock change)
-        return _record(session, settings, series, day, None, SKIPPED, "closed", now, on_event, tell)
-    rules = _rules_for(settings, day, now)
+        return _record(unit, series, day, None, SKIPPED, "closed", tell)
+    booking_unit = unit.with_rules(_rules_for(unit.settings, day, unit.now))
     refusal = None
     for _attempt in range(2):  # a place freed between the refusal and the waitlist: book it
         try:
             booking = services.book(
-                session,
-                rules,
+                booking_unit.observed_by(_claiming(unit, series, day, starts_at, tell)),
                 user,
                 day,
                 series.start_minute,
-                now=now,
                 source="series",
-                on_event=_claiming(session, settings, series, day, starts_at, now, on_event, tell),
             )
         except _Settled:
             return None
         except ScheduleError as error:
             refusal = error.code
         else:
-            return _occurrence_of(session, series, day, booking)
+            return _occurrence_of(unit.session, series, day, booking)
         if refusal != "full":
             break
         try:
-            entry = waitlist.join(session, rules, user, day, series.start_minute, now=now).entry
+            entry = waitlist.join(booking_unit, user, day, series.start_minute).entry
         except ScheduleError as error:
             if error.code == "not_full":
                 continue
             refusal = error.code
             break
-        return _record(
-            session,
-            settings,
-            series,
-            day,
-            starts_at,
-            WAITING_OUTCOME,
-            None,
-            now,
-            on_event,
-            tell,
-            entry,
-        )
-    return _record(session, settings, series, day, starts_at, SKIPPED, refusal, now, on_event, tell)
+        return _record(unit, series, day, starts_at, WAITING_OUTCOME, None, tell, entry)
+    return _record(unit, series, day, starts_at, SKIPPED, refusal, tell)
 
 
 def _rules_for(settings: Settings, day: date, now: datetime) -> Settings:
@@ -412,28 +380,13 @@ def _still_running(session: Session, series: Series) -> bool:
     return series.status == ACTIVE
 
 
-def _tell(
-    session: Session, settings: Settings, on_event: EventHandler | None, event: Event
-) -> None:
-    """Write the notices of `event` (schedule.notices), then hand it to the observer."""
-    notices.record(session, settings, event)
-    if on_event is not None:
-        on_event(event)
-
-
 def _claiming(
-    session: Session,
-    settings: Settings,
-    series: Series,
-    day: date,
-    starts_at: datetime,
-    now: datetime,
-    on_event: EventHandler | None,
-    tell: bool,
+    unit: Unit, series: Series, day: date, starts_at: datetime, tell: bool
 ) -> EventHandler:
     """The services' event hook for booking an occurrence: inside the booking's transaction
     (under the lock) it writes the occurrence row, unless one exists or the series was
     stopped meanwhile, in which case the booking is rolled back (its notices with it)."""
+    session, observe = unit.session, unit.observe
 
     def handle(event: Event) -> None:
         booking = event.booking
@@ -453,17 +406,17 @@ def _claiming(
                 starts_at=starts_at,
                 outcome=BOOKED,
                 booking_id=booking.id,
-                created_at=now,
+                created_at=unit.now,
             )
             session.add(occurrence)
             session.flush()
-            if on_event is not None:
-                on_event(event)
+            if observe is not None:
+                observe(event)
             if tell:
-                _tell(session, settings, on_event, OccurrenceSettled(series, occurrence))
+                unit.emit(OccurrenceSettled(series, occurrence))
             return
-        if on_event is not None:
-            on_event(event)
+        if observe is not None:
+            observe(event)
 
     return handle
 
@@ -478,20 +431,18 @@ def _occurrence_of(
 
 
 def _record(
-    session: Session,
-    settings: Settings,
+    unit: Unit,
     series: Series,
     day: date,
     starts_at: datetime | None,
     outcome: str,
     reason: str | None,
-    now: datetime,
-    on_event: EventHandler | None,
     tell: bool,
     entry: WaitlistEntry | None = None,
 ) -> SeriesOccurrence | None:
     """Write a waiting or skipped occurrence once, under the lock. A booking the client holds
     at that very start (made by hand, or the training the series was made from) is adopted."""
+    session, now = unit.session, unit.now
     with write_transaction(session):
         if _settled_row(session, series, day) is not None or not _still_running(session, series):
             return None
@@ -519,7 +470,7 @@ def _record(
         session.add(occurrence)
         session.flush()
         if tell and own is None:
-            _tell(session, settings, on_event, OccurrenceSettled(series, occurrence))
+            unit.emit(OccurrenceSettled(series, occurrence))
     return occurrence
 
 
@@ -551,19 +502,12 @@ def due(session: Session, settings: Settings, now: datetime) -> list[tuple[Serie
     ]
 
 
-def book_due(
-    session: Session,
-    settings: Settings,
-    now: datetime | None = None,
-    *,
-    on_event: EventHandler | None = None,
-) -> list[SeriesOccurrence]:
+def book_due(unit: Unit) -> list[SeriesOccurrence]:
     """One pass: settle every occurrence whose date has come within the horizon, telling each
     client. Any number of workers may run it at once; each occurrence is settled once."""
-    now = now or utcnow()
     settled = []
-    for series, day in due(session, settings, now):
-        occurrence = settle(session, settings, series, day, now=now, on_event=on_event, tell=True)
+    for series, day in due(unit.session, unit.settings, unit.now):
+        occurrence = settle(unit, series, day, tell=True)
         if occurrence is not None:
             settled.append(occurrence)
     return settled
@@ -572,36 +516,28 @@ def book_due(
 # --- stopping ------------------------------------------------------------------------------
 
 
-def stop(
-    session: Session,
-    settings: Settings,
-    series_id: int,
-    user: User | None,
-    *,
-    reason: str | None = None,
-    now: datetime | None = None,
-    on_event: EventHandler | None = None,
-) -> Series:
+def stop(unit: Unit, series_id: int, *, reason: str | None = None) -> Series:
     """Stop a series: no more dates are booked and its waiting entries are left. The client
-    (`user`) cancels its bookings they still may (CANCEL_DEADLINE_MINUTES); the trainer
-    (user=None) cancels all that have not started, and the client is told why, once.
+    cancels its bookings they still may (CANCEL_DEADLINE_MINUTES); the trainer cancels all that
+    have not started, and the client is told why, once.
 
     One unit of work under the lock: the stop, the entries left, the cancellations, the places
     they free given to the waitlist and the messages of all of it (schedule.notices) are
     committed together or not at all; a crash half-way leaves the series running, unchanged."""
-    now = now or utcnow()
-    if user is None:
+    session, settings, now = unit.session, unit.settings, unit.now
+    by_trainer = unit.actor.is_trainer
+    if by_trainer:
         reason = services.cancel_reason(reason)
         if not reason:
             raise InvalidInput(N_("reason_required"))
-    tell = on_event if user is not None else _untold(on_event)
+    cancelling = unit.observed_by(_untold(unit.observe)) if by_trainer else unit
     with write_transaction(session):
-        series = owned(session, series_id, user)
+        series = owned(session, series_id, unit.actor.owner)
         if series.status == STOPPED:
             return series
         series.status = STOPPED
         series.stopped_at = now
-        series.stopped_by = "admin" if user is None else "client"
+        series.stopped_by = "admin" if by_trainer else "client"
         series.stop_reason = reason or None
         current = picture(session, settings, series, now)
         for occurrence in current.waiting:
@@ -611,41 +547,35 @@ def stop(
         session.flush()
         cancelled = []
         for listed in current.bookings:
-            booking = services.owned_active_booking(session, listed.id, user)  # read afresh
-            if _may_cancel(booking, user, settings, now):
+            # read afresh
+            booking = services.owned_active_booking(session, listed.id, unit.actor.owner)
+            if _may_cancel(booking, by_trainer, settings, now):
                 services.cancel_locked(
-                    session,
-                    settings,
-                    booking,
-                    by_admin=user is None,
-                    reason=reason,
-                    now=now,
-                    on_event=tell,
-                    series_stopped=user is None,
+                    cancelling, booking, reason=reason, series_stopped=by_trainer
                 )
                 cancelled.append(booking.starts_at)
-        if user is None:
-            _tell(session, settings, on_event, SeriesStopped(series, tuple(cancelled)))
+        if by_trainer:
+            unit.emit(SeriesStopped(series, tuple(cancelled)))
     return series
 
 
-def _may_cancel(booking: Booking, user: User | None, settings: Settings, now: datetime) -> bool:
+def _may_cancel(booking: Booking, by_trainer: bool, settings: Settings, now: datetime) -> bool:
     """The client cancels until the deadline; the trainer anything not yet started."""
-    if user is None:
+    if by_trainer:
         return booking.starts_at > now
     return services.client_may_change(booking, settings, now)
 
 
-def _untold(on_event: EventHandler | None) -> EventHandler | None:
+def _untold(observe: EventHandler | None) -> EventHandler | None:
     """The trainer's stop: its cancellations are told in the one SeriesStopped message, and
     an observer sees that one too; the places they free still go to the waitlist, whose
     clients are told as ever."""
-    if on_event is None:
+    if observe is None:
         return None
 
     def handle(event: Event) -> None:
         if not isinstance(event, BookingCancelled):
-            on_event(event)
+            observe(event)
 
     return handle
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 
@@ -10,11 +9,11 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import notices, passes, payments, waitlist
+from . import passes, payments, waitlist
 from .availability import effective_hours, snapshot_for_start
 from .db import is_row_id, write_transaction
 from .errors import InvalidInput, ScheduleError
-from .events import BookingCancelled, BookingMade, BookingMoved, Event, EventHandler
+from .events import BookingCancelled, BookingMade, BookingMoved
 from .i18n import N_
 from .limits import holdings, refused
 from .models import ACTIVE, CANCELLED, Booking, Closure, OpeningHours, User, utcnow
@@ -26,42 +25,10 @@ from .timegrid import (
     training_end,
     wall_to_utc_or_after,
 )
+from .unit import Unit
 
 SOURCES = ("miniapp", "bot", "admin", "waitlist", "series")
-log = logging.getLogger("schedule")
 USER_FIELDS = ("first_name", "last_name", "username", "language_code")
-
-
-def _emit(
-    session: Session, settings: Settings, on_event: EventHandler | None, *events: Event
-) -> None:
-    """Inside the transaction that made them: log each event (one line per booking, cancel
-    and move), write the notices it causes to the outbox (schedule.notices), so that they are
-    committed with the change or not at all, and hand it to the adapter's observer."""
-    for event in events:
-        _log_event(event)
-        notices.record(session, settings, event)
-        if on_event is not None:
-            on_event(event)
-
-
-def _log_event(event: Event) -> None:
-    booking = event.booking
-    facts = {
-        "booking_id": booking.id,
-        "client": booking.user.telegram_id,
-        "starts_at": booking.starts_at.isoformat() + "Z",
-        "source": booking.source,
-    }
-    if isinstance(event, BookingMade):
-        log.info("booking made", extra={**facts, "from_waitlist": event.from_waitlist})
-    elif isinstance(event, BookingCancelled):
-        log.info(
-            "booking cancelled", extra={**facts, "by": "admin" if event.by_admin else "client"}
-        )
-    elif isinstance(event, BookingMoved):
-        moved_from = event.previous_starts_at.isoformat() + "Z"
-        log.info("booking moved", extra={**facts, "moved_from": moved_from})
 
 
 def upsert_user(session: Session, telegram_user: Mapping[str, object]) -> User:
@@ -109,34 +76,27 @@ def set_phone(session: Session, user: User, phone: str) -> User:
     return user
 
 
-def book(
-    session: Session,
-    settings: Settings,
-    user: User,
-    day: date,
-    minute: int,
-    *,
-    now: datetime | None = None,
-    source: str = "miniapp",
-    on_event: EventHandler | None = None,
-) -> Booking:
-    """Book a training for `user` starting at wall time `minute` on `day`.
+def book(unit: Unit, client: User, day: date, minute: int, *, source: str | None = None) -> Booking:
+    """Book a training for `client` starting at wall time `minute` on `day`.
 
-    The fair-use limits apply to every source but "admin" (the trainer booking for a client)."""
-    now = now or utcnow()
+    The fair-use limits and the phone apply to everyone's own bookings, not to the trainer
+    booking for a client. `source` says where it came from ("admin" for the trainer's)."""
+    session, settings, now = unit.session, unit.settings, unit.now
+    for_client = not unit.actor.is_trainer
+    source = source or ("miniapp" if for_client else "admin")
     if source not in SOURCES:
         raise InvalidInput(N_("input_source"), source=repr(source)[:40])
     starts_at = start_instant(day, minute, settings)
     with write_transaction(session):
-        if settings.phone_required and source != "admin" and not user.phone:
+        if settings.phone_required and for_client and not client.phone:
             raise ScheduleError("phone_required")
-        held = None if source == "admin" else holdings(session, settings, user.id, now)
+        held = holdings(session, settings, client.id, now) if for_client else None
         snapshot = snapshot_for_start(session, settings, starts_at)
-        refusal = snapshot.refusal(starts_at, user.id, now, holdings=held)
+        refusal = snapshot.refusal(starts_at, client.id, now, holdings=held)
         if refusal:
             raise refused(refusal, held, starts_at, now)
         booking = Booking(
-            user_id=user.id,
+            user_id=client.id,
             starts_at=starts_at,
             ends_at=training_end(starts_at, settings),
             status=ACTIVE,
@@ -148,7 +108,7 @@ def book(
         session.flush()
         charged = passes.charge(session, settings, booking, now)
         paid_by = passes.view(session, settings, charged, now) if charged else None
-        _emit(session, settings, on_event, BookingMade(booking, pass_view=paid_by))
+        unit.emit(BookingMade(booking, pass_view=paid_by))
     return booking
 
 
@@ -203,81 +163,51 @@ def _check_client_deadline(booking: Booking, settings: Settings, now: datetime) 
         raise ScheduleError("deadline_passed")
 
 
-def cancel(
-    session: Session,
-    settings: Settings,
-    booking_id: int,
-    user: User | None,
-    *,
-    now: datetime | None = None,
-    reason: str | None = None,
-    on_event: EventHandler | None = None,
-) -> Booking:
-    """Cancel a booking: its owner until the deadline (under LATE_CANCEL=forfeit until the
-    start, the visit kept: `booking.forfeited`), or the trainer (user=None) at any time."""
-    now = now or utcnow()
+def cancel(unit: Unit, booking_id: int, *, reason: str | None = None) -> Booking:
+    """Cancel a booking: a client their own until the deadline (under LATE_CANCEL=forfeit until
+    the start, the visit kept: `booking.forfeited`), the trainer anyone's at any time."""
+    session, settings, now = unit.session, unit.settings, unit.now
+    by_client = not unit.actor.is_trainer
     with write_transaction(session):
-        booking = owned_active_booking(session, booking_id, user)
-        if user is not None and payments.forfeits(booking, settings, now):
+        booking = owned_active_booking(session, booking_id, unit.actor.owner)
+        if by_client and payments.forfeits(booking, settings, now):
             booking.forfeited = True
-        elif user is not None:
+        elif by_client:
             _check_client_deadline(booking, settings, now)
-        cancel_locked(
-            session,
-            settings,
-            booking,
-            by_admin=user is None,
-            reason=reason,
-            now=now,
-            on_event=on_event,
-        )
+        cancel_locked(unit, booking, reason=reason)
     return booking
 
 
 def cancel_locked(
-    session: Session,
-    settings: Settings,
-    booking: Booking,
-    *,
-    by_admin: bool,
-    reason: str | None,
-    now: datetime,
-    on_event: EventHandler | None,
-    series_stopped: bool = False,
+    unit: Unit, booking: Booking, *, reason: str | None, series_stopped: bool = False
 ) -> None:
     """Cancel an active `booking` inside the caller's write transaction, whose checks
     (ownership, the deadline) already passed: the place goes to its waitlist, the events to
-    `on_event`. For use cases that cancel several bookings as one unit (a series stopped:
+    the unit. For use cases that cancel several bookings as one unit (a series stopped:
     `series_stopped` when the trainer stopped it, the client told of it all in one message)."""
-    _mark_cancelled(booking, "admin" if by_admin else "client", reason, now)
-    session.flush()
-    promoted = waitlist.promote(session, settings, booking.starts_at, booking.ends_at, now)
+    by_admin = unit.actor.is_trainer
+    _mark_cancelled(booking, "admin" if by_admin else "client", reason, unit.now)
+    unit.session.flush()
+    promoted = waitlist.promote(
+        unit.session, unit.settings, booking.starts_at, booking.ends_at, unit.now
+    )
     cancelled = BookingCancelled(booking, by_admin=by_admin, series_stopped=series_stopped)
-    _emit(session, settings, on_event, cancelled, *promoted)
+    unit.emit(cancelled, *promoted)
 
 
-def reschedule(
-    session: Session,
-    settings: Settings,
-    booking_id: int,
-    user: User | None,
-    day: date,
-    minute: int,
-    *,
-    now: datetime | None = None,
-    on_event: EventHandler | None = None,
-) -> Booking:
+def reschedule(unit: Unit, booking_id: int, day: date, minute: int) -> Booking:
     """Move a booking to a new start in one transaction; on refusal nothing changes.
 
-    A client's move weighs the fair-use limits (the booking itself not counted); the trainer's
-    (user=None) does not."""
-    now = now or utcnow()
+    A client's move weighs the fair-use limits (the booking itself not counted) and the
+    deadline; the trainer's does not."""
+    session, settings, now = unit.session, unit.settings, unit.now
+    by_client = not unit.actor.is_trainer
     starts_at = start_instant(day, minute, settings)
     with write_transaction(session):
-        booking = owned_active_booking(session, booking_id, user)
-        if user is not None:
+        booking = owned_active_booking(session, booking_id, unit.actor.owner)
+        if by_client:
             _check_client_deadline(booking, settings, now)
-        held = None if user is None else holdings(session, settings, user.id, now)
+        held = holdings(session, settings, booking.user_id, now) if by_client else None
         snapshot = snapshot_for_start(session, settings, starts_at)
         refusal = snapshot.refusal(starts_at, booking.user_id, now, booking.id, held)
         if refusal:
@@ -290,7 +220,7 @@ def reschedule(
         passes.charge(session, settings, booking, now)
         session.flush()
         promoted = waitlist.promote(session, settings, previous, previous_end, now)
-        _emit(session, settings, on_event, BookingMoved(booking, previous), *promoted)
+        unit.emit(BookingMoved(booking, previous), *promoted)
     return booking
 
 
@@ -331,16 +261,10 @@ def day_bookings(
     return list(session.scalars(query.order_by(Booking.starts_at, Booking.id)))
 
 
-def set_opening_hours(
-    session: Session,
-    settings: Settings,
-    week: WeekHours,
-    *,
-    now: datetime | None = None,
-    on_event: EventHandler | None = None,
-) -> WeekHours:
+def set_opening_hours(unit: Unit, week: WeekHours) -> WeekHours:
     """Replace the trainer's opening hours (validated against the grid)."""
-    now = now or utcnow()
+    unit.require_trainer()
+    session, settings, now = unit.session, unit.settings, unit.now
     check_week(week, settings.slot_minutes)  # ConfigError when off the grid or overlapping
     if not any(week.values()):
         # An empty table means "OPENING_HOURS applies", so a closed week can't be stored.
@@ -356,7 +280,7 @@ def set_opening_hours(
         promoted = waitlist.promote(
             session, settings, now, now + timedelta(days=settings.booking_horizon_days + 1), now
         )
-        _emit(session, settings, on_event, *promoted)
+        unit.emit(*promoted)
     return effective_hours(session, settings)
 
 
@@ -378,28 +302,25 @@ def closure_span(
 
 
 def add_closure(
-    session: Session,
-    settings: Settings,
+    unit: Unit,
     day: date,
     *,
     start_minute: int | None = None,
     end_minute: int | None = None,
     reason: str = "",
     cancel_bookings: bool = False,
-    now: datetime | None = None,
-    on_event: EventHandler | None = None,
 ) -> Closure:
-    """Close a whole local day, or a wall-time range of it.
+    """Close a whole local day, or a wall-time range of it (the trainer).
 
     Active bookings inside it are never left there silently: without `cancel_bookings` the
     closure is refused ("has_bookings"; list them with `bookings_between(closure_span(...))`),
     with it they are cancelled by the trainer, the closure's reason told to each client.
+    A past date is refused: it would change nothing and be listed nowhere.
     """
-    # A past date would change nothing and be listed nowhere. Every adapter passes its `now`;
-    # a caller without one (a script, a seed) may still record history.
-    if now is not None and day < today(now, settings):
+    unit.require_trainer()
+    session, settings, now = unit.session, unit.settings, unit.now
+    if day < today(now, settings):
         raise ScheduleError("past_closure")
-    now = now or utcnow()
     starts, ends = closure_span(settings, day, start_minute, end_minute)
     reason = checked_text(reason.strip()[:500])
     with write_transaction(session):
@@ -413,20 +334,14 @@ def add_closure(
         closure = Closure(starts_at=starts, ends_at=ends, reason=reason, created_at=now)
         session.add(closure)
         session.flush()
-        cancels = [BookingCancelled(booking, by_admin=True) for booking in inside]
-        _emit(session, settings, on_event, *cancels)
+        unit.emit(*(BookingCancelled(booking, by_admin=True) for booking in inside))
     return closure
 
 
-def remove_closure(
-    session: Session,
-    settings: Settings,
-    closure_id: int,
-    *,
-    now: datetime | None = None,
-    on_event: EventHandler | None = None,
-) -> None:
+def remove_closure(unit: Unit, closure_id: int) -> None:
     """Reopen a closed time; waiting clients may get the places it frees."""
+    unit.require_trainer()
+    session = unit.session
     with write_transaction(session):
         closure = (
             session.get(Closure, closure_id, populate_existing=True)
@@ -438,9 +353,9 @@ def remove_closure(
         session.delete(closure)
         session.flush()
         promoted = waitlist.promote(
-            session, settings, closure.starts_at, closure.ends_at, now or utcnow()
+            session, unit.settings, closure.starts_at, closure.ends_at, unit.now
         )
-        _emit(session, settings, on_event, *promoted)
+        unit.emit(*promoted)
 
 
 def closures_after(session: Session, instant: datetime) -> list[Closure]:

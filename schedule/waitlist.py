@@ -25,6 +25,7 @@ from .limits import Holdings, holdings, promotion_cutoff, refused
 from .models import ACTIVE, WAITING, Booking, User, WaitlistEntry, utcnow
 from .settings import Settings
 from .timegrid import local_midnight_utc, start_instant, training_end
+from .unit import Unit
 
 
 @dataclass(frozen=True)
@@ -33,34 +34,27 @@ class Position:
     position: int  # 1 = next in line
 
 
-def join(
-    session: Session,
-    settings: Settings,
-    user: User,
-    day: date,
-    minute: int,
-    *,
-    now: datetime | None = None,
-) -> Position:
-    """Queue `user` for a full start; joining twice is the same as joining once."""
-    now = now or utcnow()
+def join(unit: Unit, client: User, day: date, minute: int) -> Position:
+    """Queue `client` for a full start; joining twice is the same as joining once. Their own
+    act, or the worker's for their standing booking: the fair-use limits apply."""
+    session, settings, now = unit.session, unit.settings, unit.now
     starts_at = start_instant(day, minute, settings)
     with write_transaction(session):
-        held = holdings(session, settings, user.id, now)
+        held = holdings(session, settings, client.id, now)
         snapshot = snapshot_for_start(session, settings, starts_at)
-        refusal = join_refusal(snapshot, starts_at, user.id, now, held)
+        refusal = join_refusal(snapshot, starts_at, client.id, now, held)
         if refusal is not None:
             raise refused(refusal, held, starts_at, now)
         entry = session.scalar(
             select(WaitlistEntry).where(
-                WaitlistEntry.user_id == user.id,
+                WaitlistEntry.user_id == client.id,
                 WaitlistEntry.starts_at == starts_at,
                 WaitlistEntry.status == WAITING,
             )
         )
         if entry is None:
             entry = WaitlistEntry(
-                user_id=user.id, starts_at=starts_at, status=WAITING, created_at=now
+                user_id=client.id, starts_at=starts_at, status=WAITING, created_at=now
             )
             session.add(entry)
             session.flush()
