@@ -28,6 +28,8 @@ import threading
 import time
 from datetime import date, datetime, timedelta
 
+from schedule.unit import Actor, Unit
+
 BENCH_TOKEN = "123456:BENCH-token-not-for-telegram-0123456789"
 USER = {"id": 4242, "first_name": "Bench", "language_code": "en"}
 
@@ -79,7 +81,12 @@ def _seed(app) -> None:
         for n, start in enumerate(starts.split()):
             user = services.upsert_user(session, {"id": 9000 + n, "first_name": f"C{n}"})
             try:
-                services.book(session, settings, user, day, int(start[:2]) * 60 + int(start[3:]))
+                services.book(
+                    Unit(session, settings, Actor.client(user)),
+                    user,
+                    day,
+                    int(start[:2]) * 60 + int(start[3:]),
+                )
             except Exception:  # noqa: BLE001 - a seed refused by the rules is simply skipped
                 session.rollback()
 

@@ -34,6 +34,7 @@ from schedule.notices import SERIES_SKIPPED as SKIPPED
 from schedule.notices import SERIES_STOPPED as STOPPED
 from schedule.notices import SERIES_WAITING as WAITING
 from schedule.timegrid import training_end
+from schedule.unit import Actor, Unit
 
 from . import keyboards
 from .config import BotConfig
@@ -103,7 +104,9 @@ def book_due(
 ) -> int:
     """One pass: every date due now booked, queued or skipped, and told; how many."""
     with session_factory() as session:
-        settled = standing.book_due(session, config.settings, clock(), on_event=on_event)
+        settled = standing.book_due(
+            Unit(session, config.settings, Actor.system(), now=clock(), observe=on_event)
+        )
     return len(settled)
 
 

@@ -34,6 +34,7 @@ MESSAGES = {
     "payments_off": N_("error_payments_off"),
     "already_refunded": N_("error_already_refunded"),
     "not_forfeited": N_("error_not_forfeited"),
+    "forbidden": N_("error_forbidden"),
 }
 
 # A fair-use limit's message with its number, by limit code (schedule.limits): plural entries,
@@ -54,6 +55,7 @@ HTTP_STATUS = {
     "series_not_found": 404,
     "product_not_found": 404,
     "payment_not_found": 404,
+    "forbidden": 403,
 }
 
 

@@ -1,10 +1,10 @@
 """What happened: one value per change, made inside the transaction that made the change.
 
 Each event is turned into the notices it causes by schedule.notices (who hears of it, which
-message, which facts), written to the outbox on the same session by whoever emits it (the
-services, the series, the pass duties), so the messages commit with the change or not at all.
-An adapter's `on_event` handler is then only an observer (the web app's metrics count them); a
-handler that raises rolls the change back, so handlers do nothing but record.
+message, which facts), written to the outbox on the same session by whoever emits it (a unit of
+work's `emit`, schedule.unit; the pass duties), so the messages commit with the change or not at
+all. The unit's observer (the adapter's: the web app's metrics count them) only observes; an
+observer that raises rolls the change back, so observers do nothing but record.
 """
 
 from __future__ import annotations

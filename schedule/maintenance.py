@@ -22,6 +22,7 @@ from .errors import InvalidInput, ScheduleError
 from .models import ACTIVE, CANCELLED, Base, Booking, Closure, User, utcnow
 from .settings import Settings
 from .timegrid import today
+from .unit import Actor, Unit
 
 BOOKINGS = Booking.__table__
 CLOSURES = Closure.__table__
@@ -235,7 +236,11 @@ def load_demo_week(
             try:
                 made.append(
                     services.book(
-                        session, settings, user, day, rng.choice(starts), now=now, source=source
+                        Unit(session, settings, Actor.client(user), now=now),
+                        user,
+                        day,
+                        rng.choice(starts),
+                        source=source,
                     )
                 )
             except ScheduleError:
@@ -243,7 +248,9 @@ def load_demo_week(
     cancelled = 0
     kept_full = {b.id for b in made if b.starts_at == full_start}
     for booking in rng.sample([b for b in made if b.id not in kept_full], k=len(made) // 8):
-        services.cancel(session, settings, booking.id, None, now=now, reason="demo")
+        services.cancel(
+            Unit(session, settings, Actor.trainer(), now=now), booking.id, reason="demo"
+        )
         cancelled += 1
     return DemoReport(len(users), len(made), cancelled, refused, full_start, waiting)
 
@@ -260,20 +267,26 @@ def _full_start(
         booked: list[Booking] = []
         for user in users[: settings.capacity]:
             try:
-                booked.append(services.book(session, settings, user, day, minute, now=now))
+                booked.append(
+                    services.book(
+                        Unit(session, settings, Actor.client(user), now=now), user, day, minute
+                    )
+                )
             except (ScheduleError, InvalidInput):
                 break
         if len(booked) == settings.capacity:
             waiting = 0
             for user in users[settings.capacity : settings.capacity + 2]:
                 try:
-                    waitlist.join(session, settings, user, day, minute, now=now)
+                    waitlist.join(
+                        Unit(session, settings, Actor.client(user), now=now), user, day, minute
+                    )
                     waiting += 1
                 except ScheduleError:
                     pass
             return booked[0].starts_at, booked, waiting
         for booking in booked:  # could not fill it: leave the day as it was
-            services.cancel(session, settings, booking.id, None, now=now)
+            services.cancel(Unit(session, settings, Actor.trainer(), now=now), booking.id)
     return None, [], 0
 
 

@@ -112,15 +112,16 @@ def book(unit: Unit, client: User, day: date, minute: int, *, source: str | None
     return booking
 
 
-def owned_active_booking(session: Session, booking_id: int, user: User | None) -> Booking:
-    """The active booking `booking_id`, which must belong to `user` unless user is None (admin).
+def owned_active_booking(session: Session, booking_id: int, owner: User | None) -> Booking:
+    """The active booking `booking_id`, which must belong to `owner` (a client acting: the
+    unit's `actor.owner`); None, a trainer's, may be anyone's.
 
     Read afresh from the database; any id (a forged callback's too) is "not_found" rather than
     a failing query."""
     booking = (
         session.get(Booking, booking_id, populate_existing=True) if is_row_id(booking_id) else None
     )
-    if booking is None or (user is not None and booking.user_id != user.id):
+    if booking is None or (owner is not None and booking.user_id != owner.id):
         raise ScheduleError("not_found")
     if booking.status != ACTIVE:
         raise ScheduleError("not_active")

@@ -13,6 +13,7 @@ import pytest
 
 from schedule import services
 from schedule.timegrid import parse_date
+from schedule.unit import Actor, Unit
 from tests.conftest import require
 from tests.fixtures_web import ANNA, TOMORROW, make_user
 from tests.initdata import sign_init_data
@@ -150,12 +151,12 @@ def fill_slot(app, start: str, count: int) -> None:
         for n in range(count):
             user = services.upsert_user(session, make_user(3000 + n))
             services.book(
-                session,
-                app.config["SCHEDULE"],
+                Unit(
+                    session, app.config["SCHEDULE"], Actor.client(user), now=app.config["CLOCK"]()
+                ),
                 user,
                 parse_date(TOMORROW),
                 int(start[:2]) * 60 + int(start[3:]),
-                now=app.config["CLOCK"](),
             )
 
 

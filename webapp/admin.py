@@ -45,7 +45,7 @@ from schedule.trainer import week_occupancy
 
 from . import admin_api, i18n
 from .auth import admin_required
-from .current import events, now, settings, snapshots
+from .current import now, settings, snapshots, unit
 from .extensions import db
 from .i18n import day_label, t
 from .present import clock, local_day, when
@@ -185,13 +185,9 @@ def cancel(booking_id: int):
     try:
         reason = admin_api.required_reason(request.form.get("reason"))
         booking = services.cancel(
-            db.session(),
-            settings(),
+            unit(),
             booking_id,
-            None,
-            now=now(),
             reason=reason,
-            on_event=events(),
         )
     except ScheduleError as error:
         return refused("admin/day.html", error, **day_context(day or today(now(), settings())))
@@ -361,7 +357,7 @@ def closure_label(closure: dict) -> str:
 @admin_required
 def remove_closure(closure_id: int):
     try:
-        services.remove_closure(db.session(), settings(), closure_id, now=now(), on_event=events())
+        services.remove_closure(unit(), closure_id)
     except ScheduleError as error:
         return refused("admin/hours.html", error, **hours_context())
     return render("admin/hours.html", haptic="success", notice=t("reopened"), **hours_context())
@@ -489,14 +485,11 @@ def book():
     minute = parse_start(request.form.get("start"), settings())
     try:
         booking = services.book(
-            db.session(),
-            settings(),
+            unit(),
             client,
             day,
             minute,
-            now=now(),
             source="admin",
-            on_event=events(),
         )
     except ScheduleError as error:
         return refused("admin/book.html", error, **book_context(client, day))

@@ -34,7 +34,7 @@ from schedule.trainer import ClientSummary, export_csv, week_occupancy
 from . import contract, i18n
 from .auth import admin_required
 from .contract import required_reason  # noqa: F401 (the trainer's forms read it here)
-from .current import events, now, settings
+from .current import events, now, settings, unit
 from .extensions import db
 from .i18n import t
 from .present import admin_booking_json, local_date_or_none, person_json
@@ -81,9 +81,7 @@ def save_hours(week: WeekHours) -> WeekHours:
     if not any(week.values()):
         raise InvalidInput(N_("hours_all_closed"))
     try:
-        return services.set_opening_hours(
-            db.session(), settings(), week, now=now(), on_event=events()
-        )
+        return services.set_opening_hours(unit(), week)
     except ConfigError:
         grid = settings().slot_minutes
         raise InvalidInput(Nn_("hours_off_grid"), count=grid) from None
@@ -144,15 +142,12 @@ def close(
             notify(event)
 
     closure = services.add_closure(
-        db.session(),
-        settings(),
+        unit().observed_by(record),
         day,
         start_minute=start,
         end_minute=end,
         reason=reason,
         cancel_bookings=cancel_bookings,
-        now=now(),
-        on_event=record,
     )
     return closure, cancelled
 
@@ -244,7 +239,9 @@ def week():
 def cancel(booking_id: int):
     reason = contract.body().reason
     booking = services.cancel(
-        db.session(), settings(), booking_id, None, now=now(), reason=reason, on_event=events()
+        unit(),
+        booking_id,
+        reason=reason,
     )
     return jsonify(cancelled_json(booking))
 
@@ -255,14 +252,11 @@ def book():
     wanted: contract.AdminBookRequest = contract.body()
     client = find_client(wanted.telegram_id)
     booking = services.book(
-        db.session(),
-        settings(),
+        unit(),
         client,
         wanted.date,
         wanted.start,
-        now=now(),
         source="admin",
-        on_event=events(),
     )
     return jsonify(admin_booking_json(booking, settings())), 201
 
@@ -313,7 +307,7 @@ def remove_closure(closure_id: int):
     if closure is None:
         raise NotFound(t("closure_not_found"))
     removed = closure_json(closure)
-    services.remove_closure(db.session(), settings(), closure_id, now=now(), on_event=events())
+    services.remove_closure(unit(), closure_id)
     return jsonify(removed)
 
 

@@ -13,7 +13,7 @@ from schedule.history import history
 
 from . import contract
 from .auth import admin_required, login_required
-from .current import events, holdings, now, settings, snapshots
+from .current import holdings, now, settings, snapshots, unit
 from .extensions import db
 from .present import admin_booking_json, booking_json, past_json, slots_json
 from .responses import json_error
@@ -56,7 +56,10 @@ def my_bookings():
 def book():
     wanted: contract.StartRequest = contract.body()
     booking = services.book(
-        db.session(), settings(), g.user, wanted.date, wanted.start, now=now(), on_event=events()
+        unit(),
+        g.user,
+        wanted.date,
+        wanted.start,
     )
     return jsonify(booking_json(booking, settings())), 201
 
@@ -65,12 +68,8 @@ def book():
 @login_required
 def cancel(booking_id: int):
     booking = services.cancel(
-        db.session(),
-        settings(),
+        unit(),
         booking_id,
-        g.user,
-        now=now(),
-        on_event=events(),
     )
     return jsonify(booking_json(booking, settings()))
 
@@ -80,14 +79,10 @@ def cancel(booking_id: int):
 def reschedule(booking_id: int):
     wanted: contract.StartRequest = contract.body()
     booking = services.reschedule(
-        db.session(),
-        settings(),
+        unit(),
         booking_id,
-        g.user,
         wanted.date,
         wanted.start,
-        now=now(),
-        on_event=events(),
     )
     return jsonify(booking_json(booking, settings()))
 
@@ -104,7 +99,12 @@ def my_waitlist():
 @login_required
 def join_waitlist():
     wanted: contract.StartRequest = contract.body()
-    joined = waitlist.join(db.session(), settings(), g.user, wanted.date, wanted.start, now=now())
+    joined = waitlist.join(
+        unit(),
+        g.user,
+        wanted.date,
+        wanted.start,
+    )
     return jsonify(entry_json(joined.entry, settings(), joined.position)), 201
 
 

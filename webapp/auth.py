@@ -59,6 +59,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from werkzeug.exceptions import Forbidden, Unauthorized
 
 from schedule import ScheduleError, User, services
+from schedule.unit import Actor
 
 from .extensions import db
 from .i18n import language, t
@@ -271,6 +272,7 @@ def login_required(view: View) -> View:
     @wraps(view)
     def wrapped(*args, **kwargs):
         authenticate()
+        g.actor = Actor.client(g.user)
         return view(*args, **kwargs)
 
     return wrapped  # type: ignore[return-value]
@@ -282,6 +284,7 @@ def admin_required(view: View) -> View:
         authenticate()
         if not is_admin(g.user):
             raise Forbidden(t("error_403"))
+        g.actor = Actor.trainer(g.user)
         return view(*args, **kwargs)
 
     return wrapped  # type: ignore[return-value]

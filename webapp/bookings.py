@@ -37,7 +37,7 @@ from schedule.timegrid import parse_date, parse_start, start_instant, training_e
 
 from . import admin, responses
 from .auth import is_admin, login_required
-from .current import events, holdings, now, settings, snapshots
+from .current import holdings, now, settings, snapshots, unit
 from .extensions import db
 from .i18n import current_language, day_label, duration, has, language, t, tn
 from .ics import booking_calendar
@@ -312,7 +312,10 @@ def book():
     minute = parse_start(request.form.get("start"), settings())
     try:
         booking = services.book(
-            db.session(), settings(), g.user, day, minute, now=now(), on_event=events()
+            unit(),
+            g.user,
+            day,
+            minute,
         )
     except ScheduleError as error:
         return _refused(
@@ -357,12 +360,8 @@ def confirm_cancel(booking_id: int):
 def cancel(booking_id: int):
     try:
         booking = services.cancel(
-            db.session(),
-            settings(),
+            unit(),
             booking_id,
-            g.user,
-            now=now(),
-            on_event=events(),
         )
     except ScheduleError as error:
         return _refused(
@@ -385,7 +384,10 @@ def reschedule(booking_id: int):
     minute = parse_start(request.form.get("start"), settings())
     try:
         booking = services.reschedule(
-            db.session(), settings(), moving.id, g.user, day, minute, now=now(), on_event=events()
+            unit(),
+            moving.id,
+            day,
+            minute,
         )
     except ScheduleError as error:
         moving = db.session.get(Booking, moving.id, populate_existing=True)
@@ -428,7 +430,7 @@ def join_waitlist():
     day = parse_date(request.form.get("date"))
     minute = parse_start(request.form.get("start"), settings())
     try:
-        joined = waitlist.join(db.session(), settings(), g.user, day, minute, now=now())
+        joined = waitlist.join(unit(), g.user, day, minute)
     except ScheduleError as error:
         return _refused(
             "bookings/book.html",

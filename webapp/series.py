@@ -13,7 +13,7 @@ from schedule.timegrid import parse_date, parse_start, start_instant
 from . import admin, bookings, contract
 from .admin_api import required_reason
 from .auth import admin_required, login_required
-from .current import events, now, settings
+from .current import now, settings, unit
 from .extensions import db
 from .i18n import day_label, has, t
 from .present import booking_json, clock, local_day
@@ -49,14 +49,11 @@ def picture_json(picture: standing.Picture, settings: Settings) -> dict:
 def start_series():
     wanted: contract.SeriesRequest = contract.body()
     made = standing.start(
-        db.session(),
-        settings(),
+        unit(),
         g.user,
         wanted.date,
         wanted.start,
         wanted.weeks,
-        now=now(),
-        on_event=events(),
     )
     return jsonify(picture_json(made, settings())), 201
 
@@ -75,7 +72,7 @@ def my_series():
 @login_required
 def stop_series(series_id: int):
     session, rules, moment = db.session(), settings(), now()
-    stopped = standing.stop(session, rules, series_id, g.user, now=moment, on_event=events())
+    stopped = standing.stop(unit(), series_id)
     return jsonify(picture_json(standing.picture(session, rules, stopped, moment), rules))
 
 
@@ -85,7 +82,9 @@ def admin_stop_series(series_id: int):
     reason = contract.body().reason
     session, rules, moment = db.session(), settings(), now()
     stopped = standing.stop(
-        session, rules, series_id, None, reason=reason, now=moment, on_event=events()
+        unit(),
+        series_id,
+        reason=reason,
     )
     return jsonify(picture_json(standing.picture(session, rules, stopped, moment), rules))
 
@@ -208,14 +207,11 @@ def _weeks(raw: str | None) -> int | None:
 def start_in_app():
     try:
         made = standing.start(
-            db.session(),
-            settings(),
+            unit(),
             g.user,
             parse_date(request.form.get("date")),
             parse_start(request.form.get("start"), settings()),
             _weeks(request.form.get("weeks")),
-            now=now(),
-            on_event=events(),
         )
     except ScheduleError as error:
         return bookings._refused("bookings/my.html", error, **bookings.my_context())
@@ -245,7 +241,8 @@ def confirm_stop(series_id: int):
 def stop_in_app(series_id: int):
     try:
         stopped = standing.stop(
-            db.session(), settings(), series_id, g.user, now=now(), on_event=events()
+            unit(),
+            series_id,
         )
     except ScheduleError as error:
         return bookings._refused("bookings/my.html", error, **bookings.my_context())
@@ -269,7 +266,9 @@ def admin_stop_in_app(series_id: int):
     try:
         reason = required_reason(request.form.get("reason"))
         standing.stop(
-            db.session(), settings(), series_id, None, reason=reason, now=now(), on_event=events()
+            unit(),
+            series_id,
+            reason=reason,
         )
     except ScheduleError as error:
         return admin.refused("admin/day.html", error, **admin.day_context(day))

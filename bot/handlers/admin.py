@@ -147,13 +147,9 @@ def register(bot: TeleBot, ctx: BotContext) -> None:
         reason = (message.text or "").strip()
         try:
             booking = services.cancel(
-                session,
-                settings,
+                ctx.trainer_unit(session, user),
                 booking_id,
-                None,
-                now=ctx.clock(),
                 reason=reason,
-                on_event=ctx.on_event,
             )
         except ScheduleError as error:
             bot.send_message(message.chat.id, html.escape(error.message(lang), quote=False))

@@ -208,14 +208,11 @@ def register(bot: TeleBot, ctx: BotContext) -> None:
             return Answer(label(lang, "stale"), alert=True)
         try:
             booking = services.book(
-                session,
-                settings,
+                ctx.client_unit(session, user),
                 user,
                 data.day,
                 data.minute,
-                now=ctx.clock(),
                 source="bot",
-                on_event=ctx.on_event,
             )
         except ScheduleError as error:
             if error.code == "phone_required":
@@ -269,7 +266,12 @@ def register(bot: TeleBot, ctx: BotContext) -> None:
             show(bot, call, days_view(ctx, session, user, lang))
             return Answer(label(lang, "stale"), alert=True)
         try:
-            place = waitlist.join(session, settings, user, data.day, data.minute, now=ctx.clock())
+            place = waitlist.join(
+                ctx.client_unit(session, user),
+                user,
+                data.day,
+                data.minute,
+            )
         except ScheduleError as error:
             show(bot, call, fresh_view(ctx, session, user, lang, data.day))
             return Answer(error.message(lang), alert=True)

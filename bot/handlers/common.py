@@ -22,6 +22,7 @@ from telebot.types import User as TelegramUser
 from schedule import Settings, User, services
 from schedule.events import EventHandler
 from schedule.timegrid import today
+from schedule.unit import Actor, Unit
 
 from .. import callbacks as cb
 from .. import models
@@ -58,6 +59,14 @@ class BotContext:
 
     def today(self) -> date:
         return today(self.clock(), self.settings)
+
+    def client_unit(self, session: Session, user: User) -> Unit:
+        """The update's unit of work for a client acting on their own bookings."""
+        return Unit(session, self.settings, Actor.client(user), self.clock(), self.on_event)
+
+    def trainer_unit(self, session: Session, user: User) -> Unit:
+        """The update's unit of work for a trainer (the handler checked `is_admin`)."""
+        return Unit(session, self.settings, Actor.trainer(user), self.clock(), self.on_event)
 
 
 @dataclass(frozen=True)

@@ -128,14 +128,10 @@ def register(bot: TeleBot, ctx: BotContext) -> None:
     def move(call: CallbackQuery, data: cb.Callback, session, user, lang) -> Answer | None:
         try:
             booking = services.reschedule(
-                session,
-                settings,
+                ctx.client_unit(session, user),
                 data.booking_id,
-                user,
                 data.day,
                 data.minute,
-                now=ctx.clock(),
-                on_event=ctx.on_event,
             )
         except ScheduleError as error:
             return refused(call, error, session, user, lang)

@@ -175,7 +175,8 @@ def register(bot: TeleBot, ctx: BotContext) -> None:
     def cancel(call: CallbackQuery, data: cb.Callback, session, user, lang) -> Answer | None:
         try:
             booking = services.cancel(
-                session, settings, data.booking_id, user, now=ctx.clock(), on_event=ctx.on_event
+                ctx.client_unit(session, user),
+                data.booking_id,
             )
         except ScheduleError as error:
             show(bot, call, my_view(ctx, session, user, lang))

@@ -72,14 +72,11 @@ def register(bot: TeleBot, ctx: BotContext) -> None:
             booking = services.owned_active_booking(session, data.booking_id, user)
             day, minute = minute_of_day(booking.starts_at, settings)
             made = standing.start(
-                session,
-                settings,
+                ctx.client_unit(session, user),
                 user,
                 day,
                 minute,
-                data.weeks or None,  # 0: until stopped
-                now=ctx.clock(),
-                on_event=ctx.on_event,
+                data.weeks or None,
             )
         except ScheduleError as error:
             return refused(call, error, session, user, lang)
@@ -109,7 +106,8 @@ def register(bot: TeleBot, ctx: BotContext) -> None:
     def stop(call: CallbackQuery, data: cb.Callback, session, user, lang) -> Answer | None:
         try:
             stopped = standing.stop(
-                session, settings, data.series_id, user, now=ctx.clock(), on_event=ctx.on_event
+                ctx.client_unit(session, user),
+                data.series_id,
             )
         except ScheduleError as error:
             return refused(call, error, session, user, lang)

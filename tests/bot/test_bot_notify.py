@@ -13,6 +13,7 @@ from sqlalchemy import select
 from schedule import Booking, Settings, services, waitlist
 from schedule.notices import CLIENT, NEWS
 from schedule.outbox import OutboxMessage
+from schedule.unit import Actor, Unit
 from tests.bot.test_bot_flow import reply
 from tests.fixtures_bot import ALICE, BORIS, COACH
 
@@ -40,7 +41,12 @@ def news_to(fake_telegram, telegram_id: int) -> str:
 def book(session_factory, telegram_user: dict, minute: int = 600, on_event=None) -> Booking:
     with session_factory() as session:
         user = services.upsert_user(session, telegram_user)
-        return services.book(session, TOLD, user, THURSDAY, minute, now=NOW, on_event=on_event)
+        return services.book(
+            Unit(session, TOLD, Actor.client(user), now=NOW, observe=on_event),
+            user,
+            THURSDAY,
+            minute,
+        )
 
 
 def test_the_trainer_cancels_and_the_client_is_told_why(alice, coach, dispatcher, fake_telegram):
@@ -100,7 +106,9 @@ def test_the_trainer_reads_the_reason_of_their_cancel_in_their_own_language(
 
     with bot_sessions() as session:
         [booking] = session.scalars(select(Booking)).all()
-        services.cancel(session, TOLD, booking.id, None, now=NOW, reason="Студия закрыта")
+        services.cancel(
+            Unit(session, TOLD, Actor.trainer(), now=NOW), booking.id, reason="Студия закрыта"
+        )
     assert dispatcher.flush()
 
     news = news_to(fake_telegram, COACH["id"])
@@ -130,7 +138,9 @@ def test_a_reschedule_reaches_the_trainer(bot_sessions, fake_telegram, dispatche
     booking = book(bot_sessions, ALICE)
     with bot_sessions() as session:
         user = session.get(Booking, booking.id).user
-        services.reschedule(session, TOLD, booking.id, user, THURSDAY, 720, now=NOW)
+        services.reschedule(
+            Unit(session, TOLD, Actor.client(user), now=NOW), booking.id, THURSDAY, 720
+        )
     assert dispatcher.flush()
 
     assert news_to(fake_telegram, COACH["id"]).split("\n\n")[1:] == [
@@ -155,9 +165,9 @@ def test_the_waitlist_booking_a_client_tells_them(bot_sessions, fake_telegram, d
     bookings = [book(bot_sessions, user) for user in others]
     with bot_sessions() as session:
         boris = services.upsert_user(session, BORIS)
-        waitlist.join(session, TOLD, boris, THURSDAY, 600, now=NOW)
+        waitlist.join(Unit(session, TOLD, Actor.client(boris), now=NOW), boris, THURSDAY, 600)
         user = session.get(Booking, bookings[0].id).user
-        services.cancel(session, TOLD, bookings[0].id, user, now=NOW)
+        services.cancel(Unit(session, TOLD, Actor.client(user), now=NOW), bookings[0].id)
     assert dispatcher.flush()
 
     assert messages_to(fake_telegram, BORIS["id"]) == [
@@ -172,7 +182,9 @@ def test_a_booking_the_trainer_makes_for_a_client_tells_the_client(
 ):
     with bot_sessions() as session:
         alice = services.upsert_user(session, ALICE)
-        services.book(session, TOLD, alice, THURSDAY, 600, now=NOW, source="admin")
+        services.book(
+            Unit(session, TOLD, Actor.trainer(), now=NOW), alice, THURSDAY, 600, source="admin"
+        )
     assert dispatcher.flush()
 
     assert messages_to(fake_telegram, ALICE["id"]) == [
@@ -186,7 +198,9 @@ def test_a_booking_the_trainer_makes_past_the_cancel_deadline_offers_no_cancel(
     today = date(2026, 11, 25)  # NOW is 09:00 in Moscow: 10:30 is inside the 2-hour deadline
     with bot_sessions() as session:
         alice = services.upsert_user(session, ALICE)
-        services.book(session, TOLD, alice, today, 630, now=NOW, source="admin")
+        services.book(
+            Unit(session, TOLD, Actor.trainer(), now=NOW), alice, today, 630, source="admin"
+        )
     assert dispatcher.flush()
 
     [message] = [
@@ -242,7 +256,9 @@ def test_schedule_tells_with_nothing_installed_in_the_adapter(
 ):
     with bot_sessions() as session:
         alice = services.upsert_user(session, ALICE)
-        services.book(session, TOLD, alice, THURSDAY, 600, now=NOW, source="admin")
+        services.book(
+            Unit(session, TOLD, Actor.trainer(), now=NOW), alice, THURSDAY, 600, source="admin"
+        )
     assert outbox_rows(bot_sessions) == [(COACH["id"], NEWS), (ALICE["id"], CLIENT)]
     assert dispatcher.flush()
 

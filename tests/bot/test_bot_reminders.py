@@ -25,6 +25,7 @@ from bot.worker import start_background
 from schedule import Booking, Settings, User, outbox, services
 from schedule.models import ReminderClaim, ScheduleLock, utcnow
 from schedule.outbox import OutboxMessage
+from schedule.unit import Actor, Unit
 from tests.fixtures_bot import ALICE, BORIS, COACH, PUBLIC_URL, answers, running_clock
 
 THURSDAY = date(2026, 11, 26)
@@ -39,7 +40,9 @@ EPOCH = datetime(2000, 1, 1)
 def book(session_factory, telegram_user: dict, minute: int = TEN, now: datetime = NOW) -> Booking:
     with session_factory() as session:
         user = services.upsert_user(session, telegram_user)
-        return services.book(session, Settings(), user, THURSDAY, minute, now=now)
+        return services.book(
+            Unit(session, Settings(), Actor.client(user), now=now), user, THURSDAY, minute
+        )
 
 
 def sent_to(fake_telegram, telegram_id: int) -> list[dict]:
@@ -322,7 +325,7 @@ def test_a_reminder_of_a_booking_cancelled_before_it_went_out_is_dropped(
     clock.now = DAY_BEFORE
     sender.reminders.queue_due()
     with bot_sessions() as session:
-        services.cancel(session, Settings(), booking.id, None, now=clock.now)
+        services.cancel(Unit(session, Settings(), Actor.trainer(), now=clock.now), booking.id)
 
     assert sender.dispatcher.flush()
 

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from bot import callbacks as cb
 from schedule import Booking, Settings, User, services
+from schedule.unit import Actor, Unit
 from tests.fixtures_bot import ALICE, BORIS, COACH, answers
 
 THURSDAY = date(2026, 11, 26)
@@ -20,12 +21,10 @@ def book_via_services(
     with session_factory() as session:
         user = services.upsert_user(session, telegram_user)
         booking = services.book(
-            session,
-            rules or Settings(),
+            Unit(session, rules or Settings(), Actor.client(user), now=_now()),
             user,
             THURSDAY,
             minute,
-            now=_now(),
             source="miniapp",
         )
         return booking.id

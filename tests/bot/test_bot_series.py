@@ -14,6 +14,7 @@ from bot import callbacks as cb
 from bot.series import book_due
 from schedule import Booking, Settings, User, services
 from schedule import series as standing
+from schedule.unit import Actor, Unit
 from tests.fixtures_bot import ALICE, BORIS, COACH, ChatUser, answers
 
 THU = date(2026, 11, 26)  # the day after the test's now (Wednesday 25 Nov, 09:00 in Moscow)
@@ -122,10 +123,19 @@ def test_my_lists_waiting_and_skipped_dates_of_a_series_until_stopped(
     regular, bot_sessions, rules, now
 ):
     with bot_sessions() as session:
-        services.add_closure(session, rules, THU + timedelta(weeks=1), reason="Holiday", now=now)
+        services.add_closure(
+            Unit(session, rules, Actor.trainer(), now=now),
+            THU + timedelta(weeks=1),
+            reason="Holiday",
+        )
         for n in range(rules.capacity):  # 10 Dec full
             other = services.upsert_user(session, {"id": 3000 + n, "first_name": f"Other{n}"})
-            services.book(session, rules, other, THU + timedelta(weeks=2), TEN, now=now)
+            services.book(
+                Unit(session, rules, Actor.client(other), now=now),
+                other,
+                THU + timedelta(weeks=2),
+                TEN,
+            )
     book_thursday_ten(regular)
     regular.send("/my")
     regular.tap("Repeat Thu 26 Nov 10:00 weekly")
@@ -213,7 +223,9 @@ def borises_series(bot_sessions, rules, now) -> tuple[int, list[int]]:
     """Boris's standing booking made in the Mini App: its id and its bookings' ids."""
     with bot_sessions() as session:
         boris = services.upsert_user(session, BORIS)
-        made = standing.start(session, rules, boris, THU, TEN, 4, now=now)
+        made = standing.start(
+            Unit(session, rules, Actor.client(boris), now=now), boris, THU, TEN, 4
+        )
         return made.series.id, [b.id for b in made.bookings]
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from bot import callbacks as cb
 from schedule import Booking, Settings, User, services
 from schedule.models import WaitlistEntry
+from schedule.unit import Actor, Unit
 from tests.fixtures_bot import ALICE, BORIS, PUBLIC_URL, answers
 
 THURSDAY = date(2026, 11, 26)
@@ -29,14 +30,18 @@ def fill(session_factory, day: date = THURSDAY, minute: int = TEN) -> list[int]:
     with session_factory() as session:
         for other in OTHERS:
             user = services.upsert_user(session, other)
-            ids.append(services.book(session, Settings(), user, day, minute, now=NOW).id)
+            ids.append(
+                services.book(
+                    Unit(session, Settings(), Actor.client(user), now=NOW), user, day, minute
+                ).id
+            )
     return ids
 
 
 def cancel(session_factory, booking_id: int) -> None:
     with session_factory() as session:
         owner = session.get(Booking, booking_id).user
-        services.cancel(session, Settings(), booking_id, owner, now=NOW)
+        services.cancel(Unit(session, Settings(), Actor.client(owner), now=NOW), booking_id)
 
 
 def entries(session_factory) -> list[tuple[int, str]]:
@@ -174,7 +179,9 @@ def test_a_day_booked_out_is_still_offered_for_its_waitlists(alice, bot_sessions
             for n in range(4):
                 other = {"id": 5000 + minute + n, "first_name": f"V{n}"}
                 user = services.upsert_user(session, other)
-                services.book(session, Settings(), user, THURSDAY, minute, now=NOW)
+                services.book(
+                    Unit(session, Settings(), Actor.client(user), now=NOW), user, THURSDAY, minute
+                )
 
     alice.send("/book")
     assert "Thu 26 Nov" in [b["text"] for b in alice.buttons()]

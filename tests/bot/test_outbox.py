@@ -17,6 +17,7 @@ from sqlalchemy import select
 from bot.dispatcher import Dispatcher, backoff
 from schedule import Booking, ScheduleError, outbox, services
 from schedule.outbox import OutboxMessage
+from schedule.unit import Actor, Unit
 from tests.fixtures_bot import ALICE, BORIS, COACH, running_clock
 
 THURSDAY = date(2026, 11, 26)
@@ -26,13 +27,17 @@ NOW = datetime(2026, 11, 25, 6, 0)
 def book(session_factory, telegram_user: dict, minute: int = 600, *, rules, now=NOW):
     with session_factory() as session:
         user = services.upsert_user(session, telegram_user)
-        return services.book(session, rules, user, THURSDAY, minute, now=now)
+        return services.book(
+            Unit(session, rules, Actor.client(user), now=now), user, THURSDAY, minute
+        )
 
 
 def cancel(session_factory, booking: Booking, *, rules, by_trainer=False, now=NOW, reason=""):
     with session_factory() as session:
         user = None if by_trainer else session.get(Booking, booking.id).user
-        services.cancel(session, rules, booking.id, user, now=now, reason=reason)
+        services.cancel(
+            Unit(session, rules, Actor.client(user), now=now), booking.id, reason=reason
+        )
 
 
 def client(n: int) -> dict:
@@ -240,9 +245,7 @@ def clients_to_tell(bot_sessions, bot_config, count: int) -> None:
             user = services.upsert_user(session, client(n))
             minute = 480 + 30 * (n % 16)
             day = THURSDAY + timedelta(days=n // 16)
-            services.book(
-                session, quick_news, user, day, minute, now=NOW, source="admin"
-            )  # fmt: skip
+            services.book(Unit(session, quick_news, Actor.trainer(), now=NOW), user, day, minute, source="admin")  # fmt: skip
 
 
 def test_the_overall_rate_is_kept_under_per_second(
@@ -402,7 +405,9 @@ def test_a_trainers_booking_for_a_client_is_news_at_once(
     held = replace(bot_config.settings, trainer_news_delay=60)
     with bot_sessions() as session:
         user = services.upsert_user(session, ALICE)
-        services.book(session, held, user, THURSDAY, 600, now=NOW, source="admin")
+        services.book(
+            Unit(session, held, Actor.trainer(), now=NOW), user, THURSDAY, 600, source="admin"
+        )
 
     assert make_dispatcher().flush(timeout=5)
 

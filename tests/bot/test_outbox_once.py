@@ -18,6 +18,7 @@ from bot.dispatcher import MAX_DIGEST_CHARS, Dispatcher
 from bot.worker import Inbox
 from schedule import outbox, services
 from schedule.outbox import OutboxMessage
+from schedule.unit import Actor, Unit
 from tests.bot.test_outbox import NOW, THURSDAY, book, client, delivered, rows
 from tests.fake_telegram import MAX_TEXT, plain_text
 from tests.fixtures_bot import ALICE, BORIS, COACH, running_clock
@@ -41,9 +42,7 @@ def book_for(bot_sessions, user: dict, minute: int, rules) -> int:
     """The trainer books `user` a training: the client is told, with a cancel button."""
     with bot_sessions() as session:
         person = services.upsert_user(session, user)
-        booking = services.book(
-            session, rules, person, THURSDAY, minute, now=NOW, source="admin"
-        )  # fmt: skip
+        booking = services.book(Unit(session, rules, Actor.trainer(), now=NOW), person, THURSDAY, minute, source="admin")  # fmt: skip
         return booking.id
 
 
@@ -265,7 +264,9 @@ def test_messages_with_buttons_go_alone(bot_sessions, bot_config, fake_telegram,
     second = book_for(bot_sessions, ALICE, 600, quiet)
     for booking_id in (first, second):
         with bot_sessions() as session:
-            services.cancel(session, quiet, booking_id, None, now=NOW, reason="Ill")
+            services.cancel(
+                Unit(session, quiet, Actor.trainer(), now=NOW), booking_id, reason="Ill"
+            )
 
     assert dispatcher.flush()
 

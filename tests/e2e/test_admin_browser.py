@@ -11,6 +11,7 @@ import pytest
 from schedule import Booking, services
 from schedule.events import BookingCancelled
 from schedule.timegrid import parse_date
+from schedule.unit import Actor, Unit
 from tests.fixtures_browser import DARK, contrast, open_app, press_main_button
 from tests.fixtures_web import ANNA, BORIS, TOMORROW, TRAINER
 from webapp.extensions import db
@@ -35,8 +36,18 @@ def seed(app) -> dict[str, int]:
         anna = services.upsert_user(session, ANNA)
         boris = services.upsert_user(session, BORIS)
         ids = {
-            "anna": services.book(session, settings, anna, parse_date(TOMORROW), 600, now=now).id,
-            "boris": services.book(session, settings, boris, parse_date(FRIDAY), 720, now=now).id,
+            "anna": services.book(
+                Unit(session, settings, Actor.client(anna), now=now),
+                anna,
+                parse_date(TOMORROW),
+                600,
+            ).id,
+            "boris": services.book(
+                Unit(session, settings, Actor.client(boris), now=now),
+                boris,
+                parse_date(FRIDAY),
+                720,
+            ).id,
         }
         session.commit()
         return ids

@@ -13,6 +13,7 @@ import pytest
 
 from schedule import Booking, User, attendance, passes, services
 from schedule.timegrid import parse_date
+from schedule.unit import Actor, Unit
 from tests.e2e.test_native_browser import axe_problems
 from tests.fixtures_browser import DARK, LIGHT, TIMEOUT_MS, contrast, open_app
 from tests.fixtures_web import ANNA, BORIS, TOMORROW, TRAINER
@@ -47,7 +48,9 @@ def book(app, user: dict, day: str, minute: int) -> int:
     with app.app_context():
         session, settings, now = db.session(), app.config["SCHEDULE"], app.config["CLOCK"]()
         client = services.upsert_user(session, user)
-        booking = services.book(session, settings, client, parse_date(day), minute, now=now)
+        booking = services.book(
+            Unit(session, settings, Actor.client(client), now=now), client, parse_date(day), minute
+        )
         session.commit()
         return booking.id
 
@@ -166,8 +169,18 @@ def seed_history(app, user: dict) -> None:
             by=trainer.telegram_id,
             now=now,
         )
-        missed = services.book(session, settings, client, parse_date(TOMORROW), 600, now=now)
-        services.book(session, settings, client, parse_date("2026-11-28"), 720, now=now)
+        missed = services.book(
+            Unit(session, settings, Actor.client(client), now=now),
+            client,
+            parse_date(TOMORROW),
+            600,
+        )
+        services.book(
+            Unit(session, settings, Actor.client(client), now=now),
+            client,
+            parse_date("2026-11-28"),
+            720,
+        )
         session.commit()
         assert old.id and missed.id
     app.config["CLOCK"].advance(days=1, hours=1, minutes=5)
@@ -270,11 +283,28 @@ def seed_day(app, clock) -> dict[str, int]:
         anna = services.upsert_user(session, ANNA)
         boris = services.upsert_user(session, BORIS)
         passes.record(session, settings, anna, visits=8, valid_days=30, price=1500, now=now)
-        friday = services.book(session, settings, anna, parse_date("2026-11-27"), 840, now=now)
-        services.cancel(session, settings, friday.id, None, now=now, reason="Repairs")
+        friday = services.book(
+            Unit(session, settings, Actor.client(anna), now=now),
+            anna,
+            parse_date("2026-11-27"),
+            840,
+        )
+        services.cancel(
+            Unit(session, settings, Actor.trainer(), now=now), friday.id, reason="Repairs"
+        )
         ids = {
-            "anna": services.book(session, settings, anna, parse_date(TOMORROW), 600, now=now).id,
-            "boris": services.book(session, settings, boris, parse_date(TOMORROW), 600, now=now).id,
+            "anna": services.book(
+                Unit(session, settings, Actor.client(anna), now=now),
+                anna,
+                parse_date(TOMORROW),
+                600,
+            ).id,
+            "boris": services.book(
+                Unit(session, settings, Actor.client(boris), now=now),
+                boris,
+                parse_date(TOMORROW),
+                600,
+            ).id,
         }
         session.commit()
         return ids

@@ -14,6 +14,7 @@ import pytest
 
 from schedule import Booking, services
 from schedule.timegrid import parse_date
+from schedule.unit import Actor, Unit
 from tests.e2e.test_native_browser import SETTLED, axe_problems, small_controls, tap
 from tests.fixtures_browser import DARK, LIGHT, open_app, press_main_button
 from tests.fixtures_web import ANNA, TOMORROW
@@ -35,12 +36,10 @@ def book(app, user: dict, day: str, start: str) -> int:
         client = services.upsert_user(session, user)
         minute = int(start[:2]) * 60 + int(start[3:])
         booking = services.book(
-            session,
-            app.config["SCHEDULE"],
+            Unit(session, app.config["SCHEDULE"], Actor.client(client), now=app.config["CLOCK"]()),
             client,
             parse_date(day),
             minute,
-            now=app.config["CLOCK"](),
         )
         return booking.id
 
@@ -209,19 +208,14 @@ def seed_history(app) -> None:
     studio = book(app, ANNA, "2026-11-28", "12:00")
     with app.app_context():
         services.cancel(
-            db.session(),
-            app.config["SCHEDULE"],
+            Unit(db.session(), app.config["SCHEDULE"], Actor.trainer(), now=app.config["CLOCK"]()),
             studio,
-            None,
-            now=app.config["CLOCK"](),
             reason="The hall is being repaired",
         )
         services.add_closure(
-            db.session(),
-            app.config["SCHEDULE"],
+            Unit(db.session(), app.config["SCHEDULE"], Actor.trainer(), now=app.config["CLOCK"]()),
             parse_date("2026-11-29"),
             reason="Holiday",
-            now=app.config["CLOCK"](),
         )
     book(app, ANNA, TOMORROW, "10:00")
     app.config["CLOCK"].advance(hours=4)  # 13:00 in Moscow

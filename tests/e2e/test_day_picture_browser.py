@@ -11,6 +11,7 @@ import pytest
 
 from schedule import services
 from schedule.timegrid import parse_date
+from schedule.unit import Actor, Unit
 from tests.fixtures_browser import DARK, LIGHT, fill_slot, open_app
 from tests.fixtures_web import ANNA, BORIS, TOMORROW
 from tests.webapp.test_first_paint import book_as
@@ -53,8 +54,12 @@ def test_every_cell_says_what_it_means(
     book_as(sqlite_app, user, "14:00", TOMORROW)
     with sqlite_app.app_context():
         services.add_closure(
-            db.session(),
-            sqlite_app.config["SCHEDULE"],
+            Unit(
+                db.session(),
+                sqlite_app.config["SCHEDULE"],
+                Actor.trainer(),
+                now=sqlite_app.config["CLOCK"](),
+            ),
             parse_date(TOMORROW),
             start_minute=16 * 60,
             end_minute=16 * 60 + 30,

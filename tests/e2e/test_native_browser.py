@@ -12,6 +12,7 @@ import pytest
 
 from schedule import Booking, services
 from schedule.timegrid import parse_date
+from schedule.unit import Actor, Unit
 from tests.fixtures_browser import DARK, LIGHT, open_app, press_main_button
 from tests.fixtures_web import ANNA, BORIS, TOMORROW, TRAINER
 from webapp.extensions import db
@@ -30,12 +31,10 @@ def seed(app, user: dict, starts: tuple[str, ...]) -> list[int]:
         first = parse_date(TOMORROW)
         ids = [
             services.book(
-                session,
-                settings,
+                Unit(session, settings, Actor.client(client), now=now),
                 client,
                 first + timedelta(days=n),
                 int(start[:2]) * 60 + int(start[3:]),
-                now=now,
             ).id
             for n, start in enumerate(starts)
         ]
@@ -142,11 +141,13 @@ def test_move_on_a_booking_cancelled_meanwhile_keeps_the_tabs_and_says_why(
     page.locator("[data-action=reschedule]").wait_for()
     with sqlite_app.app_context():  # the trainer cancels it while the app stays open
         services.cancel(
-            db.session(),
-            sqlite_app.config["SCHEDULE"],
+            Unit(
+                db.session(),
+                sqlite_app.config["SCHEDULE"],
+                Actor.trainer(),
+                now=sqlite_app.config["CLOCK"](),
+            ),
             booking_id,
-            None,
-            now=sqlite_app.config["CLOCK"](),
             reason="Ill",
         )
         db.session.commit()

@@ -10,6 +10,7 @@ import pytest
 
 from schedule import services
 from schedule.timegrid import parse_date
+from schedule.unit import Actor, Unit
 from tests.conftest import UNLIMITED
 from tests.fixtures_bot import ALICE
 from tests.fixtures_web import TOMORROW, auth, make_user
@@ -28,9 +29,19 @@ def scenario(app):
         session = db.session()
         for n in range(4):
             other = services.upsert_user(session, make_user(4000 + n))
-            services.book(session, settings, other, day, 10 * 60 + 30, now=app.config["CLOCK"]())
+            services.book(
+                Unit(session, settings, Actor.client(other), now=app.config["CLOCK"]()),
+                other,
+                day,
+                10 * 60 + 30,
+            )
         alice = services.upsert_user(session, ALICE)
-        services.book(session, settings, alice, day, 14 * 60, now=app.config["CLOCK"]())
+        services.book(
+            Unit(session, settings, Actor.client(alice), now=app.config["CLOCK"]()),
+            alice,
+            day,
+            14 * 60,
+        )
     return app
 
 

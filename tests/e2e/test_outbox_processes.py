@@ -24,6 +24,7 @@ from schedule import Settings, outbox, services
 from schedule.models import utcnow
 from schedule.outbox import OutboxMessage
 from schedule.timegrid import local_date
+from schedule.unit import Actor, Unit
 from tests.fixtures_bot import ALICE, COACH, PUBLIC_URL
 from tests.fixtures_web import TRAINER, auth
 from webapp.webhook import SECRET_HEADER, WEBHOOK_PREFIX
@@ -105,7 +106,7 @@ def test_a_trainers_cancel_reaches_the_client_though_the_web_process_was_killed(
     tomorrow = local_date(utcnow(), settings) + timedelta(days=1)
     with bot_sessions() as session:
         alice = services.upsert_user(session, ALICE)
-        booking = services.book(session, settings, alice, tomorrow, 600)
+        booking = services.book(Unit(session, settings, Actor.client(alice)), alice, tomorrow, 600)
     env = environment(bot_config, fake_telegram, tmp_path)
     web, url = serve_web(env, tmp_path)
     fake_telegram.outage(500, seconds=3600, chat_id=ALICE["id"])
@@ -220,7 +221,7 @@ def test_a_calendar_link_made_by_one_process_works_in_another_and_after_a_restar
     tomorrow = local_date(utcnow(), settings) + timedelta(days=1)
     with bot_sessions() as session:
         alice = services.upsert_user(session, ALICE)
-        services.book(session, settings, alice, tomorrow, 600)
+        services.book(Unit(session, settings, Actor.client(alice)), alice, tomorrow, 600)
     env = environment(bot_config, fake_telegram, tmp_path, SECRET_KEY="")
     first, first_url = serve_web(env, tmp_path)
     second, second_url = serve_web(env, tmp_path)

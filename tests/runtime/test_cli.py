@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from runtime.commands import diagnose
 from schedule import ConfigError, maintenance, services
 from schedule.models import Booking, User
+from schedule.unit import Actor, Unit
 from tests.initdata import TEST_BOT_TOKEN
 from webapp import create_app
 from webapp.extensions import db
@@ -315,10 +316,19 @@ def book_history(app) -> None:
         session = db.session()
         anna = services.upsert_user(session, {"id": 501, "first_name": "Anna"})
         boris = services.upsert_user(session, {"id": 502, "first_name": "Борис"})
-        services.book(session, settings, anna, date(2026, 11, 19), 600, now=week_ago)
-        gone = services.book(session, settings, boris, date(2026, 11, 20), 600, now=week_ago)
-        services.cancel(session, settings, gone.id, boris, now=week_ago)
-        services.book(session, settings, anna, date(2026, 11, 27), 600, now=NOW)
+        services.book(
+            Unit(session, settings, Actor.client(anna), now=week_ago), anna, date(2026, 11, 19), 600
+        )
+        gone = services.book(
+            Unit(session, settings, Actor.client(boris), now=week_ago),
+            boris,
+            date(2026, 11, 20),
+            600,
+        )
+        services.cancel(Unit(session, settings, Actor.client(boris), now=week_ago), gone.id)
+        services.book(
+            Unit(session, settings, Actor.client(anna), now=NOW), anna, date(2026, 11, 27), 600
+        )
 
 
 def bookings(app) -> int:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from schedule import Booking, ScheduleError, Settings, User
 from schedule.db import make_engine
 from schedule.services import book, reschedule, upsert_user
+from schedule.unit import Actor, Unit
 
 NOW = datetime(2026, 11, 25, 6, 0)  # Wednesday 09:00 in Moscow
 TOMORROW = date(2026, 11, 26)
@@ -81,13 +82,15 @@ def test_twenty_threads_racing_get_exactly_the_free_places(racing_factory, free)
     early = make_users(racing_factory, settings.capacity - free, first_id=1000)
     with racing_factory() as session:
         for user in early:
-            book(session, settings, user, TOMORROW, TEN, now=NOW)
+            book(Unit(session, settings, Actor.client(user), now=NOW), user, TOMORROW, TEN)
     racers = make_users(racing_factory, RACERS)
 
     results = race(
         racing_factory,
         [
-            lambda session, user=user: book(session, settings, user, TOMORROW, TEN, now=NOW)
+            lambda session, user=user: book(
+                Unit(session, settings, Actor.client(user), now=NOW), user, TOMORROW, TEN
+            )
             for user in racers
         ],
     )
@@ -106,7 +109,10 @@ def test_racers_overlapping_by_one_cell_never_overfill_it(racing_factory):
         racing_factory,
         [
             lambda session, user=user, n=n: book(
-                session, settings, user, TOMORROW, starts[n % len(starts)], now=NOW
+                Unit(session, settings, Actor.client(user), now=NOW),
+                user,
+                TOMORROW,
+                starts[n % len(starts)],
             )
             for n, user in enumerate(racers)
         ],
@@ -129,7 +135,9 @@ def test_a_user_racing_themself_gets_one_booking(racing_factory):
     results = race(
         racing_factory,
         [
-            lambda session, minute=minute: book(session, settings, user, TOMORROW, minute, now=NOW)
+            lambda session, minute=minute: book(
+                Unit(session, settings, Actor.client(user), now=NOW), user, TOMORROW, minute
+            )
             for minute in (TEN, TEN, TEN + 30, TEN + 60, TEN, TEN + 30)  # all pairwise overlapping
         ],
     )
@@ -144,12 +152,10 @@ def test_concurrent_reschedules_into_the_last_place(racing_factory):
     with racing_factory() as session:
         bookings = [  # each alone at its own time on the two days after tomorrow
             book(
-                session,
-                settings,
+                Unit(session, settings, Actor.client(user), now=NOW),
                 user,
                 date(2026, 11, 27 + n // 4),
                 8 * 60 + 120 * (n % 4),
-                now=NOW,
             )
             for n, user in enumerate(movers)
         ]
@@ -159,7 +165,7 @@ def test_concurrent_reschedules_into_the_last_place(racing_factory):
         racing_factory,
         [
             lambda session, b=b, user=user: reschedule(
-                session, settings, b.id, user, TOMORROW, TWO, now=NOW
+                Unit(session, settings, Actor.client(user), now=NOW), b.id, TOMORROW, TWO
             )
             for b, user in zip(bookings, movers, strict=True)
         ],
@@ -180,7 +186,7 @@ def _process_racer(url: str, telegram_id: int, barrier, results) -> None:
             user = upsert_user(session, {"id": telegram_id, "first_name": f"P{telegram_id}"})
             barrier.wait(timeout=60)
             try:
-                book(session, Settings(), user, TOMORROW, TEN, now=NOW)
+                book(Unit(session, Settings(), Actor.client(user), now=NOW), user, TOMORROW, TEN)
                 results.put("booked")
             except ScheduleError as error:
                 results.put(error.code)

@@ -11,6 +11,7 @@ import pytest
 from schedule import consequences, passes, services, waitlist
 from schedule.settings import Settings
 from schedule.timegrid import start_instant
+from schedule.unit import Actor, Unit
 
 DAY = date(2026, 11, 26)  # the day after the `now` fixture (Wednesday 09:00 Moscow)
 TEN = 10 * 60
@@ -40,7 +41,7 @@ def test_a_booking_says_which_pass_pays_the_visits_it_keeps_and_the_free_cancel(
         "expires": sold.expires_on,
     }
     assert line(lines, "cancel_until").facts["until"] == starts_at - timedelta(minutes=120)
-    booking = services.book(session, settings, anna, DAY, TEN, now=now)
+    booking = services.book(Unit(session, settings, Actor.client(anna), now=now), anna, DAY, TEN)
     assert booking.pass_id == sold.id
     assert passes.remaining_after(session, sold.id) == 4  # what the sheet said
 
@@ -81,7 +82,7 @@ def test_under_the_forfeit_policy_a_late_start_says_the_cancel_keeps_the_visit(
         "late",
         "forfeit",
     ]
-    booking = services.book(session, rules, anna, DAY, TEN, now=now)
+    booking = services.book(Unit(session, rules, Actor.client(anna), now=now), anna, DAY, TEN)
     late = start_instant(DAY, TEN, rules) - timedelta(minutes=30)
     assert codes(consequences.of_cancel(session, rules, booking, late)) == ["late", "forfeit"]
 
@@ -89,7 +90,7 @@ def test_under_the_forfeit_policy_a_late_start_says_the_cancel_keeps_the_visit(
 def test_a_move_keeps_its_pass_when_it_covers_the_new_date(session, settings, make_user, now):
     anna = make_user("Anna")
     sold = passes.record(session, settings, anna, visits=5, valid_days=30, now=now)
-    booking = services.book(session, settings, anna, DAY, TEN, now=now)
+    booking = services.book(Unit(session, settings, Actor.client(anna), now=now), anna, DAY, TEN)
     later = start_instant(DAY + timedelta(days=1), TEN, settings)
 
     lines = consequences.of_booking(session, settings, anna, later, now, moving=booking)
@@ -102,7 +103,7 @@ def test_a_move_beyond_its_pass_takes_the_next_one(session, settings, make_user,
     anna = make_user("Anna")
     short = passes.record(session, settings, anna, visits=3, valid_days=2, now=now)
     longer = passes.record(session, settings, anna, visits=3, valid_days=30, now=now)
-    booking = services.book(session, settings, anna, DAY, TEN, now=now)
+    booking = services.book(Unit(session, settings, Actor.client(anna), now=now), anna, DAY, TEN)
     assert booking.pass_id == short.id
     after = start_instant(DAY + timedelta(days=3), TEN, settings)
 
@@ -120,7 +121,7 @@ def test_a_cancel_in_time_returns_the_visit_and_a_late_one_is_refused(
 ):
     anna = make_user("Anna")
     sold = passes.record(session, settings, anna, visits=5, valid_days=30, now=now)
-    booking = services.book(session, settings, anna, DAY, TEN, now=now)
+    booking = services.book(Unit(session, settings, Actor.client(anna), now=now), anna, DAY, TEN)
 
     in_time = consequences.of_cancel(session, settings, booking, now)
     assert codes(in_time) == ["refund"]
@@ -130,16 +131,23 @@ def test_a_cancel_in_time_returns_the_visit_and_a_late_one_is_refused(
     late = booking.starts_at - timedelta(minutes=119)
     assert codes(consequences.of_cancel(session, settings, booking, late)) == ["late"]
 
-    unpaid = services.book(session, settings, make_user("Boris"), DAY, TEN, now=now)
+    unpaid = services.book(
+        Unit(session, settings, Actor.client(make_user("Boris")), now=now),
+        make_user("Boris"),
+        DAY,
+        TEN,
+    )
     assert codes(consequences.of_cancel(session, settings, unpaid, now)) == ["unpaid"]
 
 
 def test_the_line_says_the_place_and_until_when_a_place_is_handed_over(session, make_user, now):
     rules = replace(Settings(max_waitlist_entries=0), capacity=1)
     starts_at = start_instant(DAY, TEN, rules)
-    services.book(session, rules, make_user("Full"), DAY, TEN, now=now)
+    services.book(
+        Unit(session, rules, Actor.client(make_user("Full")), now=now), make_user("Full"), DAY, TEN
+    )
     first = make_user("First")
-    waitlist.join(session, rules, first, DAY, TEN, now=now)
+    waitlist.join(Unit(session, rules, Actor.client(first), now=now), first, DAY, TEN)
     anna = make_user("Anna")
 
     lines = consequences.of_waitlist(session, rules, anna, starts_at, now)
@@ -148,7 +156,10 @@ def test_the_line_says_the_place_and_until_when_a_place_is_handed_over(session, 
     assert line(lines, "waitlist").facts["place"] == 2
     assert line(lines, "waitlist").facts["ahead"] == 1
     assert line(lines, "waitlist").facts["cutoff"] == starts_at - timedelta(minutes=120)
-    assert waitlist.join(session, rules, anna, DAY, TEN, now=now).position == 2
+    assert (
+        waitlist.join(Unit(session, rules, Actor.client(anna), now=now), anna, DAY, TEN).position
+        == 2
+    )
     mine = consequences.of_waitlist(session, rules, first, starts_at, now)
     assert line(mine, "waitlist").facts["place"] == 1  # already waiting: their own place
 
@@ -162,7 +173,12 @@ def test_weekly_bookings_say_what_pays_which_dates_wait_and_the_free_cancel(
     sold = passes.record(session, rules, anna, visits=1, valid_days=60, now=now)
     full_on = DAY + timedelta(weeks=2)
     for n in range(rules.capacity):
-        services.book(session, rules, make_user(f"Other {n}"), full_on, TEN, now=now)
+        services.book(
+            Unit(session, rules, Actor.client(make_user(f"Other {n}")), now=now),
+            make_user(f"Other {n}"),
+            full_on,
+            TEN,
+        )
     starts_at = start_instant(DAY, TEN, rules)
 
     lines = consequences.of_series(session, rules, anna, starts_at, weeks, now)

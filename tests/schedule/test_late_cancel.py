@@ -10,6 +10,7 @@ import pytest
 
 from schedule import ScheduleError, consequences, passes, payments, services, waitlist
 from schedule.models import ACTIVE, Pass
+from schedule.unit import Actor, Unit
 
 DAY = date(2026, 11, 26)
 TEN = 10 * 60  # 07:00 UTC on DAY
@@ -27,9 +28,9 @@ def late(booking):
 
 def test_refuse_keeps_the_deadline(session, settings, make_user, now):
     anna = make_user("Anna")
-    booking = services.book(session, settings, anna, DAY, TEN, now=now)
+    booking = services.book(Unit(session, settings, Actor.client(anna), now=now), anna, DAY, TEN)
     with pytest.raises(ScheduleError) as refused:
-        services.cancel(session, settings, booking.id, anna, now=late(booking))
+        services.cancel(Unit(session, settings, Actor.client(anna), now=late(booking)), booking.id)
     assert refused.value.code == "deadline_passed"
     assert booking.status == ACTIVE
 
@@ -37,13 +38,13 @@ def test_refuse_keeps_the_deadline(session, settings, make_user, now):
 def test_forfeit_frees_the_place_for_the_line_and_keeps_the_visit(session, forfeit, make_user, now):
     anna, boris = make_user("Anna"), make_user("Boris")
     sold = passes.record(session, forfeit, anna, visits=3, valid_days=30, now=now)
-    booking = services.book(session, forfeit, anna, DAY, TEN, now=now)
-    waitlist.join(session, forfeit, boris, DAY, TEN, now=now)
+    booking = services.book(Unit(session, forfeit, Actor.client(anna), now=now), anna, DAY, TEN)
+    waitlist.join(Unit(session, forfeit, Actor.client(boris), now=now), boris, DAY, TEN)
     when = late(booking)
     lines = consequences.of_cancel(session, forfeit, booking, when)
     assert [line.code for line in lines] == ["late", "forfeit"]
 
-    services.cancel(session, forfeit, booking.id, anna, now=when)
+    services.cancel(Unit(session, forfeit, Actor.client(anna), now=when), booking.id)
 
     assert (booking.status, booking.forfeited, booking.pass_id) == ("cancelled", True, sold.id)
     assert passes.remaining_after(session, sold.id) == 2  # the visit stays used
@@ -55,19 +56,23 @@ def test_forfeit_ends_at_the_start_and_keeps_the_deadline_before_it(
     session, forfeit, make_user, now
 ):
     anna = make_user("Anna")
-    booking = services.book(session, forfeit, anna, DAY, TEN, now=now)
+    booking = services.book(Unit(session, forfeit, Actor.client(anna), now=now), anna, DAY, TEN)
     with pytest.raises(ScheduleError) as refused:
-        services.cancel(session, forfeit, booking.id, anna, now=booking.starts_at)
+        services.cancel(
+            Unit(session, forfeit, Actor.client(anna), now=booking.starts_at), booking.id
+        )
     assert refused.value.code == "deadline_passed"
-    services.cancel(session, forfeit, booking.id, anna, now=now)  # in time: nothing forfeited
+    services.cancel(
+        Unit(session, forfeit, Actor.client(anna), now=now), booking.id
+    )  # in time: nothing forfeited
     assert booking.forfeited is False
 
 
 def test_the_trainer_forgives_a_late_cancel_and_the_visit_returns(session, forfeit, make_user, now):
     anna = make_user("Anna")
     sold = passes.record(session, forfeit, anna, visits=1, valid_days=30, now=now)
-    booking = services.book(session, forfeit, anna, DAY, TEN, now=now)
-    services.cancel(session, forfeit, booking.id, anna, now=late(booking))
+    booking = services.book(Unit(session, forfeit, Actor.client(anna), now=now), anna, DAY, TEN)
+    services.cancel(Unit(session, forfeit, Actor.client(anna), now=late(booking)), booking.id)
     assert passes.remaining_after(session, sold.id) == 0
 
     forgiven = payments.forgive(session, booking.id, by=9001, now=late(booking))
@@ -86,6 +91,8 @@ def test_the_trainer_forgives_a_late_cancel_and_the_visit_returns(session, forfe
 def test_the_trainers_cancel_is_never_a_forfeit(session, forfeit, make_user, now):
     anna = make_user("Anna")
     passes.record(session, forfeit, anna, visits=1, valid_days=30, now=now)
-    booking = services.book(session, forfeit, anna, DAY, TEN, now=now)
-    services.cancel(session, forfeit, booking.id, None, now=late(booking), reason="ill")
+    booking = services.book(Unit(session, forfeit, Actor.client(anna), now=now), anna, DAY, TEN)
+    services.cancel(
+        Unit(session, forfeit, Actor.trainer(), now=late(booking)), booking.id, reason="ill"
+    )
     assert (booking.forfeited, booking.pass_id) == (False, None)

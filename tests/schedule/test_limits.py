@@ -13,6 +13,7 @@ from schedule.availability import day_availability
 from schedule.limits import ACTIVE_BOOKINGS, PER_DAY, WAITLIST, LimitReached
 from schedule.models import ACTIVE, Booking
 from schedule.timegrid import start_instant
+from schedule.unit import Actor, Unit
 from tests.conftest import UNLIMITED
 
 DAY = date(2026, 11, 26)  # the day after the `now` fixture
@@ -50,20 +51,24 @@ def test_the_defaults_are_one_a_day_four_upcoming_three_waitlists():
 
 def test_a_second_booking_on_one_day_is_limit_reached_saying_which(session, clients, now):
     me = clients[0]
-    services.book(session, LIMITED, me, DAY, TEN, now=now)
+    services.book(Unit(session, LIMITED, Actor.client(me), now=now), me, DAY, TEN)
 
-    error = refused(lambda: services.book(session, LIMITED, me, DAY, TWO, now=now))
+    error = refused(
+        lambda: services.book(Unit(session, LIMITED, Actor.client(me), now=now), me, DAY, TWO)
+    )
 
     assert isinstance(error, LimitReached) and error.code == "limit_reached"
     assert error.limit == PER_DAY and error.http_status == 409
     assert "1 booking on one day" in error.message("en")
     assert "на один день" in error.message("ru")
-    assert services.book(session, LIMITED, me, DAY + timedelta(days=1), TWO, now=now)
+    assert services.book(
+        Unit(session, LIMITED, Actor.client(me), now=now), me, DAY + timedelta(days=1), TWO
+    )
 
 
 def test_the_grid_shows_the_limit_where_the_service_refuses(session, clients, now):
     me, other = clients[0], clients[1]
-    services.book(session, LIMITED, me, DAY, TEN, now=now)
+    services.book(Unit(session, LIMITED, Actor.client(me), now=now), me, DAY, TEN)
 
     mine = refusals(session, LIMITED, me, DAY, now)
     view = day_availability(session, LIMITED, DAY, me.id, now)
@@ -79,17 +84,25 @@ def test_the_grid_shows_the_limit_where_the_service_refuses(session, clients, no
 def test_upcoming_bookings_are_limited_until_one_is_cancelled_or_over(session, clients, now):
     me = clients[0]
     held = [
-        services.book(session, LIMITED, me, DAY + timedelta(days=n), TEN, now=now) for n in range(4)
+        services.book(
+            Unit(session, LIMITED, Actor.client(me), now=now), me, DAY + timedelta(days=n), TEN
+        )
+        for n in range(4)
     ]
     fifth_day = DAY + timedelta(days=4)
 
-    error = refused(lambda: services.book(session, LIMITED, me, fifth_day, TEN, now=now))
+    error = refused(
+        lambda: services.book(Unit(session, LIMITED, Actor.client(me), now=now), me, fifth_day, TEN)
+    )
     assert (error.code, error.limit) == ("limit_reached", ACTIVE_BOOKINGS)
     assert "4 upcoming" in error.message("en")
     assert refusals(session, LIMITED, me, fifth_day, now)["10:00"] == "limit_reached"
 
-    services.cancel(session, LIMITED, held[0].id, me, now=now)
-    assert services.book(session, LIMITED, me, fifth_day, TEN, now=now).status == ACTIVE
+    services.cancel(Unit(session, LIMITED, Actor.client(me), now=now), held[0].id)
+    assert (
+        services.book(Unit(session, LIMITED, Actor.client(me), now=now), me, fifth_day, TEN).status
+        == ACTIVE
+    )
     # Once a training is over it no longer counts.
     after_first = held[1].ends_at + timedelta(minutes=1)
     sixth_day = DAY + timedelta(days=5)
@@ -98,15 +111,17 @@ def test_upcoming_bookings_are_limited_until_one_is_cancelled_or_over(session, c
 
 def test_the_trainer_booking_for_a_client_is_not_limited(session, clients, now):
     me = clients[0]
-    services.book(session, LIMITED, me, DAY, TEN, now=now)
+    services.book(Unit(session, LIMITED, Actor.client(me), now=now), me, DAY, TEN)
 
-    booking = services.book(session, LIMITED, me, DAY, TWO, now=now, source="admin")
+    booking = services.book(
+        Unit(session, LIMITED, Actor.trainer(), now=now), me, DAY, TWO, source="admin"
+    )
 
     assert booking.status == ACTIVE
     for source in ("miniapp", "bot"):
         error = refused(
             lambda source=source: services.book(
-                session, LIMITED, me, DAY, 16 * 60, now=now, source=source
+                Unit(session, LIMITED, Actor.client(me), now=now), me, DAY, 16 * 60, source=source
             )
         )
         assert error.code == "limit_reached"
@@ -114,27 +129,38 @@ def test_the_trainer_booking_for_a_client_is_not_limited(session, clients, now):
 
 def test_moving_a_booking_counts_it_once(session, clients, now):
     me = clients[0]
-    first = services.book(session, LIMITED, me, DAY, TEN, now=now)
-    other_day = services.book(session, LIMITED, me, DAY + timedelta(days=1), TEN, now=now)
+    first = services.book(Unit(session, LIMITED, Actor.client(me), now=now), me, DAY, TEN)
+    other_day = services.book(
+        Unit(session, LIMITED, Actor.client(me), now=now), me, DAY + timedelta(days=1), TEN
+    )
 
-    moved = services.reschedule(session, LIMITED, first.id, me, DAY, TWO, now=now)
+    moved = services.reschedule(
+        Unit(session, LIMITED, Actor.client(me), now=now), first.id, DAY, TWO
+    )
     assert moved.starts_at.hour == 11  # 14:00 in Moscow
 
     error = refused(
         lambda: services.reschedule(
-            session, LIMITED, first.id, me, DAY + timedelta(days=1), TWO, now=now
+            Unit(session, LIMITED, Actor.client(me), now=now),
+            first.id,
+            DAY + timedelta(days=1),
+            TWO,
         )
     )
     assert (error.code, error.limit) == ("limit_reached", PER_DAY)
     assert session.get(Booking, first.id, populate_existing=True).starts_at == moved.starts_at
     # The trainer may move it there all the same.
-    services.reschedule(session, LIMITED, first.id, None, DAY + timedelta(days=1), TWO, now=now)
+    services.reschedule(
+        Unit(session, LIMITED, Actor.trainer(), now=now), first.id, DAY + timedelta(days=1), TWO
+    )
     assert other_day.status == ACTIVE
 
 
 def fill(session, settings, users, day, minute, now):
     for user in users:
-        services.book(session, settings, user, day, minute, now=now, source="admin")
+        services.book(
+            Unit(session, settings, Actor.trainer(), now=now), user, day, minute, source="admin"
+        )
 
 
 def test_waitlists_are_limited_too(session, clients, now):
@@ -142,24 +168,30 @@ def test_waitlists_are_limited_too(session, clients, now):
     for n in range(4):
         fill(session, LIMITED, others, DAY + timedelta(days=n), TEN, now)
     for n in range(3):
-        waitlist.join(session, LIMITED, me, DAY + timedelta(days=n), TEN, now=now)
+        waitlist.join(
+            Unit(session, LIMITED, Actor.client(me), now=now), me, DAY + timedelta(days=n), TEN
+        )
 
     error = refused(
-        lambda: waitlist.join(session, LIMITED, me, DAY + timedelta(days=3), TEN, now=now)
+        lambda: waitlist.join(
+            Unit(session, LIMITED, Actor.client(me), now=now), me, DAY + timedelta(days=3), TEN
+        )
     )
     assert (error.code, error.limit) == ("limit_reached", WAITLIST)
     assert "3 waitlists" in error.message("en")
     # Joining one already joined is no new entry.
-    again = waitlist.join(session, LIMITED, me, DAY, TEN, now=now)
+    again = waitlist.join(Unit(session, LIMITED, Actor.client(me), now=now), me, DAY, TEN)
     assert again.position == 1
 
 
 def test_a_client_at_a_booking_limit_may_not_wait_for_that_day(session, clients, now):
     me, others = clients[0], clients[1:5]
     fill(session, LIMITED, others, DAY, TEN, now)
-    services.book(session, LIMITED, me, DAY, 15 * 60, now=now)
+    services.book(Unit(session, LIMITED, Actor.client(me), now=now), me, DAY, 15 * 60)
 
-    error = refused(lambda: waitlist.join(session, LIMITED, me, DAY, TEN, now=now))
+    error = refused(
+        lambda: waitlist.join(Unit(session, LIMITED, Actor.client(me), now=now), me, DAY, TEN)
+    )
 
     assert (error.code, error.limit) == ("limit_reached", PER_DAY)
 
@@ -167,13 +199,15 @@ def test_a_client_at_a_booking_limit_may_not_wait_for_that_day(session, clients,
 def test_a_freed_place_skips_a_waiting_client_now_at_a_limit(session, clients, now):
     first, second, others = clients[0], clients[1], clients[2:6]
     fill(session, LIMITED, others, DAY, TEN, now)
-    waitlist.join(session, LIMITED, first, DAY, TEN, now=now)
-    waitlist.join(session, LIMITED, second, DAY, TEN, now=now)
+    waitlist.join(Unit(session, LIMITED, Actor.client(first), now=now), first, DAY, TEN)
+    waitlist.join(Unit(session, LIMITED, Actor.client(second), now=now), second, DAY, TEN)
     # Meanwhile the first in line booked another training that day (the trainer did it for them).
-    services.book(session, LIMITED, first, DAY, 15 * 60, now=now, source="admin")
+    services.book(
+        Unit(session, LIMITED, Actor.trainer(), now=now), first, DAY, 15 * 60, source="admin"
+    )
 
     cancelled = session.scalar(select(Booking).where(Booking.user_id == others[0].id))
-    services.cancel(session, LIMITED, cancelled.id, None, now=now)
+    services.cancel(Unit(session, LIMITED, Actor.trainer(), now=now), cancelled.id)
 
     holders = session.scalars(
         select(Booking.user_id).where(

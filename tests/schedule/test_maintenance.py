@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from schedule import maintenance, services
 from schedule.models import ACTIVE, CANCELLED, Booking, Closure, ReminderClaim, User, WaitlistEntry
+from schedule.unit import Actor, Unit
 
 TOMORROW = date(2026, 11, 26)
 NEXT_MONDAY = date(2026, 11, 30)
@@ -23,11 +24,22 @@ def history(session, settings, now, make_user):
     """A past training (with a reminder and a waitlist entry), a cancelled one, a closure,
     and one upcoming training, all as seen three days after `now`."""
     anna, boris = make_user("Анна"), make_user("Boris")
-    past = services.book(session, settings, anna, TOMORROW, 10 * 60, now=now)
-    cancelled = services.book(session, settings, boris, TOMORROW, 12 * 60, now=now)
-    services.cancel(session, settings, cancelled.id, boris, now=now)
-    upcoming = services.book(session, settings, anna, NEXT_MONDAY, 10 * 60, now=now)
-    services.add_closure(session, settings, TOMORROW, start_minute=16 * 60, end_minute=17 * 60)
+    past = services.book(
+        Unit(session, settings, Actor.client(anna), now=now), anna, TOMORROW, 10 * 60
+    )
+    cancelled = services.book(
+        Unit(session, settings, Actor.client(boris), now=now), boris, TOMORROW, 12 * 60
+    )
+    services.cancel(Unit(session, settings, Actor.client(boris), now=now), cancelled.id)
+    upcoming = services.book(
+        Unit(session, settings, Actor.client(anna), now=now), anna, NEXT_MONDAY, 10 * 60
+    )
+    services.add_closure(
+        Unit(session, settings, Actor.trainer(), now=now),
+        TOMORROW,
+        start_minute=16 * 60,
+        end_minute=17 * 60,
+    )
     session.add(
         ReminderClaim(
             booking_id=past.id,
@@ -168,7 +180,9 @@ def test_forgetting_a_user_removes_their_messages_and_news_that_names_them(
     from schedule import outbox
 
     anna, boris = make_user("Anna"), make_user("Boris")
-    booking = services.book(session, settings, anna, TOMORROW, 10 * 60, now=now)
+    booking = services.book(
+        Unit(session, settings, Actor.client(anna), now=now), anna, TOMORROW, 10 * 60
+    )
     outbox.enqueue(session, anna.telegram_id, "client", {}, now=now)
     outbox.enqueue(session, 900, "news", {"client_name": "Anna"}, now=now, booking_id=booking.id)
     outbox.enqueue(session, boris.telegram_id, "client", {}, now=now)

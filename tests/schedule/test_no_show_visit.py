@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import pytest
 
 from schedule import ScheduleError, attendance, passes, services
+from schedule.unit import Actor, Unit
 
 DAY = date(2026, 11, 26)  # the day after the `now` fixture
 TEN = 10 * 60
@@ -23,24 +24,31 @@ def test_the_trainer_cancelling_a_past_no_show_does_not_give_the_visit_back(
     strict = replace(settings, pass_required=True)
     anna = make_user("Anna")
     paid = passes.record(session, strict, anna, visits=1, valid_days=30, now=now)
-    booking = services.book(session, strict, anna, DAY, TEN, now=now)
+    booking = services.book(Unit(session, strict, Actor.client(anna), now=now), anna, DAY, TEN)
     during = now + timedelta(days=1, hours=1, minutes=10)
     attendance.mark(session, booking.id, "no_show", now=during)
 
-    services.cancel(session, strict, booking.id, None, now=during, reason="tidying up")
+    services.cancel(
+        Unit(session, strict, Actor.trainer(), now=during), booking.id, reason="tidying up"
+    )
 
     assert booking.status == "cancelled" and booking.pass_id == paid.id
     assert remaining(session, strict, anna, during) == [0]
     assert passes.remaining_after(session, paid.id) == 0
     with pytest.raises(ScheduleError) as refused:
-        services.book(session, strict, anna, DAY + timedelta(days=2), TEN, now=during)
+        services.book(
+            Unit(session, strict, Actor.client(anna), now=during),
+            anna,
+            DAY + timedelta(days=2),
+            TEN,
+        )
     assert refused.value.code == "no_pass"
 
 
 def test_a_cancel_before_the_start_still_gives_the_visit_back(session, settings, make_user, now):
     anna = make_user("Anna")
     passes.record(session, settings, anna, visits=1, valid_days=30, now=now)
-    booking = services.book(session, settings, anna, DAY, TEN, now=now)
-    services.cancel(session, settings, booking.id, None, now=now, reason="ill")
+    booking = services.book(Unit(session, settings, Actor.client(anna), now=now), anna, DAY, TEN)
+    services.cancel(Unit(session, settings, Actor.trainer(), now=now), booking.id, reason="ill")
     assert booking.pass_id is None
     assert remaining(session, settings, anna, now) == [1]

@@ -41,6 +41,7 @@ from schedule.outbox import DROPPED, PENDING, OutboxMessage
 from schedule.passes import PassView
 from schedule.reminders import DueReminder
 from schedule.series import Series, SeriesOccurrence
+from schedule.unit import Actor, Unit
 
 TRAINERS = frozenset({2900, 2901})
 RULES = Settings(admin_ids=TRAINERS, trainer_news_delay=60)
@@ -271,8 +272,10 @@ def rules(settings) -> Settings:
 
 def test_the_services_write_the_notices_with_no_handler_installed(session, rules, make_user):
     alice = make_user("Alice", id=2001)
-    made = services.book(session, rules, alice, THURSDAY, TEN, now=AT, source="admin")
-    services.cancel(session, rules, made.id, None, now=AT, reason="Ill")
+    made = services.book(
+        Unit(session, rules, Actor.trainer(), now=AT), alice, THURSDAY, TEN, source="admin"
+    )
+    services.cancel(Unit(session, rules, Actor.trainer(), now=AT), made.id, reason="Ill")
 
     assert rows(session) == [
         (2900, NEWS, PENDING),
@@ -286,44 +289,59 @@ def test_the_services_write_the_notices_with_no_handler_installed(session, rules
 
 def test_settings_that_name_no_trainer_still_tell_the_client(session, settings, make_user):
     alice = make_user("Alice", id=2001)
-    made = services.book(session, settings, alice, THURSDAY, TEN, now=AT, source="admin")
-    services.cancel(session, settings, made.id, None, now=AT, reason="Ill")
+    made = services.book(
+        Unit(session, settings, Actor.trainer(), now=AT), alice, THURSDAY, TEN, source="admin"
+    )
+    services.cancel(Unit(session, settings, Actor.trainer(), now=AT), made.id, reason="Ill")
     assert [(chat, key) for chat, key, _ in rows(session)] == [(2001, CLIENT), (2001, CLIENT)]
 
 
 def test_a_refused_change_writes_no_notice(session, rules, make_user):
     alice = make_user("Alice", id=2001)
-    services.book(session, rules, alice, THURSDAY, TEN, now=AT)
+    services.book(Unit(session, rules, Actor.client(alice), now=AT), alice, THURSDAY, TEN)
     with pytest.raises(ScheduleError):
-        services.book(session, rules, alice, THURSDAY, TEN, now=AT)  # overlapping
+        services.book(
+            Unit(session, rules, Actor.client(alice), now=AT), alice, THURSDAY, TEN
+        )  # overlapping
     assert len(rows(session)) == 2  # the first booking's news only
 
 
 def test_a_quick_cancel_folds_the_held_news_away(session, rules, make_user):
     alice = make_user("Alice", id=2001)
-    made = services.book(session, rules, alice, THURSDAY, TEN, now=AT, source="bot")
-    services.cancel(session, rules, made.id, alice, now=AT + timedelta(seconds=30))
+    made = services.book(
+        Unit(session, rules, Actor.client(alice), now=AT), alice, THURSDAY, TEN, source="bot"
+    )
+    services.cancel(
+        Unit(session, rules, Actor.client(alice), now=AT + timedelta(seconds=30)), made.id
+    )
     assert rows(session) == [(2900, NEWS, DROPPED), (2901, NEWS, DROPPED)]
 
-    kept = services.book(session, rules, alice, THURSDAY, TEN, now=AT + timedelta(minutes=5))
-    services.cancel(session, rules, kept.id, alice, now=AT + timedelta(minutes=7))
+    kept = services.book(
+        Unit(session, rules, Actor.client(alice), now=AT + timedelta(minutes=5)),
+        alice,
+        THURSDAY,
+        TEN,
+    )
+    services.cancel(
+        Unit(session, rules, Actor.client(alice), now=AT + timedelta(minutes=7)), kept.id
+    )
     assert rows(session)[2:] == [(t, NEWS, PENDING) for t in (2900, 2901, 2900, 2901)]
 
 
 def test_the_trainers_stop_of_a_series_writes_one_message_for_it_all(session, rules, make_user):
     alice = make_user("Alice", id=2001)
-    made = series.start(session, rules, alice, THURSDAY, TEN, 4, now=AT)
+    made = series.start(Unit(session, rules, Actor.client(alice), now=AT), alice, THURSDAY, TEN, 4)
     before = len(rows(session))  # the trainers' news of the dates booked with it
-    series.stop(session, rules, made.series.id, None, reason="Moving", now=AT)
+    series.stop(Unit(session, rules, Actor.trainer(), now=AT), made.series.id, reason="Moving")
 
     assert [(chat, kind) for chat, kind, _ in rows(session)[before:]] == [(2001, SERIES_STOPPED)]
 
 
 def test_a_date_the_worker_books_is_told_to_the_client(session, rules, make_user):
     alice = make_user("Alice", id=2001)
-    series.start(session, rules, alice, THURSDAY, TEN, 4, now=AT)
+    series.start(Unit(session, rules, Actor.client(alice), now=AT), alice, THURSDAY, TEN, 4)
     before = len(rows(session))
-    [settled] = series.book_due(session, rules, AT + timedelta(days=1))
+    [settled] = series.book_due(Unit(session, rules, Actor.system(), now=AT + timedelta(days=1)))
 
     assert settled.outcome == "booked"
     written = rows(session)[before:]

@@ -12,6 +12,7 @@ import pytest
 from schedule import ScheduleError, attendance, passes, services, waitlist
 from schedule.models import Booking
 from schedule.passes import Standing
+from schedule.unit import Actor, Unit
 
 DAY = date(2026, 11, 26)  # the day after the `now` fixture
 TEN, TWO = 10 * 60, 14 * 60
@@ -34,11 +35,11 @@ def test_a_booking_takes_the_pass_expiring_first_and_a_cancel_returns_it(
     later = passes.record(session, settings, anna, visits=3, valid_days=30, now=now)
     sooner = passes.record(session, settings, anna, visits=3, valid_days=5, now=now)
 
-    booking = services.book(session, settings, anna, DAY, TEN, now=now)
+    booking = services.book(Unit(session, settings, Actor.client(anna), now=now), anna, DAY, TEN)
     assert booking.pass_id == sooner.id
     assert remaining(session, settings, anna, now) == [2, 3]
 
-    services.cancel(session, settings, booking.id, anna, now=now)
+    services.cancel(Unit(session, settings, Actor.client(anna), now=now), booking.id)
     assert booking.pass_id is None
     assert remaining(session, settings, anna, now) == [3, 3]
     assert later.id != sooner.id
@@ -47,25 +48,28 @@ def test_a_booking_takes_the_pass_expiring_first_and_a_cancel_returns_it(
 def test_the_trainers_cancel_gives_the_visit_back_too(session, settings, make_user, now):
     anna = make_user("Anna")
     passes.record(session, settings, anna, visits=1, valid_days=30, now=now)
-    booking = services.book(session, settings, anna, DAY, TEN, now=now)
-    services.cancel(session, settings, booking.id, None, now=now, reason="ill")
+    booking = services.book(Unit(session, settings, Actor.client(anna), now=now), anna, DAY, TEN)
+    services.cancel(Unit(session, settings, Actor.trainer(), now=now), booking.id, reason="ill")
     assert remaining(session, settings, anna, now) == [1]
 
 
 def test_a_move_keeps_its_pass_or_takes_one_valid_on_the_new_date(session, strict, make_user, now):
     anna = make_user("Anna")
     short = passes.record(session, strict, anna, visits=1, valid_days=2, now=now)  # to 26 Nov
-    booking = services.book(session, strict, anna, DAY, TEN, now=now)
+    booking = services.book(Unit(session, strict, Actor.client(anna), now=now), anna, DAY, TEN)
     assert booking.pass_id == short.id
 
     # The same day: the visit stays on its pass (the move does not need a second one).
-    services.reschedule(session, strict, booking.id, anna, DAY, TWO, now=now)
+    services.reschedule(Unit(session, strict, Actor.client(anna), now=now), booking.id, DAY, TWO)
     assert booking.pass_id == short.id
 
     # A date the pass does not cover: refused, and the booking stays as it was.
     with pytest.raises(ScheduleError) as refused:
         services.reschedule(
-            session, strict, booking.id, anna, DAY + timedelta(days=3), TEN, now=now
+            Unit(session, strict, Actor.client(anna), now=now),
+            booking.id,
+            DAY + timedelta(days=3),
+            TEN,
         )
     assert refused.value.code == "no_pass"
     session.refresh(booking)
@@ -73,7 +77,9 @@ def test_a_move_keeps_its_pass_or_takes_one_valid_on_the_new_date(session, stric
 
     # With a pass for that date the move takes it and gives the short one's visit back.
     long = passes.record(session, strict, anna, visits=1, valid_days=30, now=now)
-    services.reschedule(session, strict, booking.id, anna, DAY + timedelta(days=3), TEN, now=now)
+    services.reschedule(
+        Unit(session, strict, Actor.client(anna), now=now), booking.id, DAY + timedelta(days=3), TEN
+    )
     assert booking.pass_id == long.id
     assert remaining(session, strict, anna, now) == [1, 0]
 
@@ -84,22 +90,19 @@ def test_the_waitlist_books_with_a_pass_and_passes_over_who_has_none(
     holders = [make_user(f"Holder {n}") for n in range(4)]
     for user in holders:
         passes.record(session, strict, user, visits=1, valid_days=30, now=now)
-        services.book(session, strict, user, DAY, TEN, now=now)
+        services.book(Unit(session, strict, Actor.client(user), now=now), user, DAY, TEN)
     without, paid = make_user("No pass"), make_user("Paid")
     paid_pass = passes.record(session, strict, paid, visits=1, valid_days=30, now=now)
     # Both joined while they could book (the pass-less one lost their pass afterwards).
     passes.record(session, strict, without, visits=1, valid_days=30, now=now)
-    waitlist.join(session, strict, without, DAY, TEN, now=now)
-    waitlist.join(session, strict, paid, DAY, TEN, now=now)
+    waitlist.join(Unit(session, strict, Actor.client(without), now=now), without, DAY, TEN)
+    waitlist.join(Unit(session, strict, Actor.client(paid), now=now), paid, DAY, TEN)
     sold = passes.client_passes(session, strict, without, now)[0].sold
     passes.adjust(session, sold.id, visits=-1, reason="refunded", now=now)
 
     services.cancel(
-        session,
-        strict,
+        Unit(session, strict, Actor.client(holders[0]), now=now),
         services.upcoming_bookings(session, holders[0], now)[0].id,
-        holders[0],
-        now=now,
     )
 
     promoted = services.upcoming_bookings(session, paid, now)
@@ -111,11 +114,17 @@ def test_a_pass_recorded_later_pays_for_the_bookings_not_yet_started(
     session, settings, make_user, now
 ):
     anna, boris = make_user("Anna"), make_user("Boris")
-    started = services.book(session, settings, anna, DAY - timedelta(days=1), TEN, now=now)
-    first = services.book(session, settings, anna, DAY, TEN, now=now)
-    second = services.book(session, settings, anna, DAY + timedelta(days=1), TEN, now=now)
-    beyond = services.book(session, settings, anna, DAY + timedelta(days=4), TEN, now=now)
-    others = services.book(session, settings, boris, DAY, TEN, now=now)
+    started = services.book(
+        Unit(session, settings, Actor.client(anna), now=now), anna, DAY - timedelta(days=1), TEN
+    )
+    first = services.book(Unit(session, settings, Actor.client(anna), now=now), anna, DAY, TEN)
+    second = services.book(
+        Unit(session, settings, Actor.client(anna), now=now), anna, DAY + timedelta(days=1), TEN
+    )
+    beyond = services.book(
+        Unit(session, settings, Actor.client(anna), now=now), anna, DAY + timedelta(days=4), TEN
+    )
+    others = services.book(Unit(session, settings, Actor.client(boris), now=now), boris, DAY, TEN)
     assert [b.pass_id for b in (started, first, second, beyond, others)] == [None] * 5
 
     later = now + timedelta(hours=2)  # the 25th's training has started by now
@@ -127,16 +136,18 @@ def test_a_pass_recorded_later_pays_for_the_bookings_not_yet_started(
     assert others.pass_id is None  # someone else's
     assert remaining(session, settings, anna, later) == [0]
     # A visit given back goes to nobody else on its own: the next booking takes it.
-    services.cancel(session, settings, first.id, anna, now=later)
+    services.cancel(Unit(session, settings, Actor.client(anna), now=later), first.id)
     assert remaining(session, settings, anna, later) == [1]
 
 
 def test_pass_required_refuses_and_the_trainer_books_unpaid(session, strict, make_user, now):
     anna = make_user("Anna")
     with pytest.raises(ScheduleError) as refused:
-        services.book(session, strict, anna, DAY, TEN, now=now)
+        services.book(Unit(session, strict, Actor.client(anna), now=now), anna, DAY, TEN)
     assert refused.value.code == "no_pass"
-    booking = services.book(session, strict, anna, DAY, TEN, now=now, source="admin")
+    booking = services.book(
+        Unit(session, strict, Actor.trainer(), now=now), anna, DAY, TEN, source="admin"
+    )
     assert booking.pass_id is None
 
 
@@ -144,8 +155,8 @@ def test_attendance_waits_for_the_start_and_unmarked_visits_settle_once(
     session, settings, make_user, now
 ):
     anna, boris = make_user("Anna"), make_user("Boris")
-    first = services.book(session, settings, anna, DAY, TEN, now=now)
-    second = services.book(session, settings, boris, DAY, TEN, now=now)
+    first = services.book(Unit(session, settings, Actor.client(anna), now=now), anna, DAY, TEN)
+    second = services.book(Unit(session, settings, Actor.client(boris), now=now), boris, DAY, TEN)
     with pytest.raises(ScheduleError) as early:
         attendance.mark(session, first.id, "attended", now=now)
     assert early.value.code == "not_started"
@@ -166,7 +177,9 @@ def test_attendance_waits_for_the_start_and_unmarked_visits_settle_once(
         "attended",
     )
     no_show_default = replace(settings, attendance_default="no_show")
-    third = services.book(session, settings, anna, DAY + timedelta(days=1), TEN, now=now)
+    third = services.book(
+        Unit(session, settings, Actor.client(anna), now=now), anna, DAY + timedelta(days=1), TEN
+    )
     attendance.settle_past_days(session, no_show_default, now + timedelta(days=3))
     session.refresh(third)
     assert third.attendance == "no_show"
@@ -176,7 +189,9 @@ def test_no_shows_in_thirty_days_block_until_unblocked(session, settings, make_u
     strict = replace(settings, no_show_limit=2)
     anna = make_user("Anna")
     missed = [
-        services.book(session, strict, anna, DAY + timedelta(days=n), TEN, now=now)
+        services.book(
+            Unit(session, strict, Actor.client(anna), now=now), anna, DAY + timedelta(days=n), TEN
+        )
         for n in range(2)
     ]
     later = now + timedelta(days=3)
@@ -184,7 +199,7 @@ def test_no_shows_in_thirty_days_block_until_unblocked(session, settings, make_u
         attendance.mark(session, booking.id, "no_show", now=later)
     target = DAY + timedelta(days=4)
     with pytest.raises(ScheduleError) as refused:
-        services.book(session, strict, anna, target, TEN, now=later)
+        services.book(Unit(session, strict, Actor.client(anna), now=later), anna, target, TEN)
     assert refused.value.code == "no_show_limit"
 
     # Thirty days on, the no-shows no longer count.
@@ -192,7 +207,12 @@ def test_no_shows_in_thirty_days_block_until_unblocked(session, settings, make_u
     assert not passes.standing(session, strict, anna.id, month).blocked(month)
 
     attendance.unblock(session, anna, now=later)
-    assert services.book(session, strict, anna, target, TEN, now=later).pass_id is None
+    assert (
+        services.book(
+            Unit(session, strict, Actor.client(anna), now=later), anna, target, TEN
+        ).pass_id
+        is None
+    )
 
 
 def test_standing_is_a_pure_rule():
@@ -213,7 +233,7 @@ def test_expiry_notices_are_claimed_once_by_racing_workers(session_factory, sett
         soon = passes.record(session, settings, anna, visits=2, valid_days=3, now=now)
         passes.record(session, settings, boris, visits=2, valid_days=30, now=now)
         used_up = passes.record(session, settings, boris, visits=1, valid_days=2, now=now)
-        services.book(session, settings, boris, DAY, TEN, now=now)
+        services.book(Unit(session, settings, Actor.client(boris), now=now), boris, DAY, TEN)
 
     claimed: list[int] = []
 

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from schedule import ScheduleError, availability, passes, payments, services
 from schedule.models import Pass, Payment
 from schedule.outbox import OutboxMessage
+from schedule.unit import Actor, Unit
 
 DAY = date(2026, 11, 26)  # Thursday, the day after the `now` fixture
 TEN = 10 * 60
@@ -102,7 +103,7 @@ def test_a_refund_voids_the_pass_takes_its_unused_visits_and_keeps_the_reason(
 ):
     anna = make_user("Anna")
     paid = buy(session, told, anna, pack(session, told, visits=5), now=now).payment
-    booking = services.book(session, told, anna, DAY, TEN, now=now)
+    booking = services.book(Unit(session, told, Actor.client(anna), now=now), anna, DAY, TEN)
     assert booking.pass_id == paid.pass_id
 
     with pytest.raises(ScheduleError) as refused:
@@ -157,8 +158,12 @@ def test_a_membership_takes_no_visit_and_its_weekly_cap_refuses_week_limit(
         session, settings, name="Month", valid_days=30, per_week=2, amount=500000
     )
     sold_id = buy(session, settings, anna, month, now=now).payment.pass_id
-    first = services.book(session, settings, anna, DAY, TEN, now=now)  # Thursday
-    second = services.book(session, settings, anna, DAY + timedelta(days=1), TEN, now=now)
+    first = services.book(
+        Unit(session, settings, Actor.client(anna), now=now), anna, DAY, TEN
+    )  # Thursday
+    second = services.book(
+        Unit(session, settings, Actor.client(anna), now=now), anna, DAY + timedelta(days=1), TEN
+    )
     assert first.pass_id == second.pass_id == sold_id
     [view] = passes.client_passes(session, settings, anna, now)
     assert view.remaining is None and view.valid  # visits unlimited
@@ -169,13 +174,23 @@ def test_a_membership_takes_no_visit_and_its_weekly_cap_refuses_week_limit(
         "week_limit"
     }
     with pytest.raises(ScheduleError) as refused:
-        services.book(session, settings, anna, saturday, TEN, now=now)
+        services.book(Unit(session, settings, Actor.client(anna), now=now), anna, saturday, TEN)
     assert refused.value.code == "week_limit" and refused.value.http_status == 409
     # Next week is another week; a cancel frees this week's place.
     monday = DAY + timedelta(days=4)
-    assert services.book(session, settings, anna, monday, TEN, now=now).pass_id == sold_id
-    services.cancel(session, settings, first.id, anna, now=now)
-    assert services.book(session, settings, anna, saturday, TEN, now=now).pass_id == sold_id
+    assert (
+        services.book(
+            Unit(session, settings, Actor.client(anna), now=now), anna, monday, TEN
+        ).pass_id
+        == sold_id
+    )
+    services.cancel(Unit(session, settings, Actor.client(anna), now=now), first.id)
+    assert (
+        services.book(
+            Unit(session, settings, Actor.client(anna), now=now), anna, saturday, TEN
+        ).pass_id
+        == sold_id
+    )
 
 
 def test_a_pack_pays_when_the_membership_week_is_full(session, settings, make_user, now):
@@ -185,6 +200,8 @@ def test_a_pack_pays_when_the_membership_week_is_full(session, settings, make_us
     )
     buy(session, settings, anna, month, charge="m", now=now)
     extra = passes.record(session, settings, anna, visits=2, valid_days=30, now=now)
-    services.book(session, settings, anna, DAY, TEN, now=now)
-    booked = services.book(session, settings, anna, DAY + timedelta(days=1), TEN, now=now)
+    services.book(Unit(session, settings, Actor.client(anna), now=now), anna, DAY, TEN)
+    booked = services.book(
+        Unit(session, settings, Actor.client(anna), now=now), anna, DAY + timedelta(days=1), TEN
+    )
     assert booked.pass_id == extra.id

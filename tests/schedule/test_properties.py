@@ -16,6 +16,7 @@ from schedule import Booking, Closure, ScheduleError, Settings
 from schedule.availability import Snapshot, Span, day_availability
 from schedule.services import add_closure, book, cancel, reschedule, upsert_user
 from schedule.settings import parse_opening_hours
+from schedule.unit import Actor, Unit
 from tests.conftest import UNLIMITED
 
 NOW = datetime(2026, 11, 25, 6, 0)  # Wednesday 09:00 in Moscow
@@ -65,21 +66,21 @@ def apply(session, users, op) -> None:
     ).all()
     try:
         if kind == "book":
-            book(session, STUDIO, who, op[2], op[3], now=NOW)
+            book(Unit(session, STUDIO, Actor.client(who), now=NOW), who, op[2], op[3])
         elif active and kind == "cancel":
             target = active[op[2] % len(active)]
             as_admin = op[3]
-            cancel(session, STUDIO, target.id, None if as_admin else who, now=NOW)
+            cancel(
+                Unit(session, STUDIO, Actor.trainer() if as_admin else Actor.client(who), now=NOW),
+                target.id,
+            )
         elif active and kind == "reschedule":
             target = active[op[2] % len(active)]
             reschedule(
-                session,
-                STUDIO,
+                Unit(session, STUDIO, Actor.client(users_by_id(users)[target.user_id]), now=NOW),
                 target.id,
-                users_by_id(users)[target.user_id],
                 op[3],
                 op[4],
-                now=NOW,
             )
     except ScheduleError:
         pass
@@ -117,18 +118,21 @@ def test_random_operations_never_exceed_capacity_or_overlap_a_user(session, oper
 def _gather_state(session, users, bookings, closure):
     for who, when_day, when_start in bookings:
         with contextlib.suppress(ScheduleError):
-            book(session, STUDIO, users[who], when_day, when_start, now=NOW)
+            book(
+                Unit(session, STUDIO, Actor.client(users[who]), now=NOW),
+                users[who],
+                when_day,
+                when_start,
+            )
     if closure is not None:
         closure_day, closure_start, length = closure
         with contextlib.suppress(ScheduleError):
             add_closure(
-                session,
-                STUDIO,
+                Unit(session, STUDIO, Actor.trainer(), now=NOW),
                 closure_day,
                 start_minute=closure_start,
                 end_minute=closure_start + length,
                 cancel_bookings=True,
-                now=NOW,
             )
 
 
@@ -153,7 +157,12 @@ def test_can_start_is_true_exactly_when_booking_would_succeed(
     assert [slot.cell.minute for slot in view.slots] == STARTS[:4] + STARTS[5:]
     for slot in view.slots:
         try:
-            made = book(session, STUDIO, user, viewed_day, slot.cell.minute, now=now)
+            made = book(
+                Unit(session, STUDIO, Actor.client(user), now=now),
+                user,
+                viewed_day,
+                slot.cell.minute,
+            )
         except ScheduleError as error:
             assert not slot.can_start, f"{slot.start} shown bookable but refused: {error.code}"
         else:
@@ -183,7 +192,12 @@ def test_can_start_ignoring_a_booking_is_true_exactly_when_it_could_move_there(
 
     for slot in view.slots:
         try:
-            reschedule(session, STUDIO, moving.id, None, viewed_day, slot.cell.minute, now=NOW)
+            reschedule(
+                Unit(session, STUDIO, Actor.trainer(), now=NOW),
+                moving.id,
+                viewed_day,
+                slot.cell.minute,
+            )
         except ScheduleError as error:
             assert not slot.can_start, f"{slot.start} shown open but refused: {error.code}"
         else:

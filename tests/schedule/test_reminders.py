@@ -9,6 +9,7 @@ import pytest
 
 from schedule import reminders, services
 from schedule.models import ReminderClaim
+from schedule.unit import Actor, Unit
 
 DAY = date(2026, 11, 28)  # three days after the `now` fixture, inside the horizon
 TEN = 10 * 60
@@ -21,7 +22,7 @@ def client(session):
 
 @pytest.fixture
 def booking(session, settings, client, now):
-    return services.book(session, settings, client, DAY, TEN, now=now)
+    return services.book(Unit(session, settings, Actor.client(client), now=now), client, DAY, TEN)
 
 
 def due(session, settings, at, worker="w1"):
@@ -69,13 +70,18 @@ def test_none_after_the_start(session, settings, booking):
 
 
 def test_none_for_a_booking_made_inside_the_window(session, settings, client, now):
-    late = services.book(session, settings, client, DAY, 14 * 60, now=now + timedelta(hours=54))
+    late = services.book(
+        Unit(session, settings, Actor.client(client), now=now + timedelta(hours=54)),
+        client,
+        DAY,
+        14 * 60,
+    )
     assert due(session, settings, late.starts_at - timedelta(hours=20)) == []
     assert due(session, settings, late.starts_at - timedelta(hours=2)) == [(late.id, 120)]
 
 
 def test_a_cancelled_booking_is_not_reminded(session, settings, client, booking, now):
-    services.cancel(session, settings, booking.id, client, now=now)
+    services.cancel(Unit(session, settings, Actor.client(client), now=now), booking.id)
     assert due(session, settings, booking.starts_at - timedelta(hours=2)) == []
 
 
@@ -83,7 +89,10 @@ def test_a_moved_booking_is_reminded_for_its_new_start(session, settings, client
     at = booking.starts_at - timedelta(hours=2)
     reminders.mark_sent(session, reminders.claim_due(session, settings, "w1", at)[0].claim_id, at)
     moved = services.reschedule(
-        session, settings, booking.id, client, DAY + timedelta(days=1), TEN, now=at
+        Unit(session, settings, Actor.client(client), now=at),
+        booking.id,
+        DAY + timedelta(days=1),
+        TEN,
     )
     assert due(session, settings, moved.starts_at - timedelta(hours=2)) == [(booking.id, 120)]
 
@@ -100,7 +109,12 @@ def test_racing_workers_claim_each_reminder_once(session_factory, session, clien
 
     settings = Settings(reminder_minutes=(3 * 1440, 120))
     bookings = [
-        services.book(session, settings, client, DAY + timedelta(days=d), TEN, now=now)
+        services.book(
+            Unit(session, settings, Actor.client(client), now=now),
+            client,
+            DAY + timedelta(days=d),
+            TEN,
+        )
         for d in range(3)
     ]
     at = bookings[0].starts_at - timedelta(hours=1)

@@ -11,6 +11,7 @@ from schedule.availability import bookable_days, day_availability, horizon_avail
 from schedule.services import add_closure, book, cancel
 from schedule.settings import parse_opening_hours
 from schedule.timegrid import parse_start
+from schedule.unit import Actor, Unit
 from tests.conftest import UNLIMITED
 
 TODAY = date(2026, 11, 25)  # the `now` fixture: Wednesday 09:00 in Moscow
@@ -28,7 +29,12 @@ def startable(session, settings, day, user, now) -> list[str]:
 
 
 def book_at(session, settings, user, day, start, now):
-    return book(session, settings, user, day, parse_start(start, settings), now=now)
+    return book(
+        Unit(session, settings, Actor.client(user), now=now),
+        user,
+        day,
+        parse_start(start, settings),
+    )
 
 
 def refusal(session, settings, user, day, start, now) -> str | None:
@@ -142,7 +148,7 @@ def test_a_cancelled_booking_frees_its_place(session, settings, make_user, now):
     bookings = [
         book_at(session, settings, make_user(f"V{n}"), TOMORROW, "10:00", now) for n in range(4)
     ]
-    cancel(session, settings, bookings[0].id, None, now=now, reason="injury")
+    cancel(Unit(session, settings, Actor.trainer(), now=now), bookings[0].id, reason="injury")
 
     assert grid(session, settings, TOMORROW, None, now)["10:00"].free == 1
     assert refusal(session, settings, make_user("Next"), TOMORROW, "10:00", now) is None
@@ -243,7 +249,7 @@ def test_horizon_availability_covers_today_to_the_horizon(session, settings, now
 
 
 def test_bookable_days_leave_out_closed_and_full_days(session, settings, make_user, now):
-    add_closure(session, settings, TOMORROW, reason="holiday")
+    add_closure(Unit(session, settings, Actor.trainer(), now=now), TOMORROW, reason="holiday")
     weekdays_only = Settings(opening_hours=parse_opening_hours("mon-fri 08:00-18:00"))
 
     days = bookable_days(session, weekdays_only, make_user().id, now)
@@ -270,7 +276,12 @@ def test_a_day_is_not_bookable_once_the_last_start_has_passed(session, settings,
 
 
 def test_a_training_crossing_into_a_closure_is_refused(session, settings, make_user, now):
-    add_closure(session, settings, TOMORROW, start_minute=12 * 60, end_minute=13 * 60)
+    add_closure(
+        Unit(session, settings, Actor.trainer(), now=now),
+        TOMORROW,
+        start_minute=12 * 60,
+        end_minute=13 * 60,
+    )
     user = make_user()
     slots = grid(session, settings, TOMORROW, user, now)
 
@@ -282,7 +293,7 @@ def test_a_training_crossing_into_a_closure_is_refused(session, settings, make_u
 
 
 def test_a_whole_day_closure_closes_every_cell(session, settings, make_user, now):
-    add_closure(session, settings, TOMORROW, reason="holiday")
+    add_closure(Unit(session, settings, Actor.trainer(), now=now), TOMORROW, reason="holiday")
     user = make_user()
 
     assert startable(session, settings, TOMORROW, user, now) == []
@@ -291,7 +302,12 @@ def test_a_whole_day_closure_closes_every_cell(session, settings, make_user, now
 
 
 def test_a_closure_off_the_grid_closes_every_cell_it_touches(session, settings, make_user, now):
-    add_closure(session, settings, TOMORROW, start_minute=10 * 60 + 10, end_minute=10 * 60 + 20)
+    add_closure(
+        Unit(session, settings, Actor.trainer(), now=now),
+        TOMORROW,
+        start_minute=10 * 60 + 10,
+        end_minute=10 * 60 + 20,
+    )
     user = make_user()
     mine = startable(session, settings, TOMORROW, user, now)
 
@@ -359,7 +375,11 @@ def test_a_training_may_continue_into_the_next_days_opening_hours(session, make_
 
 def test_a_closure_of_the_next_day_blocks_a_training_crossing_midnight(session, make_user, now):
     settings = Settings(opening_hours=parse_opening_hours("00:00-24:00"))
-    add_closure(session, settings, TOMORROW + timedelta(days=1), reason="holiday")
+    add_closure(
+        Unit(session, settings, Actor.trainer(), now=now),
+        TOMORROW + timedelta(days=1),
+        reason="holiday",
+    )
 
     slots = grid(session, settings, TOMORROW, make_user(), now)
 

@@ -26,6 +26,7 @@ from schedule.services import (
 )
 from schedule.settings import parse_opening_hours
 from schedule.timegrid import parse_start
+from schedule.unit import Actor, Unit
 from tests.conftest import UNLIMITED
 
 TODAY = date(2026, 11, 25)  # the `now` fixture: Wednesday 09:00 in Moscow (06:00 UTC)
@@ -60,7 +61,11 @@ def test_book_stores_utc_and_tells_what_happened(session, settings, make_user, n
     events = []
 
     booking = book(
-        session, settings, user, TOMORROW, TEN, now=now, source="bot", on_event=events.append
+        Unit(session, settings, Actor.client(user), now=now, observe=events.append),
+        user,
+        TOMORROW,
+        TEN,
+        source="bot",
     )
 
     assert (booking.starts_at, booking.ends_at) == (
@@ -72,14 +77,22 @@ def test_book_stores_utc_and_tells_what_happened(session, settings, make_user, n
 
 
 def test_book_commits(session, session_factory, settings, make_user, now):
-    booking = book(session, settings, make_user(), TOMORROW, TEN, now=now)
+    booking = book(
+        Unit(session, settings, Actor.client(make_user()), now=now), make_user(), TOMORROW, TEN
+    )
 
     assert row_of(session_factory, booking.id)["status"] == "active"
 
 
 def test_book_refuses_an_unknown_source(session, settings, make_user, now):
     with pytest.raises(InvalidInput):
-        book(session, settings, make_user(), TOMORROW, TEN, now=now, source="fax")
+        book(
+            Unit(session, settings, Actor.client(make_user()), now=now),
+            make_user(),
+            TOMORROW,
+            TEN,
+            source="fax",
+        )
 
 
 def test_a_refused_booking_writes_nothing_and_tells_nothing(session, settings, make_user, now):
@@ -87,7 +100,10 @@ def test_a_refused_booking_writes_nothing_and_tells_nothing(session, settings, m
 
     code = code_of(
         lambda: book(
-            session, settings, make_user(), TOMORROW, at("17:30"), now=now, on_event=events.append
+            Unit(session, settings, Actor.client(make_user()), now=now, observe=events.append),
+            make_user(),
+            TOMORROW,
+            at("17:30"),
         )
     )
 
@@ -101,17 +117,29 @@ def test_phone_required_before_the_first_booking_except_for_the_trainer(session,
     user = make_user()
 
     assert (
-        code_of(lambda: book(session, settings, user, TOMORROW, TEN, now=now)) == "phone_required"
+        code_of(
+            lambda: book(Unit(session, settings, Actor.client(user), now=now), user, TOMORROW, TEN)
+        )
+        == "phone_required"
     )
-    assert book(session, settings, user, TOMORROW, TEN, now=now, source="admin").is_active
+    assert book(
+        Unit(session, settings, Actor.trainer(), now=now), user, TOMORROW, TEN, source="admin"
+    ).is_active
     user.phone = "+79990000000"
     session.commit()
-    assert book(session, settings, user, TOMORROW, at("14:00"), now=now).is_active
+    assert book(
+        Unit(session, settings, Actor.client(user), now=now), user, TOMORROW, at("14:00")
+    ).is_active
 
 
 def test_error_messages_are_readable_in_russian_and_english(session, settings, make_user, now):
     with pytest.raises(ScheduleError) as error:
-        book(session, settings, make_user(), TOMORROW, at("17:30"), now=now)
+        book(
+            Unit(session, settings, Actor.client(make_user()), now=now),
+            make_user(),
+            TOMORROW,
+            at("17:30"),
+        )
 
     assert error.value.message("en") == "The training would run past the opening hours."
     assert error.value.message("ru") == "Тренировка выходит за часы работы студии."
@@ -122,7 +150,9 @@ def test_error_messages_are_readable_in_russian_and_english(session, settings, m
 
 
 def _tomorrow_at_ten(session, settings, user, now):
-    return book(session, settings, user, TOMORROW, TEN, now=now)  # 07:00 UTC
+    return book(
+        Unit(session, settings, Actor.client(user), now=now), user, TOMORROW, TEN
+    )  # 07:00 UTC
 
 
 def test_a_client_cancels_up_to_the_deadline(session, settings, make_user, now):
@@ -132,7 +162,8 @@ def test_a_client_cancels_up_to_the_deadline(session, settings, make_user, now):
     two_hours_before = booking.starts_at - timedelta(minutes=120)
 
     cancelled = cancel(
-        session, settings, booking.id, user, now=two_hours_before, on_event=events.append
+        Unit(session, settings, Actor.client(user), now=two_hours_before, observe=events.append),
+        booking.id,
     )
 
     assert (cancelled.status, cancelled.cancelled_by, cancelled.cancelled_at) == (
@@ -151,7 +182,8 @@ def test_a_client_cannot_cancel_past_the_deadline(
     late = booking.starts_at - timedelta(minutes=119)
 
     assert (
-        code_of(lambda: cancel(session, settings, booking.id, user, now=late)) == "deadline_passed"
+        code_of(lambda: cancel(Unit(session, settings, Actor.client(user), now=late), booking.id))
+        == "deadline_passed"
     )
     assert row_of(session_factory, booking.id)["status"] == "active"
 
@@ -164,13 +196,9 @@ def test_the_trainer_cancels_any_time_with_a_reason(
     running = booking.starts_at + timedelta(minutes=10)
 
     cancel(
-        session,
-        settings,
+        Unit(session, settings, Actor.trainer(), now=running, observe=events.append),
         booking.id,
-        None,
-        now=running,
         reason="  Trainer is ill  ",
-        on_event=events.append,
     )
 
     row = row_of(session_factory, booking.id)
@@ -186,18 +214,28 @@ def test_a_client_cannot_cancel_someone_elses_booking(session, settings, make_us
     booking = _tomorrow_at_ten(session, settings, make_user("Owner"), now)
 
     assert (
-        code_of(lambda: cancel(session, settings, booking.id, make_user("Stranger"), now=now))
+        code_of(
+            lambda: cancel(
+                Unit(session, settings, Actor.client(make_user("Stranger")), now=now), booking.id
+            )
+        )
         == "not_found"
     )
-    assert code_of(lambda: cancel(session, settings, 999_999, None, now=now)) == "not_found"
+    assert (
+        code_of(lambda: cancel(Unit(session, settings, Actor.trainer(), now=now), 999_999))
+        == "not_found"
+    )
 
 
 def test_cancelling_twice_is_refused(session, settings, make_user, now):
     user = make_user()
     booking = _tomorrow_at_ten(session, settings, user, now)
-    cancel(session, settings, booking.id, user, now=now)
+    cancel(Unit(session, settings, Actor.client(user), now=now), booking.id)
 
-    assert code_of(lambda: cancel(session, settings, booking.id, user, now=now)) == "not_active"
+    assert (
+        code_of(lambda: cancel(Unit(session, settings, Actor.client(user), now=now), booking.id))
+        == "not_active"
+    )
 
 
 # reschedule
@@ -210,14 +248,10 @@ def test_reschedule_moves_the_booking(session, session_factory, settings, make_u
     events = []
 
     moved = reschedule(
-        session,
-        settings,
+        Unit(session, settings, Actor.client(user), now=now, observe=events.append),
         booking.id,
-        user,
         TOMORROW + timedelta(days=1),
         at("14:00"),
-        now=now,
-        on_event=events.append,
     )
 
     assert moved.id == booking.id
@@ -235,7 +269,9 @@ def test_reschedule_by_one_cell_overlapping_the_booking_itself(session, settings
     user = make_user()
     booking = _tomorrow_at_ten(session, settings, user, now)
 
-    moved = reschedule(session, settings, booking.id, user, TOMORROW, at("10:30"), now=now)
+    moved = reschedule(
+        Unit(session, settings, Actor.client(user), now=now), booking.id, TOMORROW, at("10:30")
+    )
 
     assert moved.starts_at == datetime(2026, 11, 26, 7, 30)
     view = day_availability(session, settings, TOMORROW, user.id, now)
@@ -244,7 +280,12 @@ def test_reschedule_by_one_cell_overlapping_the_booking_itself(session, settings
 
 def _full_at_two(session, settings, make_user, now):
     for n in range(settings.capacity):
-        book(session, settings, make_user(f"V{n}"), TOMORROW, at("14:00"), now=now)
+        book(
+            Unit(session, settings, Actor.client(make_user(f"V{n}")), now=now),
+            make_user(f"V{n}"),
+            TOMORROW,
+            at("14:00"),
+        )
 
 
 @pytest.mark.parametrize(
@@ -263,7 +304,7 @@ def test_a_failed_reschedule_leaves_the_old_booking_exactly_as_it_was(
 ):
     user = make_user()
     booking = _tomorrow_at_ten(session, settings, user, now)
-    book(session, settings, user, TOMORROW, at("12:00"), now=now)
+    book(Unit(session, settings, Actor.client(user), now=now), user, TOMORROW, at("12:00"))
     _full_at_two(session, settings, make_user, now)
     before = row_of(session_factory, booking.id)
     events = []
@@ -271,7 +312,10 @@ def test_a_failed_reschedule_leaves_the_old_booking_exactly_as_it_was(
     assert (
         code_of(
             lambda: reschedule(
-                session, settings, booking.id, user, day, at(start), now=now, on_event=events.append
+                Unit(session, settings, Actor.client(user), now=now, observe=events.append),
+                booking.id,
+                day,
+                at(start),
             )
         )
         == code
@@ -292,12 +336,19 @@ def test_a_client_cannot_reschedule_past_the_deadline(
 
     assert (
         code_of(
-            lambda: reschedule(session, settings, booking.id, user, TOMORROW, at("14:00"), now=late)
+            lambda: reschedule(
+                Unit(session, settings, Actor.client(user), now=late),
+                booking.id,
+                TOMORROW,
+                at("14:00"),
+            )
         )
         == "deadline_passed"
     )
     assert row_of(session_factory, booking.id) == before
-    assert reschedule(session, settings, booking.id, None, TOMORROW, at("14:00"), now=late)
+    assert reschedule(
+        Unit(session, settings, Actor.trainer(), now=late), booking.id, TOMORROW, at("14:00")
+    )
 
 
 def test_nobody_reschedules_someone_elses_or_a_cancelled_booking(session, settings, make_user, now):
@@ -307,15 +358,23 @@ def test_nobody_reschedules_someone_elses_or_a_cancelled_booking(session, settin
     assert (
         code_of(
             lambda: reschedule(
-                session, settings, booking.id, make_user("Stranger"), TOMORROW, at("14:00"), now=now
+                Unit(session, settings, Actor.client(make_user("Stranger")), now=now),
+                booking.id,
+                TOMORROW,
+                at("14:00"),
             )
         )
         == "not_found"
     )
-    cancel(session, settings, booking.id, owner, now=now)
+    cancel(Unit(session, settings, Actor.client(owner), now=now), booking.id)
     assert (
         code_of(
-            lambda: reschedule(session, settings, booking.id, owner, TOMORROW, at("14:00"), now=now)
+            lambda: reschedule(
+                Unit(session, settings, Actor.client(owner), now=now),
+                booking.id,
+                TOMORROW,
+                at("14:00"),
+            )
         )
         == "not_active"
     )
@@ -325,9 +384,16 @@ def test_rescheduling_frees_the_old_place(session, settings, make_user, now):
     settings = Settings(capacity=1)
     mover = make_user("Mover")
     booking = _tomorrow_at_ten(session, settings, mover, now)
-    reschedule(session, settings, booking.id, mover, TOMORROW, at("14:00"), now=now)
+    reschedule(
+        Unit(session, settings, Actor.client(mover), now=now), booking.id, TOMORROW, at("14:00")
+    )
 
-    assert book(session, settings, make_user("Next"), TOMORROW, TEN, now=now).is_active
+    assert book(
+        Unit(session, settings, Actor.client(make_user("Next")), now=now),
+        make_user("Next"),
+        TOMORROW,
+        TEN,
+    ).is_active
 
 
 # upcoming and day bookings
@@ -337,12 +403,19 @@ def test_upcoming_bookings_are_the_users_active_ones_not_yet_ended(
     session, settings, make_user, now
 ):
     user, other = make_user("Me"), make_user("Other")
-    running = book(session, settings, user, TODAY, at("09:30"), now=now)
-    later = book(session, settings, user, TOMORROW + timedelta(days=1), TEN, now=now)
+    running = book(Unit(session, settings, Actor.client(user), now=now), user, TODAY, at("09:30"))
+    later = book(
+        Unit(session, settings, Actor.client(user), now=now),
+        user,
+        TOMORROW + timedelta(days=1),
+        TEN,
+    )
     soon = _tomorrow_at_ten(session, settings, user, now)
-    cancelled = book(session, settings, user, TOMORROW, at("14:00"), now=now)
-    cancel(session, settings, cancelled.id, user, now=now)
-    book(session, settings, other, TOMORROW, at("12:00"), now=now)
+    cancelled = book(
+        Unit(session, settings, Actor.client(user), now=now), user, TOMORROW, at("14:00")
+    )
+    cancel(Unit(session, settings, Actor.client(user), now=now), cancelled.id)
+    book(Unit(session, settings, Actor.client(other), now=now), other, TOMORROW, at("12:00"))
 
     ids = [b.id for b in upcoming_bookings(session, user, now)]
     assert ids == [running.id, soon.id, later.id]
@@ -355,13 +428,18 @@ def test_day_bookings_are_those_starting_on_the_local_day(session, make_user, no
     settings = Settings(opening_hours=parse_opening_hours("00:00-24:00"), **UNLIMITED)
     user, other = make_user("Me"), make_user("Other")
     first = book(
-        session, settings, user, TOMORROW, at("00:00"), now=now
+        Unit(session, settings, Actor.client(user), now=now), user, TOMORROW, at("00:00")
     )  # 21:00 UTC the day before
-    late = book(session, settings, other, TOMORROW, at("23:30"), now=now)
-    gone = book(session, settings, user, TOMORROW, at("12:00"), now=now)
-    cancel(session, settings, gone.id, None, now=now)
-    book(session, settings, user, TOMORROW + timedelta(days=1), at("00:00"), now=now)
-    book(session, settings, other, TODAY, at("23:30"), now=now)
+    late = book(Unit(session, settings, Actor.client(other), now=now), other, TOMORROW, at("23:30"))
+    gone = book(Unit(session, settings, Actor.client(user), now=now), user, TOMORROW, at("12:00"))
+    cancel(Unit(session, settings, Actor.trainer(), now=now), gone.id)
+    book(
+        Unit(session, settings, Actor.client(user), now=now),
+        user,
+        TOMORROW + timedelta(days=1),
+        at("00:00"),
+    )
+    book(Unit(session, settings, Actor.client(other), now=now), other, TODAY, at("23:30"))
 
     assert [b.id for b in day_bookings(session, settings, TOMORROW)] == [first.id, late.id]
     assert [b.id for b in day_bookings(session, settings, TOMORROW, include_cancelled=True)] == [
@@ -378,12 +456,16 @@ def test_day_bookings_are_those_starting_on_the_local_day(session, make_user, no
 def test_opening_hours_in_the_database_override_the_environment(session, settings, make_user, now):
     week = parse_opening_hours("mon-fri 07:00-10:00,16:00-21:00; sat 10:00-14:00")
 
-    assert set_opening_hours(session, settings, week, now=now) == week
+    assert set_opening_hours(Unit(session, settings, Actor.trainer(), now=now), week) == week
     assert effective_hours(session, settings) == week
     view = day_availability(session, settings, TOMORROW, None, now)
     assert [s.start for s in view.slots][:2] == ["07:00", "07:30"]
     assert [s.start for s in view.slots][-1] == "20:30"
-    code = code_of(lambda: book(session, settings, make_user(), TOMORROW, TEN, now=now))
+    code = code_of(
+        lambda: book(
+            Unit(session, settings, Actor.client(make_user()), now=now), make_user(), TOMORROW, TEN
+        )
+    )
     assert code == "after_hours"
     assert day_availability(session, settings, date(2026, 11, 29), None, now).slots == []
 
@@ -400,16 +482,18 @@ def test_without_trainer_hours_the_environment_applies(session, now):
 
 def test_a_closed_week_is_refused_since_no_hours_mean_the_environments(session, settings, now):
     kept = parse_opening_hours("09:00-12:00")
-    set_opening_hours(session, settings, kept, now=now)
+    set_opening_hours(Unit(session, settings, Actor.trainer(), now=now), kept)
 
     with pytest.raises(InvalidInput):
-        set_opening_hours(session, settings, {day: () for day in range(7)}, now=now)
+        set_opening_hours(
+            Unit(session, settings, Actor.trainer(), now=now), {day: () for day in range(7)}
+        )
 
     assert effective_hours(session, settings) == kept
 
 
 def test_unlisted_weekdays_are_closed_in_trainer_hours(session, settings, now):
-    set_opening_hours(session, settings, {0: ((600, 720),)}, now=now)
+    set_opening_hours(Unit(session, settings, Actor.trainer(), now=now), {0: ((600, 720),)})
 
     assert effective_hours(session, settings)[3] == ()
     assert day_availability(session, settings, TOMORROW, None, now).slots == []
@@ -421,10 +505,10 @@ def test_unlisted_weekdays_are_closed_in_trainer_hours(session, settings, now):
 )
 def test_bad_opening_hours_are_refused_and_the_old_ones_kept(session, settings, now, week):
     kept = parse_opening_hours("09:00-12:00")
-    set_opening_hours(session, settings, kept, now=now)
+    set_opening_hours(Unit(session, settings, Actor.trainer(), now=now), kept)
 
     with pytest.raises((ConfigError, InvalidInput)):
-        set_opening_hours(session, settings, week, now=now)
+        set_opening_hours(Unit(session, settings, Actor.trainer(), now=now), week)
 
     assert effective_hours(session, settings) == kept
 
@@ -433,27 +517,43 @@ def test_bad_opening_hours_are_refused_and_the_old_ones_kept(session, settings, 
 
 
 def test_a_closure_can_be_removed_again(session, settings, make_user, now):
-    closure = add_closure(session, settings, TOMORROW, reason="holiday", now=now)
+    closure = add_closure(
+        Unit(session, settings, Actor.trainer(), now=now), TOMORROW, reason="holiday"
+    )
     assert not day_availability(session, settings, TOMORROW, None, now).available
 
-    remove_closure(session, settings, closure.id, now=now)
+    remove_closure(Unit(session, settings, Actor.trainer(), now=now), closure.id)
 
     assert day_availability(session, settings, TOMORROW, None, now).available
-    assert code_of(lambda: remove_closure(session, settings, closure.id, now=now)) == "not_found"
+    assert (
+        code_of(
+            lambda: remove_closure(Unit(session, settings, Actor.trainer(), now=now), closure.id)
+        )
+        == "not_found"
+    )
 
 
 def test_a_closure_removed_meanwhile_elsewhere_is_not_found(
     session_factory, session, settings, now
 ):
-    closure = add_closure(session, settings, TOMORROW, now=now)  # held by `session`
+    closure = add_closure(
+        Unit(session, settings, Actor.trainer(), now=now), TOMORROW
+    )  # held by `session`
     with session_factory() as other:  # another trainer's request removes it first
-        remove_closure(other, settings, closure.id, now=now)
+        remove_closure(Unit(other, settings, Actor.trainer(), now=now), closure.id)
 
-    assert code_of(lambda: remove_closure(session, settings, closure.id, now=now)) == "not_found"
+    assert (
+        code_of(
+            lambda: remove_closure(Unit(session, settings, Actor.trainer(), now=now), closure.id)
+        )
+        == "not_found"
+    )
 
 
 def test_a_whole_day_closure_runs_from_local_midnight_to_midnight(session, settings, now):
-    closure = add_closure(session, settings, TOMORROW, reason="holiday", now=now)
+    closure = add_closure(
+        Unit(session, settings, Actor.trainer(), now=now), TOMORROW, reason="holiday"
+    )
 
     assert (closure.starts_at, closure.ends_at) == (
         datetime(2026, 11, 25, 21),
@@ -470,12 +570,10 @@ def test_a_closure_over_bookings_is_refused_unless_they_are_cancelled(
     assert (
         code_of(
             lambda: add_closure(
-                session,
-                settings,
+                Unit(session, settings, Actor.trainer(), now=now),
                 TOMORROW,
                 start_minute=at("11:00"),
                 end_minute=at("12:00"),
-                now=now,
             )
         )
         == "has_bookings"
@@ -483,15 +581,12 @@ def test_a_closure_over_bookings_is_refused_unless_they_are_cancelled(
     assert row_of(session_factory, booking.id)["status"] == "active"
     events = []
     add_closure(
-        session,
-        settings,
+        Unit(session, settings, Actor.trainer(), now=now, observe=events.append),
         TOMORROW,
         start_minute=at("11:00"),
         end_minute=at("12:00"),
         reason="Flood",
         cancel_bookings=True,
-        now=now,
-        on_event=events.append,
     )
     row = row_of(session_factory, booking.id)
     assert (row["status"], row["cancelled_by"], row["cancel_reason"]) == (
@@ -507,12 +602,10 @@ def test_a_closure_starting_in_the_dst_gap_starts_when_the_clock_resumes(session
     spring_forward = date(2026, 3, 29)
 
     closure = add_closure(
-        session,
-        settings,
+        Unit(session, settings, Actor.trainer(), now=datetime(2026, 3, 1)),
         spring_forward,
         start_minute=at("02:00"),
         end_minute=at("04:00"),
-        now=datetime(2026, 3, 1),
     )
 
     assert (closure.starts_at, closure.ends_at) == (
@@ -529,7 +622,12 @@ def test_a_closure_starting_in_the_dst_gap_starts_when_the_clock_resumes(session
 )
 def test_a_closure_needs_a_range_within_the_day(session, settings, now, start, end):
     with pytest.raises(InvalidInput):
-        add_closure(session, settings, TOMORROW, start_minute=start, end_minute=end, now=now)
+        add_closure(
+            Unit(session, settings, Actor.trainer(), now=now),
+            TOMORROW,
+            start_minute=start,
+            end_minute=end,
+        )
 
 
 # upsert_user
@@ -635,12 +733,24 @@ def test_a_booking_id_out_of_range_is_simply_not_found(
 ):
     user = make_user()
 
-    assert code_of(lambda: cancel(session, settings, booking_id, user, now=now)) == "not_found"
     assert (
-        code_of(lambda: reschedule(session, settings, booking_id, None, TOMORROW, TEN, now=now))
+        code_of(lambda: cancel(Unit(session, settings, Actor.client(user), now=now), booking_id))
         == "not_found"
     )
-    assert code_of(lambda: remove_closure(session, settings, booking_id, now=now)) == "not_found"
+    assert (
+        code_of(
+            lambda: reschedule(
+                Unit(session, settings, Actor.trainer(), now=now), booking_id, TOMORROW, TEN
+            )
+        )
+        == "not_found"
+    )
+    assert (
+        code_of(
+            lambda: remove_closure(Unit(session, settings, Actor.trainer(), now=now), booking_id)
+        )
+        == "not_found"
+    )
 
 
 def test_events_are_told_inside_the_transaction_of_the_change(
@@ -661,9 +771,16 @@ def test_events_are_told_inside_the_transaction_of_the_change(
         )
 
     user = make_user()
-    booking = book(session, settings, user, TOMORROW, TEN, now=now, on_event=notify)
-    reschedule(session, settings, booking.id, user, TOMORROW, at("14:00"), now=now, on_event=notify)
-    cancel(session, settings, booking.id, user, now=now, on_event=notify)
+    booking = book(
+        Unit(session, settings, Actor.client(user), now=now, observe=notify), user, TOMORROW, TEN
+    )
+    reschedule(
+        Unit(session, settings, Actor.client(user), now=now, observe=notify),
+        booking.id,
+        TOMORROW,
+        at("14:00"),
+    )
+    cancel(Unit(session, settings, Actor.client(user), now=now, observe=notify), booking.id)
 
     assert seen == [
         ("BookingMade", "active", None),  # not committed yet
@@ -679,7 +796,7 @@ def test_a_database_without_the_lock_row_says_how_to_fix_it(session, settings, m
     session.commit()
 
     with pytest.raises(RuntimeError, match="db upgrade"):
-        book(session, settings, user, TOMORROW, TEN, now=now)
+        book(Unit(session, settings, Actor.client(user), now=now), user, TOMORROW, TEN)
 
 
 @pytest.mark.parametrize(
@@ -711,9 +828,17 @@ def test_a_users_name_falls_back_to_username_then_id(session):
 
 
 def test_closures_after_lists_those_not_yet_over(session, settings, now):
-    past = add_closure(session, settings, TODAY - timedelta(days=1))  # history, no `now`
-    today = add_closure(session, settings, TODAY, now=now)
-    later = add_closure(session, settings, TOMORROW, start_minute=TEN, end_minute=TEN + 60, now=now)
+    two_days_ago = now - timedelta(days=2)  # closed then, over now
+    past = add_closure(
+        Unit(session, settings, Actor.trainer(), now=two_days_ago), TODAY - timedelta(days=1)
+    )
+    today = add_closure(Unit(session, settings, Actor.trainer(), now=now), TODAY)
+    later = add_closure(
+        Unit(session, settings, Actor.trainer(), now=now),
+        TOMORROW,
+        start_minute=TEN,
+        end_minute=TEN + 60,
+    )
 
     assert [c.id for c in closures_after(session, now)] == [today.id, later.id]
     assert past.id not in [c.id for c in closures_after(session, now)]
@@ -724,16 +849,23 @@ def test_a_start_off_the_grid_or_outside_the_day_is_refused_by_the_service(
     session, settings, make_user, now, minute
 ):
     with pytest.raises(InvalidInput):
-        book(session, settings, make_user(), date(2026, 11, 26), minute, now=now)
+        book(
+            Unit(session, settings, Actor.client(make_user()), now=now),
+            make_user(),
+            date(2026, 11, 26),
+            minute,
+        )
     assert session.scalar(select(func.count()).select_from(Booking)) == 0
 
 
 def test_every_booking_cancel_and_move_is_one_log_line(session, settings, make_user, now, caplog):
     caplog.set_level("INFO", logger="schedule")
     user = make_user()
-    booking = book(session, settings, user, TOMORROW, TEN, now=now)
-    reschedule(session, settings, booking.id, user, TOMORROW, at("14:00"), now=now)
-    cancel(session, settings, booking.id, user, now=now)
+    booking = book(Unit(session, settings, Actor.client(user), now=now), user, TOMORROW, TEN)
+    reschedule(
+        Unit(session, settings, Actor.client(user), now=now), booking.id, TOMORROW, at("14:00")
+    )
+    cancel(Unit(session, settings, Actor.client(user), now=now), booking.id)
 
     lines = [
         (r.getMessage(), r.booking_id, r.client) for r in caplog.records if r.name == "schedule"

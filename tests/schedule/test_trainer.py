@@ -11,6 +11,7 @@ import pytest
 from schedule import ScheduleError, services, trainer
 from schedule.events import BookingCancelled
 from schedule.models import Booking
+from schedule.unit import Actor, Unit
 
 DAY = date(2026, 11, 26)
 
@@ -28,10 +29,14 @@ def boris(session):
 
 
 def test_clients_count_upcoming_and_past_visits(session, settings, anna, boris, now):
-    first = services.book(session, settings, anna, DAY, 10 * 60, now=now)
-    services.book(session, settings, anna, DAY + timedelta(days=1), 10 * 60, now=now)
-    cancelled = services.book(session, settings, boris, DAY, 12 * 60, now=now)
-    services.cancel(session, settings, cancelled.id, boris, now=now)
+    first = services.book(Unit(session, settings, Actor.client(anna), now=now), anna, DAY, 10 * 60)
+    services.book(
+        Unit(session, settings, Actor.client(anna), now=now), anna, DAY + timedelta(days=1), 10 * 60
+    )
+    cancelled = services.book(
+        Unit(session, settings, Actor.client(boris), now=now), boris, DAY, 12 * 60
+    )
+    services.cancel(Unit(session, settings, Actor.client(boris), now=now), cancelled.id)
 
     later = first.ends_at + timedelta(minutes=1)
     summary = {c.user.telegram_id: c for c in trainer.clients(session, later)}
@@ -44,8 +49,8 @@ def test_clients_count_upcoming_and_past_visits(session, settings, anna, boris, 
 
 
 def test_week_occupancy_counts_every_cell(session, settings, anna, boris, now):
-    services.book(session, settings, anna, DAY, 10 * 60, now=now)
-    services.book(session, settings, boris, DAY, 10 * 60 + 30, now=now)
+    services.book(Unit(session, settings, Actor.client(anna), now=now), anna, DAY, 10 * 60)
+    services.book(Unit(session, settings, Actor.client(boris), now=now), boris, DAY, 10 * 60 + 30)
     week = trainer.week_occupancy(session, settings, DAY)
     assert [view.day for view in week] == [DAY + timedelta(days=n) for n in range(7)]
     booked = {slot.start: slot.booked for slot in week[0].slots}
@@ -66,10 +71,19 @@ def test_week_occupancy_counts_every_cell(session, settings, anna, boris, now):
 
 
 def test_csv_export_opens_cleanly_in_a_spreadsheet(session, settings, anna, boris, now):
-    services.book(session, settings, anna, DAY, 10 * 60, now=now)
-    gone = services.book(session, settings, boris, DAY + timedelta(days=1), 8 * 60, now=now)
-    services.cancel(session, settings, gone.id, None, now=now, reason='Sick; sorry, "coach"')
-    services.book(session, settings, anna, DAY + timedelta(days=5), 8 * 60, now=now)  # outside
+    services.book(Unit(session, settings, Actor.client(anna), now=now), anna, DAY, 10 * 60)
+    gone = services.book(
+        Unit(session, settings, Actor.client(boris), now=now),
+        boris,
+        DAY + timedelta(days=1),
+        8 * 60,
+    )
+    services.cancel(
+        Unit(session, settings, Actor.trainer(), now=now), gone.id, reason='Sick; sorry, "coach"'
+    )
+    services.book(
+        Unit(session, settings, Actor.client(anna), now=now), anna, DAY + timedelta(days=5), 8 * 60
+    )  # outside
 
     text = trainer.export_csv(session, settings, DAY, DAY + timedelta(days=1))
     assert text.startswith("\ufeff") and "\r\n" in text
@@ -84,9 +98,16 @@ def test_csv_export_opens_cleanly_in_a_spreadsheet(session, settings, anna, bori
 
 
 def test_closing_a_time_with_bookings_is_refused_until_confirmed(session, settings, anna, now):
-    booking = services.book(session, settings, anna, DAY, 10 * 60, now=now)
+    booking = services.book(
+        Unit(session, settings, Actor.client(anna), now=now), anna, DAY, 10 * 60
+    )
     with pytest.raises(ScheduleError) as refused:
-        services.add_closure(session, settings, DAY, start_minute=11 * 60, end_minute=13 * 60)
+        services.add_closure(
+            Unit(session, settings, Actor.trainer(), now=now),
+            DAY,
+            start_minute=11 * 60,
+            end_minute=13 * 60,
+        )
     assert refused.value.code == "has_bookings"
     assert session.get(Booking, booking.id).status == "active"
     inside = services.bookings_between(
@@ -96,15 +117,12 @@ def test_closing_a_time_with_bookings_is_refused_until_confirmed(session, settin
 
     events = []
     services.add_closure(
-        session,
-        settings,
+        Unit(session, settings, Actor.trainer(), now=now, observe=events.append),
         DAY,
         start_minute=11 * 60,
         end_minute=13 * 60,
         reason="Ремонт",
         cancel_bookings=True,
-        now=now,
-        on_event=events.append,
     )
     cancelled = session.get(Booking, booking.id)
     assert (cancelled.status, cancelled.cancelled_by, cancelled.cancel_reason) == (
@@ -116,9 +134,9 @@ def test_closing_a_time_with_bookings_is_refused_until_confirmed(session, settin
 
 
 def test_closing_a_whole_empty_day(session, settings, anna, now):
-    services.add_closure(session, settings, DAY, reason="Holiday")
+    services.add_closure(Unit(session, settings, Actor.trainer(), now=now), DAY, reason="Holiday")
     with pytest.raises(ScheduleError) as refused:
-        services.book(session, settings, anna, DAY, 10 * 60, now=now)
+        services.book(Unit(session, settings, Actor.client(anna), now=now), anna, DAY, 10 * 60)
     assert refused.value.code == "closed"
 
 
@@ -157,8 +175,8 @@ def test_finding_clients_by_name_or_username_leaves_out_trainers(session, anna, 
 def test_bookings_outside_new_hours_are_those_a_shorter_day_would_cut(
     session, settings, anna, boris, now
 ):
-    morning = services.book(session, settings, anna, DAY, 9 * 60, now=now)
-    late = services.book(session, settings, boris, DAY, 16 * 60, now=now)
+    morning = services.book(Unit(session, settings, Actor.client(anna), now=now), anna, DAY, 9 * 60)
+    late = services.book(Unit(session, settings, Actor.client(boris), now=now), boris, DAY, 16 * 60)
     until_five = {day: ((8 * 60, 17 * 60),) for day in range(7)}
 
     outside = trainer.outside_hours(session, settings, until_five, now)

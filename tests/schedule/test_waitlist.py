@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from schedule import ScheduleError, services, waitlist
 from schedule.events import BookingMade
 from schedule.models import ACTIVE, Booking, User, WaitlistEntry
+from schedule.unit import Actor, Unit
 
 DAY = date(2026, 11, 26)  # the day after the `now` fixture
 TEN = 10 * 60
@@ -27,7 +28,10 @@ def users(session):
 @pytest.fixture
 def full_ten(session, settings, users, now):
     """10:00 tomorrow booked by users 0-3: full."""
-    return [services.book(session, settings, u, DAY, TEN, now=now) for u in users[:4]]
+    return [
+        services.book(Unit(session, settings, Actor.client(u), now=now), u, DAY, TEN)
+        for u in users[:4]
+    ]
 
 
 def active_at_ten(session) -> list[int]:
@@ -48,26 +52,37 @@ def full_start():
 
 
 def test_joining_a_full_start_gives_places_in_line(session, settings, users, full_ten, now):
-    first = waitlist.join(session, settings, users[4], DAY, TEN, now=now)
-    second = waitlist.join(session, settings, users[5], DAY, TEN, now=now)
-    again = waitlist.join(session, settings, users[4], DAY, TEN, now=now)
+    first = waitlist.join(
+        Unit(session, settings, Actor.client(users[4]), now=now), users[4], DAY, TEN
+    )
+    second = waitlist.join(
+        Unit(session, settings, Actor.client(users[5]), now=now), users[5], DAY, TEN
+    )
+    again = waitlist.join(
+        Unit(session, settings, Actor.client(users[4]), now=now), users[4], DAY, TEN
+    )
     assert (first.position, second.position) == (1, 2)
     assert again.entry.id == first.entry.id and again.position == 1
 
 
 def test_a_start_with_free_places_or_closed_has_no_waitlist(session, settings, users, now):
     with pytest.raises(ScheduleError) as free:
-        waitlist.join(session, settings, users[0], DAY, TEN, now=now)
+        waitlist.join(Unit(session, settings, Actor.client(users[0]), now=now), users[0], DAY, TEN)
     with pytest.raises(ScheduleError) as closed:
-        waitlist.join(session, settings, users[0], DAY, 7 * 60, now=now)
+        waitlist.join(
+            Unit(session, settings, Actor.client(users[0]), now=now), users[0], DAY, 7 * 60
+        )
     assert (free.value.code, closed.value.code) == ("not_full", "after_hours")
 
 
 def test_a_cancellation_books_the_first_in_line(session, settings, users, full_ten, now):
-    waitlist.join(session, settings, users[4], DAY, TEN, now=now)
-    waitlist.join(session, settings, users[5], DAY, TEN, now=now)
+    waitlist.join(Unit(session, settings, Actor.client(users[4]), now=now), users[4], DAY, TEN)
+    waitlist.join(Unit(session, settings, Actor.client(users[5]), now=now), users[5], DAY, TEN)
     events = []
-    services.cancel(session, settings, full_ten[0].id, users[0], now=now, on_event=events.append)
+    services.cancel(
+        Unit(session, settings, Actor.client(users[0]), now=now, observe=events.append),
+        full_ten[0].id,
+    )
 
     assert active_at_ten(session) == sorted(u.id for u in users[1:5])
     made = [e for e in events if isinstance(e, BookingMade)]
@@ -77,39 +92,47 @@ def test_a_cancellation_books_the_first_in_line(session, settings, users, full_t
 
 
 def test_no_promotion_inside_the_cancel_deadline(session, settings, users, full_ten, now):
-    waitlist.join(session, settings, users[4], DAY, TEN, now=now)
+    waitlist.join(Unit(session, settings, Actor.client(users[4]), now=now), users[4], DAY, TEN)
     late = full_start() - timedelta(minutes=settings.cancel_deadline_minutes - 1)
-    services.cancel(session, settings, full_ten[0].id, None, now=late, reason="ill")
+    services.cancel(
+        Unit(session, settings, Actor.trainer(), now=late), full_ten[0].id, reason="ill"
+    )
     assert users[4].id not in active_at_ten(session)
     entry = session.scalar(select(WaitlistEntry).where(WaitlistEntry.user_id == users[4].id))
     assert entry.status == "expired"
 
 
 def test_rescheduling_away_frees_the_place(session, settings, users, full_ten, now):
-    waitlist.join(session, settings, users[4], DAY, TEN, now=now)
-    services.reschedule(session, settings, full_ten[0].id, users[0], DAY, 14 * 60, now=now)
+    waitlist.join(Unit(session, settings, Actor.client(users[4]), now=now), users[4], DAY, TEN)
+    services.reschedule(
+        Unit(session, settings, Actor.client(users[0]), now=now), full_ten[0].id, DAY, 14 * 60
+    )
     assert users[4].id in active_at_ten(session)
 
 
 def test_who_left_the_line_is_not_booked(session, settings, users, full_ten, now):
-    joined = waitlist.join(session, settings, users[4], DAY, TEN, now=now)
+    joined = waitlist.join(
+        Unit(session, settings, Actor.client(users[4]), now=now), users[4], DAY, TEN
+    )
     waitlist.leave(session, joined.entry.id, users[4])
-    services.cancel(session, settings, full_ten[0].id, users[0], now=now)
+    services.cancel(Unit(session, settings, Actor.client(users[0]), now=now), full_ten[0].id)
     assert users[4].id not in active_at_ten(session)
     with pytest.raises(ScheduleError):
         waitlist.leave(session, joined.entry.id, users[4])
 
 
 def test_someone_else_cannot_take_you_off_the_line(session, settings, users, full_ten, now):
-    joined = waitlist.join(session, settings, users[4], DAY, TEN, now=now)
+    joined = waitlist.join(
+        Unit(session, settings, Actor.client(users[4]), now=now), users[4], DAY, TEN
+    )
     with pytest.raises(ScheduleError) as error:
         waitlist.leave(session, joined.entry.id, users[5])
     assert error.value.code == "not_found"
 
 
 def test_places_in_line_mark_the_grid(session, settings, users, full_ten, now):
-    waitlist.join(session, settings, users[4], DAY, TEN, now=now)
-    waitlist.join(session, settings, users[5], DAY, TEN, now=now)
+    waitlist.join(Unit(session, settings, Actor.client(users[4]), now=now), users[4], DAY, TEN)
+    waitlist.join(Unit(session, settings, Actor.client(users[5]), now=now), users[5], DAY, TEN)
     assert waitlist.places_in_line(session, settings, users[4].id, DAY, now) == {full_start(): 1}
     assert waitlist.places_in_line(session, settings, users[5].id, DAY, now) == {full_start(): 2}
     assert waitlist.places_in_line(session, settings, users[6].id, DAY, now) == {}
@@ -119,13 +142,15 @@ def test_two_places_freeing_at_once_promote_two_distinct_clients(
     session_factory, settings, users, full_ten, now, session
 ):
     for user in users[4:7]:
-        waitlist.join(session, settings, user, DAY, TEN, now=now)
+        waitlist.join(Unit(session, settings, Actor.client(user), now=now), user, DAY, TEN)
     barrier = threading.Barrier(2)
 
     def cancel(booking, owner):
         with session_factory() as own:
             barrier.wait()
-            services.cancel(own, settings, booking.id, own.get(User, owner.id), now=now)
+            services.cancel(
+                Unit(own, settings, Actor.client(own.get(User, owner.id)), now=now), booking.id
+            )
 
     threads = [threading.Thread(target=cancel, args=(full_ten[n], users[n])) for n in (0, 1)]
     [t.start() for t in threads]
@@ -139,9 +164,14 @@ def test_two_places_freeing_at_once_promote_two_distinct_clients(
 def test_leaving_an_entry_promoted_since_it_was_read_is_refused(
     session_factory, settings, users, full_ten, now, session
 ):
-    joined = waitlist.join(session, settings, users[4], DAY, TEN, now=now)  # held by `session`
+    joined = waitlist.join(
+        Unit(session, settings, Actor.client(users[4]), now=now), users[4], DAY, TEN
+    )  # held by `session`
     with session_factory() as other:  # another process frees a place meanwhile
-        services.cancel(other, settings, full_ten[0].id, other.get(User, users[0].id), now=now)
+        services.cancel(
+            Unit(other, settings, Actor.client(other.get(User, users[0].id)), now=now),
+            full_ten[0].id,
+        )
 
     with pytest.raises(ScheduleError):
         waitlist.leave(session, joined.entry.id, users[4])
@@ -154,7 +184,9 @@ def test_leaving_an_entry_promoted_since_it_was_read_is_refused(
 def test_leaving_while_being_promoted_is_one_or_the_other(
     session_factory, settings, users, full_ten, now, session
 ):
-    joined = waitlist.join(session, settings, users[4], DAY, TEN, now=now)
+    joined = waitlist.join(
+        Unit(session, settings, Actor.client(users[4]), now=now), users[4], DAY, TEN
+    )
     barrier = threading.Barrier(2)
     outcomes = []
 
@@ -170,7 +202,10 @@ def test_leaving_while_being_promoted_is_one_or_the_other(
     def cancel():
         with session_factory() as own:
             barrier.wait()
-            services.cancel(own, settings, full_ten[0].id, own.get(User, users[0].id), now=now)
+            services.cancel(
+                Unit(own, settings, Actor.client(own.get(User, users[0].id)), now=now),
+                full_ten[0].id,
+            )
 
     threads = [threading.Thread(target=leave), threading.Thread(target=cancel)]
     [t.start() for t in threads]

@@ -13,6 +13,7 @@ import pytest
 from schedule import Booking, services
 from schedule.events import BookingCancelled
 from schedule.timegrid import parse_date
+from schedule.unit import Actor, Unit
 from tests.fixtures_web import ANNA, BORIS, TOMORROW, TRAINER, auth
 from webapp import admin
 from webapp.extensions import db
@@ -98,8 +99,7 @@ def test_the_day_opens_on_today_and_shows_closures(app, client):
     assert "Wed 25 Nov · today" in page and "No bookings on this day." in page
     with app.app_context():
         services.add_closure(
-            db.session(),
-            app.config["SCHEDULE"],
+            Unit(db.session(), app.config["SCHEDULE"], Actor.trainer(), now=app.config["CLOCK"]()),
             parse_date(TOMORROW),
             start_minute=720,
             end_minute=840,
@@ -161,7 +161,9 @@ def test_the_week_heat_map(app, client):
     book(client, BORIS, start="10:30")
     with app.app_context():
         services.add_closure(
-            db.session(), app.config["SCHEDULE"], parse_date("2026-11-27"), reason="Holiday"
+            Unit(db.session(), app.config["SCHEDULE"], Actor.trainer(), now=app.config["CLOCK"]()),
+            parse_date("2026-11-27"),
+            reason="Holiday",
         )
     page = html(get(client, "/app/admin/week?from=2026-11-26"))
     assert re.findall(r'data-heat-date="([^"]+)"', page) == [f"2026-11-{n}" for n in range(23, 30)]

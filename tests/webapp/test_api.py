@@ -7,6 +7,7 @@ import pytest
 from schedule import Settings, services
 from schedule.events import BookingCancelled, BookingMade, BookingMoved
 from schedule.timegrid import parse_date
+from schedule.unit import Actor, Unit
 from tests.fixtures_web import ANNA, BORIS, TOMORROW, TRAINER, auth, make_user
 from webapp.extensions import db
 
@@ -225,7 +226,10 @@ def test_starts_the_rules_refuse_are_409(client, date, start, code):
 
 def test_a_closure_makes_its_starts_409(app, client):
     with app.app_context():
-        services.add_closure(db.session(), app.config["SCHEDULE"], parse_date(TOMORROW))
+        services.add_closure(
+            Unit(db.session(), app.config["SCHEDULE"], Actor.trainer(), now=app.config["CLOCK"]()),
+            parse_date(TOMORROW),
+        )
     assert_error(book(client), 409, "closed")
     assert not any(s["can_start"] for s in slots(client)["slots"])
 
@@ -430,12 +434,10 @@ def test_a_repeated_grid_costs_one_small_query_and_sees_every_write(app, client,
     with make_session_factory(database_url)() as session:
         user = services.upsert_user(session, BORIS)
         services.book(
-            session,
-            app.config["SCHEDULE"],
+            Unit(session, app.config["SCHEDULE"], Actor.client(user), now=app.config["CLOCK"]()),
             user,
             parse_date(TOMORROW),
             600,
-            now=app.config["CLOCK"](),
         )
         session.get_bind().dispose()
     by_start = {s["start"]: s for s in client.get(url, headers=headers).json["slots"]}

@@ -10,6 +10,7 @@ from itsdangerous import URLSafeSerializer
 
 from schedule import InvalidInput, services
 from schedule.i18n import translate
+from schedule.unit import Actor, Unit
 from tests.fixtures_web import ANNA, BORIS, TOMORROW, TRAINER, auth
 
 TOMORROW_DATE = date.fromisoformat(TOMORROW)
@@ -92,11 +93,17 @@ def test_a_nul_byte_in_a_form_is_400(client):
 
 
 def test_the_services_refuse_a_nul_byte_in_a_reason_themselves(session, settings, make_user, now):
-    booking = services.book(session, settings, make_user(), TOMORROW_DATE, 600, now=now)
+    booking = services.book(
+        Unit(session, settings, Actor.client(make_user()), now=now), make_user(), TOMORROW_DATE, 600
+    )
     with pytest.raises(InvalidInput):
-        services.cancel(session, settings, booking.id, None, now=now, reason="a\x00")
+        services.cancel(
+            Unit(session, settings, Actor.trainer(), now=now), booking.id, reason="a\x00"
+        )
     with pytest.raises(InvalidInput):
-        services.add_closure(session, settings, TOMORROW_DATE, reason="b\x00", now=now)
+        services.add_closure(
+            Unit(session, settings, Actor.trainer(), now=now), TOMORROW_DATE, reason="b\x00"
+        )
     session.refresh(booking)
     assert booking.status == "active"
 

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from schedule import attendance, passes, services, waitlist
 from schedule.timegrid import parse_date
+from schedule.unit import Actor, Unit
 from tests.fixtures_web import ANNA, BORIS, TOMORROW, TRAINER, auth, make_user
 from tests.webapp.test_pages import contact_response
 from webapp.extensions import db
@@ -58,12 +59,10 @@ def book(app, start: str, user: dict = ANNA, day: str = TOMORROW) -> int:
         client = services.upsert_user(session, user)
         minute = int(start[:2]) * 60 + int(start[3:])
         return services.book(
-            session,
-            app.config["SCHEDULE"],
+            Unit(session, app.config["SCHEDULE"], Actor.client(client), now=app.config["CLOCK"]()),
             client,
             parse_date(day),
             minute,
-            now=app.config["CLOCK"](),
         ).id
 
 
@@ -128,12 +127,15 @@ def test_the_waitlist_sheet_says_the_place_in_line(page_client, sqlite_app):
     with sqlite_app.app_context():
         first = services.upsert_user(db.session(), make_user(3002))
         waitlist.join(
-            db.session(),
-            sqlite_app.config["SCHEDULE"],
+            Unit(
+                db.session(),
+                sqlite_app.config["SCHEDULE"],
+                Actor.client(first),
+                now=sqlite_app.config["CLOCK"](),
+            ),
             first,
             parse_date(TOMORROW),
             600,
-            now=sqlite_app.config["CLOCK"](),
         )
     sheet = get(page_client, f"/app/waitlist/confirm?date={TOMORROW}&start=10:00")
     assert consequences(sheet) == ["waitlist", "unpaid", "cancel_until"]
@@ -158,11 +160,14 @@ def test_weekly_bookings_tell_each_date_with_its_state(page_client, sqlite_app):
     with sqlite_app.app_context():
         session = db.session()
         services.add_closure(
-            session,
-            sqlite_app.config["SCHEDULE"],
+            Unit(
+                session,
+                sqlite_app.config["SCHEDULE"],
+                Actor.trainer(),
+                now=sqlite_app.config["CLOCK"](),
+            ),
             parse_date(TOMORROW) + timedelta(days=7),
             reason="Holiday",
-            now=sqlite_app.config["CLOCK"](),
         )
     made = page_client.post(
         "/app/series",
@@ -218,9 +223,11 @@ def test_my_trainings_and_the_api_show_the_last_90_days(page_client, sqlite_app)
     with sqlite_app.app_context():
         session, settings = db.session(), sqlite_app.config["SCHEDULE"]
         at = sqlite_app.config["CLOCK"]()
-        services.cancel(session, settings, studio, None, now=at, reason="The trainer is ill")
+        services.cancel(
+            Unit(session, settings, Actor.trainer(), now=at), studio, reason="The trainer is ill"
+        )
         client = services.upsert_user(session, ANNA)
-        services.cancel(session, settings, mine, client, now=at)
+        services.cancel(Unit(session, settings, Actor.client(client), now=at), mine)
     sqlite_app.config["CLOCK"].advance(days=1, hours=6)  # 26 Nov, 15:00: the 10:00 is over
     with sqlite_app.app_context():
         attendance.mark(db.session(), attended, "attended", now=sqlite_app.config["CLOCK"]())

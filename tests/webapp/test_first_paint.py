@@ -8,6 +8,7 @@ import re
 
 from schedule import services, waitlist
 from schedule.timegrid import parse_date
+from schedule.unit import Actor, Unit
 from tests.fixtures_web import ANNA, BORIS, TRAINER, auth, make_user
 from webapp.extensions import db
 
@@ -33,12 +34,15 @@ def book_as(app, user: dict, start: str, day: str = TODAY):
     with app.app_context():
         session = db.session()
         booking = services.book(
-            session,
-            app.config["SCHEDULE"],
+            Unit(
+                session,
+                app.config["SCHEDULE"],
+                Actor.client(services.upsert_user(session, user)),
+                now=app.config["CLOCK"](),
+            ),
             services.upsert_user(session, user),
             parse_date(day),
             int(start[:2]) * 60 + int(start[3:]),
-            now=app.config["CLOCK"](),
         )
         return booking.id
 
@@ -70,7 +74,15 @@ def test_the_page_shows_places_and_refusals_that_are_the_same_for_everyone(sqlit
     for n in range(4):
         book_as(sqlite_app, make_user(3000 + n), "12:00")
     with sqlite_app.app_context():
-        services.add_closure(db.session(), sqlite_app.config["SCHEDULE"], parse_date("2026-11-27"))
+        services.add_closure(
+            Unit(
+                db.session(),
+                sqlite_app.config["SCHEDULE"],
+                Actor.trainer(),
+                now=sqlite_app.config["CLOCK"](),
+            ),
+            parse_date("2026-11-27"),
+        )
     html = page(page_client)
     full = slot(html, "12:00")
     assert full["data-free"] == "0" and full["data-can-start"] == "false"
@@ -100,7 +112,10 @@ def test_the_page_holds_nothing_personal(sqlite_app, page_client):
         boris = services.upsert_user(session, BORIS)
         settings = sqlite_app.config["SCHEDULE"]
         waitlist.join(
-            session, settings, boris, parse_date(TODAY), 12 * 60, now=clock_of(sqlite_app)
+            Unit(session, settings, Actor.client(boris), now=clock_of(sqlite_app)),
+            boris,
+            parse_date(TODAY),
+            12 * 60,
         )
     for headers in ({}, auth(ANNA), auth(BORIS), auth(TRAINER)):
         html = page(page_client, **headers)
@@ -120,7 +135,10 @@ def test_who_holds_a_place_does_not_change_the_page(sqlite_app, page_client):
         session = db.session()
         anna = services.upsert_user(session, ANNA)
         services.cancel(
-            session, sqlite_app.config["SCHEDULE"], booking_id, anna, now=clock_of(sqlite_app)
+            Unit(
+                session, sqlite_app.config["SCHEDULE"], Actor.client(anna), now=clock_of(sqlite_app)
+            ),
+            booking_id,
         )
     book_as(sqlite_app, make_user(3010), "14:00")
     with_someone_else = page_client.get("/")

@@ -15,6 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from schedule import services
 from schedule.events import BookingCancelled, BookingMade, BookingMoved
+from schedule.unit import Actor, Unit
 from tests.conftest import sqlite_with_schema
 from tests.runtime.test_cli import ENV, NOW, make_app
 from webapp import metrics
@@ -165,19 +166,19 @@ def test_bookings_are_counted_from_schedule_events_and_passed_on(make):
         session = db.session()
         anna = services.upsert_user(session, {"id": 501, "first_name": "Anna"})
         made = services.book(
-            session,
-            settings,
+            Unit(session, settings, Actor.client(anna), now=NOW, observe=handler),
             anna,
             date(2026, 11, 27),
             600,
-            now=NOW,
             source="bot",
-            on_event=handler,
         )
         services.reschedule(
-            session, settings, made.id, anna, date(2026, 11, 27), 720, now=NOW, on_event=handler
+            Unit(session, settings, Actor.client(anna), now=NOW, observe=handler),
+            made.id,
+            date(2026, 11, 27),
+            720,
         )
-        services.cancel(session, settings, made.id, None, now=NOW, on_event=handler)
+        services.cancel(Unit(session, settings, Actor.trainer(), now=NOW, observe=handler), made.id)
 
     text = scrape(app)
 

@@ -8,6 +8,7 @@ import pytest
 
 from schedule import Booking, services
 from schedule.events import BookingCancelled
+from schedule.unit import Actor, Unit
 from tests.fixtures_web import ANNA, BORIS, TOMORROW, TRAINER, auth
 from webapp.extensions import db
 
@@ -164,5 +165,7 @@ def test_past_closures_are_still_possible_for_a_script(sqlite_app):
     with sqlite_app.app_context():
         settings, now = sqlite_app.config["SCHEDULE"], sqlite_app.config["CLOCK"]()
         with pytest.raises(services.ScheduleError) as refused:
-            services.add_closure(db.session(), settings, parse_date("2026-11-20"), now=now)
+            services.add_closure(
+                Unit(db.session(), settings, Actor.trainer(), now=now), parse_date("2026-11-20")
+            )
         assert refused.value.code == "past_closure" and refused.value.http_status == 400

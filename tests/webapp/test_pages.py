@@ -15,6 +15,7 @@ import pytest
 
 from schedule import services
 from schedule.timegrid import parse_date
+from schedule.unit import Actor, Unit
 from tests.fixtures_web import ANNA, BORIS, TOMORROW, TRAINER, auth, make_user
 from tests.initdata import TEST_BOT_TOKEN
 from webapp.extensions import db
@@ -30,12 +31,12 @@ def fill(app, start: str, count: int, date: str = TOMORROW) -> None:
         for n in range(count):
             user = services.upsert_user(session, make_user(3000 + n))
             services.book(
-                session,
-                app.config["SCHEDULE"],
+                Unit(
+                    session, app.config["SCHEDULE"], Actor.client(user), now=app.config["CLOCK"]()
+                ),
                 user,
                 parse_date(date),
                 int(start[:2]) * 60 + int(start[3:]),
-                now=app.config["CLOCK"](),
             )
 
 
@@ -93,7 +94,15 @@ def test_the_booking_tab_has_the_date_strip_and_the_grid(page_client):
 
 def test_closed_and_full_days_are_visibly_unavailable(sqlite_app, page_client):
     with sqlite_app.app_context():
-        services.add_closure(db.session(), sqlite_app.config["SCHEDULE"], parse_date("2026-11-27"))
+        services.add_closure(
+            Unit(
+                db.session(),
+                sqlite_app.config["SCHEDULE"],
+                Actor.trainer(),
+                now=sqlite_app.config["CLOCK"](),
+            ),
+            parse_date("2026-11-27"),
+        )
     for start in ("08:00", "09:30", "11:00", "12:30", "14:00", "15:30"):
         fill(sqlite_app, start, 4, date="2026-11-28")
     page = html(page_client.get("/app/book", headers=auth(ANNA)))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from schedule.events import BookingCancelled, BookingMade
+from schedule.unit import Actor, Unit
 from tests.fixtures_web import ANNA, BORIS, TOMORROW, auth, make_user
 from tests.webapp.test_api import assert_error, book, slot
 
@@ -172,12 +173,10 @@ def test_the_grid_sees_a_join_made_elsewhere_and_still_costs_one_query(app, clie
     with make_session_factory(database_url)() as session:  # the bot has its own engine
         user = services.upsert_user(session, ANNA)
         schedule_waitlist.join(
-            session,
-            app.config["SCHEDULE"],
+            Unit(session, app.config["SCHEDULE"], Actor.client(user), now=app.config["CLOCK"]()),
             user,
             parse_date(TOMORROW),
             600,
-            now=app.config["CLOCK"](),
         )
         session.get_bind().dispose()
     assert slot(client, "10:00")["waitlisted"] is True
