@@ -67,6 +67,9 @@ class Broadcast(Base):
     text: Mapped[str] = mapped_column(Text)
     audience: Mapped[str] = mapped_column(String(32))  # "all", "date:…", "kind:…"
     recipients: Mapped[int] = mapped_column(Integer, default=0)
+    # The tally, kept once every row has settled: settled outbox rows may be purged later.
+    sent: Mapped[int | None] = mapped_column(Integer)
+    failed: Mapped[int | None] = mapped_column(Integer)
     created_by: Mapped[int | None] = mapped_column(BigInteger)  # the trainer's Telegram id
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
@@ -217,8 +220,13 @@ def find(session: Session, broadcast_id: int) -> Broadcast:
 
 
 def progress(session: Session, broadcast_id: int) -> Progress:
-    """The broadcast's counts, read from its outbox rows; ScheduleError not_found (404)."""
+    """The broadcast's counts, read from its outbox rows (once none is pending, kept on the
+    broadcast: `flask purge` may delete settled rows later); ScheduleError not_found (404)."""
     broadcast = find(session, broadcast_id)
+    if broadcast.sent is not None:
+        tally = Progress(broadcast.id, broadcast.recipients, broadcast.sent, broadcast.failed, 0)
+        session.rollback()  # end the read
+        return tally
     states = dict(
         session.execute(
             select(OutboxMessage.status, func.count())
@@ -226,12 +234,14 @@ def progress(session: Session, broadcast_id: int) -> Progress:
             .group_by(OutboxMessage.status)
         ).all()
     )
-    session.rollback()  # end the read
     sent = states.get(outbox.SENT, 0)
     pending = states.get(outbox.PENDING, 0)
     failed = sum(states.get(s, 0) for s in (outbox.FAILED, outbox.EXPIRED, outbox.DROPPED))
-    # Rows purged since (flask purge) count as they last stood: delivered.
-    sent += max(broadcast.recipients - sent - pending - failed, 0)
+    if pending:
+        session.rollback()  # end the read
+    else:  # final: no row changes once none is pending
+        broadcast.sent, broadcast.failed = sent, failed
+        session.commit()
     return Progress(broadcast.id, broadcast.recipients, sent, failed, pending)
 
 

@@ -25,6 +25,8 @@ def upgrade():
     sa.Column('text', sa.Text(), nullable=False),
     sa.Column('audience', sa.String(length=32), nullable=False),
     sa.Column('recipients', sa.Integer(), nullable=False),
+    sa.Column('sent', sa.Integer(), nullable=True),
+    sa.Column('failed', sa.Integer(), nullable=True),
     sa.Column('created_by', sa.BigInteger(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_broadcasts'))
