@@ -51,6 +51,10 @@ def new_postgres_database(prefix: str) -> Iterator[str]:
         _admin(f'CREATE DATABASE "{name}"')
     except Exception as error:  # noqa: BLE001 - any failure means "no server here"
         require(f"PostgreSQL is not reachable at {PG_ADMIN_URL}: {error.__class__.__name__}")
+    # A test database need not outlive a crash of the server: its commits do not wait for the
+    # WAL to reach the disk (under a shared load that wait was most of each commit, ~9 ms
+    # against ~1.5 ms). What other connections see, and when, is unchanged.
+    _admin(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
     yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
     _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 

@@ -2,11 +2,11 @@
 ones end 503 within 5 s and free their threads, the worker's sessions fail as fast, and all
 of them work again once the database is back; the 503 path itself never raises.
 
-PostgreSQL is frozen for real: a throwaway cluster this test starts itself (initdb and pg_ctl
-under a temporary folder, on a free port) whose postmaster and backends get SIGSTOP, so the
-kernel still acknowledges every packet and only a deadline in the client can end a wait. The
-shared server on 127.0.0.1:5432 is never touched. SQLite is "frozen" by another connection
-holding its write lock.
+PostgreSQL is frozen for real: a throwaway cluster this module starts itself (initdb and
+pg_ctl under a temporary folder, on a free port; each test a database of its own in it) whose
+postmaster and backends get SIGSTOP, so the kernel still acknowledges every packet and only a
+deadline in the client can end a wait. The shared server on 127.0.0.1:5432 is never touched.
+SQLite is "frozen" by another connection holding its write lock.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -67,6 +68,7 @@ class Cluster:
     def __init__(self, bin_dir: Path, folder: Path, port: int, prefix: list[str]) -> None:
         self.bin_dir, self.folder, self.port, self.prefix = bin_dir, folder, port, prefix
         self.data = folder / "data"
+        self.database = "postgres"
 
     def run(self, tool: str, *args: str) -> None:
         subprocess.run(
@@ -78,7 +80,7 @@ class Cluster:
 
     @property
     def url(self) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{self.database}"
 
     def processes(self) -> list[int]:
         """The postmaster and every process it started."""
@@ -94,8 +96,10 @@ class Cluster:
                 os.kill(pid, sig)
 
 
-@pytest.fixture
-def cluster() -> Iterator[Cluster]:
+@pytest.fixture(scope="module")
+def throwaway_cluster() -> Iterator[Cluster]:
+    """One throwaway cluster for this module's tests (on each xdist worker that runs them):
+    initdb and a start cost seconds, a database in it next to nothing."""
     bin_dir = _postgres_bin()
     if bin_dir is None:
         require("PostgreSQL's initdb is not installed under /usr/lib/postgresql")
@@ -126,6 +130,24 @@ def cluster() -> Iterator[Cluster]:
             timeout=60,
         )
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def cluster(throwaway_cluster) -> Iterator[Cluster]:
+    """The module's cluster, thawed, with a new database of this test's own as its URL."""
+    throwaway_cluster.signal_all(signal.SIGCONT)
+    throwaway_cluster.database = "postgres"
+    import psycopg
+
+    name = f"frozen_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(throwaway_cluster.url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    throwaway_cluster.database = name
+    try:
+        yield throwaway_cluster
+    finally:
+        throwaway_cluster.signal_all(signal.SIGCONT)  # whatever the test left frozen
+        throwaway_cluster.database = "postgres"
 
 
 def timed(call) -> tuple[object, float]:
