@@ -23,6 +23,19 @@
   if (startParam && root && root.dataset.link) {
     root.setAttribute("hx-get", root.dataset.link + "?start=" + encodeURIComponent(startParam));
   }
+  // The link's sheet (asked for by the tab's [data-link-start] loader, or the tab's own sheet of
+  // why not) comes into view, and its start is chosen in the grid as a tap would have it.
+  document.addEventListener("htmx:afterSettle", (e) => {
+    const from = e.detail.requestConfig && e.detail.requestConfig.elt;
+    const linked = from && from.matches && from.matches("[data-link-start]") ? from :
+      from === q("#app") && q("[data-sheet][data-link-start]");
+    const sheet = linked && q("[data-sheet]");
+    if (!sheet) return;
+    const cell = q(`#grid [data-slot-start="${linked.dataset.linkStart}"]`);
+    const chosen = cell && cell.closest("button");
+    if (chosen) chosen.setAttribute("aria-current", "true");
+    sheet.scrollIntoView({block: "end"});
+  });
 
   if (!window.Telegram) {  // Not (yet) loaded: take the theme from the launch parameters.
     try {
