@@ -29,6 +29,9 @@ class BotConfig:
     settings: Settings = Settings()
     # BotFather -> Payments: the provider's token (a test one in development); empty: no sales.
     payment_provider_token: str = ""
+    # The studio's Telegram channel (its numeric id, the bot one of its admins): the coming
+    # week's free places are posted there each Sunday evening (bot/broadcasts.py); None: off.
+    schedule_channel_id: int | None = None
 
     @property
     def admin_ids(self) -> frozenset[int]:

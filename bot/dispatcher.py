@@ -57,7 +57,7 @@ from schedule.models import utcnow
 from schedule.notices import PAYMENT_KEYS
 from schedule.outbox import OutboxMessage
 
-from .broadcasts import BROADCAST, render_broadcast
+from .broadcasts import BROADCAST, WEEK_POST, render_broadcast, render_week_post
 from .config import BotConfig
 from .models import mark_blocked
 from .notify import CLIENT, NEWS, render_notice
@@ -198,7 +198,10 @@ class Dispatcher:
         with self.session_factory() as session:
             user = session.scalar(select(User).where(User.telegram_id == message.chat_id))
             blocked = (
-                user.blocked_bot if user is not None else self._refused_before(session, message)
+                user.blocked_bot
+                if user is not None
+                # a channel is no user: a refusal once (the bot not yet its admin) is no block
+                else message.kind != WEEK_POST and self._refused_before(session, message)
             )
             session.rollback()
             if blocked:
@@ -313,6 +316,8 @@ class Dispatcher:
             return render_payment_notice(message.kind, message.facts, lang, self.config)
         if message.kind == BROADCAST:
             return render_broadcast(session, message.facts, lang)
+        if message.kind == WEEK_POST:
+            return render_week_post(session, message.facts, self.config)
         raise ValueError(f"unknown outbox kind {message.kind!r}")
 
     def _post(self, body: dict) -> Outcome:

@@ -4,6 +4,8 @@
 - the reminder loop (bot.reminders): reminders due now, written to the outbox;
 - the standing bookings' pass (bot.series): each date of a series booked as it opens;
 - the pass duties (bot.passes): "your pass expires soon" notices, end-of-day attendance;
+- with SCHEDULE_CHANNEL_ID, the week's free places posted to that channel on Sundays
+  (bot.broadcasts);
 - in webhook deployments, the inbox: updates the web processes recorded (bot.models), handled
   here in order per chat, each once, by a small pool of threads, so that one chat waiting
   out Telegram's flood control delays only itself. An update holds a short lease renewed by
@@ -31,6 +33,7 @@ from schedule import outbox
 from schedule.models import utcnow
 
 from . import models
+from .broadcasts import run_week_post
 from .config import BotConfig
 from .dispatcher import Dispatcher
 from .factory import BookingBot
@@ -147,6 +150,8 @@ def start_background(
         add("series", run_series, config, stop, interval=interval, **loops)
         # Pass notices and the end-of-day attendance.
         add("passes", run_pass_duties, config, session_factory, stop, clock=clock)
+        if config.schedule_channel_id is not None:  # the week's free places, Sundays
+            add("week post", run_week_post, config, session_factory, stop, clock=clock)
     if bot is not None:
         add("inbox", Inbox(bot, session_factory).run, stop)
     for thread in threads:

@@ -106,6 +106,7 @@ def read_bot_config(environ: Mapping[str, str]) -> BotConfig:
         database_url=_checked_database_url(environ),
         settings=settings,
         payment_provider_token=environ.get("PAYMENT_PROVIDER_TOKEN", "").strip(),
+        schedule_channel_id=_channel_id(environ.get("SCHEDULE_CHANNEL_ID", "")),
     )
 
 
@@ -162,6 +163,20 @@ def _rules(bot: BotConfig, keys: Mapping[str, object]) -> Settings:
 # bot's username 5-32 of them (written with or without the @).
 _SHORT_NAME = re.compile(r"[A-Za-z0-9_]{3,30}")
 _USERNAME = re.compile(r"[A-Za-z0-9_]{5,32}")
+
+
+def _channel_id(raw: str) -> int | None:
+    """SCHEDULE_CHANNEL_ID: a channel's numeric id (-100…, as the Bot API gives it); empty:
+    no channel. The outbox addresses chats by number, so an @username is not taken."""
+    value = raw.strip()
+    if not value:
+        return None
+    if not re.fullmatch(r"-?[0-9]{1,18}", value) or int(value) == 0:
+        raise ConfigError(
+            "SCHEDULE_CHANNEL_ID must be the channel's numeric id as the Bot API gives it, "
+            "like -1001234567890"
+        )
+    return int(value)
 
 
 def _short_name(raw: str) -> str:

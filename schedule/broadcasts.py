@@ -41,12 +41,14 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.sql import Select
 
 from . import outbox
+from .availability import snapshot_for_days, view_day
+from .db import write_transaction
 from .errors import InvalidInput, ScheduleError
 from .i18n import N_
 from .models import ACTIVE, Base, Booking, User, utcnow
 from .outbox import OutboxMessage
 from .settings import Settings
-from .timegrid import local_midnight_utc, parse_date
+from .timegrid import local_midnight_utc, minute_of_day, parse_date
 
 BROADCAST = "broadcast"  # the outbox kind
 # Telegram's limit of one message, counted as Telegram counts (UTF-16 code units).
@@ -290,3 +292,62 @@ def resume(session: Session, user: User) -> bool:
     user.broadcasts_stopped_at = None
     session.commit()
     return True
+
+
+# --- the week's free places, posted to the studio's channel each Sunday ----------------------
+
+WEEK_POST = "week_post"  # the outbox kind of the channel's post
+WEEK_POST_WEEKDAY = 6  # Sunday
+WEEK_POST_MINUTE = 18 * 60  # from 18:00 studio time until the week begins
+WEEK = "week:"  # a week post's audience: "week:<its Monday>"
+
+
+def week_due(settings: Settings, now: datetime) -> date | None:
+    """The Monday of the week whose free places are posted now: on Sunday from
+    WEEK_POST_MINUTE until midnight, the coming week; otherwise None."""
+    day, minute = minute_of_day(now, settings)
+    if day.weekday() != WEEK_POST_WEEKDAY or minute < WEEK_POST_MINUTE:
+        return None
+    return day + timedelta(days=1)
+
+
+def week_places(session: Session, settings: Settings, monday: date, now: datetime) -> list:
+    """Each day of the week from `monday`: [date, [[start, places], …]] for the starts anyone
+    may book now (a closed or full day lists none)."""
+    days = [monday + timedelta(days=n) for n in range(7)]
+    snapshot = snapshot_for_days(session, settings, days[0], days[-1])
+    found = []
+    for day in days:
+        view = view_day(snapshot, day, None, now)
+        starts = [[slot.start, slot.places] for slot in view.slots if slot.can_start]
+        found.append([day.isoformat(), starts])
+    return found
+
+
+def post_week(
+    session: Session, settings: Settings, channel_id: int, now: datetime
+) -> Broadcast | None:
+    """Post the coming week's free places to `channel_id` once, when due (week_due): the post
+    is a broadcast row keyed "week:<Monday>" and one outbox row, written under the schedule's
+    write lock after checking that no such row exists, so any number of workers post it once.
+    It expires when the week begins. None when not due or posted already; commits."""
+    monday = week_due(settings, now)
+    if monday is None:
+        return None
+    audience = f"{WEEK}{monday.isoformat()}"
+    with write_transaction(session):
+        if session.scalar(select(Broadcast.id).where(Broadcast.audience == audience)):
+            return None
+        broadcast = Broadcast(text="", audience=audience, recipients=1, created_at=now)
+        session.add(broadcast)
+        session.flush()
+        message = outbox.enqueue(
+            session,
+            channel_id,
+            WEEK_POST,
+            {"week": week_places(session, settings, monday, now)},
+            now=now,
+            expires_at=local_midnight_utc(monday, settings),
+        )
+        message.broadcast_id = broadcast.id
+    return broadcast

@@ -60,12 +60,15 @@ def show(broadcast_id: int):
 
 
 def audience_label(audience: str) -> str:
-    """'All clients', 'Booked on Thu 26 Nov', 'Clients of kind 2'."""
+    """'All clients', 'Booked on Thu 26 Nov', 'Clients of kind 2', 'Channel: the week from Mon
+    30 Nov'."""
     scope, _, value = audience.partition(":")
     if scope == "date":
         return t("broadcast_to_date", day=day_label(date.fromisoformat(value)))
     if scope == "kind":
         return t("broadcast_to_kind", kind=value)
+    if scope == "week":  # the Sunday post of the week's free places to the studio's channel
+        return t("broadcast_to_channel", day=day_label(date.fromisoformat(value)))
     return t("broadcast_to_all")
 
 
