@@ -53,6 +53,7 @@ BAD_AMPERSAND = re.compile(r"&(?!(?:lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);)")
 BAD_LT = re.compile(r"<(?![a-zA-Z/])")
 MAX_TEXT = 4096
 MAX_CALLBACK_DATA = 64
+RECHECK_S = 0.05  # how often wait_for looks again though no call arrived
 
 
 @dataclass
@@ -311,11 +312,16 @@ class FakeTelegram:
             ]
 
     def wait_for(self, condition: Callable[[], Any], timeout: float = 10.0) -> Any:
-        """Wait until `condition()` is truthy (re-checked on every call the server gets)."""
+        """Wait until `condition()` is truthy: re-checked on every call the server gets, and
+        every RECHECK_S besides (a condition may read what the server never sees, such as the
+        outbox's rows: woken only by calls, it waited out its whole timeout)."""
+        deadline = time.monotonic() + timeout
         with self._changed:
-            result = self._changed.wait_for(condition, timeout)
-        if not result:
-            raise AssertionError(f"timed out waiting for {condition}")
+            while not (result := condition()):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError(f"timed out waiting for {condition}")
+                self._changed.wait(min(remaining, RECHECK_S))
         return result
 
     def last_message(self, chat_id: int) -> dict:
