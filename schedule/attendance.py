@@ -23,6 +23,7 @@ from .models import ACTIVE, ATTENDED, CANCELLED, NO_SHOW, Booking, User, utcnow
 from .services import owned_active_booking
 from .settings import Settings
 from .timegrid import local_midnight_utc, today
+from .unit import Unit
 
 STATUSES = (ATTENDED, NO_SHOW)
 
@@ -32,15 +33,14 @@ def may_mark(booking: Booking, now: datetime) -> bool:
     return booking.starts_at <= now
 
 
-def mark(
-    session: Session, booking_id: int, status: object, *, now: datetime | None = None
-) -> Booking:
+def mark(unit: Unit, booking_id: int, status: object) -> Booking:
     """The trainer marks a visitor attended or no-show (409 "not_started" before the start)."""
-    now = now or utcnow()
+    unit.require_trainer()
+    session, now = unit.session, unit.now
     if status not in STATUSES:
         raise InvalidInput(N_("input_attendance"))
     with write_transaction(session):
-        booking = owned_active_booking(session, booking_id, None)
+        booking = owned_active_booking(session, booking_id, unit.actor.owner)
         if not may_mark(booking, now):
             raise ScheduleError("not_started")
         booking.attendance = status
@@ -48,11 +48,12 @@ def mark(
     return booking
 
 
-def unblock(session: Session, user: User, *, now: datetime | None = None) -> User:
-    """Lift a NO_SHOW_LIMIT block: the no-shows until now no longer count."""
-    with write_transaction(session):
-        found = session.get(User, user.id, populate_existing=True)
-        found.no_shows_cleared_at = now or utcnow()
+def unblock(unit: Unit, user: User) -> User:
+    """Lift a NO_SHOW_LIMIT block: the no-shows until now no longer count (the trainer's act)."""
+    unit.require_trainer()
+    with write_transaction(unit.session):
+        found = unit.session.get(User, user.id, populate_existing=True)
+        found.no_shows_cleared_at = unit.now
     return found
 
 

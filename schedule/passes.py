@@ -32,6 +32,7 @@ from .i18n import N_
 from .models import ACTIVE, NO_SHOW, Booking, Pass, PassChange, User, utcnow
 from .settings import Settings
 from .timegrid import local_date, today
+from .unit import Unit
 
 NO_SHOW_WINDOW = timedelta(days=30)
 # A booking pointing at a pass uses one of its visits while active, and for good once a no-show.
@@ -251,8 +252,7 @@ def _change(
 
 
 def record(
-    session: Session,
-    settings: Settings,
+    unit: Unit,
     client: User,
     *,
     visits: object,
@@ -260,13 +260,13 @@ def record(
     starts: date | None = None,
     price: object = None,
     note: object = None,
-    by: int | None = None,
-    now: datetime | None = None,
 ) -> Pass:
-    """Record a pass sold to `client`: `visits` visits valid `valid_days` days from `starts`
-    (today by default). The client's bookings made before, unpaid and not yet started, take
-    their visits from their passes now, earliest first, by the rule a new booking follows."""
-    now = now or utcnow()
+    """Record a pass sold to `client` (the trainer's act): `visits` visits valid `valid_days`
+    days from `starts` (today by default). The client's bookings made before, unpaid and not
+    yet started, take their visits from their passes now, earliest first, by the rule a new
+    booking follows."""
+    unit.require_trainer()
+    session, settings, now, by = unit.session, unit.settings, unit.now, unit.actor.telegram_id
     count = _whole(visits, "visits", 1, MAX_VISITS)
     days = _whole(valid_days, "valid_days", 1, MAX_DAYS)
     cents = price_cents(price)
@@ -300,17 +300,17 @@ def record(
 
 
 def adjust(
-    session: Session,
+    unit: Unit,
     pass_id: int,
     *,
     visits: object = None,
     extend_days: object = None,
     reason: object = None,
-    by: int | None = None,
-    now: datetime | None = None,
 ) -> Pass:
-    """Add or remove visits (never below those used) and move the expiry, with a reason."""
-    now = now or utcnow()
+    """Add or remove visits (never below those used) and move the expiry, with a reason (the
+    trainer's act)."""
+    unit.require_trainer()
+    session, now, by = unit.session, unit.now, unit.actor.telegram_id
     why = _text(reason, "reason", MAX_NOTE)
     if not why:
         raise InvalidInput(N_("pass_reason_required"))

@@ -32,7 +32,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import notices, passes
+from . import passes
 from .db import is_row_id, write_transaction
 from .errors import InvalidInput, ScheduleError
 from .events import PaymentSettled
@@ -47,10 +47,10 @@ from .models import (
     Payment,
     Product,
     User,
-    utcnow,
 )
 from .settings import Settings
 from .timegrid import today
+from .unit import Unit
 
 MAX_NAME = 128
 MAX_AMOUNT = 10**12  # minor units
@@ -103,8 +103,7 @@ def currency_code(value: object, settings: Settings) -> str:
 
 
 def create_product(
-    session: Session,
-    settings: Settings,
+    unit: Unit,
     *,
     name: object,
     visits: object = None,
@@ -112,10 +111,11 @@ def create_product(
     per_week: object = None,
     amount: object,
     currency: object = None,
-    now: datetime | None = None,
 ) -> Product:
     """Put a product on sale: `visits` None makes it a membership (`per_week` an optional cap,
-    only for memberships); `amount` in minor units (kopecks)."""
+    only for memberships); `amount` in minor units (kopecks). The trainer's act."""
+    unit.require_trainer()
+    session, settings = unit.session, unit.settings
     if not isinstance(name, str) or "\x00" in name or not name.strip():
         raise InvalidInput(N_("input_product_name"))
     count = _whole(visits, N_("input_range_visits"), 1, passes.MAX_VISITS, optional=True)
@@ -132,21 +132,23 @@ def create_product(
         amount=cents,
         currency=currency_code(currency, settings),
         on_sale=True,
-        created_at=now or utcnow(),
+        created_at=unit.now,
     )
     session.add(product)
     session.commit()
     return product
 
 
-def take_off_sale(session: Session, product_id: object, now: datetime | None = None) -> Product:
-    """Sell it no more; passes sold stay as they are."""
+def take_off_sale(unit: Unit, product_id: object) -> Product:
+    """Sell it no more; passes sold stay as they are (the trainer's act)."""
+    unit.require_trainer()
+    session = unit.session
     product = session.get(Product, product_id) if is_row_id(product_id) else None
     if product is None:
         raise ScheduleError("product_not_found")
     if product.on_sale:
         product.on_sale = False
-        product.off_sale_at = now or utcnow()
+        product.off_sale_at = unit.now
         session.commit()
     return product
 
@@ -252,8 +254,7 @@ class Credited:
 
 
 def credit(
-    session: Session,
-    settings: Settings,
+    unit: Unit,
     payer: User,
     *,
     payload: object,
@@ -261,14 +262,13 @@ def credit(
     currency: str,
     telegram_payment_charge_id: str,
     provider_payment_charge_id: str = "",
-    now: datetime | None = None,
 ) -> Credited:
     """Record a successful payment and credit its pass, once per telegram_payment_charge_id.
 
     The money is taken already, so a product taken off sale meanwhile is still credited; a
     payload that names no product of ours records the payment without a pass, for the
     trainer to settle."""
-    now = now or utcnow()
+    session, settings, now = unit.session, unit.settings, unit.now
     charge_id = str(telegram_payment_charge_id)[:255]
     if not charge_id:
         raise InvalidInput(N_("input_charge_id"))
@@ -294,7 +294,7 @@ def credit(
             if product is not None:
                 sold = _pass_for(session, settings, payer, product, payment, now)
                 payment.pass_id = sold.id
-            _tell(session, settings, payment, False, now)
+            _tell(unit, payment, refunded=False)
     except IntegrityError:
         # Another writer recorded this charge first (outside the lock): theirs stands.
         session.rollback()
@@ -366,19 +366,12 @@ def payments(session: Session) -> list[Payment]:
     return list(session.scalars(select(Payment).order_by(Payment.id.desc())))
 
 
-def refund(
-    session: Session,
-    settings: Settings,
-    payment_id: object,
-    *,
-    reason: object,
-    by: int | None = None,
-    now: datetime | None = None,
-) -> Payment:
+def refund(unit: Unit, payment_id: object, *, reason: object) -> Payment:
     """Mark a payment refunded (the provider's dashboard returns the money) and void its pass:
     it pays for nothing more and its visits not yet used are taken away; the reason is kept on
-    the payment and in the pass's history."""
-    now = now or utcnow()
+    the payment and in the pass's history. The trainer's act."""
+    unit.require_trainer()
+    session, now, by = unit.session, unit.now, unit.actor.telegram_id
     why = _reason(reason)
     with write_transaction(session):
         payment = (
@@ -406,25 +399,18 @@ def refund(
                     kind="refunded", visits_delta=-taken, reason=why, by_telegram_id=by, at=now
                 )
             )
-        _tell(session, settings, payment, True, now)
+        _tell(unit, payment, refunded=True)
     return payment
 
 
 # --- the trainer's care of a pass -----------------------------------------------------------
 
 
-def freeze(
-    session: Session,
-    pass_id: object,
-    *,
-    days: object,
-    reason: object,
-    by: int | None = None,
-    now: datetime | None = None,
-) -> Pass:
+def freeze(unit: Unit, pass_id: object, *, days: object, reason: object) -> Pass:
     """Freeze a pass for `days` (an illness, a holiday): its expiry moves that far, the reason
-    in its history."""
-    now = now or utcnow()
+    in its history. The trainer's act."""
+    unit.require_trainer()
+    session, now, by = unit.session, unit.now, unit.actor.telegram_id
     count = _whole(days, N_("input_range_freeze_days"), 1, MAX_FREEZE_DAYS)
     why = _reason(reason)
     with write_transaction(session):
@@ -450,16 +436,11 @@ def forfeits(booking: Booking, settings: Settings, now: datetime) -> bool:
     return settings.late_cancel == "forfeit" and deadline < now < booking.starts_at
 
 
-def forgive(
-    session: Session,
-    booking_id: object,
-    *,
-    by: int | None = None,
-    now: datetime | None = None,
-) -> Booking:
+def forgive(unit: Unit, booking_id: object) -> Booking:
     """The trainer forgives a late cancel: its visit returns to its pass, recorded on the
     booking and in the pass's history."""
-    now = now or utcnow()
+    unit.require_trainer()
+    session, now, by = unit.session, unit.now, unit.actor.telegram_id
     with write_transaction(session):
         booking = (
             session.get(Booking, booking_id, populate_existing=True)
@@ -510,10 +491,8 @@ def payment_facts(payment: Payment, session: Session) -> dict:
     }
 
 
-def _tell(
-    session: Session, settings: Settings, payment: Payment, refunded: bool, now: datetime
-) -> None:
+def _tell(unit: Unit, payment: Payment, *, refunded: bool) -> None:
     """The client and the trainers hear of it, in this transaction (schedule.notices)."""
-    session.flush()
-    facts = payment_facts(payment, session)
-    notices.record(session, settings, PaymentSettled(refunded=refunded, facts=facts, at=now))
+    unit.session.flush()
+    facts = payment_facts(payment, unit.session)
+    unit.emit(PaymentSettled(refunded=refunded, facts=facts, at=unit.now))

@@ -59,6 +59,11 @@ class Actor:
         return self.role == "trainer"
 
     @property
+    def telegram_id(self) -> int | None:
+        """Whose act a history line names (None: a command, the worker)."""
+        return self.user.telegram_id if self.user is not None else None
+
+    @property
     def owner(self) -> User | None:
         """The user whose rows this actor may touch: the client, or None for anyone's."""
         return self.user if self.role == "client" else None

@@ -28,7 +28,7 @@ from schedule.timegrid import parse_date, today
 
 from . import admin
 from .auth import admin_required
-from .current import now, settings
+from .current import now, settings, unit
 from .extensions import db
 from .i18n import current_language, t
 from .passes import adjust_pass, client_by_id, find_pass, record_pass
@@ -225,5 +225,5 @@ def adjust(pass_id: int):
 @bp.post("/clients/<int:telegram_id>/unblock")
 @admin_required
 def unblock(telegram_id: int):
-    user = attendance.unblock(db.session(), client_by_id(telegram_id), now=now())
+    user = attendance.unblock(unit(), client_by_id(telegram_id))
     return card(user, notice=t("unblocked"), haptic="success")

@@ -22,7 +22,7 @@ from schedule.trainer import trainer_contact as contact_link
 from . import contract
 from .admin_api import find_client
 from .auth import admin_required, login_required
-from .current import now, settings
+from .current import now, settings, unit
 from .extensions import db
 from .i18n import current_language, t
 from .present import admin_booking_json, local_date_or_none, person_json
@@ -123,16 +123,13 @@ def record_pass(client: User, data: dict) -> passes.PassView:
     YYYY-MM-DD text or None)."""
     starts = data.get("starts")
     sold = passes.record(
-        db.session(),
-        settings(),
+        unit(),
         client,
         visits=data.get("visits"),
         valid_days=data.get("valid_days"),
         starts=parse_date(starts) if isinstance(starts, str) else starts,
         price=data.get("price"),
         note=data.get("note"),
-        by=g.user.telegram_id,
-        now=now(),
     )
     return passes.view(db.session(), settings(), sold, now())
 
@@ -140,13 +137,11 @@ def record_pass(client: User, data: dict) -> passes.PassView:
 def adjust_pass(pass_id: int, data: dict) -> passes.PassView:
     find_pass(pass_id)
     sold = passes.adjust(
-        db.session(),
+        unit(),
         pass_id,
         visits=data.get("visits"),
         extend_days=data.get("extend_days"),
         reason=data.get("reason"),
-        by=g.user.telegram_id,
-        now=now(),
     )
     return passes.view(db.session(), settings(), sold, now())
 
@@ -181,7 +176,7 @@ def adjust(pass_id: int):
 @admin_required
 def mark(booking_id: int):
     wanted: contract.AttendanceRequest = contract.body()
-    booking = attendance.mark(db.session(), booking_id, wanted.status, now=now())
+    booking = attendance.mark(unit(), booking_id, wanted.status)
     return jsonify(admin_booking_json(booking, settings()))
 
 
@@ -200,7 +195,7 @@ def client(telegram_id: int):
 @bp.post("/admin/clients/<int:telegram_id>/unblock")
 @admin_required
 def unblock(telegram_id: int):
-    user = attendance.unblock(db.session(), client_by_id(telegram_id), now=now())
+    user = attendance.unblock(unit(), client_by_id(telegram_id))
     return jsonify(client_card(user))
 
 
@@ -220,5 +215,5 @@ def helpers() -> dict:
 @admin_required
 def mark_in_day(booking_id: int, status: str):
     """One tap in the Day view: the visitor's row again, marked."""
-    booking = attendance.mark(db.session(), booking_id, status, now=now())
+    booking = attendance.mark(unit(), booking_id, status)
     return fragment("admin/_visitor.html", haptic="success", booking=booking)

@@ -21,7 +21,7 @@ from schedule.models import Payment, Product
 
 from . import contract
 from .auth import admin_required, login_required
-from .current import now, settings
+from .current import now, settings, unit
 from .extensions import db
 from .i18n import current_language
 from .passes import find_pass, pass_json
@@ -152,14 +152,14 @@ def invoice(product_id: int):
 @admin_required
 def create_product():
     wanted: contract.ProductRequest = contract.body()
-    product = payments.create_product(db.session(), settings(), **wanted.model_dump(), now=now())
+    product = payments.create_product(unit(), **wanted.model_dump())
     return jsonify(product_json(product)), 201
 
 
 @bp.delete("/admin/products/<int:product_id>")
 @admin_required
 def take_off_sale(product_id: int):
-    return jsonify(product_json(payments.take_off_sale(db.session(), product_id, now())))
+    return jsonify(product_json(payments.take_off_sale(unit(), product_id)))
 
 
 @bp.get("/admin/payments")
@@ -172,14 +172,7 @@ def list_payments():
 @admin_required
 def refund(payment_id: int):
     wanted: contract.ReasonRequest = contract.body()
-    payment = payments.refund(
-        db.session(),
-        settings(),
-        payment_id,
-        reason=wanted.reason,
-        by=g.user.telegram_id,
-        now=now(),
-    )
+    payment = payments.refund(unit(), payment_id, reason=wanted.reason)
     return jsonify(payment_json(payment))
 
 
@@ -188,14 +181,7 @@ def refund(payment_id: int):
 def freeze(pass_id: int):
     wanted: contract.FreezeRequest = contract.body()
     find_pass(pass_id)
-    sold = payments.freeze(
-        db.session(),
-        pass_id,
-        days=wanted.days,
-        reason=wanted.reason,
-        by=g.user.telegram_id,
-        now=now(),
-    )
+    sold = payments.freeze(unit(), pass_id, days=wanted.days, reason=wanted.reason)
     view = passes.view(db.session(), settings(), sold, now())
     return jsonify(pass_json(view, settings(), history=True))
 
@@ -203,5 +189,5 @@ def freeze(pass_id: int):
 @bp.post("/admin/bookings/<int:booking_id>/forgive")
 @admin_required
 def forgive(booking_id: int):
-    booking = payments.forgive(db.session(), booking_id, by=g.user.telegram_id, now=now())
+    booking = payments.forgive(unit(), booking_id)
     return jsonify(admin_booking_json(booking, settings()))

@@ -24,6 +24,7 @@ from schedule.availability import horizon_days
 from schedule.i18n import N_
 from schedule.models import ATTENDED, NO_SHOW
 from schedule.timegrid import local_date, to_local
+from schedule.unit import Unit
 
 from .. import callbacks as cb
 from .. import keyboards
@@ -106,7 +107,7 @@ def register(bot: TeleBot, ctx: BotContext) -> None:
             show(bot, call, admin_day_view(ctx, session, lang, data.day))
             return None
         if data.action in (cb.ADMIN_ATTENDED, cb.ADMIN_NO_SHOW):
-            return mark(call, session, lang, data)
+            return mark(call, ctx.trainer_unit(session, user), lang, data)
         try:
             booking = services.owned_active_booking(session, data.booking_id, None)
         except ScheduleError as error:
@@ -122,10 +123,11 @@ def register(bot: TeleBot, ctx: BotContext) -> None:
         bot.send_message(call.from_user.id, question, reply_markup=keyboards.ask_reason(lang))
         return None
 
-    def mark(call: CallbackQuery, session: Session, lang: str, data: cb.Callback) -> Answer:
+    def mark(call: CallbackQuery, unit: Unit, lang: str, data: cb.Callback) -> Answer:
+        session = unit.session
         status = ATTENDED if data.action == cb.ADMIN_ATTENDED else NO_SHOW
         try:
-            booking = attendance.mark(session, data.booking_id, status, now=ctx.clock())
+            booking = attendance.mark(unit, data.booking_id, status)
         except ScheduleError as error:
             show(bot, call, admin_day_view(ctx, session, lang, ctx.today()))
             return Answer(error.message(lang), alert=True)

@@ -76,15 +76,13 @@ def register(bot: TeleBot, ctx: BotContext) -> None:
     def credit(message: Message, session: Session, user: User) -> None:
         receipt = message.successful_payment
         credited = payments.credit(
-            session,
-            ctx.settings,
+            ctx.client_unit(session, user),
             user,
             payload=receipt.invoice_payload,
             total_amount=receipt.total_amount,
             currency=receipt.currency,
             telegram_payment_charge_id=receipt.telegram_payment_charge_id,
             provider_payment_charge_id=receipt.provider_payment_charge_id or "",
-            now=ctx.clock(),
         )
         log.info(
             "payment %s (%s) from %s: %s",

@@ -8,7 +8,8 @@ import dataclasses
 
 import pytest
 
-from schedule import passes, services
+from schedule import Settings, passes, services
+from schedule.unit import Actor, Unit
 from tests.fixtures_bot import ALICE, COACH
 
 
@@ -34,7 +35,12 @@ def test_book_without_a_pass_says_whom_to_ask(alice, bot_sessions, bot_config, c
 
     with bot_sessions() as session:
         user = services.upsert_user(session, ALICE)
-        passes.record(session, bot_config.settings, user, visits=1, valid_days=30, now=clock())
+        passes.record(
+            Unit(session, bot_config.settings, Actor.trainer(), now=clock()),
+            user,
+            visits=1,
+            valid_days=30,
+        )
     alice.send("/book")
     assert "Message the trainer" not in alice.screen["text"]
     assert any(button["text"] == "Thu 26 Nov" for button in alice.buttons())
@@ -46,14 +52,22 @@ def test_a_booking_refused_no_pass_on_the_tap_gives_the_contact(
     with bot_sessions() as session:
         user = services.upsert_user(session, ALICE)
         sold = passes.record(
-            session, bot_config.settings, user, visits=1, valid_days=30, now=clock()
+            Unit(session, bot_config.settings, Actor.trainer(), now=clock()),
+            user,
+            visits=1,
+            valid_days=30,
         )
         pass_id = sold.id
     alice.send("/book")
     alice.tap("Thu 26 Nov")
     alice.tap("10:00")
     with bot_sessions() as session:  # the pass is used up meanwhile (by the trainer's fix)
-        passes.adjust(session, pass_id, extend_days=-29, reason="ends today", now=clock())
+        passes.adjust(
+            Unit(session, Settings(), Actor.trainer(), now=clock()),
+            pass_id,
+            extend_days=-29,
+            reason="ends today",
+        )
     calls = alice.tap("Book it")
     alert = [c.params for c in calls if c.method == "answerCallbackQuery"][0]
     assert alert["show_alert"] in (True, "true") and "no pass" in alert["text"]

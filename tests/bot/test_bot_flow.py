@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from schedule import Booking
+from schedule.unit import Actor, Unit
 from tests.fixtures_bot import ALICE, COACH, PUBLIC_URL, answers
 
 
@@ -211,7 +212,9 @@ def test_cancel_asks_first_and_says_the_visit_returns_to_the_pass(alice, bot_ses
 
     with bot_sessions() as session:
         user = services.upsert_user(session, ALICE)
-        passes.record(session, Settings(), user, visits=8, valid_days=30, now=clock())
+        passes.record(
+            Unit(session, Settings(), Actor.trainer(), now=clock()), user, visits=8, valid_days=30
+        )
         session.commit()
     alice.send("/book")
     alice.tap("Thu 26 Nov")
@@ -349,7 +352,9 @@ def test_under_late_cancel_forfeit_the_confirm_says_the_visit_stays_used(
     alice.deliver = make_bot(settings=rules).handle_update
     with bot_sessions() as session:
         user = services.upsert_user(session, ALICE)
-        passes.record(session, rules, user, visits=8, valid_days=30, now=clock())
+        passes.record(
+            Unit(session, rules, Actor.trainer(), now=clock()), user, visits=8, valid_days=30
+        )
         session.commit()
     alice.send("/book")
     alice.tap("Thu 26 Nov")

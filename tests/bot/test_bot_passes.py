@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from bot.passes import pass_duties_once
 from schedule import Booking, passes, services
+from schedule.unit import Actor, Unit
 from tests.fixtures_bot import ALICE
 
 
@@ -15,7 +16,10 @@ def sell(bot_sessions, bot_config, visits: int, valid_days: int = 30, now=None):
     with bot_sessions() as session:
         user = services.upsert_user(session, ALICE)
         return passes.record(
-            session, bot_config.settings, user, visits=visits, valid_days=valid_days, now=now
+            Unit(session, bot_config.settings, Actor.trainer(), now=now),
+            user,
+            visits=visits,
+            valid_days=valid_days,
         )
 
 

@@ -19,6 +19,7 @@ from bot.handlers.common import RetryLater
 from bot.worker import Inbox
 from schedule import payments, services
 from schedule.models import Booking, Pass, Payment, Product, ScheduleLock
+from schedule.unit import Actor, Unit
 from tests.fixtures_bot import ALICE, BORIS, COACH, PUBLIC_URL
 from tests.fixtures_web import auth, build_app
 from webapp.extensions import db
@@ -42,7 +43,9 @@ def paying_bot(make_bot, bot_config):
 def on_sale(bot_sessions, bot_config, **fields) -> Product:
     fields = {"name": "8 visits", "visits": 8, "valid_days": 30, "amount": 800000, **fields}
     with bot_sessions() as session:
-        return payments.create_product(session, bot_config.settings, **fields)
+        return payments.create_product(
+            Unit(session, bot_config.settings, Actor.trainer()), **fields
+        )
 
 
 def counts(bot_sessions) -> tuple[int, int]:
@@ -99,7 +102,7 @@ def test_every_checkout_is_answered_ok_only_for_that_product_price_and_payer(
     for update in asked.values():
         paying_bot.handle_update(update)
     with bot_sessions() as session:
-        payments.take_off_sale(session, pack.id)
+        payments.take_off_sale(Unit(session, bot_config.settings, Actor.trainer()), pack.id)
     asked["off"] = fake_telegram.pre_checkout_update(ALICE, payload, 800000)
     paying_bot.handle_update(asked["off"])
 

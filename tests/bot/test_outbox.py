@@ -34,10 +34,9 @@ def book(session_factory, telegram_user: dict, minute: int = 600, *, rules, now=
 
 def cancel(session_factory, booking: Booking, *, rules, by_trainer=False, now=NOW, reason=""):
     with session_factory() as session:
-        user = None if by_trainer else session.get(Booking, booking.id).user
-        services.cancel(
-            Unit(session, rules, Actor.client(user), now=now), booking.id, reason=reason
-        )
+        owner = session.get(Booking, booking.id).user
+        actor = Actor.trainer() if by_trainer else Actor.client(owner)
+        services.cancel(Unit(session, rules, actor, now=now), booking.id, reason=reason)
 
 
 def client(n: int) -> dict:

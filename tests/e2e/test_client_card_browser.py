@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from schedule import Booking, User, attendance, passes, services
+from schedule import Booking, Settings, User, attendance, passes, services
 from schedule.timegrid import parse_date
 from schedule.unit import Actor, Unit
 from tests.e2e.test_native_browser import axe_problems
@@ -149,25 +149,22 @@ def seed_history(app, user: dict) -> None:
         session, settings, now = db.session(), app.config["SCHEDULE"], app.config["CLOCK"]()
         trainer = services.upsert_user(session, TRAINER)
         client = services.upsert_user(session, user)
-        old = passes.record(session, settings, client, visits=1, valid_days=1, now=now)
+        old = passes.record(
+            Unit(session, settings, Actor.trainer(), now=now), client, visits=1, valid_days=1
+        )
         current = passes.record(
-            session,
-            settings,
+            Unit(session, settings, Actor.trainer(trainer), now=now),
             client,
             visits=10,
             valid_days=60,
             price=4500,
             note="Autumn",
-            by=trainer.telegram_id,
-            now=now,
         )
         passes.adjust(
-            session,
+            Unit(session, Settings(), Actor.trainer(trainer), now=now),
             current.id,
             visits=2,
             reason="Bonus for a friend",
-            by=trainer.telegram_id,
-            now=now,
         )
         missed = services.book(
             Unit(session, settings, Actor.client(client), now=now),
@@ -185,7 +182,11 @@ def seed_history(app, user: dict) -> None:
         assert old.id and missed.id
     app.config["CLOCK"].advance(days=1, hours=1, minutes=5)
     with app.app_context():
-        attendance.mark(db.session(), missed.id, "no_show", now=app.config["CLOCK"]())
+        attendance.mark(
+            Unit(db.session(), Settings(), Actor.trainer(), now=app.config["CLOCK"]()),
+            missed.id,
+            "no_show",
+        )
         assert db.session.scalar(db.select(User.id).where(User.telegram_id == user["id"]))
 
 
@@ -282,7 +283,13 @@ def seed_day(app, clock) -> dict[str, int]:
         session, settings, now = db.session(), app.config["SCHEDULE"], app.config["CLOCK"]()
         anna = services.upsert_user(session, ANNA)
         boris = services.upsert_user(session, BORIS)
-        passes.record(session, settings, anna, visits=8, valid_days=30, price=1500, now=now)
+        passes.record(
+            Unit(session, settings, Actor.trainer(), now=now),
+            anna,
+            visits=8,
+            valid_days=30,
+            price=1500,
+        )
         friday = services.book(
             Unit(session, settings, Actor.client(anna), now=now),
             anna,

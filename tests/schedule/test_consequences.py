@@ -29,7 +29,9 @@ def test_a_booking_says_which_pass_pays_the_visits_it_keeps_and_the_free_cancel(
     session, settings, make_user, now
 ):
     anna = make_user("Anna")
-    sold = passes.record(session, settings, anna, visits=5, valid_days=30, now=now)
+    sold = passes.record(
+        Unit(session, settings, Actor.trainer(), now=now), anna, visits=5, valid_days=30
+    )
     starts_at = start_instant(DAY, TEN, settings)
 
     lines = consequences.of_booking(session, settings, anna, starts_at, now)
@@ -60,7 +62,7 @@ def test_a_start_inside_the_cancel_window_is_late_and_offers_no_free_cancel(
     session, settings, make_user, now
 ):
     anna = make_user("Anna")
-    passes.record(session, settings, anna, visits=5, valid_days=30, now=now)
+    passes.record(Unit(session, settings, Actor.trainer(), now=now), anna, visits=5, valid_days=30)
     soon = now + timedelta(minutes=60)  # past the minimum notice, inside 120 minutes
 
     lines = consequences.of_booking(session, settings, anna, soon, now)
@@ -74,7 +76,7 @@ def test_under_the_forfeit_policy_a_late_start_says_the_cancel_keeps_the_visit(
 ):
     rules = Settings(late_cancel="forfeit")  # LATE_CANCEL=forfeit
     anna = make_user("Anna")
-    passes.record(session, rules, anna, visits=5, valid_days=30, now=now)
+    passes.record(Unit(session, rules, Actor.trainer(), now=now), anna, visits=5, valid_days=30)
     soon = now + timedelta(minutes=60)
 
     assert codes(consequences.of_booking(session, rules, anna, soon, now)) == [
@@ -89,7 +91,9 @@ def test_under_the_forfeit_policy_a_late_start_says_the_cancel_keeps_the_visit(
 
 def test_a_move_keeps_its_pass_when_it_covers_the_new_date(session, settings, make_user, now):
     anna = make_user("Anna")
-    sold = passes.record(session, settings, anna, visits=5, valid_days=30, now=now)
+    sold = passes.record(
+        Unit(session, settings, Actor.trainer(), now=now), anna, visits=5, valid_days=30
+    )
     booking = services.book(Unit(session, settings, Actor.client(anna), now=now), anna, DAY, TEN)
     later = start_instant(DAY + timedelta(days=1), TEN, settings)
 
@@ -101,8 +105,12 @@ def test_a_move_keeps_its_pass_when_it_covers_the_new_date(session, settings, ma
 
 def test_a_move_beyond_its_pass_takes_the_next_one(session, settings, make_user, now):
     anna = make_user("Anna")
-    short = passes.record(session, settings, anna, visits=3, valid_days=2, now=now)
-    longer = passes.record(session, settings, anna, visits=3, valid_days=30, now=now)
+    short = passes.record(
+        Unit(session, settings, Actor.trainer(), now=now), anna, visits=3, valid_days=2
+    )
+    longer = passes.record(
+        Unit(session, settings, Actor.trainer(), now=now), anna, visits=3, valid_days=30
+    )
     booking = services.book(Unit(session, settings, Actor.client(anna), now=now), anna, DAY, TEN)
     assert booking.pass_id == short.id
     after = start_instant(DAY + timedelta(days=3), TEN, settings)
@@ -120,7 +128,9 @@ def test_a_cancel_in_time_returns_the_visit_and_a_late_one_is_refused(
     session, settings, make_user, now
 ):
     anna = make_user("Anna")
-    sold = passes.record(session, settings, anna, visits=5, valid_days=30, now=now)
+    sold = passes.record(
+        Unit(session, settings, Actor.trainer(), now=now), anna, visits=5, valid_days=30
+    )
     booking = services.book(Unit(session, settings, Actor.client(anna), now=now), anna, DAY, TEN)
 
     in_time = consequences.of_cancel(session, settings, booking, now)
@@ -170,7 +180,9 @@ def test_weekly_bookings_say_what_pays_which_dates_wait_and_the_free_cancel(
 ):
     rules = Settings(booking_horizon_days=21, max_bookings_per_day=0, max_active_bookings=0)
     anna = make_user("Anna")
-    sold = passes.record(session, rules, anna, visits=1, valid_days=60, now=now)
+    sold = passes.record(
+        Unit(session, rules, Actor.trainer(), now=now), anna, visits=1, valid_days=60
+    )
     full_on = DAY + timedelta(weeks=2)
     for n in range(rules.capacity):
         services.book(

@@ -8,7 +8,16 @@ from datetime import date, timedelta
 
 import pytest
 
-from schedule import ScheduleError, consequences, passes, payments, services, waitlist
+from schedule import (
+    ScheduleError,
+    Settings,
+    User,
+    consequences,
+    passes,
+    payments,
+    services,
+    waitlist,
+)
 from schedule.models import ACTIVE, Pass
 from schedule.unit import Actor, Unit
 
@@ -37,7 +46,9 @@ def test_refuse_keeps_the_deadline(session, settings, make_user, now):
 
 def test_forfeit_frees_the_place_for_the_line_and_keeps_the_visit(session, forfeit, make_user, now):
     anna, boris = make_user("Anna"), make_user("Boris")
-    sold = passes.record(session, forfeit, anna, visits=3, valid_days=30, now=now)
+    sold = passes.record(
+        Unit(session, forfeit, Actor.trainer(), now=now), anna, visits=3, valid_days=30
+    )
     booking = services.book(Unit(session, forfeit, Actor.client(anna), now=now), anna, DAY, TEN)
     waitlist.join(Unit(session, forfeit, Actor.client(boris), now=now), boris, DAY, TEN)
     when = late(booking)
@@ -70,27 +81,32 @@ def test_forfeit_ends_at_the_start_and_keeps_the_deadline_before_it(
 
 def test_the_trainer_forgives_a_late_cancel_and_the_visit_returns(session, forfeit, make_user, now):
     anna = make_user("Anna")
-    sold = passes.record(session, forfeit, anna, visits=1, valid_days=30, now=now)
+    sold = passes.record(
+        Unit(session, forfeit, Actor.trainer(), now=now), anna, visits=1, valid_days=30
+    )
     booking = services.book(Unit(session, forfeit, Actor.client(anna), now=now), anna, DAY, TEN)
     services.cancel(Unit(session, forfeit, Actor.client(anna), now=late(booking)), booking.id)
     assert passes.remaining_after(session, sold.id) == 0
 
-    forgiven = payments.forgive(session, booking.id, by=9001, now=late(booking))
+    forgiven = payments.forgive(
+        Unit(session, Settings(), Actor.trainer(User(telegram_id=9001)), now=late(booking)),
+        booking.id,
+    )
 
     assert (forgiven.forfeited, forgiven.forgiven_by, forgiven.pass_id) == (False, 9001, None)
     assert passes.remaining_after(session, sold.id) == 1
     assert session.get(Pass, sold.id).history[-1].kind == "forgiven"
     with pytest.raises(ScheduleError) as again:
-        payments.forgive(session, booking.id, now=late(booking))
+        payments.forgive(Unit(session, Settings(), Actor.trainer(), now=late(booking)), booking.id)
     assert again.value.code == "not_forfeited" and again.value.http_status == 409
     with pytest.raises(ScheduleError) as missing:
-        payments.forgive(session, 999, now=now)
+        payments.forgive(Unit(session, Settings(), Actor.trainer(), now=now), 999)
     assert missing.value.http_status == 404
 
 
 def test_the_trainers_cancel_is_never_a_forfeit(session, forfeit, make_user, now):
     anna = make_user("Anna")
-    passes.record(session, forfeit, anna, visits=1, valid_days=30, now=now)
+    passes.record(Unit(session, forfeit, Actor.trainer(), now=now), anna, visits=1, valid_days=30)
     booking = services.book(Unit(session, forfeit, Actor.client(anna), now=now), anna, DAY, TEN)
     services.cancel(
         Unit(session, forfeit, Actor.trainer(), now=late(booking)), booking.id, reason="ill"

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from schedule import ScheduleError, attendance, passes, services
+from schedule import ScheduleError, Settings, attendance, passes, services
 from schedule.unit import Actor, Unit
 
 DAY = date(2026, 11, 26)  # the day after the `now` fixture
@@ -23,10 +23,12 @@ def test_the_trainer_cancelling_a_past_no_show_does_not_give_the_visit_back(
 ):
     strict = replace(settings, pass_required=True)
     anna = make_user("Anna")
-    paid = passes.record(session, strict, anna, visits=1, valid_days=30, now=now)
+    paid = passes.record(
+        Unit(session, strict, Actor.trainer(), now=now), anna, visits=1, valid_days=30
+    )
     booking = services.book(Unit(session, strict, Actor.client(anna), now=now), anna, DAY, TEN)
     during = now + timedelta(days=1, hours=1, minutes=10)
-    attendance.mark(session, booking.id, "no_show", now=during)
+    attendance.mark(Unit(session, Settings(), Actor.trainer(), now=during), booking.id, "no_show")
 
     services.cancel(
         Unit(session, strict, Actor.trainer(), now=during), booking.id, reason="tidying up"
@@ -47,7 +49,7 @@ def test_the_trainer_cancelling_a_past_no_show_does_not_give_the_visit_back(
 
 def test_a_cancel_before_the_start_still_gives_the_visit_back(session, settings, make_user, now):
     anna = make_user("Anna")
-    passes.record(session, settings, anna, visits=1, valid_days=30, now=now)
+    passes.record(Unit(session, settings, Actor.trainer(), now=now), anna, visits=1, valid_days=30)
     booking = services.book(Unit(session, settings, Actor.client(anna), now=now), anna, DAY, TEN)
     services.cancel(Unit(session, settings, Actor.trainer(), now=now), booking.id, reason="ill")
     assert booking.pass_id is None

@@ -354,7 +354,9 @@ def test_a_date_the_worker_books_is_told_to_the_client(session, rules, make_user
 
 def test_the_pass_duties_write_the_expiry_notice_with_their_claim(session, rules, make_user):
     alice = make_user("Alice", id=2001)
-    sold = passes.record(session, rules, alice, visits=5, valid_days=3, now=AT)
+    sold = passes.record(
+        Unit(session, rules, Actor.trainer(), now=AT), alice, visits=5, valid_days=3
+    )
     [claimed] = passes.claim_expiring(session, rules, AT)
 
     assert claimed.sold.id == sold.id

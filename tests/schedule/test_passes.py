@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from schedule import ScheduleError, attendance, passes, services, waitlist
+from schedule import ScheduleError, Settings, attendance, passes, services, waitlist
 from schedule.models import Booking
 from schedule.passes import Standing
 from schedule.unit import Actor, Unit
@@ -32,8 +32,12 @@ def test_a_booking_takes_the_pass_expiring_first_and_a_cancel_returns_it(
     session, settings, make_user, now
 ):
     anna = make_user("Anna")
-    later = passes.record(session, settings, anna, visits=3, valid_days=30, now=now)
-    sooner = passes.record(session, settings, anna, visits=3, valid_days=5, now=now)
+    later = passes.record(
+        Unit(session, settings, Actor.trainer(), now=now), anna, visits=3, valid_days=30
+    )
+    sooner = passes.record(
+        Unit(session, settings, Actor.trainer(), now=now), anna, visits=3, valid_days=5
+    )
 
     booking = services.book(Unit(session, settings, Actor.client(anna), now=now), anna, DAY, TEN)
     assert booking.pass_id == sooner.id
@@ -47,7 +51,7 @@ def test_a_booking_takes_the_pass_expiring_first_and_a_cancel_returns_it(
 
 def test_the_trainers_cancel_gives_the_visit_back_too(session, settings, make_user, now):
     anna = make_user("Anna")
-    passes.record(session, settings, anna, visits=1, valid_days=30, now=now)
+    passes.record(Unit(session, settings, Actor.trainer(), now=now), anna, visits=1, valid_days=30)
     booking = services.book(Unit(session, settings, Actor.client(anna), now=now), anna, DAY, TEN)
     services.cancel(Unit(session, settings, Actor.trainer(), now=now), booking.id, reason="ill")
     assert remaining(session, settings, anna, now) == [1]
@@ -55,7 +59,9 @@ def test_the_trainers_cancel_gives_the_visit_back_too(session, settings, make_us
 
 def test_a_move_keeps_its_pass_or_takes_one_valid_on_the_new_date(session, strict, make_user, now):
     anna = make_user("Anna")
-    short = passes.record(session, strict, anna, visits=1, valid_days=2, now=now)  # to 26 Nov
+    short = passes.record(
+        Unit(session, strict, Actor.trainer(), now=now), anna, visits=1, valid_days=2
+    )  # to 26 Nov
     booking = services.book(Unit(session, strict, Actor.client(anna), now=now), anna, DAY, TEN)
     assert booking.pass_id == short.id
 
@@ -76,7 +82,9 @@ def test_a_move_keeps_its_pass_or_takes_one_valid_on_the_new_date(session, stric
     assert booking.pass_id == short.id
 
     # With a pass for that date the move takes it and gives the short one's visit back.
-    long = passes.record(session, strict, anna, visits=1, valid_days=30, now=now)
+    long = passes.record(
+        Unit(session, strict, Actor.trainer(), now=now), anna, visits=1, valid_days=30
+    )
     services.reschedule(
         Unit(session, strict, Actor.client(anna), now=now), booking.id, DAY + timedelta(days=3), TEN
     )
@@ -89,16 +97,22 @@ def test_the_waitlist_books_with_a_pass_and_passes_over_who_has_none(
 ):
     holders = [make_user(f"Holder {n}") for n in range(4)]
     for user in holders:
-        passes.record(session, strict, user, visits=1, valid_days=30, now=now)
+        passes.record(
+            Unit(session, strict, Actor.trainer(), now=now), user, visits=1, valid_days=30
+        )
         services.book(Unit(session, strict, Actor.client(user), now=now), user, DAY, TEN)
     without, paid = make_user("No pass"), make_user("Paid")
-    paid_pass = passes.record(session, strict, paid, visits=1, valid_days=30, now=now)
+    paid_pass = passes.record(
+        Unit(session, strict, Actor.trainer(), now=now), paid, visits=1, valid_days=30
+    )
     # Both joined while they could book (the pass-less one lost their pass afterwards).
-    passes.record(session, strict, without, visits=1, valid_days=30, now=now)
+    passes.record(Unit(session, strict, Actor.trainer(), now=now), without, visits=1, valid_days=30)
     waitlist.join(Unit(session, strict, Actor.client(without), now=now), without, DAY, TEN)
     waitlist.join(Unit(session, strict, Actor.client(paid), now=now), paid, DAY, TEN)
     sold = passes.client_passes(session, strict, without, now)[0].sold
-    passes.adjust(session, sold.id, visits=-1, reason="refunded", now=now)
+    passes.adjust(
+        Unit(session, Settings(), Actor.trainer(), now=now), sold.id, visits=-1, reason="refunded"
+    )
 
     services.cancel(
         Unit(session, strict, Actor.client(holders[0]), now=now),
@@ -128,7 +142,9 @@ def test_a_pass_recorded_later_pays_for_the_bookings_not_yet_started(
     assert [b.pass_id for b in (started, first, second, beyond, others)] == [None] * 5
 
     later = now + timedelta(hours=2)  # the 25th's training has started by now
-    sold = passes.record(session, settings, anna, visits=2, valid_days=4, now=later)  # to 28 Nov
+    sold = passes.record(
+        Unit(session, settings, Actor.trainer(), now=later), anna, visits=2, valid_days=4
+    )  # to 28 Nov
 
     assert (first.pass_id, second.pass_id) == (sold.id, sold.id)  # earliest first
     assert started.pass_id is None  # it has started: no longer the pass's to pay
@@ -158,11 +174,11 @@ def test_attendance_waits_for_the_start_and_unmarked_visits_settle_once(
     first = services.book(Unit(session, settings, Actor.client(anna), now=now), anna, DAY, TEN)
     second = services.book(Unit(session, settings, Actor.client(boris), now=now), boris, DAY, TEN)
     with pytest.raises(ScheduleError) as early:
-        attendance.mark(session, first.id, "attended", now=now)
+        attendance.mark(Unit(session, Settings(), Actor.trainer(), now=now), first.id, "attended")
     assert early.value.code == "not_started"
 
     during = now + timedelta(days=1, hours=1, minutes=10)
-    attendance.mark(session, first.id, "no_show", now=during)
+    attendance.mark(Unit(session, Settings(), Actor.trainer(), now=during), first.id, "no_show")
     assert attendance.settle_past_days(session, settings, during) == 0  # the day is not over
 
     next_day = now + timedelta(days=2)
@@ -196,7 +212,9 @@ def test_no_shows_in_thirty_days_block_until_unblocked(session, settings, make_u
     ]
     later = now + timedelta(days=3)
     for booking in missed:
-        attendance.mark(session, booking.id, "no_show", now=later)
+        attendance.mark(
+            Unit(session, Settings(), Actor.trainer(), now=later), booking.id, "no_show"
+        )
     target = DAY + timedelta(days=4)
     with pytest.raises(ScheduleError) as refused:
         services.book(Unit(session, strict, Actor.client(anna), now=later), anna, target, TEN)
@@ -206,7 +224,7 @@ def test_no_shows_in_thirty_days_block_until_unblocked(session, settings, make_u
     month = now + timedelta(days=32)
     assert not passes.standing(session, strict, anna.id, month).blocked(month)
 
-    attendance.unblock(session, anna, now=later)
+    attendance.unblock(Unit(session, Settings(), Actor.trainer(), now=later), anna)
     assert (
         services.book(
             Unit(session, strict, Actor.client(anna), now=later), anna, target, TEN
@@ -230,9 +248,15 @@ def test_expiry_notices_are_claimed_once_by_racing_workers(session_factory, sett
     with session_factory() as session:
         anna = services.upsert_user(session, {"id": 700, "first_name": "Anna"})
         boris = services.upsert_user(session, {"id": 701, "first_name": "Boris"})
-        soon = passes.record(session, settings, anna, visits=2, valid_days=3, now=now)
-        passes.record(session, settings, boris, visits=2, valid_days=30, now=now)
-        used_up = passes.record(session, settings, boris, visits=1, valid_days=2, now=now)
+        soon = passes.record(
+            Unit(session, settings, Actor.trainer(), now=now), anna, visits=2, valid_days=3
+        )
+        passes.record(
+            Unit(session, settings, Actor.trainer(), now=now), boris, visits=2, valid_days=30
+        )
+        used_up = passes.record(
+            Unit(session, settings, Actor.trainer(), now=now), boris, visits=1, valid_days=2
+        )
         services.book(Unit(session, settings, Actor.client(boris), now=now), boris, DAY, TEN)
 
     claimed: list[int] = []
@@ -254,6 +278,11 @@ def test_expiry_notices_are_claimed_once_by_racing_workers(session_factory, sett
     with session_factory() as session:
         assert passes.claim_expiring(session, settings, now + timedelta(hours=1)) == []
         # Extended, it is told of again when the new expiry nears.
-        passes.adjust(session, soon.id, extend_days=10, reason="holiday", now=now)
+        passes.adjust(
+            Unit(session, Settings(), Actor.trainer(), now=now),
+            soon.id,
+            extend_days=10,
+            reason="holiday",
+        )
         later = now + timedelta(days=10)
         assert [v.sold.id for v in passes.claim_expiring(session, settings, later)] == [soon.id]

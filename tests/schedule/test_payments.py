@@ -9,8 +9,8 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from schedule import ScheduleError, availability, passes, payments, services
-from schedule.models import Pass, Payment
+from schedule import ScheduleError, Settings, User, availability, passes, payments, services
+from schedule.models import Pass, Payment, utcnow
 from schedule.outbox import OutboxMessage
 from schedule.unit import Actor, Unit
 
@@ -26,22 +26,22 @@ def told(settings):
 
 def buy(session, settings, user, product, charge="tg-1", now=None, **changes):
     return payments.credit(
-        session,
-        settings,
+        Unit(session, settings, Actor.client(user), now=now or utcnow()),
         user,
         payload=payments.invoice_payload(product.id, user.telegram_id),
         total_amount=product.amount,
         currency=product.currency,
         telegram_payment_charge_id=charge,
         provider_payment_charge_id="prov-" + charge,
-        now=now,
         **changes,
     )
 
 
 def pack(session, settings, visits=8, **fields):
     fields = {"name": f"{visits} visits", "valid_days": 30, "amount": 800000, **fields}
-    return payments.create_product(session, settings, visits=visits, **fields)
+    return payments.create_product(
+        Unit(session, settings, Actor.trainer()), visits=visits, **fields
+    )
 
 
 def test_a_payment_credits_one_pass_however_often_it_is_reported(session, told, make_user, now):
@@ -94,7 +94,7 @@ def test_a_payment_for_a_product_taken_off_sale_meanwhile_is_still_credited(
 ):
     anna = make_user("Anna")
     product = pack(session, settings)
-    payments.take_off_sale(session, product.id, now)
+    payments.take_off_sale(Unit(session, Settings(), Actor.trainer(), now=now), product.id)
     assert buy(session, settings, anna, product, now=now).payment.pass_id is not None
 
 
@@ -107,9 +107,13 @@ def test_a_refund_voids_the_pass_takes_its_unused_visits_and_keeps_the_reason(
     assert booking.pass_id == paid.pass_id
 
     with pytest.raises(ScheduleError) as refused:
-        payments.refund(session, told, paid.id, reason="  ", now=now)
+        payments.refund(Unit(session, told, Actor.trainer(), now=now), paid.id, reason="  ")
     assert refused.value.http_status == 400
-    refunded = payments.refund(session, told, paid.id, reason="moved away", by=9001, now=now)
+    refunded = payments.refund(
+        Unit(session, told, Actor.trainer(User(telegram_id=9001)), now=now),
+        paid.id,
+        reason="moved away",
+    )
 
     assert (refunded.status, refunded.refund_reason) == ("refunded", "moved away")
     sold = session.get(Pass, paid.pass_id)
@@ -122,19 +126,26 @@ def test_a_refund_voids_the_pass_takes_its_unused_visits_and_keeps_the_reason(
     assert passes.standing(session, told, anna.id, now).passes == ()  # pays for nothing more
     assert [v.valid for v in passes.client_passes(session, told, anna, now)] == [False]
     with pytest.raises(ScheduleError) as again:
-        payments.refund(session, told, paid.id, reason="twice", now=now)
+        payments.refund(Unit(session, told, Actor.trainer(), now=now), paid.id, reason="twice")
     assert again.value.code == "already_refunded"
     with pytest.raises(ScheduleError) as missing:
-        payments.refund(session, told, 999, reason="x", now=now)
+        payments.refund(Unit(session, told, Actor.trainer(), now=now), 999, reason="x")
     assert missing.value.http_status == 404
     assert "payment_refunded" in set(session.scalars(select(OutboxMessage.kind)))
 
 
 def test_a_freeze_moves_the_expiry_and_is_in_the_history(session, settings, make_user, now):
     anna = make_user("Anna")
-    sold = passes.record(session, settings, anna, visits=4, valid_days=10, now=now)
+    sold = passes.record(
+        Unit(session, settings, Actor.trainer(), now=now), anna, visits=4, valid_days=10
+    )
     expires = sold.expires_on
-    frozen = payments.freeze(session, sold.id, days=7, reason="flu", by=9001, now=now)
+    frozen = payments.freeze(
+        Unit(session, Settings(), Actor.trainer(User(telegram_id=9001)), now=now),
+        sold.id,
+        days=7,
+        reason="flu",
+    )
     assert frozen.expires_on == expires + timedelta(days=7) and frozen.frozen_days == 7
     assert (frozen.history[-1].kind, frozen.history[-1].days_delta) == ("frozen", 7)
     for bad in (
@@ -143,10 +154,12 @@ def test_a_freeze_moves_the_expiry_and_is_in_the_history(session, settings, make
         {"days": "3", "reason": "x"},
     ):
         with pytest.raises(ScheduleError) as refused:
-            payments.freeze(session, sold.id, now=now, **bad)
+            payments.freeze(Unit(session, Settings(), Actor.trainer(), now=now), sold.id, **bad)
         assert refused.value.http_status == 400
     with pytest.raises(ScheduleError) as missing:
-        payments.freeze(session, 999, days=1, reason="x", now=now)
+        payments.freeze(
+            Unit(session, Settings(), Actor.trainer(), now=now), 999, days=1, reason="x"
+        )
     assert missing.value.http_status == 404
 
 
@@ -155,7 +168,11 @@ def test_a_membership_takes_no_visit_and_its_weekly_cap_refuses_week_limit(
 ):
     anna = make_user("Anna")
     month = payments.create_product(
-        session, settings, name="Month", valid_days=30, per_week=2, amount=500000
+        Unit(session, settings, Actor.trainer()),
+        name="Month",
+        valid_days=30,
+        per_week=2,
+        amount=500000,
     )
     sold_id = buy(session, settings, anna, month, now=now).payment.pass_id
     first = services.book(
@@ -196,10 +213,16 @@ def test_a_membership_takes_no_visit_and_its_weekly_cap_refuses_week_limit(
 def test_a_pack_pays_when_the_membership_week_is_full(session, settings, make_user, now):
     anna = make_user("Anna")
     month = payments.create_product(
-        session, settings, name="Month", valid_days=30, per_week=1, amount=500000
+        Unit(session, settings, Actor.trainer()),
+        name="Month",
+        valid_days=30,
+        per_week=1,
+        amount=500000,
     )
     buy(session, settings, anna, month, charge="m", now=now)
-    extra = passes.record(session, settings, anna, visits=2, valid_days=30, now=now)
+    extra = passes.record(
+        Unit(session, settings, Actor.trainer(), now=now), anna, visits=2, valid_days=30
+    )
     services.book(Unit(session, settings, Actor.client(anna), now=now), anna, DAY, TEN)
     booked = services.book(
         Unit(session, settings, Actor.client(anna), now=now), anna, DAY + timedelta(days=1), TEN

@@ -7,28 +7,38 @@ import pytest
 from schedule import ScheduleError, payments
 from schedule.models import Product
 from schedule.settings import ConfigError, Settings
+from schedule.unit import Actor, Unit
 
 
 def test_a_pack_and_a_membership_go_on_sale_and_off_sale_without_touching_passes(
     session, settings, now
 ):
     pack = payments.create_product(
-        session, settings, name="8 visits", visits=8, valid_days=30, amount=800000, now=now
+        Unit(session, settings, Actor.trainer(), now=now),
+        name="8 visits",
+        visits=8,
+        valid_days=30,
+        amount=800000,
     )
     month = payments.create_product(
-        session, settings, name="Month", valid_days=30, per_week=2, amount=500000, currency="eur"
+        Unit(session, settings, Actor.trainer()),
+        name="Month",
+        valid_days=30,
+        per_week=2,
+        amount=500000,
+        currency="eur",
     )
     assert (pack.visits, pack.per_week, pack.currency, pack.on_sale) == (8, None, "RUB", True)
     assert (month.visits, month.per_week, month.currency) == (None, 2, "EUR")
     assert [p.id for p in payments.on_sale(session)] == [pack.id, month.id]
 
-    payments.take_off_sale(session, pack.id, now)
+    payments.take_off_sale(Unit(session, Settings(), Actor.trainer(), now=now), pack.id)
     assert [p.id for p in payments.on_sale(session)] == [month.id]
     with pytest.raises(ScheduleError) as refused:
         payments.product_on_sale(session, pack.id)
     assert refused.value.code == "product_not_found"
     with pytest.raises(ScheduleError):
-        payments.take_off_sale(session, 999)
+        payments.take_off_sale(Unit(session, settings, Actor.trainer()), 999)
 
 
 @pytest.mark.parametrize(
@@ -47,7 +57,7 @@ def test_a_pack_and_a_membership_go_on_sale_and_off_sale_without_touching_passes
 )
 def test_a_product_the_rules_cannot_sell_is_refused_as_input(session, settings, fields):
     with pytest.raises(ScheduleError) as refused:
-        payments.create_product(session, settings, **fields)
+        payments.create_product(Unit(session, settings, Actor.trainer()), **fields)
     assert refused.value.http_status == 400
     assert refused.value.message("ru") != refused.value.message("en")
 

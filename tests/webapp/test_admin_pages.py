@@ -437,7 +437,9 @@ def test_each_visitor_opens_the_client_card_and_shows_paid_and_attendance(app, c
 
         anna = services.upsert_user(db.session(), ANNA)
         settings, now = app.config["SCHEDULE"], app.config["CLOCK"]()
-        passes.record(db.session(), settings, anna, visits=4, valid_days=30, now=now)
+        passes.record(
+            Unit(db.session(), settings, Actor.trainer(), now=now), anna, visits=4, valid_days=30
+        )
         db.session.commit()
     page = html(get(client, f"/app/admin?date={TOMORROW}"))
     opens = re.search(rf'<button class="client-name" data-client-id="{ANNA["id"]}"[^>]*>', page)

@@ -44,12 +44,10 @@ def give_pass(app, user: dict = ANNA, visits: int = 5) -> None:
         session = db.session()
         client = services.upsert_user(session, user)
         passes.record(
-            session,
-            app.config["SCHEDULE"],
+            Unit(session, app.config["SCHEDULE"], Actor.trainer(), now=app.config["CLOCK"]()),
             client,
             visits=visits,
             valid_days=30,
-            now=app.config["CLOCK"](),
         )
 
 
@@ -230,7 +228,16 @@ def test_my_trainings_and_the_api_show_the_last_90_days(page_client, sqlite_app)
         services.cancel(Unit(session, settings, Actor.client(client), now=at), mine)
     sqlite_app.config["CLOCK"].advance(days=1, hours=6)  # 26 Nov, 15:00: the 10:00 is over
     with sqlite_app.app_context():
-        attendance.mark(db.session(), attended, "attended", now=sqlite_app.config["CLOCK"]())
+        attendance.mark(
+            Unit(
+                db.session(),
+                sqlite_app.config["SCHEDULE"],
+                Actor.trainer(),
+                now=sqlite_app.config["CLOCK"](),
+            ),
+            attended,
+            "attended",
+        )
 
     page = get(page_client, "/app/my")
     assert "data-history" in page

@@ -9,6 +9,7 @@ import pytest
 
 from schedule import payments
 from schedule.models import User
+from schedule.unit import Actor, Unit
 from tests.fixtures_web import ANNA, BORIS, TOMORROW, TRAINER, auth
 from webapp.extensions import db
 
@@ -32,15 +33,15 @@ def pay(app, client, product: dict, user=ANNA, charge="tg-1") -> None:
     with app.app_context():
         payer = db.session.scalar(db.select(User).where(User.telegram_id == user["id"]))
         payments.credit(
-            db.session(),
-            app.config["SCHEDULE"],
+            Unit(
+                db.session(), app.config["SCHEDULE"], Actor.client(payer), now=app.config["CLOCK"]()
+            ),
             payer,
             payload=payments.invoice_payload(product["id"], user["id"]),
             total_amount=product["amount"],
             currency=product["currency"],
             telegram_payment_charge_id=charge,
             provider_payment_charge_id="p-" + charge,
-            now=app.config["CLOCK"](),
         )
 
 

@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from schedule import payments
+from schedule.unit import Actor, Unit
 from tests.fixtures_web import ANNA, BORIS, auth
 from tests.webapp.test_consequence_pages import (
     book,
@@ -26,7 +27,9 @@ APP_JS = Path(__file__).parents[2] / "webapp" / "static" / "app.js"
 def offer(app, **fields):
     fields = {"name": "8 visits", "visits": 8, "valid_days": 30, "amount": 800000, **fields}
     with app.app_context():
-        return payments.create_product(db.session(), app.config["SCHEDULE"], **fields).id
+        return payments.create_product(
+            Unit(db.session(), app.config["SCHEDULE"], Actor.trainer()), **fields
+        ).id
 
 
 def test_my_trainings_lists_products_on_sale_priced_for_the_viewer(page_client, sqlite_app):
@@ -85,14 +88,14 @@ def anna_buys(app, product_id: int, charge_id: str):
     with app.app_context():
         anna = services.upsert_user(db.session(), ANNA)
         return payments.credit(
-            db.session(),
-            app.config["SCHEDULE"],
+            Unit(
+                db.session(), app.config["SCHEDULE"], Actor.client(anna), now=app.config["CLOCK"]()
+            ),
             anna,
             payload=payments.invoice_payload(product_id, ANNA["id"]),
             total_amount=500000,
             currency="RUB",
             telegram_payment_charge_id=charge_id,
-            now=app.config["CLOCK"](),
         ).payment
 
 
@@ -112,18 +115,26 @@ def test_the_client_card_words_a_frozen_refunded_membership(page_client, sqlite_
 
         anna = services.upsert_user(db.session(), ANNA)
         paid = payments.credit(
-            db.session(),
-            sqlite_app.config["SCHEDULE"],
+            Unit(db.session(), sqlite_app.config["SCHEDULE"], Actor.client(anna)),
             anna,
             payload=payments.invoice_payload(month, ANNA["id"]),
             total_amount=500000,
             currency="RUB",
             telegram_payment_charge_id="m-2",
         ).payment
-        payments.freeze(db.session(), paid.pass_id, days=7, reason="flu")
+        payments.freeze(
+            Unit(db.session(), sqlite_app.config["SCHEDULE"], Actor.trainer()),
+            paid.pass_id,
+            days=7,
+            reason="flu",
+        )
         card = get(page_client, f"/app/admin/clients/{ANNA['id']}", user=TRAINER)
         assert "Unlimited visits until" in card and "frozen" in card
-        payments.refund(db.session(), sqlite_app.config["SCHEDULE"], paid.id, reason="moved")
+        payments.refund(
+            Unit(db.session(), sqlite_app.config["SCHEDULE"], Actor.trainer()),
+            paid.id,
+            reason="moved",
+        )
     card = get(page_client, f"/app/admin/clients/{ANNA['id']}", user=TRAINER)
     assert "refunded, closed" in card
 

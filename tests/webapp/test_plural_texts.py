@@ -10,6 +10,7 @@ from datetime import date
 from bot import keyboards
 from bot.passes import PASS_EXPIRING, render_pass_notice
 from schedule import passes, services
+from schedule.unit import Actor, Unit
 from tests.fixtures_bot import BORIS as BOT_BORIS
 from tests.fixtures_web import ANNA, BORIS, TOMORROW, TRAINER, auth
 from tests.webapp.test_pages import fill
@@ -59,9 +60,22 @@ def test_the_pass_history_counts_signed_changes(sqlite_app, page_client, clock):
         session = db.session()
         anna = services.upsert_user(session, ANNA)
         settings = sqlite_app.config["SCHEDULE"]
-        sold = passes.record(session, settings, anna, visits=5, valid_days=30, now=clock())
-        passes.adjust(session, sold.id, visits=-1, reason="typo", now=clock())
-        passes.adjust(session, sold.id, visits=2, extend_days=1, reason="gift", now=clock())
+        sold = passes.record(
+            Unit(session, settings, Actor.trainer(), now=clock()), anna, visits=5, valid_days=30
+        )
+        passes.adjust(
+            Unit(session, settings, Actor.trainer(), now=clock()),
+            sold.id,
+            visits=-1,
+            reason="typo",
+        )
+        passes.adjust(
+            Unit(session, settings, Actor.trainer(), now=clock()),
+            sold.id,
+            visits=2,
+            extend_days=1,
+            reason="gift",
+        )
         session.commit()
     card = f"/app/admin/clients/{ANNA['id']}"
     english = page(page_client, card, TRAINER)
@@ -75,7 +89,12 @@ def test_the_bot_greets_and_counts_in_russian(boris, bot_sessions, bot_config, c
     assert "Записывайтесь на тренировку (90 минут)" in boris.screen["text"]
     with bot_sessions() as session:
         user = services.upsert_user(session, BOT_BORIS)
-        passes.record(session, bot_config.settings, user, visits=21, valid_days=30, now=clock())
+        passes.record(
+            Unit(session, bot_config.settings, Actor.trainer(), now=clock()),
+            user,
+            visits=21,
+            valid_days=30,
+        )
     boris.send("/my")
     assert "🎫 Абонемент: осталось 21 из 21 занятия, до Чт 24 декабря" in boris.screen["text"]
 
