@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .kinds import Catalog, KindInfo, default_catalog, load_catalog
 from .limits import Holdings, holdings, promotion_cutoff
 from .models import ACTIVE, Booking, Closure, OpeningHours
 from .settings import Settings, WeekHours
@@ -50,6 +51,7 @@ REFUSALS = (
     "closed",  # a trainer's closure overlaps the training
     "after_hours",  # the training would run outside the opening hours
     "overlapping",  # the viewer holds a booking overlapping it
+    "trainer_busy",  # the trainer gives another kind of training overlapping it
     "limit_reached",  # a fair-use limit (schedule.limits)
     "no_show_limit",  # NO_SHOW_LIMIT no-shows in 30 days (schedule.passes)
     "week_limit",  # a membership's PER_WEEK bookings held that week, no other pass pays
@@ -64,6 +66,8 @@ class Span:
     ends_at: datetime
     user_id: int = 0
     booking_id: int = 0
+    kind_id: int | None = None  # a booking's kind (None: the default kind)
+    trainer_id: int | None = None  # a booking's or a closure's trainer (None: the studio)
 
     def covers(self, instant: datetime) -> bool:
         return self.starts_at <= instant < self.ends_at
@@ -86,7 +90,14 @@ class Snapshot:
     settings: Settings
     hours: WeekHours
     closures: tuple[Span, ...]
-    bookings: tuple[Span, ...]
+    bookings: tuple[Span, ...]  # the bookings counted against capacity in this picture
+    # One (kind, trainer)'s picture (see `picture`): the trainer's bookings of another kind,
+    # which refuse "trainer_busy", and the other active bookings (the viewer's own overlap).
+    busy: tuple[Span, ...] = ()
+    others: tuple[Span, ...] = ()
+    # The kinds and trainers, and the trainers' own closures, read with a studio's snapshot.
+    catalog: Catalog | None = None
+    trainer_closures: tuple[Span, ...] = ()
     # The bookings by start, for binary search: a week's grid asks about every cell.
     _by_start: tuple[Span, ...] = field(init=False, repr=False, compare=False)
     _starts: tuple[datetime, ...] = field(init=False, repr=False, compare=False)
@@ -99,6 +110,11 @@ class Snapshot:
     _cells: dict = field(init=False, repr=False, compare=False)
     # (start, ignore_booking) -> Fixed: a training there, whoever asks, whenever
     _fixed: dict = field(init=False, repr=False, compare=False)
+    # (kind id, trainer id) -> its picture
+    _pictures: dict = field(init=False, repr=False, compare=False)
+    _everyone: tuple = field(init=False, repr=False, compare=False)
+    # Whether a viewer may join a waitlist here (the waitlist is the default kind's).
+    waitable: bool = True
 
     def __post_init__(self) -> None:
         by_start = tuple(sorted(self.bookings, key=lambda b: b.starts_at))
@@ -110,6 +126,51 @@ class Snapshot:
         object.__setattr__(self, "_counts", {})
         object.__setattr__(self, "_cells", {})
         object.__setattr__(self, "_fixed", {})
+        object.__setattr__(self, "_pictures", {})
+        object.__setattr__(self, "_everyone", (*self.bookings, *self.busy, *self.others))
+
+    @property
+    def kinds(self) -> Catalog:
+        return self.catalog or default_catalog(self.settings)
+
+    def picture(self, kind: KindInfo | None = None, trainer_id: int | None = None) -> Snapshot:
+        """The snapshot of one kind with one trainer, from a studio's snapshot: the kind's
+        length and visitors at once, the trainer's hours (or the studio's), the studio's
+        closures and the trainer's own, the trainer's bookings of that kind counted and of
+        another kind busy (a studio's booking, trainer None, counts for every trainer).
+        `trainer_id` None is the studio as one trainer (while no trainer exists). The default
+        kind of the studio is this very snapshot when nothing else exists."""
+        catalog = self.kinds
+        kind = kind or catalog.default
+        key = (kind.id, trainer_id)
+        found = self._pictures.get(key)
+        if found is not None:
+            return found
+        if trainer_id is None and kind.is_default and not self.busy and not self.others:
+            simple = all(b.kind_id is None for b in self.bookings)
+            if simple and not self.trainer_closures:
+                found = self._pictures[key] = self
+                return found
+        trainer = catalog.trainer(trainer_id) if trainer_id is not None else None
+        everyone = self._everyone
+        mine = [b for b in everyone if trainer_id is None or b.trainer_id in (None, trainer_id)]
+        counted = tuple(b for b in mine if b.kind_id == kind.booking_kind)
+        busy = tuple(b for b in mine if b.kind_id != kind.booking_kind)
+        taken = {b.booking_id for b in mine}
+        others = tuple(b for b in everyone if b.booking_id not in taken)
+        own_closures = [c for c in self.trainer_closures if c.trainer_id == trainer_id]
+        closures = self.closures + tuple(own_closures if trainer_id is not None else ())
+        found = self._pictures[key] = Snapshot(
+            settings=kind.rules(self.settings),
+            hours=(trainer.hours if trainer is not None and trainer.hours else self.hours),
+            closures=closures,
+            bookings=counted,
+            busy=busy,
+            others=others,
+            catalog=catalog,
+            waitable=kind.is_default,
+        )
+        return found
 
     def bookings_overlapping(self, starts_at: datetime, ends_at: datetime) -> list[Span]:
         """The active bookings overlapping [starts_at, ends_at)."""
@@ -197,7 +258,7 @@ class Snapshot:
             ()
             if user_id is None
             else [
-                b for b in self.bookings if b.user_id == user_id and b.booking_id != ignore_booking
+                b for b in self._everyone if b.user_id == user_id and b.booking_id != ignore_booking
             ]
         )
         limits: dict[date, str | None] = {}  # local date -> the limit a booking there breaks
@@ -216,6 +277,8 @@ class Snapshot:
                 refusal = "after_hours"
             elif clash is not None:
                 refusal = "overlapping"
+            elif fixed.busy:
+                refusal = "trainer_busy"
             elif holdings is not None and _limit_on(day, limits, holdings, now, ignore_booking):
                 refusal = "limit_reached"
             elif holdings is not None and (
@@ -243,7 +306,10 @@ class Snapshot:
             closes_at = next((cell for cell in cells if not self._local(cell)[1]), None)
             most = max(self.booked_at(cell, ignore_booking) for cell in cells)
             places = max(settings.capacity - most, 0)
-            found = self._fixed[key] = Fixed(ends_at, closed, closes_at, places)
+            busy = any(
+                b.booking_id != ignore_booking and b.overlaps(starts_at, ends_at) for b in self.busy
+            )
+            found = self._fixed[key] = Fixed(ends_at, closed, closes_at, places, busy)
         return found
 
     def closed_cell(self, starts_at: datetime) -> bool:
@@ -260,6 +326,7 @@ class Fixed:
     closed: bool  # a trainer's closure overlaps it
     closes_at: datetime | None  # the first cell it occupies outside the opening hours
     places: int  # CAPACITY minus the most bookings over the cells it occupies
+    busy: bool = False  # the trainer gives another kind of training overlapping it
 
 
 @dataclass(frozen=True)
@@ -325,6 +392,9 @@ class SlotView:
     closes_at: datetime | None = None  # where the opening hours end inside it (after_hours)
     past: bool = False  # the start has come: nothing to show or do there any more
     closed: bool = False  # the cell lies in a trainer's closure
+    # Picturing any trainer of a kind: those who could take a training here (by id), None
+    # when one trainer (or the studio alone) is pictured.
+    trainer_ids: tuple[int, ...] | None = None
 
     @property
     def start(self) -> str:
@@ -358,11 +428,24 @@ def effective_hours(session: Session, settings: Settings) -> WeekHours:
 
 
 def load_snapshot(
-    session: Session, settings: Settings, window_start: datetime, window_end: datetime
+    session: Session,
+    settings: Settings,
+    window_start: datetime,
+    window_end: datetime,
+    catalog: Catalog | None = None,
 ) -> Snapshot:
-    """One query for the active bookings overlapping the window, one for its closures."""
+    """One query for the active bookings overlapping the window, one for its closures (and,
+    unless given, two for the kinds and trainers: schedule.kinds.load_catalog)."""
+    catalog = catalog or load_catalog(session, settings)
     bookings = session.execute(
-        select(Booking.starts_at, Booking.ends_at, Booking.user_id, Booking.id).where(
+        select(
+            Booking.starts_at,
+            Booking.ends_at,
+            Booking.user_id,
+            Booking.id,
+            Booking.kind_id,
+            Booking.trainer_id,
+        ).where(
             Booking.status == ACTIVE,
             Booking.starts_at < window_end,
             Booking.starts_at > window_start - MAX_TRAINING,
@@ -370,21 +453,35 @@ def load_snapshot(
         )
     ).all()
     closures = session.execute(
-        select(Closure.starts_at, Closure.ends_at).where(
+        select(Closure.starts_at, Closure.ends_at, Closure.trainer_id).where(
             Closure.starts_at < window_end, Closure.ends_at > window_start
         )
     ).all()
     return Snapshot(
         settings=settings,
         hours=effective_hours(session, settings),
-        closures=tuple(Span(*row) for row in closures),
-        bookings=tuple(Span(*row) for row in bookings),
+        closures=tuple(Span(a, b) for a, b, trainer in closures if trainer is None),
+        bookings=tuple(
+            Span(start, end, user, booking, kind, trainer)
+            for start, end, user, booking, kind, trainer in bookings
+        ),
+        catalog=catalog,
+        trainer_closures=tuple(
+            Span(a, b, trainer_id=trainer) for a, b, trainer in closures if trainer is not None
+        ),
     )
 
 
-def _window(first_day: date, last_day: date, settings: Settings) -> tuple[datetime, datetime]:
+def _longest(settings: Settings, catalog: Catalog) -> timedelta:
+    """The longest training of any kind."""
+    return timedelta(minutes=max([settings.training_minutes, *(k.minutes for k in catalog.kinds)]))
+
+
+def _window(
+    first_day: date, last_day: date, settings: Settings, margin: timedelta | None = None
+) -> tuple[datetime, datetime]:
     """UTC bounds covering every training that starts on or touches the given days."""
-    margin = timedelta(minutes=settings.training_minutes)
+    margin = margin or timedelta(minutes=settings.training_minutes)
     return (
         local_midnight_utc(first_day, settings) - margin,
         local_midnight_utc(last_day + timedelta(days=1), settings) + margin,
@@ -394,12 +491,17 @@ def _window(first_day: date, last_day: date, settings: Settings) -> tuple[dateti
 def snapshot_for_days(
     session: Session, settings: Settings, first_day: date, last_day: date
 ) -> Snapshot:
-    return load_snapshot(session, settings, *_window(first_day, last_day, settings))
+    catalog = load_catalog(session, settings)
+    margin = _longest(settings, catalog)
+    return load_snapshot(
+        session, settings, *_window(first_day, last_day, settings, margin), catalog
+    )
 
 
 def snapshot_for_start(session: Session, settings: Settings, starts_at: datetime) -> Snapshot:
-    margin = timedelta(minutes=settings.training_minutes)
-    return load_snapshot(session, settings, starts_at - margin, starts_at + 2 * margin)
+    catalog = load_catalog(session, settings)
+    margin = _longest(settings, catalog)
+    return load_snapshot(session, settings, starts_at - margin, starts_at + 2 * margin, catalog)
 
 
 def view_day(
@@ -423,7 +525,7 @@ def view_day(
     cells = snapshot.cells(day)
     starts = [cell.starts_at for cell in cells]
     verdicts = snapshot.verdicts(starts, user_id, now, ignore_booking, holdings)
-    own = () if user_id is None else [b for b in snapshot.bookings if b.user_id == user_id]
+    own = () if user_id is None else [b for b in snapshot._everyone if b.user_id == user_id]
     in_line = in_line or {}
     waiting = set(in_line) | set(holdings.waiting if holdings is not None else ())
     slots = []
@@ -441,6 +543,7 @@ def view_day(
                 refusal=verdict.refusal,
                 places=verdict.places,
                 can_wait=user_id is not None
+                and snapshot.waitable
                 and starts_at not in waiting
                 and not wait_refusal(verdict.refusal, starts_at, settings, now, holdings, False),
                 in_line=in_line.get(starts_at),
@@ -454,6 +557,102 @@ def view_day(
     refusals = [verdict.refusal for verdict in verdicts]
     limited = holdings is not None and "limit_reached" in refusals
     return DayView(day, slots, holdings.limit(day, now, ignore_booking) if limited else None)
+
+
+def _preferred(options: list[tuple[int | None, Verdict]]) -> tuple[int | None, Verdict]:
+    """Of one start's verdicts per trainer, the one a booking for any trainer gets: among those
+    who can take it, the one whose training there holds the most visitors (fewest places: a
+    group fills before another opens), the lower id first; when none can, the first refused
+    "full" (its waitlist), else the first trainer's refusal."""
+    able = [option for option in options if option[1].refusal is None]
+    if able:
+        return min(able, key=lambda option: (option[1].places, option[0] or 0))
+    full = [option for option in options if option[1].refusal == "full"]
+    return (full or options)[0]
+
+
+def pick(
+    snapshot: Snapshot,
+    kind: KindInfo | None,
+    trainer_id: int | None,
+    starts_at: datetime,
+    user_id: int | None,
+    now: datetime,
+    ignore_booking: int = 0,
+    holdings: Holdings | None = None,
+) -> tuple[int | None, Verdict]:
+    """Who gives a training of `kind` at `starts_at` (the trainer asked for, or any of the
+    kind's: see _preferred) and the rules' verdict on it. A trainer who does not give the kind
+    is None with "trainer_busy"."""
+    catalog = snapshot.kinds
+    kind = kind or catalog.default
+    candidates = catalog.candidates(kind)
+    if trainer_id is not None:
+        if trainer_id not in candidates:
+            return None, Verdict("trainer_busy", 0)
+        candidates = (trainer_id,)
+    if not candidates:
+        return None, Verdict("trainer_busy", 0)
+    options = [
+        (
+            trainer,
+            snapshot.picture(kind, trainer).verdicts(
+                [starts_at], user_id, now, ignore_booking, holdings
+            )[0],
+        )
+        for trainer in candidates
+    ]
+    return _preferred(options)
+
+
+def view_kind(
+    snapshot: Snapshot,
+    kind: KindInfo | None,
+    trainer_id: int | None,
+    day: date,
+    user_id: int | None,
+    now: datetime,
+    ignore_booking: int = 0,
+    holdings: Holdings | None = None,
+    in_line: Mapping[datetime, int] | None = None,
+) -> DayView:
+    """`view_day` of one kind (None: the default) with one trainer, or with any of the kind's
+    (`trainer_id` None): then each start is what the trainer a booking would go to sees
+    (_preferred), with `trainer_ids` naming every trainer who could take it, and `booked`
+    and `free` summed over them. The studio alone (no trainer yet) is `view_day` itself."""
+    catalog = snapshot.kinds
+    kind = kind or catalog.default
+    args = (day, user_id, now, ignore_booking, holdings, in_line)
+    candidates = catalog.candidates(kind)
+    if trainer_id is not None:
+        if trainer_id not in candidates:
+            return DayView(day, [])
+        return view_day(snapshot.picture(kind, trainer_id), *args)
+    if candidates == (None,):
+        return view_day(snapshot.picture(kind, None), *args)
+    views = [(trainer, view_day(snapshot.picture(kind, trainer), *args)) for trainer in candidates]
+    by_start: dict[datetime, list[tuple[int | None, SlotView]]] = {}
+    for trainer, view in views:
+        for slot in view.slots:
+            by_start.setdefault(slot.cell.starts_at, []).append((trainer, slot))
+    slots = []
+    for starts_at in sorted(by_start):
+        options = by_start[starts_at]
+        slot_of = dict(options)
+        chosen, _ = _preferred([(t, Verdict(slot.refusal, slot.places)) for t, slot in options])
+        slot = slot_of[chosen]
+        able = tuple(sorted(t for t, one in options if one.can_start and t is not None))
+        slots.append(
+            replace(
+                slot,
+                booked=sum(one.booked for _, one in options),
+                free=sum(one.free for _, one in options),
+                mine=any(one.mine for _, one in options),
+                trainer_ids=able,
+            )
+        )
+    limit = next((view.limit for _, view in views if view.limit), None)
+    return DayView(day, slots, limit)
 
 
 def day_availability(

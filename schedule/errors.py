@@ -35,6 +35,7 @@ MESSAGES = {
     "already_refunded": N_("error_already_refunded"),
     "not_forfeited": N_("error_not_forfeited"),
     "forbidden": N_("error_forbidden"),
+    "trainer_busy": N_("error_trainer_busy"),
 }
 
 # A fair-use limit's message with its number, by limit code (schedule.limits): plural entries,

@@ -100,6 +100,13 @@ class Booking(Base):
     forfeited: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
     forgiven_at: Mapped[datetime | None] = mapped_column(DateTime)
     forgiven_by: Mapped[int | None] = mapped_column(BigInteger)
+    # The kind of training and who gives it (schedule/kinds.py); None: the default kind
+    # (TRAINING_MINUTES, CAPACITY) and the studio itself, as every booking made before kinds
+    # and trainers existed.
+    kind_id: Mapped[int | None] = mapped_column(ForeignKey("kinds.id", ondelete="RESTRICT"))
+    trainer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("trainers.id", ondelete="RESTRICT"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     # Set by each service to its own "now" (no onupdate: an unchanged value would let the
     # wall clock overwrite the service's time, and notices and reminders read it).
@@ -190,7 +197,55 @@ class Closure(Base):
     starts_at: Mapped[datetime] = mapped_column(DateTime, index=True)
     ends_at: Mapped[datetime] = mapped_column(DateTime)
     reason: Mapped[str] = mapped_column(Text, default="")
+    # One trainer's closure (their day off); None: the whole studio, every trainer.
+    trainer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("trainers.id", ondelete="CASCADE"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Trainer(Base):
+    """A trainer of the studio (schedule/kinds.py): their Telegram id (they manage their own
+    day), name, and opening hours written like OPENING_HOURS (None: the studio's)."""
+
+    __tablename__ = "trainers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    telegram_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    name: Mapped[str] = mapped_column(String(128))
+    opening_hours: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Kind(Base):
+    """A kind of training besides the default one (which is no row: TRAINING_MINUTES and
+    CAPACITY, id 1, every trainer): its length, visitors at once, and who gives it."""
+
+    __tablename__ = "kinds"
+    __table_args__ = (
+        CheckConstraint("minutes > 0", name="minutes"),
+        CheckConstraint("capacity > 0", name="capacity"),
+    )
+
+    # Assigned by schedule.kinds under the write lock, from 2 up: 1 is the default kind's.
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(String(128))
+    minutes: Mapped[int] = mapped_column(Integer)
+    capacity: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class KindTrainer(Base):
+    """Who gives a kind of training."""
+
+    __tablename__ = "kind_trainers"
+
+    kind_id: Mapped[int] = mapped_column(
+        ForeignKey("kinds.id", ondelete="CASCADE"), primary_key=True
+    )
+    trainer_id: Mapped[int] = mapped_column(
+        ForeignKey("trainers.id", ondelete="CASCADE"), primary_key=True
+    )
 
 
 class ScheduleLock(Base):

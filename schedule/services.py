@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from . import passes, payments, waitlist
-from .availability import effective_hours, snapshot_for_start
+from .availability import effective_hours, pick, snapshot_for_start
 from .db import is_row_id, write_transaction
 from .errors import InvalidInput, ScheduleError
 from .events import BookingCancelled, BookingMade, BookingMoved
@@ -76,11 +76,23 @@ def set_phone(session: Session, user: User, phone: str) -> User:
     return user
 
 
-def book(unit: Unit, client: User, day: date, minute: int, *, source: str | None = None) -> Booking:
+def book(
+    unit: Unit,
+    client: User,
+    day: date,
+    minute: int,
+    *,
+    source: str | None = None,
+    kind: int | None = None,
+    trainer: int | None = None,
+) -> Booking:
     """Book a training for `client` starting at wall time `minute` on `day`.
 
     The fair-use limits and the phone apply to everyone's own bookings, not to the trainer
-    booking for a client. `source` says where it came from ("admin" for the trainer's)."""
+    booking for a client. `source` says where it came from ("admin" for the trainer's).
+    `kind` is a kind's id (None: the default kind), `trainer` a trainer's id (None: any
+    trainer of the kind, schedule.availability.pick says whom); an unknown one is
+    InvalidInput, a trainer busy with another kind then "trainer_busy"."""
     session, settings, now = unit.session, unit.settings, unit.now
     for_client = not unit.actor.is_trainer
     source = source or ("miniapp" if for_client else "admin")
@@ -92,13 +104,16 @@ def book(unit: Unit, client: User, day: date, minute: int, *, source: str | None
             raise ScheduleError("phone_required")
         held = holdings(session, settings, client.id, now) if for_client else None
         snapshot = snapshot_for_start(session, settings, starts_at)
-        refusal = snapshot.refusal(starts_at, client.id, now, holdings=held)
-        if refusal:
-            raise refused(refusal, held, starts_at, now)
+        wanted = snapshot.kinds.resolve(kind, trainer)
+        given_by, verdict = pick(snapshot, wanted, trainer, starts_at, client.id, now, 0, held)
+        if verdict.refusal:
+            raise refused(verdict.refusal, held, starts_at, now)
         booking = Booking(
             user_id=client.id,
+            kind_id=wanted.booking_kind,
+            trainer_id=given_by,
             starts_at=starts_at,
-            ends_at=training_end(starts_at, settings),
+            ends_at=training_end(starts_at, wanted.rules(settings)),
             status=ACTIVE,
             source=source,
             created_at=now,
@@ -210,13 +225,18 @@ def reschedule(unit: Unit, booking_id: int, day: date, minute: int) -> Booking:
             _check_client_deadline(booking, settings, now)
         held = holdings(session, settings, booking.user_id, now) if by_client else None
         snapshot = snapshot_for_start(session, settings, starts_at)
-        refusal = snapshot.refusal(starts_at, booking.user_id, now, booking.id, held)
-        if refusal:
-            raise refused(refusal, held, starts_at, now, booking.id)
+        # A move keeps the kind and the trainer (the studio's booking: any trainer now).
+        kind = snapshot.kinds.kind(booking.kind_id) or snapshot.kinds.default
+        given_by, verdict = pick(
+            snapshot, kind, booking.trainer_id, starts_at, booking.user_id, now, booking.id, held
+        )
+        if verdict.refusal:
+            raise refused(verdict.refusal, held, starts_at, now, booking.id)
         previous = booking.starts_at
         booking.starts_at = starts_at
+        booking.trainer_id = given_by
         previous_end = booking.ends_at
-        booking.ends_at = training_end(starts_at, settings)
+        booking.ends_at = training_end(starts_at, kind.rules(settings))
         booking.updated_at = now
         passes.charge(session, settings, booking, now)
         session.flush()

@@ -1,0 +1,326 @@
+"""Kinds of training and the trainers who give them (DESIGN.md, "Trainers and kinds").
+
+The default kind is no row: id DEFAULT_KIND_ID (1), TRAINING_MINUTES long, CAPACITY visitors,
+given by every trainer; a booking of it has `kind_id` None. Kinds the studio adds are rows with
+ids from 2 up (given here under the schedule's write lock, so they never meet the default's).
+A trainer is a row with a Telegram id, a name and opening hours written like OPENING_HOURS
+(None: the studio's). A booking's `trainer_id` None is the studio itself: every booking made
+before trainers existed, and every booking while none exists. Such a booking counts in every
+trainer's picture (schedule.availability.Snapshot.picture): whoever gave it, no place it took is
+sold twice.
+
+"Any trainer" of a kind: the kind's trainers by id (the default kind's: every trainer, or the
+studio alone while there is none). A booking for any trainer goes to the one who can take it
+whose training there already holds the most visitors (fill a group before opening another,
+keeping the others free), the lower id first among equals.
+
+Who manages what: the Telegram ids in ADMIN_IDS are owners (every trainer's day); a trainer
+row's Telegram id is that trainer (their own day). `staff` decides it, once, for every adapter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from .db import write_transaction
+from .errors import InvalidInput
+from .i18n import N_
+from .models import Booking, Kind, KindTrainer, Trainer, utcnow
+from .settings import (
+    WEEKDAYS,
+    ConfigError,
+    Settings,
+    WeekHours,
+    check_week,
+    format_intervals,
+    parse_opening_hours,
+)
+
+DEFAULT_KIND_ID = 1
+
+# The grid's word for the refusal this module adds (schedule.availability.REFUSALS).
+N_("reason_trainer_busy")
+MAX_NAME = 128
+MAX_CAPACITY = 1000
+MAX_MINUTES = 1440
+
+
+@dataclass(frozen=True)
+class KindInfo:
+    """A kind of training as the rules see it; `row_id` None for the default kind."""
+
+    id: int
+    name: str
+    minutes: int
+    capacity: int
+    trainer_ids: tuple[int, ...]  # who gives it, by id (the default kind: every trainer)
+
+    @property
+    def is_default(self) -> bool:
+        return self.id == DEFAULT_KIND_ID
+
+    @property
+    def booking_kind(self) -> int | None:
+        """What a booking of this kind stores in `kind_id`."""
+        return None if self.is_default else self.id
+
+    def rules(self, settings: Settings) -> Settings:
+        """The studio's rules with this kind's length and visitors at once."""
+        if (self.minutes, self.capacity) == (settings.training_minutes, settings.capacity):
+            return settings
+        return replace(settings, training_minutes=self.minutes, capacity=self.capacity)
+
+
+@dataclass(frozen=True)
+class TrainerInfo:
+    id: int
+    telegram_id: int
+    name: str
+    hours: WeekHours | None  # None: the studio's
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Every kind and trainer, read at once (beside a snapshot: schedule.availability)."""
+
+    kinds: tuple[KindInfo, ...]  # the default kind first, then by id
+    trainers: tuple[TrainerInfo, ...]  # by id
+
+    @property
+    def default(self) -> KindInfo:
+        return self.kinds[0]
+
+    def kind(self, kind_id: int | None) -> KindInfo | None:
+        wanted = DEFAULT_KIND_ID if kind_id is None else kind_id
+        return next((k for k in self.kinds if k.id == wanted), None)
+
+    def trainer(self, trainer_id: int) -> TrainerInfo | None:
+        return next((t for t in self.trainers if t.id == trainer_id), None)
+
+    def resolve(self, kind_id: int | None, trainer_id: int | None) -> KindInfo:
+        """The kind asked for (None: the default), checked with the trainer asked for (None:
+        any): InvalidInput for an unknown kind or trainer, or one who does not give it."""
+        kind = self.kind(kind_id)
+        if kind is None:
+            raise InvalidInput(N_("input_unknown_kind"), kind=kind_id)
+        if trainer_id is not None:
+            if self.trainer(trainer_id) is None:
+                raise InvalidInput(N_("input_unknown_trainer"), trainer=trainer_id)
+            if trainer_id not in self.candidates(kind):
+                raise InvalidInput(N_("input_trainer_kind"), trainer=trainer_id, kind=kind.id)
+        return kind
+
+    def candidates(self, kind: KindInfo) -> tuple[int | None, ...]:
+        """Who may give `kind`, in order: its trainers by id; the studio alone (None) for the
+        default kind while no trainer exists."""
+        if kind.is_default and not self.trainers:
+            return (None,)
+        return kind.trainer_ids
+
+    @property
+    def simple(self) -> bool:
+        """Only the default kind, given by the studio or one trainer: no picker to show."""
+        return len(self.kinds) == 1 and len(self.trainers) <= 1
+
+
+def default_catalog(settings: Settings) -> Catalog:
+    return Catalog((_default_kind(settings, ()),), ())
+
+
+def _default_kind(settings: Settings, trainer_ids: tuple[int, ...]) -> KindInfo:
+    return KindInfo(DEFAULT_KIND_ID, "", settings.training_minutes, settings.capacity, trainer_ids)
+
+
+def load_catalog(session: Session, settings: Settings) -> Catalog:
+    """Two queries: the trainers, the kinds with who gives them."""
+    trainers = tuple(
+        TrainerInfo(row.id, row.telegram_id, row.name, _hours_or_none(row.opening_hours))
+        for row in session.execute(
+            select(Trainer.id, Trainer.telegram_id, Trainer.name, Trainer.opening_hours).order_by(
+                Trainer.id
+            )
+        )
+    )
+    rows = session.execute(
+        select(Kind.id, Kind.name, Kind.minutes, Kind.capacity, KindTrainer.trainer_id)
+        .outerjoin(KindTrainer, KindTrainer.kind_id == Kind.id)
+        .order_by(Kind.id, KindTrainer.trainer_id)
+    ).all()
+    kinds: dict[int, KindInfo] = {}
+    for kind_id, name, minutes, capacity, trainer_id in rows:
+        found = kinds.get(kind_id) or KindInfo(kind_id, name, minutes, capacity, ())
+        if trainer_id is not None:
+            found = replace(found, trainer_ids=(*found.trainer_ids, trainer_id))
+        kinds[kind_id] = found
+    everyone = tuple(t.id for t in trainers)
+    return Catalog((_default_kind(settings, everyone), *kinds.values()), trainers)
+
+
+def _hours_or_none(written: str | None) -> WeekHours | None:
+    if written is None:
+        return None
+    try:
+        return parse_opening_hours(written)
+    except ConfigError:  # stored checked; never refuse a day over an old row
+        return None
+
+
+def format_week(week: WeekHours) -> str:
+    """Opening hours written like OPENING_HOURS: "08:00-18:00", or per weekday."""
+    days = [week.get(day, ()) for day in range(7)]
+    if all(day == days[0] for day in days) and days[0]:
+        return format_intervals(days[0])
+    return "; ".join(f"{WEEKDAYS[n]} {format_intervals(days[n])}" for n in range(7))
+
+
+def read_hours(written: str, settings: Settings) -> WeekHours:
+    """A trainer's hours as the API gives them; InvalidInput when unreadable, off the grid or
+    closed all week."""
+    try:
+        week = parse_opening_hours(written if isinstance(written, str) else "")
+        check_week(week, settings.slot_minutes)
+    except ConfigError as error:
+        raise InvalidInput(N_("input_trainer_hours"), problem=str(error)[:200]) from None
+    if not any(week.values()):
+        raise InvalidInput(N_("hours_all_closed"))
+    return week
+
+
+def _name(name: object) -> str:
+    written = name.strip() if isinstance(name, str) else ""
+    if not written or "\x00" in written:
+        raise InvalidInput(N_("input_kind_name"))
+    return written[:MAX_NAME]
+
+
+def add_trainer(
+    session: Session,
+    settings: Settings,
+    telegram_id: int,
+    name: str,
+    opening_hours: str | None = None,
+) -> Trainer:
+    """A new trainer (an owner adds them); their hours None are the studio's."""
+    hours = None if opening_hours is None else format_week(read_hours(opening_hours, settings))
+    trainer = Trainer(
+        telegram_id=telegram_id, name=_name(name), opening_hours=hours, created_at=utcnow()
+    )
+    try:
+        with write_transaction(session):
+            if session.scalar(select(Trainer.id).where(Trainer.telegram_id == telegram_id)):
+                raise InvalidInput(N_("input_trainer_exists"))
+            session.add(trainer)
+            session.flush()
+    except IntegrityError:  # the same trainer added twice at once
+        raise InvalidInput(N_("input_trainer_exists")) from None
+    return trainer
+
+
+def add_kind(
+    session: Session,
+    settings: Settings,
+    name: str,
+    minutes: int,
+    capacity: int,
+    trainer_ids: Sequence[int],
+) -> KindInfo:
+    """A new kind of training: its length a multiple of the grid, at least one visitor, given
+    by trainers that exist."""
+    if not 0 < minutes <= MAX_MINUTES or minutes % settings.slot_minutes:
+        raise InvalidInput(N_("input_kind_minutes"), slot=settings.slot_minutes)
+    if not 1 <= capacity <= MAX_CAPACITY:
+        raise InvalidInput(N_("input_kind_capacity"))
+    wanted = tuple(sorted(set(trainer_ids)))
+    if not wanted:
+        raise InvalidInput(N_("input_kind_trainers"))
+    with write_transaction(session):
+        known = set(session.scalars(select(Trainer.id).where(Trainer.id.in_(wanted))))
+        unknown = [t for t in wanted if t not in known]
+        if unknown:
+            raise InvalidInput(N_("input_unknown_trainer"), trainer=unknown[0])
+        # Under the write lock: no other transaction picks the same id.
+        highest = session.scalar(select(func.max(Kind.id))) or DEFAULT_KIND_ID
+        kind = Kind(
+            id=max(highest, DEFAULT_KIND_ID) + 1,
+            name=_name(name),
+            minutes=minutes,
+            capacity=capacity,
+            created_at=utcnow(),
+        )
+        session.add(kind)
+        session.flush()
+        session.add_all(KindTrainer(kind_id=kind.id, trainer_id=t) for t in wanted)
+        session.flush()
+    return KindInfo(kind.id, kind.name, kind.minutes, kind.capacity, wanted)
+
+
+def kind_json(kind: KindInfo, default_name: str) -> dict:
+    return {
+        "id": kind.id,
+        "name": kind.name or default_name,
+        "minutes": kind.minutes,
+        "capacity": kind.capacity,
+        "trainer_ids": list(kind.trainer_ids),
+    }
+
+
+def trainer_json(trainer: Trainer, settings: Settings, studio_hours: WeekHours) -> dict:
+    return {
+        "id": trainer.id,
+        "telegram_id": trainer.telegram_id,
+        "name": trainer.name,
+        "opening_hours": trainer.opening_hours or format_week(studio_hours),
+    }
+
+
+def kind_bookings(session: Session, kind_id: int) -> ColumnElement[bool] | None:
+    """Which bookings are of kind `kind_id`, as a condition on Booking; None: no such kind.
+    The default kind is every booking without another."""
+    if kind_id == DEFAULT_KIND_ID:
+        return Booking.kind_id.is_(None)
+    if not 0 < kind_id < 2**31 or session.get(Kind, kind_id) is None:
+        return None
+    return Booking.kind_id == kind_id
+
+
+# --- who manages what ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Staff:
+    """A member of staff: an owner (ADMIN_IDS: every trainer's day) or a trainer (their own,
+    `trainer_id`). An owner who is also a trainer row keeps both."""
+
+    owner: bool
+    trainer_id: int | None = None
+
+    def may_manage(self, trainer_id: int | None) -> bool:
+        """Whether they manage that trainer's day (None: the whole studio's)."""
+        return self.owner or (trainer_id is not None and trainer_id == self.trainer_id)
+
+    def day_filter(self, wanted: int | None) -> int | None:
+        """The trainer whose day they see when asking for `wanted` (None: everyone's)."""
+        if self.owner:
+            return wanted
+        return self.trainer_id
+
+
+def staff(session: Session, settings: Settings, telegram_id: int) -> Staff | None:
+    """Whether `telegram_id` is staff, and which: the one place that decides it."""
+    owner = telegram_id in settings.admin_ids
+    trainer_id = session.scalar(select(Trainer.id).where(Trainer.telegram_id == telegram_id))
+    if not owner and trainer_id is None:
+        return None
+    return Staff(owner, trainer_id)
+
+
+def trainers_named(session: Session, ids: Iterable[int]) -> dict[int, str]:
+    ids = list(ids)
+    if not ids:
+        return {}
+    return dict(session.execute(select(Trainer.id, Trainer.name).where(Trainer.id.in_(ids))).all())
