@@ -4,9 +4,11 @@ tells the truth about what booking would do."""
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
+import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -33,6 +35,29 @@ PROPERTY = hypothesis_settings(
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
+
+# PostgreSQL runs the same properties on fewer examples: SQLite's run covers the breadth of
+# random sequences; what PostgreSQL's run adds is its own locking and SQL, which every example
+# exercises.
+POSTGRES_EXAMPLES = 10
+
+
+@pytest.fixture(autouse=True)
+def fewer_examples_on_postgres(request) -> Iterator[None]:
+    test = request.function
+    own = getattr(test, "_hypothesis_internal_use_settings", None)  # what @settings gave it
+    callspec = getattr(request.node, "callspec", None)
+    if own is None or callspec is None or callspec.params.get("database_url") != "postgres":
+        yield
+        return
+    test._hypothesis_internal_use_settings = hypothesis_settings(
+        own, max_examples=min(own.max_examples, POSTGRES_EXAMPLES)
+    )
+    try:
+        yield
+    finally:
+        test._hypothesis_internal_use_settings = own
+
 
 user_index = st.integers(0, USERS - 1)
 day = st.sampled_from(DAYS)
