@@ -47,6 +47,13 @@ MOVE_ASK = "V"  # move my booking: the days it may go to
 MOVE_DAY = "VD"  # the starts of a day it may go to
 MOVE_PICK = "VT"  # a start chosen: what the move will do, confirm or back
 MOVE = "VK"  # confirmed: move it there
+# Kinds of training (schedule.kinds): /book asks which kind first when there are several; the
+# default kind then goes on with DAY, PICK and BOOK, another kind with these.
+KINDS = "KN"  # which kind of training
+KIND_DAYS = "KB"  # a kind's bookable days
+KIND_DAY = "KD"  # a kind's starts on a day
+KIND_PICK = "KT"  # a kind's start chosen: confirm or back
+KIND_BOOK = "KK"  # confirmed: book that kind there
 
 # The fields each action carries, in order.
 FIELDS: dict[str, tuple[str, ...]] = {
@@ -74,6 +81,11 @@ FIELDS: dict[str, tuple[str, ...]] = {
     MOVE_DAY: ("booking_id", "day"),
     MOVE_PICK: ("booking_id", "day", "minute"),
     MOVE: ("booking_id", "day", "minute"),
+    KINDS: (),
+    KIND_DAYS: ("kind",),
+    KIND_DAY: ("kind", "day"),
+    KIND_PICK: ("kind", "day", "minute"),
+    KIND_BOOK: ("kind", "day", "minute"),
 }
 
 _SHAPES = {
@@ -82,6 +94,7 @@ _SHAPES = {
     "booking_id": re.compile(r"^[1-9]\d{0,11}$"),
     "series_id": re.compile(r"^[1-9]\d{0,11}$"),
     "weeks": re.compile(r"^\d{1,2}$"),
+    "kind": re.compile(r"^[1-9]\d{0,8}$"),
 }
 
 
@@ -97,6 +110,7 @@ class Callback:
     booking_id: int | None = None
     series_id: int | None = None
     weeks: int | None = None
+    kind: int | None = None
 
     def encode(self) -> str:
         parts = [VERSION, self.action]

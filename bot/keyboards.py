@@ -56,9 +56,23 @@ def menu(lang: str, web_app_url: str | None, is_admin: bool, today: date) -> Inl
     return _markup(rows)
 
 
-def days(lang: str, bookable: Sequence[date]) -> InlineKeyboardMarkup:
-    buttons = [_button(day_label(day, lang), cb.DAY, day=day) for day in bookable]
-    return _markup([*_rows(buttons, 2), [_button(label(lang, "btn_menu"), cb.MENU)]])
+def days(lang: str, bookable: Sequence[date], kind: int | None = None) -> InlineKeyboardMarkup:
+    """The bookable days (of `kind`, a kind's id other than the default one)."""
+    if kind is None:
+        buttons = [_button(day_label(day, lang), cb.DAY, day=day) for day in bookable]
+        back = [_button(label(lang, "btn_menu"), cb.MENU)]
+    else:
+        buttons = [
+            _button(day_label(day, lang), cb.KIND_DAY, kind=kind, day=day) for day in bookable
+        ]
+        back = [_button(label(lang, "btn_back"), cb.KINDS)]
+    return _markup([*_rows(buttons, 2), back])
+
+
+def kinds(lang: str, choices: Sequence[tuple[int, str]]) -> InlineKeyboardMarkup:
+    """/book's first step when there are several kinds: (kind id, its button's text)."""
+    buttons = [_button(text, cb.KIND_DAYS, kind=kind_id) for kind_id, text in choices]
+    return _markup([*_rows(buttons, 1), [_button(label(lang, "btn_menu"), cb.MENU)]])
 
 
 def starts(
@@ -66,9 +80,24 @@ def starts(
     day: date,
     free_by_minute: Sequence[tuple[int, str, int]],
     full: Sequence[tuple[int, str, bool]] = (),
+    kind: int | None = None,
 ) -> InlineKeyboardMarkup:
     """One button per bookable start: (minute, 'HH:MM', free places), and one per full start
-    the user may wait for: (minute, 'HH:MM', whether they are in line already); by time."""
+    the user may wait for: (minute, 'HH:MM', whether they are in line already); by time. Of
+    `kind` (a kind other than the default one): its own callbacks, no waitlist."""
+    if kind is not None:
+        ordered = [
+            _button(
+                label(lang, "start_button", time=start, free=free),
+                cb.KIND_PICK,
+                kind=kind,
+                day=day,
+                minute=minute,
+            )
+            for minute, start, free in free_by_minute
+        ]
+        back = _button(label(lang, "btn_back"), cb.KIND_DAYS, kind=kind)
+        return _markup([*_rows(ordered, 3), [back]])
     buttons = [
         (minute, label(lang, "start_button", time=start, free=free), cb.PICK)
         for minute, start, free in free_by_minute
@@ -82,7 +111,20 @@ def starts(
     return _markup([*_rows(ordered, 3), [_button(label(lang, "btn_back"), cb.DAYS)]])
 
 
-def confirm_booking(lang: str, day: date, minute: int) -> InlineKeyboardMarkup:
+def confirm_booking(
+    lang: str, day: date, minute: int, kind: int | None = None
+) -> InlineKeyboardMarkup:
+    if kind is not None:
+        return _markup(
+            [
+                [
+                    _button(
+                        label(lang, "btn_confirm"), cb.KIND_BOOK, kind=kind, day=day, minute=minute
+                    )
+                ],
+                [_button(label(lang, "btn_back"), cb.KIND_DAY, kind=kind, day=day)],
+            ]
+        )
     return _markup(
         [
             [_button(label(lang, "btn_confirm"), cb.BOOK, day=day, minute=minute)],

@@ -24,7 +24,9 @@ from . import callbacks as cb
 
 log = logging.getLogger("bot")
 
-WRITES = frozenset({cb.BOOK, cb.CANCEL, cb.WAIT, cb.LEAVE, cb.MOVE, cb.REPEAT, cb.SERIES_STOP})
+WRITES = frozenset(
+    {cb.BOOK, cb.KIND_BOOK, cb.CANCEL, cb.WAIT, cb.LEAVE, cb.MOVE, cb.REPEAT, cb.SERIES_STOP}
+)
 
 
 class CallbackThrottle:

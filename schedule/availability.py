@@ -170,6 +170,9 @@ class Snapshot:
             catalog=catalog,
             waitable=kind.is_default,
         )
+        if found.hours is self.hours:  # the studio's hours: the same local dates and cells
+            object.__setattr__(found, "_instants", self._instants)
+            object.__setattr__(found, "_cells", self._cells)
         return found
 
     def bookings_overlapping(self, starts_at: datetime, ends_at: datetime) -> list[Span]:

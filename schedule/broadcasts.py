@@ -34,13 +34,12 @@ from sqlalchemy import (
     func,
     or_,
     select,
-    true,
     update,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.sql import Select
 
-from . import outbox
+from . import kinds, outbox
 from .availability import snapshot_for_days, view_day
 from .db import write_transaction
 from .errors import InvalidInput, ScheduleError
@@ -53,9 +52,7 @@ from .timegrid import local_midnight_utc, minute_of_day, parse_date
 BROADCAST = "broadcast"  # the outbox kind
 # Telegram's limit of one message, counted as Telegram counts (UTF-16 code units).
 MAX_TEXT = 4096
-# Until kinds of training exist (DESIGN.md, "Trainers and kinds") every booking is of the
-# default kind, whose id is 1.
-DEFAULT_KIND_ID = 1
+DEFAULT_KIND_ID = kinds.DEFAULT_KIND_ID  # the default kind (DESIGN.md, "Trainers and kinds")
 STOPPED = "stopped broadcasts"  # last_error of a row dropped for a client's /stop
 AUDIENCE = re.compile(r"^(all|date:(\d{4}-\d{2}-\d{2})|kind:(\d{1,9}))$")
 
@@ -126,12 +123,9 @@ def check_text(text: object) -> str:
 def kind_bookings(session: Session, kind_id: int) -> ColumnElement[bool] | None:
     """Which bookings are of kind `kind_id`, as a condition on Booking; None: no such kind.
 
-    The one place broadcasts learn what a kind is. Until kinds exist there is only the default
-    kind (DEFAULT_KIND_ID), which every booking is of; the change that adds kinds makes this
-    read them (the default kind still every booking without another)."""
-    if kind_id == DEFAULT_KIND_ID:
-        return true()
-    return None
+    The one place broadcasts learn what a kind is: schedule.kinds answers (the default kind,
+    DEFAULT_KIND_ID, is every booking without another kind)."""
+    return kinds.kind_bookings(session, kind_id)
 
 
 def parse_audience(session: Session, value: object) -> Audience:

@@ -20,7 +20,7 @@ row's Telegram id is that trainer (their own day). `staff` decides it, once, for
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from sqlalchemy import ColumnElement, func, select
@@ -269,7 +269,7 @@ def kind_json(kind: KindInfo, default_name: str) -> dict:
     }
 
 
-def trainer_json(trainer: Trainer, settings: Settings, studio_hours: WeekHours) -> dict:
+def trainer_json(trainer: Trainer, studio_hours: WeekHours) -> dict:
     return {
         "id": trainer.id,
         "telegram_id": trainer.telegram_id,
@@ -310,9 +310,10 @@ class Staff:
         return self.trainer_id
 
 
-def staff(session: Session, settings: Settings, telegram_id: int) -> Staff | None:
-    """Whether `telegram_id` is staff, and which: the one place that decides it."""
-    owner = telegram_id in settings.admin_ids
+def staff(session: Session, owners: Collection[int], telegram_id: int) -> Staff | None:
+    """Whether `telegram_id` is staff, and which (`owners`: ADMIN_IDS, the rules'
+    `admin_ids`): the one place that decides it."""
+    owner = telegram_id in owners
     trainer_id = session.scalar(select(Trainer.id).where(Trainer.telegram_id == telegram_id))
     if not owner and trainer_id is None:
         return None

@@ -27,7 +27,7 @@ from schedule import (
     trainer,
     waitlist,
 )
-from schedule.availability import effective_hours, horizon_days
+from schedule.availability import effective_hours, horizon_days, view_kind
 from schedule.db import is_row_id
 from schedule.i18n import N_
 from schedule.models import ACTIVE
@@ -99,9 +99,14 @@ def day_context(day: date, at: str | None = None) -> dict:
     a training there still has (schedule's picture of the day) and who waits, first first;
     `at` ("HH:MM", a heat map cell) marks the start running then."""
     bookings = services.day_bookings(db.session(), settings(), day)
+    snapshot = snapshots().get(db.session(), settings(), day, day)
+    catalog = snapshot.kinds
+    trainer = _trainer_filter(catalog)
+    if trainer is not None:  # one trainer's day: theirs, and the studio's own bookings
+        bookings = [b for b in bookings if b.trainer_id in (trainer, None)]
     groups = {start: list(group) for start, group in groupby(bookings, lambda b: b.starts_at)}
     lines = waitlist.day_lines(db.session(), settings(), day)
-    picture = snapshots().day(db.session(), settings(), day, None, now())
+    picture = view_kind(snapshot, None, trainer, day, None, now())
     places = {slot.cell.starts_at: slot.places for slot in picture.slots}
     starts = [
         DayStart(start, groups.get(start, []), places.get(start), lines.get(start, []))
@@ -117,7 +122,17 @@ def day_context(day: date, at: str | None = None) -> dict:
         "training": settings().training_length,
         "closures": [admin_api.closure_json(c) for c in closures_between(day, day)],
         "capacity": settings().capacity,
+        "trainers": catalog.trainers,
+        "trainer": trainer,
     }
+
+
+def _trainer_filter(catalog) -> int | None:
+    """The owner's ?trainer= filter of the Day (a trainer's id; unknown or none: everyone)."""
+    wanted = request.args.get("trainer") or ""
+    if not (wanted.isascii() and wanted.isdigit() and len(wanted) <= 9):
+        return None
+    return int(wanted) if catalog.trainer(int(wanted)) is not None else None
 
 
 @dataclass(frozen=True)

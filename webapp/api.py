@@ -8,11 +8,12 @@ from flask import Blueprint, g, jsonify
 from werkzeug.exceptions import HTTPException
 
 from schedule import services, waitlist
-from schedule.availability import view_day
+from schedule.availability import view_kind
 from schedule.history import history
+from schedule.kinds import DEFAULT_KIND_ID, load_catalog
 
 from . import contract
-from .auth import admin_required, login_required
+from .auth import login_required, staff_required
 from .current import holdings, now, settings, snapshots, unit
 from .extensions import db
 from .present import admin_booking_json, booking_json, past_json, slots_json
@@ -26,18 +27,37 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 @bp.get("/slots")
 @login_required
 def slots():
-    day = contract.query().date
+    asked: contract.SlotsQuery = contract.query()
+    day = asked.date
     snapshot = snapshots().get(db.session(), settings(), day, day)
+    kind = snapshot.kinds.resolve(asked.kind, asked.trainer)  # 400 when unknown
     in_line = waiting_cache().places(db.session(), settings(), snapshot, day, day)
-    view = view_day(
+    view = view_kind(
         snapshot,
+        kind,
+        asked.trainer,
         day,
         g.user.id,
         now(),
         holdings=holdings(snapshot),
         in_line=in_line.get(g.user.id, {}),
     )
-    return jsonify(slots_json(view, settings()))
+    answer = slots_json(view, kind.rules(settings()))
+    for slot, shown in zip(view.slots, answer["slots"], strict=True):
+        if slot.trainer_ids is not None:  # any trainer of several: who could take it
+            shown["trainer_ids"] = list(slot.trainer_ids)
+    return jsonify(answer)
+
+
+def with_kind(answer: dict, booking) -> dict:
+    """A booking's JSON with its kind (1: the default kind) and trainer (null: the studio)."""
+    return {**answer, "kind": booking.kind_id or DEFAULT_KIND_ID, "trainer": booking.trainer_id}
+
+
+def plain() -> bool:
+    """Only the default kind and no trainer: every answer keeps its shape from before kinds."""
+    found = load_catalog(db.session(), settings())
+    return len(found.kinds) == 1 and not found.trainers
 
 
 @bp.get("/bookings")
@@ -54,14 +74,20 @@ def my_bookings():
 @bp.post("/bookings")
 @login_required
 def book():
-    wanted: contract.StartRequest = contract.body()
+    wanted: contract.BookRequest = contract.body()
     booking = services.book(
         unit(),
         g.user,
         wanted.date,
         wanted.start,
+        kind=wanted.kind,
+        trainer=wanted.trainer,
     )
-    return jsonify(booking_json(booking, settings())), 201
+    answer = booking_json(booking, settings())
+    named = wanted.kind is not None or wanted.trainer is not None
+    if named or booking.kind_id is not None or booking.trainer_id is not None:
+        answer = with_kind(answer, booking)
+    return jsonify(answer), 201
 
 
 @bp.delete("/bookings/<int:booking_id>")
@@ -116,13 +142,21 @@ def leave_waitlist(entry_id: int):
 
 
 @bp.get("/admin/bookings")
-@admin_required
+@staff_required
 def admin_bookings():
+    """A day's bookings: an owner's everyone's (or one trainer's, ?trainer=), a trainer's their
+    own (schedule.kinds.Staff.day_filter)."""
     asked: contract.AdminDayQuery = contract.query()
     bookings = services.day_bookings(
         db.session(), settings(), asked.date, include_cancelled=asked.status == "all"
     )
-    return jsonify(bookings=[admin_booking_json(b, settings()) for b in bookings])
+    trainer = g.staff.day_filter(asked.trainer)
+    if trainer is not None:
+        bookings = [b for b in bookings if b.trainer_id in (trainer, None)]
+    answer = [admin_booking_json(b, settings()) for b in bookings]
+    if not plain():
+        answer = [with_kind(one, b) for one, b in zip(answer, bookings, strict=True)]
+    return jsonify(bookings=answer)
 
 
 @bp.errorhandler(HTTPException)

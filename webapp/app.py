@@ -34,6 +34,7 @@ from . import (
     security,
     series,
     snapshots,
+    trainers,
     webhook,
 )
 from .extensions import db
@@ -54,6 +55,7 @@ BLUEPRINTS = (
     payments.bp,  # products, invoices, payments, refunds, freezes, forgiven late cancels
     broadcasts.bp,  # the trainer's messages to clients: /api/admin/broadcasts and the screen
     links.bp,  # links that open one training: /app/link and the trainer's /api/admin/share
+    trainers.bp,  # trainers and kinds of training: /api/trainers, /api/kinds, /api/admin/...
     openapi.bp,  # /api/openapi.json, the API's contract
     webhook.bp,  # the bot's webhook: records each update for the worker
 )

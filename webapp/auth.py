@@ -59,6 +59,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from werkzeug.exceptions import Forbidden, Unauthorized
 
 from schedule import ScheduleError, User, services
+from schedule.kinds import Staff, staff
 from schedule.unit import Actor
 
 from .extensions import db
@@ -265,7 +266,17 @@ def detached_copy(user: User) -> User:
 
 
 def is_admin(user) -> bool:
+    """An owner: a Telegram id in ADMIN_IDS."""
     return user.telegram_id in current_app.config["ADMIN_IDS"]
+
+
+def staff_of(user) -> Staff | None:
+    """An owner (ADMIN_IDS) or a trainer added through the API (schedule.kinds.staff decides)."""
+    return staff(db.session(), current_app.config["ADMIN_IDS"], user.telegram_id)
+
+
+def is_staff(user) -> bool:
+    return is_admin(user) or staff_of(user) is not None
 
 
 def login_required(view: View) -> View:
@@ -273,6 +284,22 @@ def login_required(view: View) -> View:
     def wrapped(*args, **kwargs):
         authenticate()
         g.actor = Actor.client(g.user)
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
+def staff_required(view: View) -> View:
+    """As admin_required, for an owner or any trainer: `g.staff` says whose day they manage."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        authenticate()
+        found = staff_of(g.user)
+        if found is None:
+            raise Forbidden(t("error_403"))
+        g.staff = found
+        g.actor = Actor.trainer(g.user)
         return view(*args, **kwargs)
 
     return wrapped  # type: ignore[return-value]

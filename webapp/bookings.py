@@ -26,11 +26,12 @@ from schedule import (
     services,
     waitlist,
 )
-from schedule.availability import DayView, SlotView, Snapshot, horizon_days, view_day
+from schedule.availability import DayView, SlotView, Snapshot, horizon_days, view_kind
 from schedule.consequences import Consequence
 from schedule.db import is_row_id
 from schedule.history import history
 from schedule.i18n import N_, translate
+from schedule.kinds import KindInfo
 from schedule.limits import limit_message
 from schedule.settings import format_minutes
 from schedule.timegrid import parse_date, parse_start, start_instant, training_end
@@ -91,6 +92,7 @@ class RenderedGrids:
             request.script_root,
             grid.day,
             moving.id if moving else 0,
+            tuple(sorted(kind_args().items())),  # the kind and trainer its links carry
             tuple(grid.slots),
             grid.limit,
         )
@@ -116,28 +118,80 @@ def _moving(booking_id: str | None) -> Booking | None:
     return services.owned_active_booking(db.session(), int(booking_id), g.user)
 
 
+def _query_id(name: str) -> int | None:
+    value = request.values.get(name) or ""
+    if not value:
+        return None
+    if not (value.isascii() and value.isdigit() and len(value) <= 9):
+        raise InvalidInput(N_("input_whole"), field=name)
+    return int(value)
+
+
+def chosen_kind(snapshot: Snapshot, moving: Booking | None = None) -> tuple[KindInfo, int | None]:
+    """The kind and trainer the tab pictures (?kind=, ?trainer=; a move: its booking's), checked
+    against the studio's (an unknown one is a 400); their query parameters go on every link of
+    the tab (`kind_args`)."""
+    catalog = snapshot.kinds
+    if moving is not None:
+        kind, trainer = catalog.kind(moving.kind_id) or catalog.default, moving.trainer_id
+    else:
+        trainer = _query_id("trainer")
+        kind = catalog.resolve(_query_id("kind"), trainer)
+    g.kind_args = {
+        name: value
+        for name, value in (("kind", None if kind.is_default else kind.id), ("trainer", trainer))
+        if value is not None and moving is None
+    }
+    return kind, trainer
+
+
+def kind_args() -> dict:
+    return g.get("kind_args", {})
+
+
+def picker_context(
+    snapshot: Snapshot, kind: KindInfo, trainer: int | None, moving: Booking | None
+) -> dict:
+    """The kind and trainer pickers above the strip, when there is more than one to pick (not
+    while moving a booking, which keeps its kind and trainer)."""
+    catalog = snapshot.kinds
+    shown = not catalog.simple and moving is None
+    return {"catalog": catalog, "kind": kind, "trainer": trainer, "picker": shown}
+
+
 def book_context(day: date | None, moving: Booking | None = None) -> dict:
-    """The booking tab: the date strip over the horizon and the chosen day's grid."""
+    """The booking tab: the date strip over the horizon and the chosen day's grid, of the
+    chosen kind with the chosen trainer (or any)."""
     ignore, at = (moving.id if moving else 0), now()
     horizon = horizon_days(settings(), at)
     snapshot = snapshots().get(db.session(), settings(), horizon[0], horizon[-1])
+    kind, trainer = chosen_kind(snapshot, moving)
     held = holdings(snapshot)
-    days = [view_day(snapshot, one, g.user.id, at, ignore, held) for one in horizon]
+    days = [view_kind(snapshot, kind, trainer, one, g.user.id, at, ignore, held) for one in horizon]
     chosen = day or next((view.day for view in days if view.available), horizon[0])
+    tab = {
+        "days": days,
+        "moving": moving,
+        "tab": "book",
+        **picker_context(snapshot, kind, trainer, moving),
+    }
     if chosen not in horizon:
-        return {"days": days, "moving": moving, "tab": "book", **grid_context(chosen, moving)}
+        return {**tab, **grid_context(chosen, moving)}
     in_line = _in_line(snapshot, horizon[0], horizon[-1], at)
-    grid = view_day(snapshot, chosen, g.user.id, at, ignore, held, in_line)
-    return {"days": days, "moving": moving, "tab": "book", **_rendered(grid, moving)}
+    grid = view_kind(snapshot, kind, trainer, chosen, g.user.id, at, ignore, held, in_line)
+    return {**tab, **_rendered(grid, moving)}
 
 
 def grid_context(day: date, moving: Booking | None) -> dict:
-    """One day's grid as the caller sees it (schedule.availability.view_day)."""
+    """One day's grid as the caller sees it (schedule.availability.view_kind)."""
     at = now()
     snapshot = snapshots().get(db.session(), settings(), day, day)
+    kind, trainer = chosen_kind(snapshot, moving)
     in_line = _in_line(snapshot, day, day, at)
     ignore = moving.id if moving else 0
-    grid = view_day(snapshot, day, g.user.id, at, ignore, holdings(snapshot), in_line)
+    grid = view_kind(
+        snapshot, kind, trainer, day, g.user.id, at, ignore, holdings(snapshot), in_line
+    )
     return _rendered(grid, moving)
 
 
@@ -251,6 +305,7 @@ def helpers() -> dict:
         "deadline": lambda: duration(settings().cancel_deadline_minutes),
         "limit_notice": lambda limit: limit_message(limit, settings(), current_language()),
         "reason": reason,
+        "kind_args": kind_args,
     }
 
 
@@ -282,6 +337,8 @@ def confirm():
     moving = _moving(request.args.get("move"))
     if needs_phone():
         return fragment("bookings/_phone.html")
+    snapshot = snapshots().get(db.session(), settings(), day, day)
+    kind, _ = chosen_kind(snapshot, moving)
     lines = consequences.of_booking(
         db.session(), settings(), g.user, starts_at, now(), moving=moving
     )
@@ -293,7 +350,7 @@ def confirm():
         consequences=lines,
         act="book",
         label=f"{day_label(day)}, {format_minutes(minute)}–"
-        f"{clock(training_end(starts_at, settings()), settings())}",
+        f"{clock(training_end(starts_at, kind.rules(settings())), settings())}",
     )
 
 
@@ -316,6 +373,8 @@ def book():
             g.user,
             day,
             minute,
+            kind=_query_id("kind"),
+            trainer=_query_id("trainer"),
         )
     except ScheduleError as error:
         return _refused(

@@ -46,7 +46,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
-from schedule import InvalidInput, attendance, broadcasts, passes, payments
+from schedule import InvalidInput, attendance, broadcasts, kinds, passes, payments
 from schedule import series as standing
 from schedule.availability import REFUSALS
 from schedule.i18n import N_
@@ -133,6 +133,24 @@ Intervals = Annotated[
 Weekday = Literal[WEEKDAYS]
 
 
+def _query_id(value: object) -> object:
+    """A query's id: "3" reads as 3, empty as left out; anything else fails as a whole number."""
+    if value == "":
+        return None
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 9:
+        return int(value)
+    return value
+
+
+RowId = Annotated[int, Field(ge=1, le=2**31 - 1)]
+# A kind's or a trainer's id in a query string (?kind=2&trainer=1).
+QueryId = Annotated[
+    RowId | None,
+    BeforeValidator(_query_id),
+    WithJsonSchema({"type": "integer", "minimum": 1}),
+]
+
+
 class Request(BaseModel):
     """A body or a query: exact JSON types (no "5" for 5, no 1 for true); fields not named
     here are ignored."""
@@ -148,6 +166,28 @@ class StartRequest(Request):
 
     date: LocalDate
     start: Start
+
+
+class BookRequest(StartRequest):
+    """A start, optionally of a kind and with a trainer (DESIGN.md, "Trainers and kinds")."""
+
+    kind: RowId | None = Field(None, description="a kind's id; left out: the default kind")
+    trainer: RowId | None = Field(None, description="a trainer's id; left out: any of the kind's")
+
+
+class TrainerRequest(Request):
+    telegram_id: TelegramId
+    name: str = Field(min_length=1, max_length=kinds.MAX_NAME)
+    opening_hours: str | None = Field(
+        None, description="written like OPENING_HOURS; left out: the studio's"
+    )
+
+
+class KindRequest(Request):
+    name: str = Field(min_length=1, max_length=kinds.MAX_NAME)
+    minutes: int = Field(description="a multiple of SLOT_MINUTES")
+    capacity: int = Field(description="visitors at once, at least 1")
+    trainer_ids: list[RowId] = Field(description="who gives it")
 
 
 class AdminBookRequest(StartRequest):
@@ -259,8 +299,16 @@ class DayQuery(Request):
     date: LocalDate
 
 
+class SlotsQuery(DayQuery):
+    kind: QueryId = Field(None, description="a kind's id; left out: the default kind")
+    trainer: QueryId = Field(None, description="a trainer's id; left out: any of the kind's")
+
+
 class AdminDayQuery(DayQuery):
     status: Literal["active", "all"] = Field("active", description="all: cancelled ones too")
+    trainer: QueryId = Field(
+        None, description="an owner's filter: one trainer's day (a trainer sees their own)"
+    )
 
 
 class ShareQuery(Request):
@@ -311,6 +359,8 @@ class Booking(BaseModel):
     pass_id: int | None = Field(description="null: unpaid")
     attendance: Literal["attended", "no_show"] | None
     forfeited: bool = Field(False, description="cancelled late under LATE_CANCEL=forfeit")
+    kind: int | None = Field(None, description="the kind's id (1: the default kind)")
+    trainer: int | None = Field(None, description="the trainer's id; null: the studio")
 
 
 class AdminBooking(Booking):
@@ -336,6 +386,9 @@ class Slot(BaseModel):
     places: Count
     can_wait: bool
     waitlisted: bool | None = None
+    trainer_ids: list[int] | None = Field(
+        None, description="any trainer asked for (with trainers): who could take a training here"
+    )
 
 
 class Day(BaseModel):
@@ -539,6 +592,34 @@ class PaymentList(BaseModel):
     payments: list[Payment]
 
 
+class Trainer(BaseModel):
+    id: int
+    telegram_id: int
+    name: str
+    opening_hours: str
+
+
+class TrainerName(BaseModel):
+    id: int
+    name: str
+
+
+class TrainerList(BaseModel):
+    trainers: list[TrainerName]
+
+
+class Kind(BaseModel):
+    id: int
+    name: str
+    minutes: Count
+    capacity: Count
+    trainer_ids: list[int]
+
+
+class KindList(BaseModel):
+    kinds: list[Kind] = Field(description="the default kind first")
+
+
 class BroadcastSent(BaseModel):
     id: int
     recipients: Count
@@ -604,7 +685,7 @@ ROUTES = (
         "/api/slots",
         "One day's cells: who may start a training where, and why not",
         Day,
-        query=DayQuery,
+        query=SlotsQuery,
     ),
     Route(
         "GET",
@@ -616,10 +697,10 @@ ROUTES = (
     Route(
         "POST",
         "/api/bookings",
-        "Book a training",
+        "Book a training (of a kind, with a trainer)",
         Booking,
         status=201,
-        body=StartRequest,
+        body=BookRequest,
         errors=(409,),
     ),
     Route(
@@ -864,6 +945,27 @@ ROUTES = (
         ShareLink,
         query=ShareQuery,
         errors=(409,),
+        admin=True,
+    ),
+    # Trainers and kinds of training (webapp/trainers.py)
+    Route("GET", "/api/trainers", "The studio's trainers", TrainerList),
+    Route("GET", "/api/kinds", "Kinds of training, the default kind first", KindList),
+    Route(
+        "POST",
+        "/api/admin/trainers",
+        "Add a trainer (an owner): their Telegram id, name and opening hours",
+        Trainer,
+        status=201,
+        body=TrainerRequest,
+        admin=True,
+    ),
+    Route(
+        "POST",
+        "/api/admin/kinds",
+        "Add a kind of training (an owner): its length, visitors at once, who gives it",
+        Kind,
+        status=201,
+        body=KindRequest,
         admin=True,
     ),
     # The trainer's messages to clients (webapp/broadcasts.py)

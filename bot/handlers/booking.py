@@ -24,15 +24,16 @@ from schedule.availability import (
     horizon_days,
     snapshot_for_days,
     snapshot_for_start,
-    view_day,
+    view_kind,
 )
 from schedule.errors import message_for
+from schedule.kinds import DEFAULT_KIND_ID, KindInfo, load_catalog
 from schedule.timegrid import start_instant, training_end
 from schedule.trainer import trainer_contact
 
 from .. import callbacks as cb
 from .. import keyboards
-from ..texts import consequence_lines, day_label, label, ntext, text, when
+from ..texts import consequence_lines, day_label, label, nlabel, ntext, text, when
 from .common import Answer, BotContext, View, on_callback, on_message, send, show
 
 # Refusals only the trainer can lift (a pass sold, a no-show pause lifted): the client is
@@ -71,14 +72,43 @@ def day_picture(
     day: date,
     snapshot: Snapshot | None = None,
     moving: int = 0,
+    kind: KindInfo | None = None,
 ) -> DayView:
     """`day` as `user` sees it now, their places in line included; while `moving` a booking
-    (its id), weighed without it, as the Mini App's grid weighs a move."""
+    (its id), weighed without it, as the Mini App's grid weighs a move. Of `kind` (None: the
+    default kind) with any of its trainers."""
     now = ctx.clock()
     snapshot = snapshot or snapshot_for_days(session, ctx.settings, day, day)
     held = limits.holdings(session, ctx.settings, user.id, now)
     in_line = waitlist.places_in_line(session, ctx.settings, user.id, day, now)
-    return view_day(snapshot, day, user.id, now, moving, holdings=held, in_line=in_line)
+    return view_kind(snapshot, kind, None, day, user.id, now, moving, held, in_line)
+
+
+def other_kind(session: Session, ctx: BotContext, kind_id: int | None) -> KindInfo | None:
+    """A kind other than the default one, by id (None: the default one, or no such kind)."""
+    if kind_id is None or kind_id == DEFAULT_KIND_ID:
+        return None
+    return load_catalog(session, ctx.settings).kind(kind_id)
+
+
+def kinds_view(ctx: BotContext, session: Session, lang: str) -> View | None:
+    """/book's first step: which kind of training, when there is more than one (else None)."""
+    catalog = load_catalog(session, ctx.settings)
+    if len(catalog.kinds) < 2:
+        return None
+    choices = [
+        (
+            kind.id,
+            label(
+                lang,
+                "bot_kind_button",
+                name=kind.name or label(lang, "kind_default"),
+                length=nlabel(lang, "minutes", kind.minutes),
+            ),
+        )
+        for kind in catalog.kinds
+    ]
+    return text(lang, "bot_pick_kind"), keyboards.kinds(lang, choices)
 
 
 def ask_trainer_view(ctx: BotContext, session: Session, lang: str, refusal: str) -> View:
@@ -91,13 +121,17 @@ def ask_trainer_view(ctx: BotContext, session: Session, lang: str, refusal: str)
     return message, keyboards.days(lang, [])
 
 
-def days_view(ctx: BotContext, session: Session, user: User, lang: str) -> View:
+def days_view(
+    ctx: BotContext, session: Session, user: User, lang: str, kind: KindInfo | None = None
+) -> View:
     now = ctx.clock()
     horizon = horizon_days(ctx.settings, now)
     snapshot = snapshot_for_days(session, ctx.settings, horizon[0], horizon[-1])
     held = limits.holdings(session, ctx.settings, user.id, now)
     days = [
-        day for day in horizon if choices_of(view_day(snapshot, day, user.id, now, holdings=held))
+        day
+        for day in horizon
+        if choices_of(view_kind(snapshot, kind, None, day, user.id, now, 0, held))
     ]
     shut_out = next(filter(None, (held.standing_refusal(day, now) for day in horizon)), None)
     if not days and shut_out in ASK_TRAINER:
@@ -109,26 +143,39 @@ def days_view(ctx: BotContext, session: Session, user: User, lang: str) -> View:
         message = ntext(lang, "no_days", days_ahead, days=days_ahead)
     else:
         message = text(lang, "pick_day")
-    return message, keyboards.days(lang, days)
+    return message, keyboards.days(lang, days, kind.id if kind else None)
 
 
 def day_view(
-    ctx: BotContext, session: Session, user: User, lang: str, day: date
+    ctx: BotContext,
+    session: Session,
+    user: User,
+    lang: str,
+    day: date,
+    kind: KindInfo | None = None,
 ) -> View | str | None:
     """The starts of `day` to book or to wait for; when there are none (any more), the
     fair-use limit that refuses them (schedule.limits) or None."""
-    choices = choices_of(day_picture(ctx, session, user, day))
+    choices = choices_of(day_picture(ctx, session, user, day, kind=kind))
     if not choices:
         return choices.limit
     message = text(lang, "bot_pick_start", day=day_label(day, lang))
     if choices.full:
         message += "\n" + text(lang, "pick_start_waitlist")
-    return message, keyboards.starts(lang, day, choices.bookable, choices.full)
+    kind_id = kind.id if kind else None
+    return message, keyboards.starts(lang, day, choices.bookable, choices.full, kind_id)
 
 
-def fresh_view(ctx: BotContext, session: Session, user: User, lang: str, day: date) -> View:
-    view = day_view(ctx, session, user, lang, day)
-    return view if isinstance(view, tuple) else days_view(ctx, session, user, lang)
+def fresh_view(
+    ctx: BotContext,
+    session: Session,
+    user: User,
+    lang: str,
+    day: date,
+    kind: KindInfo | None = None,
+) -> View:
+    view = day_view(ctx, session, user, lang, day, kind)
+    return view if isinstance(view, tuple) else days_view(ctx, session, user, lang, kind)
 
 
 def requested_start(ctx: BotContext, data: cb.Callback) -> datetime | None:
@@ -163,48 +210,88 @@ def place_in_line(
 def register(bot: TeleBot, ctx: BotContext) -> None:
     settings = ctx.settings
 
+    def the_kind(session, data: cb.Callback) -> KindInfo | None:
+        """The kind a callback names (other than the default); a forged one is stale."""
+        kind = other_kind(session, ctx, data.kind)
+        if data.kind not in (None, DEFAULT_KIND_ID) and kind is None:
+            raise ScheduleError("not_found")
+        return kind
+
+    def stale_kind(call: CallbackQuery, session, user, lang) -> Answer:
+        show(bot, call, kinds_view(ctx, session, lang) or days_view(ctx, session, user, lang))
+        return Answer(label(lang, "stale"), alert=True)
+
     @on_message(bot, ctx, commands=["book"])
     def book_command(message: Message, session: Session, user: User, lang: str) -> None:
-        send(bot, message.chat.id, days_view(ctx, session, user, lang))
+        view = kinds_view(ctx, session, lang) or days_view(ctx, session, user, lang)
+        send(bot, message.chat.id, view)
 
     @on_callback(bot, ctx, cb.DAYS)
     def pick_day(call: CallbackQuery, data: cb.Callback, session, user, lang) -> Answer | None:
-        show(bot, call, days_view(ctx, session, user, lang))
+        show(bot, call, kinds_view(ctx, session, lang) or days_view(ctx, session, user, lang))
         return None
 
-    @on_callback(bot, ctx, cb.DAY)
+    @on_callback(bot, ctx, cb.KINDS)
+    def pick_kind(call: CallbackQuery, data: cb.Callback, session, user, lang) -> Answer | None:
+        show(bot, call, kinds_view(ctx, session, lang) or days_view(ctx, session, user, lang))
+        return None
+
+    @on_callback(bot, ctx, cb.KIND_DAYS)
+    def pick_kind_day(call: CallbackQuery, data, session, user, lang) -> Answer | None:
+        try:
+            kind = the_kind(session, data)
+        except ScheduleError:
+            return stale_kind(call, session, user, lang)
+        show(bot, call, days_view(ctx, session, user, lang, kind))
+        return None
+
+    @on_callback(bot, ctx, cb.DAY, cb.KIND_DAY)
     def pick_start(call: CallbackQuery, data: cb.Callback, session, user, lang) -> Answer | None:
-        view = day_view(ctx, session, user, lang, data.day)
+        try:
+            kind = the_kind(session, data)
+        except ScheduleError:
+            return stale_kind(call, session, user, lang)
+        view = day_view(ctx, session, user, lang, data.day, kind)
         if not isinstance(view, tuple):
-            show(bot, call, days_view(ctx, session, user, lang))
+            show(bot, call, days_view(ctx, session, user, lang, kind))
             if view is not None:  # a fair-use limit: say which
                 return Answer(limits.limit_message(view, settings, lang), alert=True)
             return Answer(label(lang, "day_full"), alert=True)
         show(bot, call, view)
         return None
 
-    @on_callback(bot, ctx, cb.PICK)
+    @on_callback(bot, ctx, cb.PICK, cb.KIND_PICK)
     def confirm(call: CallbackQuery, data: cb.Callback, session, user, lang) -> Answer | None:
-        view = day_picture(ctx, session, user, data.day)
+        try:
+            kind = the_kind(session, data)
+        except ScheduleError:
+            return stale_kind(call, session, user, lang)
+        view = day_picture(ctx, session, user, data.day, kind=kind)
         slot = next((s for s in view.slots if s.cell.minute == data.minute and s.can_start), None)
         if slot is None:
-            show(bot, call, fresh_view(ctx, session, user, lang, data.day))
+            show(bot, call, fresh_view(ctx, session, user, lang, data.day, kind))
             return Answer(label(lang, "stale"), alert=True)
         starts_at = slot.cell.starts_at
+        rules = kind.rules(settings) if kind else settings
         message = text(
             lang,
             "confirm_booking",
-            when=when(starts_at, training_end(starts_at, settings), settings, lang),
+            when=when(starts_at, training_end(starts_at, rules), settings, lang),
         )
         lines = consequences.of_booking(session, settings, user, starts_at, ctx.clock())
         message = "\n".join([message, *consequence_lines(lines, "book", settings, lang)])
-        show(bot, call, (message, keyboards.confirm_booking(lang, data.day, data.minute)))
+        markup = keyboards.confirm_booking(lang, data.day, data.minute, kind.id if kind else None)
+        show(bot, call, (message, markup))
         return None
 
-    @on_callback(bot, ctx, cb.BOOK)
+    @on_callback(bot, ctx, cb.BOOK, cb.KIND_BOOK)
     def book(call: CallbackQuery, data: cb.Callback, session, user, lang) -> Answer | None:
+        try:
+            kind = the_kind(session, data)
+        except ScheduleError:
+            return stale_kind(call, session, user, lang)
         if requested_start(ctx, data) is None:
-            show(bot, call, days_view(ctx, session, user, lang))
+            show(bot, call, days_view(ctx, session, user, lang, kind))
             return Answer(label(lang, "stale"), alert=True)
         try:
             booking = services.book(
@@ -213,6 +300,7 @@ def register(bot: TeleBot, ctx: BotContext) -> None:
                 data.day,
                 data.minute,
                 source="bot",
+                kind=kind.id if kind else None,
             )
         except ScheduleError as error:
             if error.code == "phone_required":
@@ -224,7 +312,7 @@ def register(bot: TeleBot, ctx: BotContext) -> None:
             elif error.code in ASK_TRAINER:
                 show(bot, call, ask_trainer_view(ctx, session, lang, error.code))
             else:
-                show(bot, call, fresh_view(ctx, session, user, lang, data.day))
+                show(bot, call, fresh_view(ctx, session, user, lang, data.day, kind))
             return Answer(error.message(lang), alert=True)
         message = text(
             lang, "bot_booked", when=when(booking.starts_at, booking.ends_at, settings, lang)

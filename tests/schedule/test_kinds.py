@@ -323,11 +323,11 @@ def test_a_trainers_closure_closes_only_their_day(session, settings, make_user, 
 
 
 def test_staff_is_decided_in_one_place(session, settings, gym):
-    owners = Settings(**{**UNLIMITED, "admin_ids": frozenset({42, 501})})
+    owners = frozenset({42, 501})
     assert staff(session, owners, 12345) is None
     owner = staff(session, owners, 42)
     assert owner.owner and owner.may_manage(gym[0].id) and owner.day_filter(None) is None
-    anna = staff(session, settings, 501)
+    anna = staff(session, settings.admin_ids, 501)
     assert not anna.owner and anna.trainer_id == gym[0].id
     assert anna.may_manage(gym[0].id) and not anna.may_manage(gym[1].id)
     assert anna.day_filter(None) == gym[0].id == anna.day_filter(gym[1].id)
@@ -345,3 +345,18 @@ def test_kind_bookings_names_each_kinds_bookings(session, settings, make_user, g
     }
     assert rows == {1: {default.id}, 2: {personal.id}, 3: set()}
     assert kind_bookings(session, 4) is None
+
+
+def test_a_broadcast_to_a_kind_reaches_the_clients_booked_on_it(session, settings, make_user, gym):
+    from schedule import broadcasts
+
+    kate, lev = make_user("Kate"), make_user("Lev")
+    book(unit(session, settings, kate), kate, TOMORROW, 10 * 60)
+    book(unit(session, settings, lev), lev, TOMORROW, 14 * 60, kind=2)
+    counts = {
+        kind: broadcasts.count(
+            session, settings, broadcasts.parse_audience(session, f"kind:{kind}")
+        )
+        for kind in (1, 2, 3)
+    }
+    assert counts == {1: 1, 2: 1, 3: 0}

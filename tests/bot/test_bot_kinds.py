@@ -1,0 +1,72 @@
+"""/book with several kinds of training: the bot asks which kind first, then walks the kind's
+days and starts (its length, any of its trainers) to a booking of that kind. With only the default
+kind there is no such step (tests/bot/test_bot_flow.py)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from schedule import Booking
+from schedule.kinds import add_kind, add_trainer
+
+
+@pytest.fixture
+def gym(bot_sessions, rules):
+    with bot_sessions() as session:
+        anna = add_trainer(session, rules, 5001, "Anna")
+        boris = add_trainer(session, rules, 5002, "Boris", "12:00-20:00")
+        personal = add_kind(session, rules, "Personal", 60, 1, [anna.id, boris.id])
+        return anna.id, boris.id, personal.id
+
+
+def test_book_asks_the_kind_first_and_books_that_kind(alice, gym, bot_sessions, fake_telegram):
+    anna, boris, personal = gym
+    alice.send("/book")
+    assert alice.screen["text"] == "Which training?"
+    assert [b["text"] for b in alice.buttons()][:2] == [
+        "Training · 90 minutes",
+        "Personal · 60 minutes",
+    ]
+
+    alice.tap("Personal")
+    assert alice.screen["text"] == "Choose a day:"
+    assert all(
+        b["callback_data"].startswith(f"1|KD|{personal}|")
+        for b in alice.buttons()
+        if "Nov" in b["text"] or "Dec" in b["text"]
+    )
+    alice.tap("Thu 26 Nov")
+    starts = [b["text"] for b in alice.buttons() if b["callback_data"].startswith("1|KT|")]
+    # Anna from 08:00, Boris until 20:00; an hour's training ends by 20:00
+    assert starts[0] == "08:00 (1)" and starts[-1] == "19:00 (1)"
+
+    alice.tap("19:00")
+    assert alice.screen["text"].startswith("Book a training on Thu 26 Nov 19:00–20:00?")
+    alice.tap("Book it")
+    assert alice.screen["text"] == "You're booked: Thu 26 Nov 19:00–20:00."
+    with bot_sessions() as session:
+        [booking] = session.scalars(select(Booking)).all()
+    assert (booking.kind_id, booking.trainer_id, booking.source) == (personal, boris, "bot")
+    assert booking.ends_at - booking.starts_at == timedelta(minutes=60)
+    assert fake_telegram.unanswered_queries() == set()
+
+
+def test_the_default_kind_goes_on_as_before_and_back_returns_to_the_kinds(alice, gym):
+    alice.send("/book")
+    alice.tap("Training")
+    assert alice.screen["text"] == "Choose a day:"
+    assert any(b["callback_data"].startswith("1|D|") for b in alice.buttons())
+    alice.tap("Thu 26 Nov")
+    assert alice.screen["text"].startswith("Thu 26 Nov: choose a start time")
+    alice.tap("Back")  # to the days, which /book reached through the kinds
+    assert alice.screen["text"] == "Which training?"
+
+
+def test_a_forged_kind_is_stale(alice, gym, fake_telegram):
+    alice.send("/book")
+    calls = alice.tap_data("1|KB|99")
+    assert alice.screen["text"] == "Which training?"
+    assert any(c.method == "answerCallbackQuery" and c.params.get("show_alert") for c in calls)
