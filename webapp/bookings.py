@@ -127,16 +127,21 @@ def _query_id(name: str) -> int | None:
     return int(value)
 
 
-def chosen_kind(snapshot: Snapshot, moving: Booking | None = None) -> tuple[KindInfo, int | None]:
-    """The kind and trainer the tab pictures (?kind=, ?trainer=; a move: its booking's), checked
-    against the studio's (an unknown one is a 400); their query parameters go on every link of
-    the tab (`kind_args`)."""
+Choice = tuple[int | None, int | None]  # a kind's id and a trainer's, None: default / any
+
+
+def chosen_kind(
+    snapshot: Snapshot, moving: Booking | None = None, choice: Choice | None = None
+) -> tuple[KindInfo, int | None]:
+    """The kind and trainer the tab pictures (`choice`, else ?kind= and ?trainer=; a move: its
+    booking's), checked against the studio's (an unknown one is a 400); their query parameters
+    go on every link of the tab (`kind_args`)."""
     catalog = snapshot.kinds
     if moving is not None:
         kind, trainer = catalog.kind(moving.kind_id) or catalog.default, moving.trainer_id
     else:
-        trainer = _query_id("trainer")
-        kind = catalog.resolve(_query_id("kind"), trainer)
+        kind_id, trainer = choice or (_query_id("kind"), _query_id("trainer"))
+        kind = catalog.resolve(kind_id, trainer)
     g.kind_args = {
         name: value
         for name, value in (("kind", None if kind.is_default else kind.id), ("trainer", trainer))
@@ -159,13 +164,15 @@ def picker_context(
     return {"catalog": catalog, "kind": kind, "trainer": trainer, "picker": shown}
 
 
-def book_context(day: date | None, moving: Booking | None = None) -> dict:
+def book_context(
+    day: date | None, moving: Booking | None = None, choice: Choice | None = None
+) -> dict:
     """The booking tab: the date strip over the horizon and the chosen day's grid, of the
-    chosen kind with the chosen trainer (or any)."""
+    chosen kind with the chosen trainer (or any; `choice` a link's, else the request's)."""
     ignore, at = (moving.id if moving else 0), now()
     horizon = horizon_days(settings(), at)
     snapshot = snapshots().get(db.session(), settings(), horizon[0], horizon[-1])
-    kind, trainer = chosen_kind(snapshot, moving)
+    kind, trainer = chosen_kind(snapshot, moving, choice)
     held = holdings(snapshot)
     days = [view_kind(snapshot, kind, trainer, one, g.user.id, at, ignore, held) for one in horizon]
     chosen = day or next((view.day for view in days if view.available), horizon[0])

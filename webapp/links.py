@@ -13,18 +13,20 @@ own booking; a start the viewer cannot take opens a sheet saying why, as the cel
 A parameter that opens nothing (schedule.links: unreadable, off the grid, past, beyond the
 horizon) gives the tab /app/book would give, with a notice (`data-notice="link_<reason>"`).
 
-Kinds and trainers: the parameter's `k` and `r` ride along as the sheet request's `kind` and
-`trainer` query parameters, which nothing reads yet. Where kinds and trainers come, the day's
-picture here (`book_context`, `slot_of`) and the sheet routes read them.
+Kinds and trainers: the parameter's `k` and `r` choose the picture of the day (the tab of that
+kind with that trainer, `book_context`'s choice) and ride along as the sheet request's `kind` and
+`trainer` query parameters, which the sheet reads as a tap on the cell would. A kind or trainer
+the studio does not have (any more) opens the default kind's day.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from urllib.parse import urlencode
 
 from flask import Blueprint, current_app, jsonify, request, url_for
 
-from schedule import ScheduleError
+from schedule import InvalidInput, ScheduleError
 from schedule.availability import DayView, SlotView
 from schedule.i18n import N_
 from schedule.links import StartLink, Unusable, app_link, read_start_param, start_param
@@ -46,7 +48,11 @@ def open_link():
     link = read_start_param(request.args.get("start", ""), settings(), now())
     if isinstance(link, Unusable):
         return fragment("bookings/book.html", link_notice=link.notice, **book_context(None))
-    context = book_context(link.day)
+    try:
+        context = book_context(link.day, choice=(link.kind, link.trainer))
+    except InvalidInput:  # a kind or trainer the studio does not have: the default kind's day
+        link = replace(link, kind=None, trainer=None)
+        context = book_context(link.day, choice=(None, None))
     return fragment("links/tab.html", link=sheet_of(context["grid"], link), **context)
 
 

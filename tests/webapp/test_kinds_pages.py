@@ -111,3 +111,19 @@ def test_the_owners_day_filters_by_trainer(page_client, gym):
     assert borises == ["13:00"]
     assert f'data-admin-trainer="{boris}" aria-pressed="true"' in page
     assert f"trainer={boris}" in re.search(r'data-admin-date="[^"]*" hx-get="([^"]*)"', page)[1]
+
+
+def test_a_link_naming_a_kind_and_trainer_opens_their_start(page_client, gym):
+    anna, boris, personal = gym
+    page = html(
+        page_client.get(
+            "/app/link",
+            query_string={"start": f"d20261126t1300k{personal}r{boris}"},
+            headers=auth(ANNA),
+        )
+    )
+    assert starts(page)[0] == "12:00"  # Boris's personal hours' day
+    loader = re.search(r'data-link-start="13:00" hx-get="([^"]*)"', page)[1].replace("&amp;", "&")
+    assert loader == f"/app/confirm?date={TOMORROW}&start=13:00&kind={personal}&trainer={boris}"
+    sheet = html(page_client.get(loader, headers=auth(ANNA)))
+    assert "13:00–14:00" in sheet

@@ -61,10 +61,10 @@ def test_a_bookable_start_opens_its_day_and_asks_for_the_cells_own_sheet(page_cl
     assert "Fri 27 Nov, 10:00–11:30" in html(sheet)
 
 
-def test_kind_and_trainer_ride_along_on_the_sheet_request(page_client):
+def test_a_kind_or_trainer_the_studio_lacks_opens_the_default_kinds_start(page_client):
     page = opened(page_client, "d20261127t1000k2r5")
-    # The handoff only: whether kind 2 and trainer 5 exist is the sheet route's to say.
-    assert loader(page) == "/app/confirm?date=2026-11-27&start=10:00&kind=2&trainer=5"
+    # Kind 2 and trainer 5 do not exist (tests/webapp/test_kinds_pages.py links real ones).
+    assert loader(page) == "/app/confirm?date=2026-11-27&start=10:00"
     assert 'data-link-start="10:00"' in page
 
 
