@@ -137,6 +137,18 @@ class PostgresSchema:
     def __init__(self, url: str) -> None:
         self.url = url
         self.shape = ""
+        self._engine: Engine | None = None
+
+    @property
+    def engine(self) -> Engine:
+        """One engine for the session's emptying (a new connection per test cost a connect)."""
+        if self._engine is None:
+            self._engine = make_engine(self.url, pool_size=1, pool_pre_ping=True)
+        return self._engine
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
 
     def rebuild(self, engine: Engine) -> None:
         from schedule.models import Base
@@ -149,32 +161,31 @@ class PostgresSchema:
     def empty(self) -> None:
         from schedule.models import Base
 
-        engine = make_engine(self.url)
-        try:
-            with Session(engine) as session:
-                if not self.shape or _schema_shape(session.connection()) != self.shape:
-                    session.rollback()
-                    self.rebuild(engine)
-                    return
-                tables = reversed(Base.metadata.sorted_tables)  # children before parents
-                session.execute(text("; ".join(f'DELETE FROM "{t.name}"' for t in tables)))
-                session.execute(
-                    text(
-                        "SELECT setval(c.oid, 1, false) FROM pg_class c"
-                        " JOIN pg_namespace n ON n.oid = c.relnamespace"
-                        " WHERE c.relkind = 'S' AND n.nspname = current_schema()"
-                    )
+        engine = self.engine
+        with Session(engine) as session:
+            if not self.shape or _schema_shape(session.connection()) != self.shape:
+                session.rollback()
+                self.rebuild(engine)
+                return
+            tables = reversed(Base.metadata.sorted_tables)  # children before parents
+            session.execute(text("; ".join(f'DELETE FROM "{t.name}"' for t in tables)))
+            session.execute(
+                text(
+                    "SELECT setval(c.oid, 1, false) FROM pg_class c"
+                    " JOIN pg_namespace n ON n.oid = c.relnamespace"
+                    " WHERE c.relkind = 'S' AND n.nspname = current_schema()"
                 )
-                ensure_lock_row(session)
-                ensure_budget_row(session)
-                session.commit()
-        finally:
-            engine.dispose()
+            )
+            ensure_lock_row(session)
+            ensure_budget_row(session)
+            session.commit()
 
 
 @pytest.fixture(scope="session")
-def postgres_schema(postgres_server_url) -> PostgresSchema:
-    return PostgresSchema(postgres_server_url)
+def postgres_schema(postgres_server_url) -> Iterator[PostgresSchema]:
+    schema = PostgresSchema(postgres_server_url)
+    yield schema
+    schema.close()  # before the database is dropped
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
