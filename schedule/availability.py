@@ -666,12 +666,13 @@ def day_availability(
     now: datetime,
     ignore_booking: int = 0,
 ) -> DayView:
-    """Every cell of `day` with its booked and free places and whether `user_id` may start there."""
+    """Every cell of `day` with its booked and free places and whether `user_id` may start there
+    (the default kind, any trainer: view_kind)."""
     if not FIRST_DAY <= day <= LAST_DAY:
         return DayView(day, [])
     snapshot = snapshot_for_days(session, settings, day, day)
     held = None if user_id is None else holdings(session, settings, user_id, now)
-    return view_day(snapshot, day, user_id, now, ignore_booking, held)
+    return view_kind(snapshot, None, None, day, user_id, now, ignore_booking, held)
 
 
 def horizon_days(settings: Settings, now: datetime) -> list[date]:
@@ -711,7 +712,9 @@ def horizon_availability(
     days = horizon_days(settings, now)
     snapshot = snapshot_for_days(session, settings, days[0], days[-1])
     held = None if user_id is None else holdings(session, settings, user_id, now)
-    return [view_day(snapshot, day, user_id, now, ignore_booking, held) for day in days]
+    return [
+        view_kind(snapshot, None, None, day, user_id, now, ignore_booking, held) for day in days
+    ]
 
 
 def bookable_days(
