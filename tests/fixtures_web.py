@@ -10,7 +10,8 @@ import pytest
 import waitress
 from flask import Flask
 
-from schedule import Settings
+from schedule import Settings, User
+from schedule.unit import Actor, Unit
 from tests.conftest import UNLIMITED, sqlite_with_schema
 from tests.initdata import TEST_BOT_TOKEN, sign_init_data
 from webapp import create_app
@@ -46,6 +47,16 @@ class Clock:
 def auth(user: dict = ANNA, **kwargs) -> dict[str, str]:
     """The Authorization header the Mini App sends for `user`."""
     return {"Authorization": "tma " + sign_init_data(user, **kwargs)}
+
+
+def trainer_unit(app: Flask) -> Unit:
+    """A trainer's unit of work in `app`'s context, at the app's clock (a test's setup)."""
+    return Unit(db.session(), app.config["SCHEDULE"], Actor.trainer(), now=app.config["CLOCK"]())
+
+
+def client_unit(app: Flask, client: User) -> Unit:
+    """`client`'s own unit of work in `app`'s context, at the app's clock (a test's setup)."""
+    return Unit(db.session(), app.config["SCHEDULE"], Actor.client(client), app.config["CLOCK"]())
 
 
 def make_user(telegram_id: int, language_code: str = "en") -> dict:

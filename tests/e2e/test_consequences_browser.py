@@ -17,7 +17,7 @@ from schedule.timegrid import parse_date
 from schedule.unit import Actor, Unit
 from tests.e2e.test_native_browser import SETTLED, axe_problems, small_controls, tap
 from tests.fixtures_browser import DARK, LIGHT, open_app, press_main_button
-from tests.fixtures_web import ANNA, TOMORROW
+from tests.fixtures_web import ANNA, TOMORROW, trainer_unit
 from tests.webapp.test_consequence_pages import give_pass
 from webapp.extensions import db
 
@@ -208,12 +208,12 @@ def seed_history(app) -> None:
     studio = book(app, ANNA, "2026-11-28", "12:00")
     with app.app_context():
         services.cancel(
-            Unit(db.session(), app.config["SCHEDULE"], Actor.trainer(), now=app.config["CLOCK"]()),
+            trainer_unit(app),
             studio,
             reason="The hall is being repaired",
         )
         services.add_closure(
-            Unit(db.session(), app.config["SCHEDULE"], Actor.trainer(), now=app.config["CLOCK"]()),
+            trainer_unit(app),
             parse_date("2026-11-29"),
             reason="Holiday",
         )

@@ -11,11 +11,9 @@ import pytest
 
 from schedule import services
 from schedule.timegrid import parse_date
-from schedule.unit import Actor, Unit
 from tests.fixtures_browser import DARK, LIGHT, fill_slot, open_app
-from tests.fixtures_web import ANNA, BORIS, TOMORROW
+from tests.fixtures_web import ANNA, BORIS, TOMORROW, trainer_unit
 from tests.webapp.test_first_paint import book_as
-from webapp.extensions import db
 
 pytestmark = pytest.mark.browser
 
@@ -54,12 +52,7 @@ def test_every_cell_says_what_it_means(
     book_as(sqlite_app, user, "14:00", TOMORROW)
     with sqlite_app.app_context():
         services.add_closure(
-            Unit(
-                db.session(),
-                sqlite_app.config["SCHEDULE"],
-                Actor.trainer(),
-                now=sqlite_app.config["CLOCK"](),
-            ),
+            trainer_unit(sqlite_app),
             parse_date(TOMORROW),
             start_minute=16 * 60,
             end_minute=16 * 60 + 30,

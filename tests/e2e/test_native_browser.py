@@ -14,7 +14,7 @@ from schedule import Booking, services
 from schedule.timegrid import parse_date
 from schedule.unit import Actor, Unit
 from tests.fixtures_browser import DARK, LIGHT, open_app, press_main_button
-from tests.fixtures_web import ANNA, BORIS, TOMORROW, TRAINER
+from tests.fixtures_web import ANNA, BORIS, TOMORROW, TRAINER, trainer_unit
 from webapp.extensions import db
 
 pytestmark = pytest.mark.browser
@@ -141,12 +141,7 @@ def test_move_on_a_booking_cancelled_meanwhile_keeps_the_tabs_and_says_why(
     page.locator("[data-action=reschedule]").wait_for()
     with sqlite_app.app_context():  # the trainer cancels it while the app stays open
         services.cancel(
-            Unit(
-                db.session(),
-                sqlite_app.config["SCHEDULE"],
-                Actor.trainer(),
-                now=sqlite_app.config["CLOCK"](),
-            ),
+            trainer_unit(sqlite_app),
             booking_id,
             reason="Ill",
         )

@@ -14,7 +14,7 @@ from schedule import Booking, services
 from schedule.events import BookingCancelled
 from schedule.timegrid import parse_date
 from schedule.unit import Actor, Unit
-from tests.fixtures_web import ANNA, BORIS, TOMORROW, TRAINER, auth
+from tests.fixtures_web import ANNA, BORIS, TOMORROW, TRAINER, auth, trainer_unit
 from webapp import admin
 from webapp.extensions import db
 
@@ -99,7 +99,7 @@ def test_the_day_opens_on_today_and_shows_closures(app, client):
     assert "Wed 25 Nov · today" in page and "No bookings on this day." in page
     with app.app_context():
         services.add_closure(
-            Unit(db.session(), app.config["SCHEDULE"], Actor.trainer(), now=app.config["CLOCK"]()),
+            trainer_unit(app),
             parse_date(TOMORROW),
             start_minute=720,
             end_minute=840,
@@ -161,7 +161,7 @@ def test_the_week_heat_map(app, client):
     book(client, BORIS, start="10:30")
     with app.app_context():
         services.add_closure(
-            Unit(db.session(), app.config["SCHEDULE"], Actor.trainer(), now=app.config["CLOCK"]()),
+            trainer_unit(app),
             parse_date("2026-11-27"),
             reason="Holiday",
         )

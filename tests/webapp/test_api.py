@@ -8,7 +8,7 @@ from schedule import Settings, services
 from schedule.events import BookingCancelled, BookingMade, BookingMoved
 from schedule.timegrid import parse_date
 from schedule.unit import Actor, Unit
-from tests.fixtures_web import ANNA, BORIS, TOMORROW, TRAINER, auth, make_user
+from tests.fixtures_web import ANNA, BORIS, TOMORROW, TRAINER, auth, make_user, trainer_unit
 from webapp.extensions import db
 
 SLOT_KEYS = {
@@ -227,7 +227,7 @@ def test_starts_the_rules_refuse_are_409(client, date, start, code):
 def test_a_closure_makes_its_starts_409(app, client):
     with app.app_context():
         services.add_closure(
-            Unit(db.session(), app.config["SCHEDULE"], Actor.trainer(), now=app.config["CLOCK"]()),
+            trainer_unit(app),
             parse_date(TOMORROW),
         )
     assert_error(book(client), 409, "closed")

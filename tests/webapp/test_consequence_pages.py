@@ -12,7 +12,16 @@ from datetime import timedelta
 from schedule import attendance, passes, services, waitlist
 from schedule.timegrid import parse_date
 from schedule.unit import Actor, Unit
-from tests.fixtures_web import ANNA, BORIS, TOMORROW, TRAINER, auth, make_user
+from tests.fixtures_web import (
+    ANNA,
+    BORIS,
+    TOMORROW,
+    TRAINER,
+    auth,
+    client_unit,
+    make_user,
+    trainer_unit,
+)
 from tests.webapp.test_pages import contact_response
 from webapp.extensions import db
 
@@ -125,12 +134,7 @@ def test_the_waitlist_sheet_says_the_place_in_line(page_client, sqlite_app):
     with sqlite_app.app_context():
         first = services.upsert_user(db.session(), make_user(3002))
         waitlist.join(
-            Unit(
-                db.session(),
-                sqlite_app.config["SCHEDULE"],
-                Actor.client(first),
-                now=sqlite_app.config["CLOCK"](),
-            ),
+            client_unit(sqlite_app, first),
             first,
             parse_date(TOMORROW),
             600,
@@ -229,12 +233,7 @@ def test_my_trainings_and_the_api_show_the_last_90_days(page_client, sqlite_app)
     sqlite_app.config["CLOCK"].advance(days=1, hours=6)  # 26 Nov, 15:00: the 10:00 is over
     with sqlite_app.app_context():
         attendance.mark(
-            Unit(
-                db.session(),
-                sqlite_app.config["SCHEDULE"],
-                Actor.trainer(),
-                now=sqlite_app.config["CLOCK"](),
-            ),
+            trainer_unit(sqlite_app),
             attended,
             "attended",
         )

@@ -9,7 +9,7 @@ import re
 from schedule import services, waitlist
 from schedule.timegrid import parse_date
 from schedule.unit import Actor, Unit
-from tests.fixtures_web import ANNA, BORIS, TRAINER, auth, make_user
+from tests.fixtures_web import ANNA, BORIS, TRAINER, auth, make_user, trainer_unit
 from webapp.extensions import db
 
 TODAY = "2026-11-25"  # the clock: Wednesday 09:00 in Moscow
@@ -75,12 +75,7 @@ def test_the_page_shows_places_and_refusals_that_are_the_same_for_everyone(sqlit
         book_as(sqlite_app, make_user(3000 + n), "12:00")
     with sqlite_app.app_context():
         services.add_closure(
-            Unit(
-                db.session(),
-                sqlite_app.config["SCHEDULE"],
-                Actor.trainer(),
-                now=sqlite_app.config["CLOCK"](),
-            ),
+            trainer_unit(sqlite_app),
             parse_date("2026-11-27"),
         )
     html = page(page_client)

@@ -16,7 +16,7 @@ import pytest
 from schedule import services
 from schedule.timegrid import parse_date
 from schedule.unit import Actor, Unit
-from tests.fixtures_web import ANNA, BORIS, TOMORROW, TRAINER, auth, make_user
+from tests.fixtures_web import ANNA, BORIS, TOMORROW, TRAINER, auth, make_user, trainer_unit
 from tests.initdata import TEST_BOT_TOKEN
 from webapp.extensions import db
 
@@ -95,12 +95,7 @@ def test_the_booking_tab_has_the_date_strip_and_the_grid(page_client):
 def test_closed_and_full_days_are_visibly_unavailable(sqlite_app, page_client):
     with sqlite_app.app_context():
         services.add_closure(
-            Unit(
-                db.session(),
-                sqlite_app.config["SCHEDULE"],
-                Actor.trainer(),
-                now=sqlite_app.config["CLOCK"](),
-            ),
+            trainer_unit(sqlite_app),
             parse_date("2026-11-27"),
         )
     for start in ("08:00", "09:30", "11:00", "12:30", "14:00", "15:30"):

@@ -9,8 +9,7 @@ import pytest
 
 from schedule import payments
 from schedule.models import User
-from schedule.unit import Actor, Unit
-from tests.fixtures_web import ANNA, BORIS, TOMORROW, TRAINER, auth
+from tests.fixtures_web import ANNA, BORIS, TOMORROW, TRAINER, auth, client_unit
 from webapp.extensions import db
 
 PRODUCT_FIELDS = {"id", "name", "visits", "valid_days", "per_week", "amount", "currency", "on_sale"}
@@ -33,9 +32,7 @@ def pay(app, client, product: dict, user=ANNA, charge="tg-1") -> None:
     with app.app_context():
         payer = db.session.scalar(db.select(User).where(User.telegram_id == user["id"]))
         payments.credit(
-            Unit(
-                db.session(), app.config["SCHEDULE"], Actor.client(payer), now=app.config["CLOCK"]()
-            ),
+            client_unit(app, payer),
             payer,
             payload=payments.invoice_payload(product["id"], user["id"]),
             total_amount=product["amount"],

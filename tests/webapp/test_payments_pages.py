@@ -10,7 +10,7 @@ from pathlib import Path
 
 from schedule import payments
 from schedule.unit import Actor, Unit
-from tests.fixtures_web import ANNA, BORIS, auth
+from tests.fixtures_web import ANNA, BORIS, auth, client_unit
 from tests.webapp.test_consequence_pages import (
     book,
     consequences,
@@ -88,9 +88,7 @@ def anna_buys(app, product_id: int, charge_id: str):
     with app.app_context():
         anna = services.upsert_user(db.session(), ANNA)
         return payments.credit(
-            Unit(
-                db.session(), app.config["SCHEDULE"], Actor.client(anna), now=app.config["CLOCK"]()
-            ),
+            client_unit(app, anna),
             anna,
             payload=payments.invoice_payload(product_id, ANNA["id"]),
             total_amount=500000,
