@@ -20,7 +20,7 @@ row's Telegram id is that trainer (their own day). `staff` decides it, once, for
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 
 from sqlalchemy import ColumnElement, func, select
@@ -318,10 +318,3 @@ def staff(session: Session, owners: Collection[int], telegram_id: int) -> Staff 
     if not owner and trainer_id is None:
         return None
     return Staff(owner, trainer_id)
-
-
-def trainers_named(session: Session, ids: Iterable[int]) -> dict[int, str]:
-    ids = list(ids)
-    if not ids:
-        return {}
-    return dict(session.execute(select(Trainer.id, Trainer.name).where(Trainer.id.in_(ids))).all())

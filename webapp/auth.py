@@ -275,10 +275,6 @@ def staff_of(user) -> Staff | None:
     return staff(db.session(), current_app.config["ADMIN_IDS"], user.telegram_id)
 
 
-def is_staff(user) -> bool:
-    return is_admin(user) or staff_of(user) is not None
-
-
 def login_required(view: View) -> View:
     @wraps(view)
     def wrapped(*args, **kwargs):
