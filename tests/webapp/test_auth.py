@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
@@ -204,13 +205,18 @@ def test_a_env_with_dev_login_breaks_no_cli_command_and_wsgi_refuses_to_serve(tm
     }
     root = Path(__file__).resolve().parents[2]
     command = [sys.executable, "-m", "flask", "--app", "webapp", "db", "upgrade"]
-    upgrade = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True)
+
+    def run(args: list[str]) -> subprocess.CompletedProcess:
+        return subprocess.run(args, cwd=root, env=env, capture_output=True, text=True)
+
+    # Each process spends seconds importing the app: the two start side by side.
+    with ThreadPoolExecutor(2) as pool:
+        upgrading = pool.submit(run, command)
+        serving = pool.submit(run, [sys.executable, "-c", "import wsgi"])
+        upgrade, serve = upgrading.result(), serving.result()
     assert upgrade.returncode == 0, upgrade.stderr
     assert "Traceback" not in upgrade.stderr
 
-    serve = subprocess.run(
-        [sys.executable, "-c", "import wsgi"], cwd=root, env=env, capture_output=True, text=True
-    )
     assert serve.returncode == 1
     assert "DEV_LOGIN=1" in serve.stderr and "Traceback" not in serve.stderr
 
