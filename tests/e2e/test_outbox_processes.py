@@ -62,13 +62,22 @@ def start(command: list[str], env: dict, log: Path) -> subprocess.Popen:
 
 
 def serve_web(env: dict, tmp_path: Path) -> tuple[subprocess.Popen, str]:
+    return web_ready(*launch_web(env, tmp_path), tmp_path)
+
+
+def launch_web(env: dict, tmp_path: Path) -> tuple[subprocess.Popen, str]:
+    """Start waitress serving wsgi:app (not yet answering: see web_ready)."""
     port = free_port()
     process = start(
         [sys.executable, "-m", "waitress", f"--listen=127.0.0.1:{port}", "wsgi:app"],
         env,
         tmp_path / "web.log",
     )
-    url = f"http://127.0.0.1:{port}"
+    return process, f"http://127.0.0.1:{port}"
+
+
+def web_ready(process: subprocess.Popen, url: str, tmp_path: Path) -> tuple[subprocess.Popen, str]:
+    """Wait until the web process answers /healthz."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -223,8 +232,8 @@ def test_a_calendar_link_made_by_one_process_works_in_another_and_after_a_restar
         alice = services.upsert_user(session, ALICE)
         services.book(Unit(session, settings, Actor.client(alice)), alice, tomorrow, 600)
     env = environment(bot_config, fake_telegram, tmp_path, SECRET_KEY="")
-    first, first_url = serve_web(env, tmp_path)
-    second, second_url = serve_web(env, tmp_path)
+    launched = [launch_web(env, tmp_path) for _ in range(2)]  # two start-ups side by side
+    (first, first_url), (second, second_url) = [web_ready(*w, tmp_path) for w in launched]
     try:
         page = requests.get(f"{first_url}/app/my", headers=auth(ALICE), timeout=10).text
         link = page.split('href="/app/calendar/', 1)[1].split('"', 1)[0]
