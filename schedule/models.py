@@ -113,6 +113,8 @@ class Booking(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     user: Mapped[User] = relationship(back_populates="bookings", lazy="joined")
+    # Read only where a change is told (schedule.notices); a booking of the studio has none.
+    trainer: Mapped[Trainer | None] = relationship(lazy="select")
 
     @property
     def is_active(self) -> bool:

@@ -12,8 +12,8 @@ reminder is handed by schedule.reminders.claim_due to the worker's `on_due`, whi
 its notices in the claiming transaction.
 
 The rules:
-- The trainers (ADMIN_IDS: `Settings.admin_ids`) hear of every booking, cancel and move
-  (NEWS).
+- The owners (ADMIN_IDS: `Settings.admin_ids`) hear of every booking, cancel and move
+  (NEWS); a trainer added to the studio (schedule.kinds) hears of those they give.
 - News of what a client did is held TRAINER_NEWS_DELAY_SECONDS (`Settings.trainer_news_delay`);
   the news of a cancel made while a trainer's news of that booking is still held folds both
   away: the trainer hears of neither (`Notice.folds_held`). Each chat's messages keep their
@@ -51,7 +51,7 @@ from .events import (
     ReminderDue,
     SeriesStopped,
 )
-from .models import Pass
+from .models import Booking, Pass
 from .settings import Settings
 
 # The message keys (an outbox row's `kind`, what the bot words a row by).
@@ -143,7 +143,7 @@ def _booking_notices(event: BookingEvent, settings: Settings) -> list[Notice]:
             expires_at=expires_at,
             folds_held=isinstance(event, BookingCancelled),
         )
-        for trainer in sorted(settings.admin_ids)
+        for trainer in _told_staff(booking, settings)
     ]
     if by_admin or (isinstance(event, BookingMade) and booking.source == "admin") or from_waitlist:
         client = booking.user.telegram_id
@@ -153,6 +153,15 @@ def _booking_notices(event: BookingEvent, settings: Settings) -> list[Notice]:
     if isinstance(event, BookingMade) and event.pass_view and event.pass_view.remaining == 1:
         notices.append(_pass_notice(PASS_LOW, event.pass_view.sold, 1, at))
     return notices
+
+
+def _told_staff(booking: Booking, settings: Settings) -> list[int]:
+    """Who on the staff hears of a booking's change: the owners (ADMIN_IDS) and the trainer
+    who gives it (a booking of the studio itself has none)."""
+    told = set(settings.admin_ids)
+    if booking.trainer_id is not None:
+        told.add(booking.trainer.telegram_id)
+    return sorted(told)
 
 
 def booking_facts(event: BookingEvent, settings: Settings) -> dict[str, Any]:

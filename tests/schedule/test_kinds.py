@@ -23,6 +23,7 @@ from schedule.kinds import (
     staff,
 )
 from schedule.models import Closure
+from schedule.outbox import OutboxMessage
 from schedule.services import book, reschedule
 from schedule.settings import parse_opening_hours
 from schedule.timegrid import start_instant
@@ -360,3 +361,18 @@ def test_a_broadcast_to_a_kind_reaches_the_clients_booked_on_it(session, setting
         for kind in (1, 2, 3)
     }
     assert counts == {1: 1, 2: 1, 3: 0}
+
+
+def test_the_trainer_who_gives_a_booking_hears_of_it_besides_the_owners(
+    session, settings, make_user, gym
+):
+    anna, boris, personal, group = gym
+    client = make_user("Kate")
+    made = book(
+        unit(session, settings, client), client, TOMORROW, 13 * 60, kind=2, trainer=boris.id
+    )
+    news = session.scalars(
+        select(OutboxMessage.chat_id).where(OutboxMessage.booking_id == made.id)
+    ).all()
+    assert sorted(news) == sorted({*settings.admin_ids, boris.telegram_id})
+    assert anna.telegram_id not in news
