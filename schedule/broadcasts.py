@@ -40,7 +40,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.sql import Select
 
 from . import kinds, outbox
-from .availability import snapshot_for_days, view_day
+from .availability import snapshot_for_days, view_kind
 from .db import write_transaction
 from .errors import InvalidInput, ScheduleError
 from .i18n import N_
@@ -312,7 +312,7 @@ def week_places(session: Session, settings: Settings, monday: date, now: datetim
     snapshot = snapshot_for_days(session, settings, days[0], days[-1])
     found = []
     for day in days:
-        view = view_day(snapshot, day, None, now)
+        view = view_kind(snapshot, None, None, day, None, now)
         starts = [[slot.start, slot.places] for slot in view.slots if slot.can_start]
         found.append([day.isoformat(), starts])
     return found

@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from schedule import Settings
-from schedule.availability import DayView, Snapshot, horizon_days, snapshot_for_days, view_day
+from schedule.availability import DayView, Snapshot, horizon_days, snapshot_for_days, view_kind
 from schedule.limits import Holdings, holdings
 from schedule.models import ScheduleLock
 
@@ -94,7 +94,7 @@ class SnapshotCache:
     ) -> DayView:
         """As schedule.availability.day_availability, from the cached snapshot."""
         snapshot = self.get(session, settings, day, day)
-        return view_day(snapshot, day, user_id, now, ignore_booking)
+        return view_kind(snapshot, None, None, day, user_id, now, ignore_booking)
 
     def horizon(
         self,
@@ -107,4 +107,4 @@ class SnapshotCache:
         """As schedule.availability.horizon_availability, from the cached snapshot."""
         days = horizon_days(settings, now)
         snapshot = self.get(session, settings, days[0], days[-1])
-        return [view_day(snapshot, day, user_id, now, ignore_booking) for day in days]
+        return [view_kind(snapshot, None, None, day, user_id, now, ignore_booking) for day in days]

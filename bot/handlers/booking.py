@@ -73,15 +73,16 @@ def day_picture(
     snapshot: Snapshot | None = None,
     moving: int = 0,
     kind: KindInfo | None = None,
+    trainer: int | None = None,
 ) -> DayView:
     """`day` as `user` sees it now, their places in line included; while `moving` a booking
     (its id), weighed without it, as the Mini App's grid weighs a move. Of `kind` (None: the
-    default kind) with any of its trainers."""
+    default kind) with `trainer` (None: any of its trainers)."""
     now = ctx.clock()
     snapshot = snapshot or snapshot_for_days(session, ctx.settings, day, day)
     held = limits.holdings(session, ctx.settings, user.id, now)
     in_line = waitlist.places_in_line(session, ctx.settings, user.id, day, now)
-    return view_kind(snapshot, kind, None, day, user.id, now, moving, held, in_line)
+    return view_kind(snapshot, kind, trainer, day, user.id, now, moving, held, in_line)
 
 
 def other_kind(session: Session, ctx: BotContext, kind_id: int | None) -> KindInfo | None:

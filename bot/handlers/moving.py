@@ -18,7 +18,8 @@ from telebot import TeleBot
 from telebot.types import CallbackQuery
 
 from schedule import Booking, ScheduleError, User, consequences, services
-from schedule.availability import horizon_days, snapshot_for_days, view_day
+from schedule.availability import horizon_days, snapshot_for_days, view_kind
+from schedule.kinds import KindInfo, load_catalog
 from schedule.limits import holdings
 from schedule.timegrid import training_end
 
@@ -41,7 +42,10 @@ def movable(ctx: BotContext, session: Session, user: User, booking_id: int) -> B
 def starts_for(ctx: BotContext, session: Session, user: User, booking: Booking, day: date):
     """The starts of `day` the booking may move to: (minute, 'HH:MM', places), its own start
     left out."""
-    view = day_picture(ctx, session, user, day, moving=booking.id)
+    kind = kind_of(ctx, session, booking)
+    view = day_picture(
+        ctx, session, user, day, moving=booking.id, kind=kind, trainer=booking.trainer_id
+    )
     return [
         (slot.cell.minute, slot.start, slot.places)
         for slot in view.slots
@@ -49,17 +53,29 @@ def starts_for(ctx: BotContext, session: Session, user: User, booking: Booking, 
     ]
 
 
+def kind_of(ctx: BotContext, session: Session, booking: Booking) -> KindInfo | None:
+    """The kind a move keeps (the service keeps it, and the trainer, too): None, the default."""
+    return (
+        None
+        if booking.kind_id is None
+        else load_catalog(session, ctx.settings).kind(booking.kind_id)
+    )
+
+
 def days_view(ctx: BotContext, session: Session, user: User, lang: str, booking: Booking) -> View:
     now, settings = ctx.clock(), ctx.settings
     horizon = horizon_days(settings, now)
     snapshot = snapshot_for_days(session, settings, horizon[0], horizon[-1])
     held = holdings(session, settings, user.id, now)
+    kind = kind_of(ctx, session, booking)
     days = [
         day
         for day in horizon
         if any(
             slot.can_start and slot.cell.starts_at != booking.starts_at
-            for slot in view_day(snapshot, day, user.id, now, booking.id, holdings=held).slots
+            for slot in view_kind(
+                snapshot, kind, booking.trainer_id, day, user.id, now, booking.id, held
+            ).slots
         )
     ]
     span = when(booking.starts_at, booking.ends_at, settings, lang)

@@ -4,13 +4,17 @@ kind there is no such step (tests/bot/test_bot_flow.py)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
-from schedule import Booking
+from schedule import Booking, services
 from schedule.kinds import add_kind, add_trainer
+from schedule.unit import Actor, Unit
+
+THURSDAY = date(2026, 11, 26)
+NOW = datetime(2026, 11, 25, 6, 0)  # Wednesday 09:00 in Moscow, the `now` fixture
 
 
 @pytest.fixture
@@ -70,3 +74,25 @@ def test_a_forged_kind_is_stale(alice, gym, fake_telegram):
     calls = alice.tap_data("1|KB|99")
     assert alice.screen["text"] == "Which training?"
     assert any(c.method == "answerCallbackQuery" and c.params.get("show_alert") for c in calls)
+
+
+def test_a_move_is_offered_the_starts_of_its_own_kind_and_trainer(alice, gym, bot_sessions, rules):
+    anna, boris, personal = gym
+    with bot_sessions() as session:
+        other = services.upsert_user(session, {"id": 2090, "first_name": "Vera"})
+        unit = Unit(session, rules, Actor.client(other), NOW)
+        services.book(unit, other, THURSDAY, 15 * 60, kind=personal, trainer=boris)
+    alice.send("/book")
+    alice.tap("Personal")
+    alice.tap("Thu 26 Nov")
+    alice.tap("19:00")  # Boris's: Anna works until 18:00
+    alice.tap("Book it")
+    alice.send("/my")
+    alice.tap("Move Thu 26 Nov 19:00")
+    alice.tap("Thu 26 Nov")
+    starts = [b["text"] for b in alice.buttons() if b["callback_data"].startswith("1|VT|")]
+    # A personal hour with Boris, who gives one visitor at a time and works from 12:00: none that
+    # overlaps Vera's 15:00-16:00 (the default kind with any trainer would offer those, and
+    # 08:00 with Anna).
+    assert starts[0] == "12:00 (1)" and "14:00 (1)" in starts and "16:00 (1)" in starts
+    assert not {"14:30 (1)", "15:00 (1)", "15:30 (1)", "19:00 (1)"} & set(starts)
