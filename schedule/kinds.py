@@ -27,8 +27,8 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from .db import write_transaction
-from .errors import InvalidInput
+from .db import is_row_id, write_transaction
+from .errors import InvalidInput, ScheduleError
 from .i18n import N_
 from .models import Booking, Kind, KindTrainer, Trainer, utcnow
 from .settings import (
@@ -318,3 +318,17 @@ def staff(session: Session, owners: Collection[int], telegram_id: int) -> Staff 
     if not owner and trainer_id is None:
         return None
     return Staff(owner, trainer_id)
+
+
+def check_booking(session: Session, who: Staff, booking_id: int) -> None:
+    """Refuse (403 `forbidden`) a trainer's act on a booking that is not theirs: an owner
+    touches every booking, a trainer only those they give (not another trainer's, nor the
+    studio's own from before trainers, which are the owners'). An unknown id passes: the act
+    itself answers not found."""
+    if who.owner or not is_row_id(booking_id):
+        return
+    found = session.execute(
+        select(Booking.trainer_id).where(Booking.id == booking_id)
+    ).one_or_none()
+    if found is not None and not who.may_manage(found.trainer_id):
+        raise ScheduleError("forbidden")

@@ -1,5 +1,8 @@
 """The trainer's tab: the day's visitors, the week's heat map, opening hours and closures,
-clients, booking on a client's behalf and the CSV export. Every route is admin_required.
+clients, booking on a client's behalf and the CSV export. Every route is admin_required (the
+owners in ADMIN_IDS), except the Day and its cancel: staff_required, where a trainer added
+through the API sees their own day and acts only on their own bookings
+(schedule.kinds.check_booking, a 403 otherwise).
 
 Like webapp/bookings.py, each view renders the whole tab (the main nav, the trainer's own
 sections, then one section) from the database; a change answers with the tab re-rendered and
@@ -30,6 +33,7 @@ from schedule import (
 from schedule.availability import effective_hours, horizon_days, view_kind
 from schedule.db import is_row_id
 from schedule.i18n import N_
+from schedule.kinds import check_booking
 from schedule.models import ACTIVE
 from schedule.settings import WEEKDAYS, format_minutes
 from schedule.timegrid import (
@@ -44,7 +48,7 @@ from schedule.timegrid import (
 from schedule.trainer import week_occupancy
 
 from . import admin_api, i18n
-from .auth import admin_required
+from .auth import admin_required, staff_required, viewer_staff
 from .current import now, settings, snapshots, unit
 from .extensions import db
 from .i18n import day_label, t
@@ -128,7 +132,11 @@ def day_context(day: date, at: str | None = None) -> dict:
 
 
 def _trainer_filter(catalog) -> int | None:
-    """The owner's ?trainer= filter of the Day (a trainer's id; unknown or none: everyone)."""
+    """The owner's ?trainer= filter of the Day (a trainer's id; unknown or none: everyone); a
+    trainer's Day is always their own (schedule.kinds.Staff.day_filter)."""
+    who = viewer_staff()
+    if who is not None and not who.owner:
+        return who.day_filter(None)
     wanted = request.args.get("trainer") or ""
     if not (wanted.isascii() and wanted.isdigit() and len(wanted) <= 9):
         return None
@@ -167,9 +175,14 @@ def landing_day() -> date:
     one of today's runs or is to come); with none booked, today until its opening hours are
     over, then tomorrow, so a Sunday evening opens on the coming week, not the past one."""
     at, current = now(), today(now(), settings())
-    next_start = db.session.scalar(
-        select(func.min(Booking.starts_at)).where(Booking.status == ACTIVE, Booking.ends_at > at)
+    query = select(func.min(Booking.starts_at)).where(
+        Booking.status == ACTIVE, Booking.ends_at > at
     )
+    who = viewer_staff()
+    if who is not None and not who.owner:  # a trainer's next training, not another's
+        mine = Booking.trainer_id == who.trainer_id
+        query = query.where(mine | Booking.trainer_id.is_(None))
+    next_start = db.session.scalar(query)
     if next_start is not None:
         return max(local_day(next_start, settings()), current)
     hours = effective_hours(db.session(), settings())[current.weekday()]
@@ -185,19 +198,28 @@ def clients_told() -> bool:
     return current_app.extensions["clients_told"]
 
 
+@bp.app_template_global()
+def may_touch(booking: Booking) -> bool:
+    """Whether the viewer may cancel or mark `booking` (the rule is schedule.kinds')."""
+    who = viewer_staff()
+    return who is not None and who.may_manage(booking.trainer_id)
+
+
 @bp.get("/bookings/<int:booking_id>/cancel")
-@admin_required
+@staff_required
 def confirm_cancel(booking_id: int):
+    check_booking(db.session(), g.staff, booking_id)
     booking = services.owned_active_booking(db.session(), booking_id, None)
     return render("admin/_visitor.html", booking=booking, confirming=True)
 
 
 @bp.post("/bookings/<int:booking_id>/cancel")
-@admin_required
+@staff_required
 def cancel(booking_id: int):
     booking = db.session.get(Booking, booking_id) if is_row_id(booking_id) else None
     day = local_day(booking.starts_at, settings()) if booking else None
     try:
+        check_booking(db.session(), g.staff, booking_id)
         reason = admin_api.required_reason(request.form.get("reason"))
         booking = services.cancel(
             unit(),

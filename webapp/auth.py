@@ -14,6 +14,8 @@ Views use the two decorators:
         g.lang   # "ru" or "en", from the user's language_code
 
     @admin_required          # as login_required, and 403 unless g.user is in ADMIN_IDS
+    @staff_required          # as login_required, and 403 unless an owner or a trainer row;
+                             # g.staff (schedule.kinds.Staff) says whose day they manage
 
 A request with genuine init data also gets the viewer cookie: signed with SECRET_KEY, HttpOnly,
 naming the Telegram user until the init data it came from expires (INIT_DATA_MAX_AGE). Only
@@ -273,6 +275,27 @@ def is_admin(user) -> bool:
 def staff_of(user) -> Staff | None:
     """An owner (ADMIN_IDS) or a trainer added through the API (schedule.kinds.staff decides)."""
     return staff(db.session(), current_app.config["ADMIN_IDS"], user.telegram_id)
+
+
+def viewer_staff() -> Staff | None:
+    """The viewer's staff standing (read once a request), None for a client or nobody."""
+    if "user" not in g:
+        return None
+    if "staff" not in g:
+        g.staff = staff_of(g.user)
+    return g.staff
+
+
+@bp.app_template_global()
+def is_staff() -> bool:
+    """Whether the viewer has the trainer's tab: an owner, or a trainer added through the API."""
+    return viewer_staff() is not None
+
+
+@bp.app_template_global()
+def is_owner() -> bool:
+    """Whether the viewer manages the whole studio (ADMIN_IDS): a trainer sees their own Day."""
+    return "user" in g and is_admin(g.user)
 
 
 def login_required(view: View) -> View:

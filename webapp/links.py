@@ -33,7 +33,7 @@ from schedule.links import StartLink, Unusable, app_link, read_start_param, star
 from schedule.settings import format_minutes
 
 from . import contract
-from .auth import admin_required, login_required
+from .auth import login_required, staff_required
 from .bookings import book_context, reason, span
 from .current import now, settings
 from .responses import fragment
@@ -87,9 +87,10 @@ def sheet_of(grid: DayView, link: StartLink) -> dict:
 
 
 @bp.get("/api/admin/share")
-@admin_required
+@staff_required
 def share():
-    """The link that opens the Mini App on a start: https://t.me/<bot>/<app>?startapp=…"""
+    """The link that opens the Mini App on a start: https://t.me/<bot>/<app>?startapp=…
+    (staff: an owner, or a trainer sharing a start of their own Day)."""
     asked: contract.ShareQuery = contract.query()
     short_name = current_app.config.get("MINIAPP_SHORT_NAME") or ""
     username = bot_username() if short_name else None

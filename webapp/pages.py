@@ -45,7 +45,7 @@ from schedule.availability import DayView, horizon_days, unchanged_until, view_d
 from schedule.timegrid import parse_date
 
 from .admin import day_page
-from .auth import admin_required, cookie_viewer, is_admin
+from .auth import cookie_viewer, is_admin, staff_required
 from .bookings import book_context, rendered_grid
 from .current import now, settings, snapshots
 from .extensions import db
@@ -130,8 +130,9 @@ def _read(path: str, mtime_ns: int) -> str:
 
 
 @bp.get("/app/admin")
-@admin_required
+@staff_required
 def admin_tab():
-    """The trainer's tab: the chosen day's visitors (today by default)."""
+    """The trainer's tab: the chosen day's visitors (today by default); an owner's everyone's,
+    a trainer's their own (webapp/admin.py)."""
     day = parse_date(request.args["date"]) if request.args.get("date") else None
     return day_page(day, request.args.get("at"))

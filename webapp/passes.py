@@ -14,6 +14,7 @@ from schedule import Settings, User, attendance, passes
 from schedule.db import is_row_id
 from schedule.errors import message_for
 from schedule.i18n import N_
+from schedule.kinds import check_booking
 from schedule.models import Pass
 from schedule.timegrid import parse_date
 from schedule.trainer import is_telegram_id
@@ -21,7 +22,7 @@ from schedule.trainer import trainer_contact as contact_link
 
 from . import contract
 from .admin_api import find_client
-from .auth import admin_required, login_required
+from .auth import admin_required, login_required, staff_required
 from .current import now, settings, unit
 from .extensions import db
 from .i18n import current_language, t
@@ -173,9 +174,11 @@ def adjust(pass_id: int):
 
 
 @bp.post("/admin/bookings/<int:booking_id>/attendance")
-@admin_required
+@staff_required
 def mark(booking_id: int):
+    """An owner marks anyone; a trainer their own bookings (schedule.kinds.check_booking)."""
     wanted: contract.AttendanceRequest = contract.body()
+    check_booking(db.session(), g.staff, booking_id)
     booking = attendance.mark(unit(), booking_id, wanted.status)
     return jsonify(admin_booking_json(booking, settings()))
 
@@ -212,8 +215,9 @@ def helpers() -> dict:
 
 
 @pages.post("/bookings/<int:booking_id>/attendance/<status>")
-@admin_required
+@staff_required
 def mark_in_day(booking_id: int, status: str):
-    """One tap in the Day view: the visitor's row again, marked."""
+    """One tap in the Day view: the visitor's row again, marked (a trainer: their own only)."""
+    check_booking(db.session(), g.staff, booking_id)
     booking = attendance.mark(unit(), booking_id, status)
     return fragment("admin/_visitor.html", haptic="success", booking=booking)

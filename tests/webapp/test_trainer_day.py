@@ -1,0 +1,187 @@
+"""A trainer added through the API in the Mini App's trainer tab (DESIGN.md, "Trainers and
+kinds": an owner manages every trainer's day, a trainer their own): the tab in the nav, their
+own Day only, their own bookings cancelled and marked, and a 403 from the server for another
+trainer's booking and for every screen and act that stays the owners'."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from schedule import Booking
+from schedule.kinds import add_kind, add_trainer
+from tests.fixtures_web import ANNA, BORIS, TOMORROW, TRAINER, auth, make_user
+from webapp.extensions import db
+
+HX = {"HX-Request": "true"}
+ANNA_COACH = make_user(5001)  # a trainer added through the API
+BORIS_COACH = make_user(5002, "ru")
+
+
+@pytest.fixture
+def gym(page_client, sqlite_app):
+    """Coaches Anna and Boris give a personal hour; the client Anna books 10:00 with coach
+    Anna, the client Boris 13:00 with coach Boris. Gives the two bookings' ids."""
+    with sqlite_app.app_context():
+        session, rules = db.session(), sqlite_app.config["SCHEDULE"]
+        anna = add_trainer(session, rules, ANNA_COACH["id"], "Coach Anna")
+        boris = add_trainer(session, rules, BORIS_COACH["id"], "Coach Boris")
+        personal = add_kind(session, rules, "Personal", 60, 1, [anna.id, boris.id])
+        trainers = anna.id, boris.id
+    made = []
+    for user, start, trainer in ((ANNA, "10:00", trainers[0]), (BORIS, "13:00", trainers[1])):
+        body = {"date": TOMORROW, "start": start, "kind": personal.id, "trainer": trainer}
+        response = page_client.post("/api/bookings", json=body, headers=auth(user))
+        assert response.status_code == 201, response.get_data(as_text=True)
+        made.append(response.json["id"])
+    return tuple(made)
+
+
+def page(client, path: str, user: dict, status: int = 200) -> str:
+    response = client.get(path, headers={**auth(user), **HX})
+    assert response.status_code == status, response.get_data(as_text=True)
+    return response.get_data(as_text=True)
+
+
+def day_ids(html: str) -> list[int]:
+    return [int(found) for found in re.findall(r'data-admin-booking-id="(\d+)"', html)]
+
+
+def status_of(app, booking_id: int) -> str:
+    with app.app_context():
+        return db.session.get(Booking, booking_id).status
+
+
+def test_a_trainer_has_the_tab_and_sees_their_own_day_only(page_client, gym):
+    annas, boriss = gym
+    assert 'data-nav="admin"' in page(page_client, "/app/my", ANNA_COACH)
+    assert 'data-nav="admin"' not in page(page_client, "/app/my", ANNA)  # a client has none
+
+    day = page(page_client, f"/app/admin?date={TOMORROW}", ANNA_COACH)
+    assert day_ids(day) == [annas]
+    assert 'data-nav="admin" ' in day and 'aria-current="page">' in day
+    # The trainer filter is fixed to them: no chips, and asking for another's day is theirs
+    assert "data-admin-trainer" not in day
+    assert day_ids(page(page_client, f"/app/admin?date={TOMORROW}&trainer=2", ANNA_COACH)) == [
+        annas
+    ]
+    assert day_ids(page(page_client, f"/app/admin?date={TOMORROW}", BORIS_COACH)) == [boriss]
+    # The owners' sections and tools are not offered, nor the client card
+    for owners in ("data-admin-nav", "data-admin-action", "data-client-id"):
+        assert owners not in day, owners
+    assert 'data-action="cancel"' in day
+    # Landing on the tab without a date opens the day of their next training
+    assert day_ids(page(page_client, "/app/admin", ANNA_COACH)) == [annas]
+
+
+def test_an_owner_is_unchanged(page_client, gym):
+    annas, boriss = gym
+    assert 'data-nav="admin"' in page(page_client, "/app/my", TRAINER)
+    day = page(page_client, f"/app/admin?date={TOMORROW}", TRAINER)
+    assert day_ids(day) == [annas, boriss]
+    assert day.count("data-admin-trainer=") == 3  # everyone, Anna, Boris
+    for owners in ('data-admin-nav="hours"', 'data-admin-action="book"', "data-client-id"):
+        assert owners in day, owners
+    assert day_ids(page(page_client, f"/app/admin?date={TOMORROW}&trainer=2", TRAINER)) == [
+        boriss
+    ]
+    sheet = page(page_client, f"/app/admin/bookings/{annas}/cancel", TRAINER)
+    assert "data-sheet" in sheet
+
+
+def test_a_trainer_cancels_their_own_booking_with_a_reason(page_client, gym, sqlite_app):
+    annas, boriss = gym
+    sheet = page(page_client, f"/app/admin/bookings/{annas}/cancel", ANNA_COACH)
+    assert "data-sheet" in sheet and 'name="reason"' in sheet
+    done = page_client.post(
+        f"/app/admin/bookings/{annas}/cancel",
+        data={"reason": "I am ill"},
+        headers={**auth(ANNA_COACH), **HX},
+    )
+    assert done.status_code == 200, done.get_data(as_text=True)
+    assert day_ids(done.get_data(as_text=True)) == []
+    assert status_of(sqlite_app, annas) == "cancelled"
+    assert status_of(sqlite_app, boriss) == "active"
+
+
+def test_another_trainers_booking_is_refused_by_the_server(page_client, gym, sqlite_app, clock):
+    annas, boriss = gym
+    page(page_client, f"/app/admin/bookings/{boriss}/cancel", ANNA_COACH, status=403)
+    refused = page_client.post(
+        f"/app/admin/bookings/{boriss}/cancel",
+        data={"reason": "not mine"},
+        headers={**auth(ANNA_COACH), **HX},
+    )
+    assert refused.status_code == 403
+    assert status_of(sqlite_app, boriss) == "active"
+
+    clock.advance(days=1, hours=8, minutes=5)  # both trainings have started
+    day = page(page_client, f"/app/admin?date={TOMORROW}", ANNA_COACH)
+    tap = re.search(r'data-action="attended" hx-post="([^"]+)"', day)
+    assert tap and f"/{annas}/" in tap.group(1), day
+    marked = page_client.post(tap.group(1), headers={**auth(ANNA_COACH), **HX})
+    assert marked.status_code == 200, marked.get_data(as_text=True)
+    assert 'data-attendance="attended"' in marked.get_data(as_text=True)
+    other = tap.group(1).replace(f"/{annas}/", f"/{boriss}/")
+    assert page_client.post(other, headers={**auth(ANNA_COACH), **HX}).status_code == 403
+    api = page_client.post(
+        f"/api/admin/bookings/{boriss}/attendance",
+        json={"status": "no_show"},
+        headers=auth(ANNA_COACH),
+    )
+    assert api.status_code == 403 and api.json["error"] == "forbidden"
+    mine = page_client.post(
+        f"/api/admin/bookings/{annas}/attendance",
+        json={"status": "no_show"},
+        headers=auth(ANNA_COACH),
+    )
+    assert mine.status_code == 200 and mine.json["attendance"] == "no_show"
+    with sqlite_app.app_context():
+        assert db.session.get(Booking, boriss).attendance is None
+    # The owner still marks anyone's
+    owner = page_client.post(
+        f"/api/admin/bookings/{boriss}/attendance",
+        json={"status": "attended"},
+        headers=auth(TRAINER),
+    )
+    assert owner.status_code == 200
+
+
+# What a trainer may use: their Day, its cancel and attendance (their own bookings: checked
+# above), the share link of a start, and their day as JSON. Everything else is the owners'.
+TRAINERS_ROUTES = {
+    "pages.admin_tab",
+    "admin.confirm_cancel",
+    "admin.cancel",
+    "pass_pages.mark_in_day",
+    "passes.mark",
+    "links.share",
+    "api.admin_bookings",
+    "admin.download",  # a signed link, no init data: it checks ADMIN_IDS itself
+}
+
+
+def admin_routes(app) -> list[tuple[str, str, str]]:
+    found = []
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith(("/api/admin/", "/app/admin")):
+            continue
+        path = re.sub(r"<[^>]+>", "1", rule.rule)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            found.append((rule.endpoint, method, path))
+    return found
+
+
+def test_every_owners_route_answers_403_to_a_trainer(page_client, gym, sqlite_app):
+    routes = admin_routes(sqlite_app)
+    assert len(routes) > 40
+    assert TRAINERS_ROUTES <= {endpoint for endpoint, _, _ in routes}
+    for endpoint, method, path in routes:
+        if endpoint in TRAINERS_ROUTES:
+            continue
+        for headers in (auth(ANNA_COACH), {**auth(ANNA_COACH), **HX}):
+            response = page_client.open(path, method=method, headers=headers, json={})
+            assert response.status_code == 403, (endpoint, method, path, response.status_code)
+    # Nothing changed behind the refusals
+    assert status_of(sqlite_app, gym[0]) == "active"
