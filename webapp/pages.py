@@ -41,7 +41,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from schedule import User
-from schedule.availability import DayView, horizon_days, unchanged_until, view_day
+from schedule.availability import DayView, horizon_days, unchanged_until, view_kind
 from schedule.timegrid import parse_date
 
 from .admin import day_page
@@ -104,7 +104,7 @@ def everyones_days(at: datetime) -> tuple[list[DayView], DayView]:
     """Every day of the horizon as anyone sees it at `at`, and the one the page opens on."""
     horizon = horizon_days(settings(), at)
     snapshot = snapshots().get(db.session(), settings(), horizon[0], horizon[-1])
-    days = [view_day(snapshot, day, None, at) for day in horizon]
+    days = [view_kind(snapshot, None, None, day, None, at) for day in horizon]
     return days, next((view for view in days if view.available), days[0])
 
 
