@@ -37,7 +37,7 @@ from schedule.settings import format_minutes
 from schedule.timegrid import parse_date, parse_start, start_instant, training_end
 
 from . import admin, responses
-from .auth import is_admin, login_required
+from .auth import is_admin, is_staff, login_required
 from .current import holdings, now, settings, snapshots, unit
 from .extensions import db
 from .i18n import current_language, day_label, duration, has, language, t, tn
@@ -319,7 +319,7 @@ def helpers() -> dict:
 @bp.get("/book")
 @login_required
 def book_tab():
-    if request.headers.get("HX-Trigger") == "app" and is_admin(g.user):
+    if request.headers.get("HX-Trigger") == "app" and is_staff():
         return admin.day_page()  # the app's first load (#app): a trainer starts on Day
     day = parse_date(request.args["date"]) if request.args.get("date") else None
     moving = _moving(request.args.get("move"))

@@ -146,12 +146,13 @@ def test_another_trainers_booking_is_refused_by_the_server(page_client, gym, sql
     assert owner.status_code == 200
 
 
-# What a trainer may use: their Day, its cancel and attendance (their own bookings: checked
-# above), the share link of a start, and their day as JSON. Everything else is the owners'.
+# What a trainer may use: their Day, its cancel (in the app and as JSON) and attendance (their own
+# bookings: checked above), the share link of a start, and their day as JSON. Everything else is the owners'.
 TRAINERS_ROUTES = {
     "pages.admin_tab",
     "admin.confirm_cancel",
     "admin.cancel",
+    "admin_api.cancel",
     "pass_pages.mark_in_day",
     "passes.mark",
     "links.share",
@@ -183,3 +184,23 @@ def test_every_owners_route_answers_403_to_a_trainer(page_client, gym, sqlite_ap
             assert response.status_code == 403, (endpoint, method, path, response.status_code)
     # Nothing changed behind the refusals
     assert status_of(sqlite_app, gym[0]) == "active"
+
+
+def test_a_trainer_cancels_their_own_booking_over_the_json_api_and_no_other(page_client, gym):
+    annas, boriss = gym
+    path = "/api/admin/bookings/{}/cancel"
+    body = {"reason": "Ill today"}
+    other = page_client.post(path.format(boriss), json=body, headers=auth(ANNA_COACH))
+    assert other.status_code == 403 and other.json["error"] == "forbidden"
+    assert status_of(page_client.application, boriss) == "active"
+    own = page_client.post(path.format(annas), json=body, headers=auth(ANNA_COACH))
+    assert own.status_code == 200 and own.json["status"] == "cancelled"
+
+
+def test_a_trainer_opening_the_app_lands_on_their_day(page_client, gym):
+    annas, boriss = gym
+    first = page_client.get("/app/book", headers={**auth(ANNA_COACH), **HX, "HX-Trigger": "app"})
+    assert day_ids(first.get_data(as_text=True)) == [annas]
+    client = page_client.get("/app/book", headers={**auth(ANNA), **HX, "HX-Trigger": "app"})
+    assert day_ids(client.get_data(as_text=True)) == []
+    assert "data-slot-start" in client.get_data(as_text=True)
