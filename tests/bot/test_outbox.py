@@ -244,7 +244,8 @@ def clients_to_tell(bot_sessions, bot_config, count: int) -> None:
             user = services.upsert_user(session, client(n))
             minute = 480 + 30 * (n % 16)
             day = THURSDAY + timedelta(days=n // 16)
-            services.book(Unit(session, quick_news, Actor.trainer(), now=NOW), user, day, minute, source="admin")  # fmt: skip
+            unit = Unit(session, quick_news, Actor.trainer(), now=NOW)
+            services.book(unit, user, day, minute, source="admin")
 
 
 def test_the_overall_rate_is_kept_under_per_second(

@@ -42,7 +42,8 @@ def book_for(bot_sessions, user: dict, minute: int, rules) -> int:
     """The trainer books `user` a training: the client is told, with a cancel button."""
     with bot_sessions() as session:
         person = services.upsert_user(session, user)
-        booking = services.book(Unit(session, rules, Actor.trainer(), now=NOW), person, THURSDAY, minute, source="admin")  # fmt: skip
+        unit = Unit(session, rules, Actor.trainer(), now=NOW)
+        booking = services.book(unit, person, THURSDAY, minute, source="admin")
         return booking.id
 
 

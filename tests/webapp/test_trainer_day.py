@@ -146,8 +146,9 @@ def test_another_trainers_booking_is_refused_by_the_server(page_client, gym, sql
     assert owner.status_code == 200
 
 
-# What a trainer may use: their Day, its cancel (in the app and as JSON) and attendance (their own
-# bookings: checked above), the share link of a start, and their day as JSON. Everything else is the owners'.
+# What a trainer may use: their Day, its cancel (in the app and as JSON) and attendance (their
+# own bookings: checked above), the share link of a start, and their day as JSON. Everything
+# else is the owners'.
 TRAINERS_ROUTES = {
     "pages.admin_tab",
     "admin.confirm_cancel",
