@@ -126,7 +126,9 @@ def open_app(
     else:
         page.route("https://telegram.org/**", lambda route: route.abort())
     page.goto(launch_url(base_url, user, theme))
-    page.locator("[data-slot-start], [data-admin-nav]").first.wait_for()  # a trainer opens on Day
+    # A client opens on the grid, a trainer on Day (an owner's has its sections, every Day its
+    # date strip).
+    page.locator("[data-slot-start], [data-admin-nav], [data-admin-date]").first.wait_for()
     # The first paint is everyone's tab; tests act on the viewer's own (tests/
     # test_first_paint_browser.py covers what a tap before the swap does).
     page.locator("[data-anonymous]").wait_for(state="detached")
