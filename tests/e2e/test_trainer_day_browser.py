@@ -37,6 +37,7 @@ def test_a_trainer_opens_their_own_day(
     theme = DARK if scheme == "dark" else LIGHT
     page = open_app(browser, live_sqlite_url, user=coach, theme=theme, scheme=scheme)
     tab = page.locator("[data-nav=admin]")
+    tab.wait_for()  # the app opens on their Day: its nav may still be coming in
     assert tab.bounding_box()["height"] >= 44
     tab.click()
     page.locator("[data-admin-date]").first.wait_for()
