@@ -217,6 +217,9 @@ class Trainer(Base):
     name: Mapped[str] = mapped_column(String(128))
     opening_hours: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Set when an owner removes the trainer: their past bookings keep naming them, nobody
+    # books them again.
+    retired_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class Kind(Base):
@@ -235,6 +238,8 @@ class Kind(Base):
     minutes: Mapped[int] = mapped_column(Integer)
     capacity: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Set when an owner takes the kind off the schedule: its bookings keep naming it.
+    retired_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class KindTrainer(Base):
@@ -288,6 +293,11 @@ class WaitlistEntry(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     starts_at: Mapped[datetime] = mapped_column(DateTime)
+    # The kind and trainer waited for (None: the default kind; any trainer of it).
+    kind_id: Mapped[int | None] = mapped_column(ForeignKey("kinds.id", ondelete="RESTRICT"))
+    trainer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("trainers.id", ondelete="RESTRICT")
+    )
     status: Mapped[str] = mapped_column(String(16), default=WAITING)
     booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
