@@ -44,6 +44,7 @@ from schedule.db import create_schema, make_engine  # noqa: E402
 from schedule.kinds import add_kind, add_trainer, load_catalog  # noqa: E402
 from schedule.limits import holdings  # noqa: E402
 from schedule.timegrid import wall_to_utc  # noqa: E402
+from schedule.unit import Actor, Unit  # noqa: E402
 
 SIZES = (0, 10_000, 1_000_000)
 NOW = datetime(2026, 11, 25, 6, 0)  # Wednesday 09:00 in Moscow
@@ -222,15 +223,12 @@ def build_kinds(url: str, settings: Settings) -> None:
     engine = make_engine(url)
     rng = random.Random(7)
     with Session(engine) as session:
-        trainers = [
-            add_trainer(session, settings, 900_000 + n, f"Trainer {n}").id for n in range(TRAINERS)
-        ]
+        owner = Unit(session, settings, Actor.trainer())
+        trainers = [add_trainer(owner, 900_000 + n, f"Trainer {n}").id for n in range(TRAINERS)]
         kinds = [(None, settings.training_minutes, settings.capacity)]
         for n, (name, minutes, capacity) in enumerate(KINDS):
             givers = trainers if n != 1 else trainers[:2]
-            kinds.append(
-                (add_kind(session, settings, name, minutes, capacity, givers).id, minutes, capacity)
-            )
+            kinds.append((add_kind(owner, name, minutes, capacity, givers).id, minutes, capacity))
     rows = []
     for t, trainer in enumerate(trainers):
         for block, opens in enumerate(range(8 * 60, 18 * 60 - 120 + 1, 120)):

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.exc import IntegrityError
@@ -29,8 +30,8 @@ from sqlalchemy.orm import Session
 
 from .db import is_row_id, write_transaction
 from .errors import InvalidInput, ScheduleError
-from .i18n import N_
-from .models import Booking, Kind, KindTrainer, Trainer, utcnow
+from .i18n import N_, Nn_
+from .models import ACTIVE, Booking, Kind, KindTrainer, Trainer
 from .settings import (
     WEEKDAYS,
     ConfigError,
@@ -40,6 +41,8 @@ from .settings import (
     format_intervals,
     parse_opening_hours,
 )
+from .timegrid import is_open
+from .unit import Unit
 
 DEFAULT_KIND_ID = 1
 
@@ -141,20 +144,22 @@ def load_catalog(session: Session, settings: Settings) -> Catalog:
     trainers = tuple(
         TrainerInfo(row.id, row.telegram_id, row.name, _hours_or_none(row.opening_hours))
         for row in session.execute(
-            select(Trainer.id, Trainer.telegram_id, Trainer.name, Trainer.opening_hours).order_by(
-                Trainer.id
-            )
+            select(Trainer.id, Trainer.telegram_id, Trainer.name, Trainer.opening_hours)
+            .where(Trainer.retired_at.is_(None))
+            .order_by(Trainer.id)
         )
     )
+    live = {t.id for t in trainers}
     rows = session.execute(
         select(Kind.id, Kind.name, Kind.minutes, Kind.capacity, KindTrainer.trainer_id)
         .outerjoin(KindTrainer, KindTrainer.kind_id == Kind.id)
+        .where(Kind.retired_at.is_(None))
         .order_by(Kind.id, KindTrainer.trainer_id)
     ).all()
     kinds: dict[int, KindInfo] = {}
     for kind_id, name, minutes, capacity, trainer_id in rows:
         found = kinds.get(kind_id) or KindInfo(kind_id, name, minutes, capacity, ())
-        if trainer_id is not None:
+        if trainer_id in live:
             found = replace(found, trainer_ids=(*found.trainer_ids, trainer_id))
         kinds[kind_id] = found
     everyone = tuple(t.id for t in trainers)
@@ -198,32 +203,204 @@ def _name(name: object) -> str:
     return written[:MAX_NAME]
 
 
-def add_trainer(
-    session: Session,
-    settings: Settings,
-    telegram_id: int,
-    name: str,
-    opening_hours: str | None = None,
-) -> Trainer:
-    """A new trainer (an owner adds them); their hours None are the studio's."""
-    hours = None if opening_hours is None else format_week(read_hours(opening_hours, settings))
-    trainer = Trainer(
-        telegram_id=telegram_id, name=_name(name), opening_hours=hours, created_at=utcnow()
+# --- the owners change the studio -----------------------------------------------------------
+
+# What `edit_trainer(opening_hours=STUDIO_HOURS)` sets: the trainer works the studio's hours.
+STUDIO_HOURS = ""
+
+
+def require_owner(unit: Unit) -> None:
+    """Only an owner changes the studio's trainers and kinds: a trainer whose Telegram id is in
+    ADMIN_IDS (`unit.settings.admin_ids`), or a command run on the server (a trainer actor with
+    no Telegram user). Anyone else: ScheduleError "forbidden" (403)."""
+    actor = unit.actor
+    if not actor.is_trainer:
+        raise ScheduleError("forbidden")
+    if actor.telegram_id is not None and actor.telegram_id not in unit.settings.admin_ids:
+        raise ScheduleError("forbidden")
+
+
+def _live_trainer(session: Session, trainer_id: object) -> Trainer:
+    found = (
+        session.get(Trainer, trainer_id, populate_existing=True) if is_row_id(trainer_id) else None
     )
+    if found is None or found.retired_at is not None:
+        raise ScheduleError("not_found", N_("trainer_not_found"))
+    return found
+
+
+def _live_kind(session: Session, kind_id: object) -> Kind:
+    if kind_id == DEFAULT_KIND_ID:
+        raise InvalidInput(N_("input_default_kind"))
+    found = session.get(Kind, kind_id, populate_existing=True) if is_row_id(kind_id) else None
+    if found is None or found.retired_at is not None:
+        raise ScheduleError("not_found", N_("kind_not_found"))
+    return found
+
+
+def _upcoming(session: Session, now: datetime, *where: ColumnElement[bool]) -> list[Booking]:
+    """Active bookings not yet ended that match `where`, soonest first."""
+    return list(
+        session.scalars(
+            select(Booking)
+            .where(Booking.status == ACTIVE, Booking.ends_at > now, *where)
+            .order_by(Booking.starts_at, Booking.id)
+        )
+    )
+
+
+def _check_minutes(minutes: object, settings: Settings) -> int:
+    if (
+        not isinstance(minutes, int)
+        or isinstance(minutes, bool)
+        or not 0 < minutes <= MAX_MINUTES
+        or minutes % settings.slot_minutes
+    ):
+        raise InvalidInput(N_("input_kind_minutes"), slot=settings.slot_minutes)
+    return minutes
+
+
+def _check_capacity(capacity: object) -> int:
+    if not isinstance(capacity, int) or isinstance(capacity, bool):
+        raise InvalidInput(N_("input_kind_capacity"))
+    if not 1 <= capacity <= MAX_CAPACITY:
+        raise InvalidInput(N_("input_kind_capacity"))
+    return capacity
+
+
+def _live_trainer_ids(session: Session, trainer_ids: Sequence[int]) -> tuple[int, ...]:
+    """The trainers asked for, by id, each one that exists and is not retired."""
+    wanted = tuple(sorted(set(trainer_ids)))
+    if not wanted:
+        raise InvalidInput(N_("input_kind_trainers"))
+    bad = next((t for t in wanted if not is_row_id(t)), None)
+    if bad is not None:
+        raise InvalidInput(N_("input_unknown_trainer"), trainer=bad)
+    known = set(
+        session.scalars(
+            select(Trainer.id).where(Trainer.id.in_(wanted), Trainer.retired_at.is_(None))
+        )
+    )
+    unknown = [t for t in wanted if t not in known]
+    if unknown:
+        raise InvalidInput(N_("input_unknown_trainer"), trainer=unknown[0])
+    return wanted
+
+
+def add_trainer(
+    unit: Unit, telegram_id: int, name: str, opening_hours: str | None = None
+) -> Trainer:
+    """A new trainer (an owner adds them); their hours None are the studio's. A retired
+    trainer added again comes back with the name and hours given."""
+    require_owner(unit)
+    session, settings = unit.session, unit.settings
+    hours = None if opening_hours is None else format_week(read_hours(opening_hours, settings))
+    written = _name(name)
     try:
         with write_transaction(session):
-            if session.scalar(select(Trainer.id).where(Trainer.telegram_id == telegram_id)):
+            found = session.scalar(select(Trainer).where(Trainer.telegram_id == telegram_id))
+            if found is not None and found.retired_at is None:
                 raise InvalidInput(N_("input_trainer_exists"))
-            session.add(trainer)
+            if found is not None:  # back after being removed: their old bookings name them
+                found.name, found.opening_hours, found.retired_at = written, hours, None
+                trainer = found
+            else:
+                trainer = Trainer(
+                    telegram_id=telegram_id, name=written, opening_hours=hours, created_at=unit.now
+                )
+                session.add(trainer)
             session.flush()
     except IntegrityError:  # the same trainer added twice at once
         raise InvalidInput(N_("input_trainer_exists")) from None
     return trainer
 
 
+def edit_trainer(
+    unit: Unit,
+    trainer_id: int,
+    *,
+    name: str | None = None,
+    opening_hours: str | None = None,
+) -> Trainer:
+    """Rename a trainer or change their hours (None: unchanged; STUDIO_HOURS: the studio's).
+
+    New hours are saved as the studio's own are (services.set_opening_hours): a booking they no
+    longer cover stays booked, and `bookings_outside` lists those for the owner to settle."""
+    require_owner(unit)
+    session, settings = unit.session, unit.settings
+    written = None if name is None else _name(name)
+    hours = None
+    if opening_hours is not None and opening_hours != STUDIO_HOURS:
+        hours = format_week(read_hours(opening_hours, settings))
+    with write_transaction(session):
+        trainer = _live_trainer(session, trainer_id)
+        if written is not None:
+            trainer.name = written
+        if opening_hours is not None:
+            trainer.opening_hours = hours
+        session.flush()
+    return trainer
+
+
+def bookings_outside(
+    session: Session, settings: Settings, trainer_id: int, week: WeekHours, now: datetime
+) -> list[Booking]:
+    """The trainer's upcoming active bookings that the hours `week` do not cover (a cell of the
+    training outside them): the ones to settle after their hours change."""
+    step = timedelta(minutes=settings.slot_minutes)
+
+    def covered(booking: Booking) -> bool:
+        cells = int((booking.ends_at - booking.starts_at) / step) or 1
+        return all(is_open(booking.starts_at + step * k, week, settings) for k in range(cells))
+
+    mine = _upcoming(session, now, Booking.trainer_id == trainer_id)
+    return [booking for booking in mine if not covered(booking)]
+
+
+def retire_trainer(unit: Unit, trainer_id: int) -> Trainer:
+    """Take a trainer off the schedule: nobody books them again, their bookings so far keep
+    naming them. Refused while they have bookings to come (`trainer_has_bookings`, with how
+    many) or are the only trainer of a kind (`trainer_only_one`, naming it)."""
+    require_owner(unit)
+    session = unit.session
+    with write_transaction(session):
+        trainer = _live_trainer(session, trainer_id)
+        upcoming = _upcoming(session, unit.now, Booking.trainer_id == trainer.id)
+        if upcoming:
+            raise ScheduleError(
+                "trainer_has_bookings",
+                Nn_("trainer_has_bookings"),
+                count=len(upcoming),
+                name=trainer.name,
+            )
+        for kind in _kinds_given_by(session, trainer.id):
+            givers = session.scalars(
+                select(KindTrainer.trainer_id)
+                .join(Trainer, Trainer.id == KindTrainer.trainer_id)
+                .where(KindTrainer.kind_id == kind.id, Trainer.retired_at.is_(None))
+            ).all()
+            if set(givers) <= {trainer.id}:
+                raise ScheduleError(
+                    "trainer_only_one", N_("trainer_only_one"), name=trainer.name, kind=kind.name
+                )
+        trainer.retired_at = unit.now
+        session.flush()
+    return trainer
+
+
+def _kinds_given_by(session: Session, trainer_id: int) -> list[Kind]:
+    return list(
+        session.scalars(
+            select(Kind)
+            .join(KindTrainer, KindTrainer.kind_id == Kind.id)
+            .where(KindTrainer.trainer_id == trainer_id, Kind.retired_at.is_(None))
+            .order_by(Kind.id)
+        )
+    )
+
+
 def add_kind(
-    session: Session,
-    settings: Settings,
+    unit: Unit,
     name: str,
     minutes: int,
     capacity: int,
@@ -231,32 +408,100 @@ def add_kind(
 ) -> KindInfo:
     """A new kind of training: its length a multiple of the grid, at least one visitor, given
     by trainers that exist."""
-    if not 0 < minutes <= MAX_MINUTES or minutes % settings.slot_minutes:
-        raise InvalidInput(N_("input_kind_minutes"), slot=settings.slot_minutes)
-    if not 1 <= capacity <= MAX_CAPACITY:
-        raise InvalidInput(N_("input_kind_capacity"))
-    wanted = tuple(sorted(set(trainer_ids)))
-    if not wanted:
-        raise InvalidInput(N_("input_kind_trainers"))
+    require_owner(unit)
+    session, settings = unit.session, unit.settings
+    _check_minutes(minutes, settings)
+    _check_capacity(capacity)
+    written = _name(name)
     with write_transaction(session):
-        known = set(session.scalars(select(Trainer.id).where(Trainer.id.in_(wanted))))
-        unknown = [t for t in wanted if t not in known]
-        if unknown:
-            raise InvalidInput(N_("input_unknown_trainer"), trainer=unknown[0])
+        wanted = _live_trainer_ids(session, trainer_ids)
         # Under the write lock: no other transaction picks the same id.
         highest = session.scalar(select(func.max(Kind.id))) or DEFAULT_KIND_ID
         kind = Kind(
             id=max(highest, DEFAULT_KIND_ID) + 1,
-            name=_name(name),
+            name=written,
             minutes=minutes,
             capacity=capacity,
-            created_at=utcnow(),
+            created_at=unit.now,
         )
         session.add(kind)
         session.flush()
         session.add_all(KindTrainer(kind_id=kind.id, trainer_id=t) for t in wanted)
         session.flush()
     return KindInfo(kind.id, kind.name, kind.minutes, kind.capacity, wanted)
+
+
+def edit_kind(
+    unit: Unit,
+    kind_id: int,
+    *,
+    name: str | None = None,
+    minutes: int | None = None,
+    capacity: int | None = None,
+    trainer_ids: Sequence[int] | None = None,
+) -> KindInfo:
+    """Change a kind (None: unchanged). What would change a booking already made is refused
+    while the kind has bookings to come (`kind_has_bookings`, with how many): a new length,
+    fewer visitors at once, or a trainer taken off it who gives it then. A new name and more
+    visitors always go through; the default kind (no row) is changed in the settings, not
+    here."""
+    require_owner(unit)
+    session, settings = unit.session, unit.settings
+    written = None if name is None else _name(name)
+    if minutes is not None:
+        _check_minutes(minutes, settings)
+    if capacity is not None:
+        _check_capacity(capacity)
+    with write_transaction(session):
+        kind = _live_kind(session, kind_id)
+        wanted = None if trainer_ids is None else _live_trainer_ids(session, trainer_ids)
+        current = tuple(
+            session.scalars(
+                select(KindTrainer.trainer_id)
+                .where(KindTrainer.kind_id == kind.id)
+                .order_by(KindTrainer.trainer_id)
+            )
+        )
+        of_kind = Booking.kind_id == kind.id
+        if (minutes is not None and minutes != kind.minutes) or (
+            capacity is not None and capacity < kind.capacity
+        ):
+            upcoming = _upcoming(session, unit.now, of_kind)
+            if upcoming:
+                raise ScheduleError(
+                    "kind_has_bookings", Nn_("kind_has_bookings"), count=len(upcoming)
+                )
+        if wanted is not None:
+            dropped = [t for t in current if t not in wanted]
+            if dropped:
+                upcoming = _upcoming(session, unit.now, of_kind, Booking.trainer_id.in_(dropped))
+                if upcoming:
+                    raise ScheduleError(
+                        "kind_has_bookings", Nn_("kind_trainer_has_bookings"), count=len(upcoming)
+                    )
+            session.execute(KindTrainer.__table__.delete().where(KindTrainer.kind_id == kind.id))
+            session.add_all(KindTrainer(kind_id=kind.id, trainer_id=t) for t in wanted)
+        for field, value in (("name", written), ("minutes", minutes), ("capacity", capacity)):
+            if value is not None:
+                setattr(kind, field, value)
+        session.flush()
+        givers = wanted if wanted is not None else current
+    return KindInfo(kind.id, kind.name, kind.minutes, kind.capacity, tuple(givers))
+
+
+def retire_kind(unit: Unit, kind_id: int) -> Kind:
+    """Take a kind off the schedule: nobody books it again, its bookings so far keep naming it.
+    Refused while it has bookings to come (`kind_has_bookings`, with how many)."""
+    require_owner(unit)
+    session = unit.session
+    with write_transaction(session):
+        kind = _live_kind(session, kind_id)
+        upcoming = _upcoming(session, unit.now, Booking.kind_id == kind.id)
+        if upcoming:
+            raise ScheduleError("kind_has_bookings", Nn_("kind_has_bookings"), count=len(upcoming))
+        kind.retired_at = unit.now
+        session.flush()
+    return kind
 
 
 def kind_json(kind: KindInfo, default_name: str) -> dict:
@@ -314,7 +559,9 @@ def staff(session: Session, owners: Collection[int], telegram_id: int) -> Staff 
     """Whether `telegram_id` is staff, and which (`owners`: ADMIN_IDS, the rules'
     `admin_ids`): the one place that decides it."""
     owner = telegram_id in owners
-    trainer_id = session.scalar(select(Trainer.id).where(Trainer.telegram_id == telegram_id))
+    trainer_id = session.scalar(
+        select(Trainer.id).where(Trainer.telegram_id == telegram_id, Trainer.retired_at.is_(None))
+    )
     if not owner and trainer_id is None:
         return None
     return Staff(owner, trainer_id)

@@ -16,7 +16,7 @@ from .errors import InvalidInput, ScheduleError
 from .events import BookingCancelled, BookingMade, BookingMoved
 from .i18n import N_
 from .limits import holdings, refused
-from .models import ACTIVE, CANCELLED, Booking, Closure, OpeningHours, User, utcnow
+from .models import ACTIVE, CANCELLED, Booking, Closure, OpeningHours, Trainer, User, utcnow
 from .settings import Settings, WeekHours, check_week
 from .timegrid import (
     local_midnight_utc,
@@ -261,10 +261,18 @@ def upcoming_bookings(session: Session, user: User, now: datetime | None = None)
 
 
 def bookings_between(
-    session: Session, starts: datetime, ends: datetime, *, include_cancelled: bool = False
+    session: Session,
+    starts: datetime,
+    ends: datetime,
+    *,
+    include_cancelled: bool = False,
+    trainer_id: int | None = None,
 ) -> list[Booking]:
-    """Bookings overlapping [starts, ends), by start then booking time (the trainer's view)."""
+    """Bookings overlapping [starts, ends), by start then booking time (the trainer's view);
+    with `trainer_id`, that trainer's only."""
     query = select(Booking).where(Booking.starts_at < ends, Booking.ends_at > starts)
+    if trainer_id is not None:
+        query = query.where(Booking.trainer_id == trainer_id)
     if not include_cancelled:
         query = query.where(Booking.status == ACTIVE)
     return list(session.scalars(query.order_by(Booking.starts_at, Booking.id)))
@@ -330,8 +338,11 @@ def add_closure(
     end_minute: int | None = None,
     reason: str = "",
     cancel_bookings: bool = False,
+    trainer_id: int | None = None,
 ) -> Closure:
-    """Close a whole local day, or a wall-time range of it (the trainer).
+    """Close a whole local day, or a wall-time range of it (the trainer): the whole studio's,
+    or with `trainer_id` that trainer's alone (their day off: their bookings are the ones
+    inside; the adapter checks that the actor manages that trainer, schedule.kinds.Staff).
 
     Active bookings inside it are never left there silently: without `cancel_bookings` the
     closure is refused ("has_bookings"; list them with `bookings_between(closure_span(...))`),
@@ -345,22 +356,29 @@ def add_closure(
     starts, ends = closure_span(settings, day, start_minute, end_minute)
     reason = checked_text(reason.strip()[:500])
     with write_transaction(session):
-        inside = bookings_between(session, starts, ends)
+        if trainer_id is not None:
+            found = session.get(Trainer, trainer_id) if is_row_id(trainer_id) else None
+            if found is None or found.retired_at is not None:
+                raise ScheduleError("not_found", N_("trainer_not_found"))
+        inside = bookings_between(session, starts, ends, trainer_id=trainer_id)
         if inside and not cancel_bookings:
             raise ScheduleError("has_bookings", N_("bookings_inside"), bookings=len(inside))
         if inside and not reason:
             raise ScheduleError("closure_reason_required")  # each client is told why
         for booking in inside:
             _mark_cancelled(booking, "admin", reason or None, now)
-        closure = Closure(starts_at=starts, ends_at=ends, reason=reason, created_at=now)
+        closure = Closure(
+            starts_at=starts, ends_at=ends, reason=reason, created_at=now, trainer_id=trainer_id
+        )
         session.add(closure)
         session.flush()
         unit.emit(*(BookingCancelled(booking, by_admin=True) for booking in inside))
     return closure
 
 
-def remove_closure(unit: Unit, closure_id: int) -> None:
-    """Reopen a closed time; waiting clients may get the places it frees."""
+def remove_closure(unit: Unit, closure_id: int, *, trainer_id: int | None = None) -> None:
+    """Reopen a closed time; waiting clients may get the places it frees. With `trainer_id`
+    only that trainer's own closure is found."""
     unit.require_trainer()
     session = unit.session
     with write_transaction(session):
@@ -369,7 +387,7 @@ def remove_closure(unit: Unit, closure_id: int) -> None:
             if is_row_id(closure_id)
             else None
         )
-        if closure is None:
+        if closure is None or (trainer_id is not None and closure.trainer_id != trainer_id):
             raise ScheduleError("not_found", N_("closure_not_found"))
         session.delete(closure)
         session.flush()
@@ -379,9 +397,13 @@ def remove_closure(unit: Unit, closure_id: int) -> None:
         unit.emit(*promoted)
 
 
-def closures_after(session: Session, instant: datetime) -> list[Closure]:
+def closures_after(
+    session: Session, instant: datetime, *, trainer_id: int | None = None
+) -> list[Closure]:
+    """The studio's closures ending after `instant`, or with `trainer_id` that trainer's own."""
+    mine = Closure.trainer_id.is_(None) if trainer_id is None else Closure.trainer_id == trainer_id
     return list(
         session.scalars(
-            select(Closure).where(Closure.ends_at > instant).order_by(Closure.starts_at)
+            select(Closure).where(Closure.ends_at > instant, mine).order_by(Closure.starts_at)
         )
     )

@@ -11,7 +11,7 @@ from schedule.timegrid import today
 
 from . import contract
 from .auth import admin_required, login_required
-from .current import now, settings, snapshots
+from .current import now, settings, snapshots, unit
 from .extensions import db
 from .i18n import t
 
@@ -43,9 +43,7 @@ def kinds_list():
 def add_trainer():
     wanted: contract.TrainerRequest = contract.body()
     session = db.session()
-    trainer = kinds.add_trainer(
-        session, settings(), wanted.telegram_id, wanted.name, wanted.opening_hours
-    )
+    trainer = kinds.add_trainer(unit(), wanted.telegram_id, wanted.name, wanted.opening_hours)
     return jsonify(kinds.trainer_json(trainer, effective_hours(session, settings()))), 201
 
 
@@ -53,7 +51,5 @@ def add_trainer():
 @admin_required
 def add_kind():
     wanted: contract.KindRequest = contract.body()
-    kind = kinds.add_kind(
-        db.session(), settings(), wanted.name, wanted.minutes, wanted.capacity, wanted.trainer_ids
-    )
+    kind = kinds.add_kind(unit(), wanted.name, wanted.minutes, wanted.capacity, wanted.trainer_ids)
     return jsonify(kinds.kind_json(kind, "")), 201

@@ -20,9 +20,10 @@ NOW = datetime(2026, 11, 25, 6, 0)  # Wednesday 09:00 in Moscow, the `now` fixtu
 @pytest.fixture
 def gym(bot_sessions, rules):
     with bot_sessions() as session:
-        anna = add_trainer(session, rules, 5001, "Anna")
-        boris = add_trainer(session, rules, 5002, "Boris", "12:00-20:00")
-        personal = add_kind(session, rules, "Personal", 60, 1, [anna.id, boris.id])
+        owner = Unit(session, rules, Actor.trainer())
+        anna = add_trainer(owner, 5001, "Anna")
+        boris = add_trainer(owner, 5002, "Boris", "12:00-20:00")
+        personal = add_kind(owner, "Personal", 60, 1, [anna.id, boris.id])
         return anna.id, boris.id, personal.id
 
 

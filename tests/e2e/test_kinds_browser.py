@@ -8,6 +8,7 @@ import pytest
 
 from schedule import Booking
 from schedule.kinds import add_kind, add_trainer
+from schedule.unit import Actor, Unit
 from tests.fixtures_browser import open_app
 from tests.fixtures_web import TOMORROW
 from webapp.extensions import db
@@ -18,9 +19,10 @@ pytestmark = pytest.mark.browser
 def test_pick_a_kind_and_a_trainer_then_book(browser, sqlite_app, live_sqlite_url, artifacts):
     with sqlite_app.app_context():
         session, rules = db.session(), sqlite_app.config["SCHEDULE"]
-        anna = add_trainer(session, rules, 5001, "Anna").id
-        boris = add_trainer(session, rules, 5002, "Boris", "12:00-20:00").id
-        personal = add_kind(session, rules, "Personal", 60, 1, [anna, boris]).id
+        owner = Unit(session, rules, Actor.trainer())
+        anna = add_trainer(owner, 5001, "Anna").id
+        boris = add_trainer(owner, 5002, "Boris", "12:00-20:00").id
+        personal = add_kind(owner, "Personal", 60, 1, [anna, boris]).id
     page = open_app(browser, live_sqlite_url)
     page.locator("[data-pickers]").wait_for()
     page.screenshot(path=artifacts / "01-pickers.png")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from schedule.kinds import add_kind, add_trainer
+from schedule.unit import Actor, Unit
 from tests.fixtures_browser import DARK, LIGHT, open_app
 from tests.fixtures_web import ANNA, BORIS, TOMORROW, auth, make_user
 from webapp.extensions import db
@@ -23,9 +24,10 @@ def test_a_trainer_opens_their_own_day(
     coach = make_user(5001, lang)
     with sqlite_app.app_context():
         session, rules = db.session(), sqlite_app.config["SCHEDULE"]
-        anna = add_trainer(session, rules, coach["id"], "Coach Anna").id
-        boris = add_trainer(session, rules, 5002, "Coach Boris").id
-        personal = add_kind(session, rules, "Personal", 60, 1, [anna, boris]).id
+        owner = Unit(session, rules, Actor.trainer())
+        anna = add_trainer(owner, coach["id"], "Coach Anna").id
+        boris = add_trainer(owner, 5002, "Coach Boris").id
+        personal = add_kind(owner, "Personal", 60, 1, [anna, boris]).id
     api = sqlite_app.test_client()
     made = {}
     for user, start, trainer in ((ANNA, "10:00", anna), (BORIS, "13:00", boris)):

@@ -32,9 +32,10 @@ def racing_factory(database_url):
 
 def gym(factory):
     with factory() as session:
-        anna = add_trainer(session, RULES, 5001, "Anna")
-        boris = add_trainer(session, RULES, 5002, "Boris")
-        personal = add_kind(session, RULES, "Personal", 60, 1, [anna.id, boris.id])
+        owner = Unit(session, RULES, Actor.trainer())
+        anna = add_trainer(owner, 5001, "Anna")
+        boris = add_trainer(owner, 5002, "Boris")
+        personal = add_kind(owner, "Personal", 60, 1, [anna.id, boris.id])
         return anna.id, boris.id, personal.id
 
 

@@ -212,10 +212,11 @@ def test_format_week_writes_hours_like_opening_hours():
 @pytest.fixture
 def gym(session, settings):
     """Anna and Boris; a personal hour (1 visitor) both give, a long group only Anna gives."""
-    anna = add_trainer(session, settings, 501, "Anna")
-    boris = add_trainer(session, settings, 502, "Boris", "12:00-20:00")
-    personal = add_kind(session, settings, "Personal", 60, 1, [anna.id, boris.id])
-    group = add_kind(session, settings, "Long group", 120, 6, [anna.id])
+    owner = unit(session, settings)
+    anna = add_trainer(owner, 501, "Anna")
+    boris = add_trainer(owner, 502, "Boris", "12:00-20:00")
+    personal = add_kind(unit(session, settings), "Personal", 60, 1, [anna.id, boris.id])
+    group = add_kind(unit(session, settings), "Long group", 120, 6, [anna.id])
     return anna, boris, personal, group
 
 
@@ -242,16 +243,16 @@ def test_a_kind_is_refused_off_the_grid_without_visitors_or_trainers(
 ):
     ids = {"known": [gym[0].id], "unknown": [gym[0].id, 999], "none": []}[trainers]
     with pytest.raises(InvalidInput):
-        add_kind(session, settings, "Odd", minutes, capacity, ids)
+        add_kind(unit(session, settings), "Odd", minutes, capacity, ids)
     assert len(load_catalog(session, settings).kinds) == 3
 
 
 def test_a_trainer_twice_or_with_bad_hours_is_refused(session, settings, gym):
     with pytest.raises(InvalidInput):
-        add_trainer(session, settings, 501, "Anna again")
+        add_trainer(unit(session, settings), 501, "Anna again")
     for hours in ("nonsense", "08:15-10:00", "closed"):
         with pytest.raises(InvalidInput):
-            add_trainer(session, settings, 503, "Vera", hours)
+            add_trainer(unit(session, settings), 503, "Vera", hours)
 
 
 def test_booking_a_kind_with_a_trainer_stores_both(session, settings, make_user, gym):

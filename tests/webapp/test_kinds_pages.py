@@ -10,6 +10,7 @@ import pytest
 
 from schedule import Booking
 from schedule.kinds import add_kind, add_trainer
+from schedule.unit import Actor, Unit
 from tests.fixtures_web import ANNA, BORIS, TOMORROW, TRAINER, auth
 from webapp.extensions import db
 
@@ -24,9 +25,10 @@ def gym(sqlite_app):
     """Anna (the studio's hours) and Boris (12:00-20:00) both give a personal hour."""
     with sqlite_app.app_context():
         session, rules = db.session(), sqlite_app.config["SCHEDULE"]
-        anna = add_trainer(session, rules, 5001, "Anna")
-        boris = add_trainer(session, rules, 5002, "Boris", "12:00-20:00")
-        personal = add_kind(session, rules, "Personal", 60, 1, [anna.id, boris.id])
+        owner = Unit(session, rules, Actor.trainer())
+        anna = add_trainer(owner, 5001, "Anna")
+        boris = add_trainer(owner, 5002, "Boris", "12:00-20:00")
+        personal = add_kind(owner, "Personal", 60, 1, [anna.id, boris.id])
         return anna.id, boris.id, personal.id
 
 

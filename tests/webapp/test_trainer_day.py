@@ -11,6 +11,7 @@ import pytest
 
 from schedule import Booking
 from schedule.kinds import add_kind, add_trainer
+from schedule.unit import Actor, Unit
 from tests.fixtures_web import ANNA, BORIS, TOMORROW, TRAINER, auth, make_user
 from webapp.extensions import db
 
@@ -25,9 +26,10 @@ def gym(page_client, sqlite_app):
     Anna, the client Boris 13:00 with coach Boris. Gives the two bookings' ids."""
     with sqlite_app.app_context():
         session, rules = db.session(), sqlite_app.config["SCHEDULE"]
-        anna = add_trainer(session, rules, ANNA_COACH["id"], "Coach Anna")
-        boris = add_trainer(session, rules, BORIS_COACH["id"], "Coach Boris")
-        personal = add_kind(session, rules, "Personal", 60, 1, [anna.id, boris.id])
+        owner = Unit(session, rules, Actor.trainer())
+        anna = add_trainer(owner, ANNA_COACH["id"], "Coach Anna")
+        boris = add_trainer(owner, BORIS_COACH["id"], "Coach Boris")
+        personal = add_kind(owner, "Personal", 60, 1, [anna.id, boris.id])
         trainers = anna.id, boris.id
     made = []
     for user, start, trainer in ((ANNA, "10:00", trainers[0]), (BORIS, "13:00", trainers[1])):
