@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 
 from telebot.types import (
@@ -75,6 +75,30 @@ def kinds(lang: str, choices: Sequence[tuple[int, str]]) -> InlineKeyboardMarkup
     return _markup([*_rows(buttons, 1), [_button(label(lang, "btn_menu"), cb.MENU)]])
 
 
+def _start_buttons(
+    lang: str,
+    callback: Callable[[int], str],
+    free_by_minute: Sequence[tuple[int, str, int]],
+    full: Sequence[tuple[int, str, bool]] = (),
+    wait: Callable[[int], str] | None = None,
+) -> list[Button]:
+    """One button per start, by time: each bookable one (minute, 'HH:MM', free places) with
+    `callback(minute)`'s data, each full one the user may wait for (minute, 'HH:MM', whether
+    they are in line already) with `wait(minute)`'s."""
+    buttons = [
+        (minute, label(lang, "start_button", time=start, free=free), callback)
+        for minute, start, free in free_by_minute
+    ]
+    if wait is not None:
+        for minute, start, waiting in full:
+            key = N_("start_waiting_button") if waiting else N_("start_full_button")
+            buttons.append((minute, label(lang, key, time=start), wait))
+    return [
+        Button(text, callback_data=data(minute))
+        for minute, text, data in sorted(buttons, key=lambda b: (b[0], b[1]))
+    ]
+
+
 def starts(
     lang: str,
     day: date,
@@ -86,29 +110,21 @@ def starts(
     the user may wait for: (minute, 'HH:MM', whether they are in line already); by time. Of
     `kind` (a kind other than the default one): its own callbacks, no waitlist."""
     if kind is not None:
-        ordered = [
-            _button(
-                label(lang, "start_button", time=start, free=free),
-                cb.KIND_PICK,
-                kind=kind,
-                day=day,
-                minute=minute,
-            )
-            for minute, start, free in free_by_minute
-        ]
+        buttons = _start_buttons(
+            lang,
+            lambda minute: cb.encode(cb.KIND_PICK, kind=kind, day=day, minute=minute),
+            free_by_minute,
+        )
         back = _button(label(lang, "btn_back"), cb.KIND_DAYS, kind=kind)
-        return _markup([*_rows(ordered, 3), [back]])
-    buttons = [
-        (minute, label(lang, "start_button", time=start, free=free), cb.PICK)
-        for minute, start, free in free_by_minute
-    ]
-    for minute, start, waiting in full:
-        key = N_("start_waiting_button") if waiting else N_("start_full_button")
-        buttons.append((minute, label(lang, key, time=start), cb.WAIT_ASK))
-    ordered = [
-        _button(text, action, day=day, minute=minute) for minute, text, action in sorted(buttons)
-    ]
-    return _markup([*_rows(ordered, 3), [_button(label(lang, "btn_back"), cb.DAYS)]])
+        return _markup([*_rows(buttons, 3), [back]])
+    buttons = _start_buttons(
+        lang,
+        lambda minute: cb.encode(cb.PICK, day=day, minute=minute),
+        free_by_minute,
+        full,
+        lambda minute: cb.encode(cb.WAIT_ASK, day=day, minute=minute),
+    )
+    return _markup([*_rows(buttons, 3), [_button(label(lang, "btn_back"), cb.DAYS)]])
 
 
 def confirm_booking(
@@ -284,16 +300,11 @@ def move_starts(
     lang: str, booking_id: int, day: date, free_by_minute: Sequence[tuple[int, str, int]]
 ) -> InlineKeyboardMarkup:
     """The starts of `day` the booking may move to: (minute, 'HH:MM', free places)."""
-    buttons = [
-        _button(
-            label(lang, "start_button", time=start, free=free),
-            cb.MOVE_PICK,
-            booking_id=booking_id,
-            day=day,
-            minute=minute,
-        )
-        for minute, start, free in free_by_minute
-    ]
+    buttons = _start_buttons(
+        lang,
+        lambda minute: cb.encode(cb.MOVE_PICK, booking_id=booking_id, day=day, minute=minute),
+        free_by_minute,
+    )
     back = _button(label(lang, "btn_back"), cb.MOVE_ASK, booking_id=booking_id)
     return _markup([*_rows(buttons, 3), [back]])
 
