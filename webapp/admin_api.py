@@ -122,17 +122,26 @@ def csv_response(first_day: date, last_day: date) -> Response:
     )
 
 
-def bookings_inside(day: date, start: int | None, end: int | None) -> list[Booking]:
-    """The active bookings a closure of `day` (or of its range start-end) would hold."""
+def bookings_inside(
+    day: date, start: int | None, end: int | None, trainer_id: int | None = None
+) -> list[Booking]:
+    """The active bookings a closure of `day` (or of its range start-end) would hold (with
+    `trainer_id`, a closure of that trainer's: their bookings)."""
     span = services.closure_span(settings(), day, start, end)
-    return services.bookings_between(db.session(), *span)
+    return services.bookings_between(db.session(), *span, trainer_id=trainer_id)
 
 
 def close(
-    day: date, start: int | None, end: int | None, reason: str, cancel_bookings: bool
+    day: date,
+    start: int | None,
+    end: int | None,
+    reason: str,
+    cancel_bookings: bool,
+    trainer_id: int | None = None,
 ) -> tuple[Closure, list[Booking]]:
-    """Add a closure (ScheduleError "has_bookings" unless `cancel_bookings`); the closure
-    and the bookings it cancelled, each client told (schedule.notices)."""
+    """Add a closure (ScheduleError "has_bookings" unless `cancel_bookings`), the studio's or
+    with `trainer_id` that trainer's; the closure and the bookings it cancelled, each client
+    told (schedule.notices)."""
     cancelled: list[Booking] = []
     notify = events()
 
@@ -149,6 +158,7 @@ def close(
         end_minute=end,
         reason=reason,
         cancel_bookings=cancel_bookings,
+        trainer_id=trainer_id,
     )
     return closure, cancelled
 

@@ -190,6 +190,25 @@ class KindRequest(Request):
     trainer_ids: list[RowId] = Field(description="who gives it")
 
 
+class TrainerEditRequest(Request):
+    """What changes (a field left out stays as it is)."""
+
+    name: str | None = Field(None, min_length=1, max_length=kinds.MAX_NAME)
+    opening_hours: str | None = Field(
+        None, description="written like OPENING_HOURS; null: the studio's; left out: unchanged"
+    )
+
+
+class KindEditRequest(Request):
+    """What changes (a field left out stays as it is). A new length, fewer visitors, or a
+    trainer taken off who gives it then are refused while the kind has bookings to come."""
+
+    name: str | None = Field(None, min_length=1, max_length=kinds.MAX_NAME)
+    minutes: int | None = Field(None, description="a multiple of SLOT_MINUTES")
+    capacity: int | None = Field(None, description="visitors at once, at least 1")
+    trainer_ids: list[RowId] | None = Field(None, description="who gives it")
+
+
 class AdminBookRequest(StartRequest):
     telegram_id: TelegramId
 
@@ -407,6 +426,8 @@ class WaitlistEntry(BaseModel):
     end: TimeText
     position: int | None = Field(None, ge=1)
     status: Literal["left"] | None = None
+    kind: int | None = Field(None, description="the kind waited for (1: the default kind)")
+    trainer: int | None = Field(None, description="the trainer asked for; null: any")
 
 
 class WeekCell(BaseModel):
@@ -597,6 +618,13 @@ class Trainer(BaseModel):
     telegram_id: int
     name: str
     opening_hours: str
+    retired: bool = Field(False, description="removed: nobody books them again")
+
+
+class TrainerEdited(Trainer):
+    outside_hours: list[AdminBooking] = Field(
+        description="their bookings to come that the new hours no longer cover (kept booked)"
+    )
 
 
 class TrainerName(BaseModel):
@@ -614,6 +642,7 @@ class Kind(BaseModel):
     minutes: Count
     capacity: Count
     trainer_ids: list[int]
+    retired: bool = Field(False, description="removed: nobody books it again")
 
 
 class KindList(BaseModel):
@@ -722,10 +751,10 @@ ROUTES = (
     Route(
         "POST",
         "/api/waitlist",
-        "Wait for a place at a full start",
+        "Wait for a place at a full start (of a kind, with a trainer)",
         WaitlistEntry,
         status=201,
-        body=StartRequest,
+        body=BookRequest,
         errors=(409,),
     ),
     Route("DELETE", "/api/waitlist/{entry_id}", "Leave a waitlist", WaitlistEntry, errors=(404,)),
@@ -966,6 +995,69 @@ ROUTES = (
         Kind,
         status=201,
         body=KindRequest,
+        admin=True,
+    ),
+    Route(
+        "PATCH",
+        "/api/admin/trainers/{trainer_id}",
+        "Rename a trainer or change their hours (an owner); lists their bookings now outside",
+        TrainerEdited,
+        body=TrainerEditRequest,
+        errors=(404,),
+        admin=True,
+    ),
+    Route(
+        "DELETE",
+        "/api/admin/trainers/{trainer_id}",
+        "Remove a trainer (an owner): refused (409) while they have bookings to come or are "
+        "a kind's only trainer; their past bookings keep naming them",
+        Trainer,
+        errors=(404, 409),
+        admin=True,
+    ),
+    Route(
+        "PATCH",
+        "/api/admin/kinds/{kind_id}",
+        "Change a kind (an owner): a new length, fewer places or a trainer taken off are "
+        "refused (409 kind_has_bookings) while it has bookings to come",
+        Kind,
+        body=KindEditRequest,
+        errors=(404, 409),
+        admin=True,
+    ),
+    Route(
+        "DELETE",
+        "/api/admin/kinds/{kind_id}",
+        "Remove a kind (an owner): refused (409 kind_has_bookings) while it has bookings to come",
+        Kind,
+        errors=(404, 409),
+        admin=True,
+    ),
+    Route(
+        "GET",
+        "/api/admin/trainers/{trainer_id}/closures",
+        "A trainer's own closures to come (owners, and that trainer)",
+        ClosureList,
+        errors=(404,),
+        admin=True,
+    ),
+    Route(
+        "POST",
+        "/api/admin/trainers/{trainer_id}/closures",
+        "Close a day or a time range of one trainer's (owners, and that trainer)",
+        ClosureAdded,
+        status=201,
+        body=ClosureRequest,
+        errors=(404, 409),
+        error_models=((409, HasBookings),),
+        admin=True,
+    ),
+    Route(
+        "DELETE",
+        "/api/admin/trainers/{trainer_id}/closures/{closure_id}",
+        "Reopen a trainer's own closure (owners, and that trainer)",
+        Closure,
+        errors=(404,),
         admin=True,
     ),
     # The trainer's messages to clients (webapp/broadcasts.py)
