@@ -113,8 +113,6 @@ class Snapshot:
     # (kind id, trainer id) -> its picture
     _pictures: dict = field(init=False, repr=False, compare=False)
     _everyone: tuple = field(init=False, repr=False, compare=False)
-    # Whether a viewer may join a waitlist here (the waitlist is the default kind's).
-    waitable: bool = True
 
     def __post_init__(self) -> None:
         by_start = tuple(sorted(self.bookings, key=lambda b: b.starts_at))
@@ -168,7 +166,6 @@ class Snapshot:
             busy=busy,
             others=others,
             catalog=catalog,
-            waitable=kind.is_default,
         )
         if found.hours is self.hours:  # the studio's hours: the same local dates and cells
             object.__setattr__(found, "_instants", self._instants)
@@ -376,6 +373,52 @@ def _limit_on(
     return limits[day]
 
 
+class Waiting(int):
+    """Where a viewer waits at one start: their place in that line (1 = next, the number
+    itself, so that it reads as the bare place it was before kinds) and what they wait for
+    there (a client waits once per start: the waitlist's unique entry): `kind_id` as a booking
+    stores it (None: the default kind), `trainer_id` the one asked for (None: any)."""
+
+    kind_id: int | None
+    trainer_id: int | None
+
+    def __new__(cls, place: int, kind_id: int | None = None, trainer_id: int | None = None):
+        made = super().__new__(cls, place)
+        made.kind_id = kind_id
+        made.trainer_id = trainer_id
+        return made
+
+    def __repr__(self) -> str:
+        return f"Waiting({int(self)}, kind_id={self.kind_id}, trainer_id={self.trainer_id})"
+
+    @property
+    def place(self) -> int:
+        return int(self)
+
+    def shown_in(self, kind: KindInfo, trainer_id: int | None) -> bool:
+        """Whether the picture of `kind` with `trainer_id` (None: any) shows this place: the
+        same kind, and a trainer who may take the place (any, or the one pictured)."""
+        if self.kind_id != kind.booking_kind:
+            return False
+        return trainer_id is None or self.trainer_id is None or self.trainer_id == trainer_id
+
+
+# The viewer's places in line by start: a bare place is the default kind's, any trainer's.
+InLine = Mapping[datetime, int | Waiting]
+
+
+def lines_of(in_line: InLine | None, kind: KindInfo, trainer_id: int | None) -> dict[datetime, int]:
+    """The viewer's places in line that the picture of `kind` with `trainer_id` shows."""
+    shown: dict[datetime, int] = {}
+    for starts_at, place in (in_line or {}).items():
+        if isinstance(place, Waiting):
+            if place.shown_in(kind, trainer_id):
+                shown[starts_at] = place.place
+        elif kind.is_default:
+            shown[starts_at] = place
+    return shown
+
+
 @dataclass(frozen=True)
 class SlotView:
     """What one start of a day means to one viewer at one moment (the cell is also the
@@ -514,11 +557,13 @@ def view_day(
     now: datetime,
     ignore_booking: int = 0,
     holdings: Holdings | None = None,
-    in_line: Mapping[datetime, int] | None = None,
+    in_line: InLine | None = None,
 ) -> DayView:
     """The picture of `day` for `user_id` at `now`: every start with its refusal, places,
-    whether they may wait there and their place in line (`in_line`: start -> place, as
-    schedule.waitlist reads it), and their own booking there.
+    whether they may wait there and their place in line (`in_line`: start -> place, already
+    that of the snapshot's kind and trainer: view_kind picks it), and their own booking there.
+    A viewer who waits at a start (for whatever kind: `holdings.waiting`) may not join another
+    line there.
 
     `ignore_booking` (one being moved) does not block its owner's starts; `holdings` (the
     viewer's, see schedule.limits) applies the fair-use limits. Without a viewer (the first
@@ -529,7 +574,7 @@ def view_day(
     starts = [cell.starts_at for cell in cells]
     verdicts = snapshot.verdicts(starts, user_id, now, ignore_booking, holdings)
     own = () if user_id is None else [b for b in snapshot._everyone if b.user_id == user_id]
-    in_line = in_line or {}
+    in_line = {start: int(place) for start, place in (in_line or {}).items()}
     waiting = set(in_line) | set(holdings.waiting if holdings is not None else ())
     slots = []
     for cell, verdict in zip(cells, verdicts, strict=True):
@@ -546,7 +591,6 @@ def view_day(
                 refusal=verdict.refusal,
                 places=verdict.places,
                 can_wait=user_id is not None
-                and snapshot.waitable
                 and starts_at not in waiting
                 and not wait_refusal(verdict.refusal, starts_at, settings, now, holdings, False),
                 in_line=in_line.get(starts_at),
@@ -617,15 +661,17 @@ def view_kind(
     now: datetime,
     ignore_booking: int = 0,
     holdings: Holdings | None = None,
-    in_line: Mapping[datetime, int] | None = None,
+    in_line: InLine | None = None,
 ) -> DayView:
     """`view_day` of one kind (None: the default) with one trainer, or with any of the kind's
     (`trainer_id` None): then each start is what the trainer a booking would go to sees
     (_preferred), with `trainer_ids` naming every trainer who could take it, and `booked`
-    and `free` summed over them. The studio alone (no trainer yet) is `view_day` itself."""
+    and `free` summed over them. The studio alone (no trainer yet) is `view_day` itself.
+    `in_line` (schedule.waitlist.places_in_line) shows the lines of this kind and trainer
+    (lines_of): waiting for one kind at 10:00 is no place in another kind's line."""
     catalog = snapshot.kinds
     kind = kind or catalog.default
-    args = (day, user_id, now, ignore_booking, holdings, in_line)
+    args = (day, user_id, now, ignore_booking, holdings, lines_of(in_line, kind, trainer_id))
     candidates = catalog.candidates(kind)
     if trainer_id is not None:
         if trainer_id not in candidates:

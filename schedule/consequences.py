@@ -25,12 +25,14 @@ from . import i18n
 from .availability import snapshot_for_days
 from .errors import ScheduleError
 from .i18n import translate, translate_plural
+from .kinds import DEFAULT_KIND_ID
 from .limits import holdings
 from .models import WAITING, Booking, Pass, User, WaitlistEntry
 from .passes import PassHeld, Standing, remaining_after, standing
 from .series import due_through
 from .settings import Settings
 from .timegrid import local_date, minute_of_day, start_instant, to_local
+from .waitlist import same_line
 
 # The codes, in the order a sheet lists them (DESIGN.md, "Consequences").
 CODES = ("pass", "unpaid", "late", "cancel_until", "refund", "forfeit", "waitlist")
@@ -144,15 +146,28 @@ def of_cancel(
 
 
 def of_waitlist(
-    session: Session, settings: Settings, user: User, starts_at: datetime, now: datetime
+    session: Session,
+    settings: Settings,
+    user: User,
+    starts_at: datetime,
+    now: datetime,
+    *,
+    kind: int | None = None,
+    trainer: int | None = None,
 ) -> list[Consequence]:
-    """What joining the line of `starts_at` will do: the place in it (`ahead` wait before),
-    that a freed place is booked for them at once until `cutoff`, and then what that booking
-    would do (its payment and its cancel window)."""
+    """What joining the line of `starts_at` will do: the place in it (`ahead` wait before, in
+    the line of `kind`, a kind's id or None for the default, with `trainer`, None: any;
+    schedule.waitlist.same_line), that a freed place is booked for them at once until
+    `cutoff`, and then what that booking would do (its payment and its cancel window)."""
+    kind_id = None if kind in (None, DEFAULT_KIND_ID) else kind
     waiting = list(
         session.execute(
             select(WaitlistEntry.user_id)
-            .where(WaitlistEntry.starts_at == starts_at, WaitlistEntry.status == WAITING)
+            .where(
+                WaitlistEntry.starts_at == starts_at,
+                WaitlistEntry.status == WAITING,
+                same_line(kind_id, trainer),
+            )
             .order_by(WaitlistEntry.id)
         ).scalars()
     )

@@ -181,7 +181,7 @@ def test_any_trainer_view_names_who_can_take_each_start():
         s.start: s for s in view_kind(both, both.kinds.kind(PERSONAL), None, TOMORROW, 1, NOW).slots
     }
     assert slot["10:00"].refusal == "full" and slot["10:00"].trainer_ids == ()
-    assert not slot["10:00"].can_wait  # the waitlist is the default kind's
+    assert slot["10:00"].can_wait  # full for every trainer of the kind: its own waitlist
 
 
 def test_a_trainer_not_giving_a_kind_gets_nothing():
