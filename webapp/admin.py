@@ -89,10 +89,16 @@ def week_of(day: date) -> list[date]:
     return [monday + timedelta(days=n) for n in range(7)]
 
 
-def closures_between(first_day: date, last_day: date) -> list[Closure]:
+def closures_between(
+    first_day: date, last_day: date, trainer_id: int | None = None
+) -> list[Closure]:
+    """The studio's closures of those days, and with `trainer_id` that trainer's own too."""
     end = local_midnight_utc(last_day + timedelta(days=1), settings())
     first = local_midnight_utc(first_day, settings())
-    return [c for c in services.closures_after(db.session(), first) if c.starts_at < end]
+    found = services.closures_after(db.session(), first)
+    if trainer_id is not None:
+        found += services.closures_after(db.session(), first, trainer_id=trainer_id)
+    return sorted((c for c in found if c.starts_at < end), key=lambda c: c.starts_at)
 
 
 # --- the day --------------------------------------------------------------------------------
@@ -124,7 +130,9 @@ def day_context(day: date, at: str | None = None) -> dict:
         "starts": starts,
         "focus": _running_at(starts, day, at),
         "training": settings().training_length,
-        "closures": [admin_api.closure_json(c) for c in closures_between(day, day)],
+        "closures": [
+            admin_api.closure_json(c) for c in closures_between(day, day, trainer_id=trainer)
+        ],
         "capacity": settings().capacity,
         "trainers": catalog.trainers,
         "trainer": trainer,

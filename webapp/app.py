@@ -34,6 +34,7 @@ from . import (
     security,
     series,
     snapshots,
+    studio,
     trainers,
     webhook,
 )
@@ -56,6 +57,7 @@ BLUEPRINTS = (
     broadcasts.bp,  # the trainer's messages to clients: /api/admin/broadcasts and the screen
     links.bp,  # links that open one training: /app/link and the trainer's /api/admin/share
     trainers.bp,  # trainers and kinds of training: /api/trainers, /api/kinds, /api/admin/...
+    studio.bp,  # the owners' Studio screen: trainers, kinds, a trainer's days off
     openapi.bp,  # /api/openapi.json, the API's contract
     webhook.bp,  # the bot's webhook: records each update for the worker
 )

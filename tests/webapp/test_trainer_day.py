@@ -165,6 +165,9 @@ TRAINERS_ROUTES = {
     "trainers.trainer_closures",
     "trainers.add_trainer_closure",
     "trainers.remove_trainer_closure",
+    "studio.trainer_days_off",
+    "studio.add_trainer_closure",
+    "studio.remove_trainer_closure",
 }
 
 
