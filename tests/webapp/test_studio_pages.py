@@ -52,7 +52,7 @@ def test_the_screen_lists_trainers_and_kinds_with_their_hooks(page_client, gym):
     assert re.findall(r'data-kind-id="(\d+)"', page) == ["1", str(personal)]
     for action in ("edit-trainer", "retire-trainer", "edit-kind", "retire-kind"):
         assert f'data-action="{action}"' in page
-    assert "12:00-20:00" in page and "studio&#39;s hours" in page
+    assert "Hours: 12:00-20:00" in page and "Hours: studio&#39;s hours" in page
     assert "60 min · 1 at once" in page and "Given by: Anna, Boris" in page
     russian = html(get(page_client, "/app/admin/studio", user=TRAINER_RU))
     assert "Студия" in russian and "Виды тренировок" in russian and "60 мин · мест: 1" in russian
