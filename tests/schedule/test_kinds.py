@@ -3,6 +3,7 @@ functions over snapshots, then the services on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -17,9 +18,14 @@ from schedule.kinds import (
     TrainerInfo,
     add_kind,
     add_trainer,
+    bookings_outside,
+    edit_kind,
+    edit_trainer,
     format_week,
     kind_bookings,
     load_catalog,
+    retire_kind,
+    retire_trainer,
     staff,
 )
 from schedule.models import Closure
@@ -377,3 +383,69 @@ def test_the_trainer_who_gives_a_booking_hears_of_it_besides_the_owners(
     ).all()
     assert sorted(news) == sorted({*settings.admin_ids, boris.telegram_id})
     assert anna.telegram_id not in news
+
+
+# --- changing and removing trainers and kinds (issue 25) --------------------------------------
+
+
+def test_only_an_owner_changes_the_studio(session, settings, make_user, gym):
+    anna, boris, personal, group = gym
+    client = make_user("Kate")
+    coach = make_user("Coach", id=501)  # Anna herself: a trainer, not an owner
+    for actor in (Actor.client(client), Actor.trainer(coach), Actor.system()):
+        who = Unit(session, settings, actor, NOW)
+        for act in (
+            lambda who=who: add_trainer(who, 777, "Vera"),
+            lambda who=who: add_kind(who, "X", 60, 1, [anna.id]),
+            lambda who=who: edit_trainer(who, anna.id, name="X"),
+            lambda who=who: retire_trainer(who, boris.id),
+            lambda who=who: edit_kind(who, personal.id, name="X"),
+            lambda who=who: retire_kind(who, personal.id),
+        ):
+            with pytest.raises(ScheduleError) as refused:
+                act()
+            assert refused.value.code == "forbidden" and refused.value.http_status == 403
+    owner_user = make_user("Owner", id=900)
+    owner = Unit(session, replace(settings, admin_ids=frozenset({900})), Actor.trainer(owner_user))
+    assert edit_kind(owner, personal.id, name="Personal 1:1").name == "Personal 1:1"
+
+
+def test_retired_trainers_and_kinds_leave_the_catalog_and_the_staff(session, settings, gym):
+    anna, boris, personal, group = gym
+    owner = unit(session, settings)
+    retire_kind(owner, group.id)
+    retire_trainer(owner, boris.id)
+    found = load_catalog(session, settings)
+    assert [k.id for k in found.kinds] == [DEFAULT_KIND_ID, personal.id]
+    assert found.kind(personal.id).trainer_ids == (anna.id,)
+    assert [t.id for t in found.trainers] == [anna.id]
+    assert staff(session, frozenset(), 502) is None
+    with pytest.raises(ScheduleError) as again:
+        retire_kind(owner, group.id)
+    assert again.value.code == "not_found"
+    with pytest.raises(InvalidInput):
+        retire_kind(owner, DEFAULT_KIND_ID)
+    back = add_trainer(owner, 502, "Boris")
+    assert back.id == boris.id and back.retired_at is None
+
+
+def test_what_bookings_rely_on_stays_while_they_are_to_come(session, settings, make_user, gym):
+    anna, boris, personal, group = gym
+    client = make_user("Kate")
+    book(unit(session, settings, client), client, TOMORROW, 10 * 60, kind=group.id)
+    owner = unit(session, settings)
+    for change in ({"minutes": 90}, {"capacity": 2}):
+        with pytest.raises(ScheduleError) as refused:
+            edit_kind(owner, group.id, **change)
+        assert refused.value.code == "kind_has_bookings" and refused.value.http_status == 409
+    with pytest.raises(ScheduleError) as busy:
+        retire_trainer(owner, anna.id)
+    assert busy.value.code == "trainer_has_bookings" and "1 booking" in busy.value.message()
+    assert edit_kind(owner, group.id, capacity=10, trainer_ids=[anna.id, boris.id]).capacity == 10
+    with pytest.raises(ScheduleError) as only:
+        edit_kind(owner, group.id, trainer_ids=[boris.id])  # Anna gives the booked one
+    assert only.value.code == "kind_has_bookings"
+    # Hours that leave the booking outside are saved; the booking is listed, not cancelled
+    edit_trainer(owner, anna.id, opening_hours="12:00-18:00")
+    outside = bookings_outside(session, settings, anna.id, parse_opening_hours("12:00-18:00"), NOW)
+    assert [b.starts_at for b in outside] == [at("10:00")]
