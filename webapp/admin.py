@@ -25,7 +25,6 @@ from schedule import (
     Closure,
     InvalidInput,
     ScheduleError,
-    User,
     services,
     trainer,
     waitlist,
@@ -115,7 +114,9 @@ def day_context(day: date, at: str | None = None) -> dict:
     if trainer is not None:  # one trainer's day: theirs, and the studio's own bookings
         bookings = [b for b in bookings if b.trainer_id in (trainer, None)]
     groups = {start: list(group) for start, group in groupby(bookings, lambda b: b.starts_at)}
-    lines = waitlist.day_lines(db.session(), settings(), day)
+    lines = waitlist.day_lines(
+        db.session(), settings(), day, trainer=trainer, default_name=t("kind_default")
+    )
     picture = view_kind(snapshot, None, trainer, day, None, now())
     places = {slot.cell.starts_at: slot.places for slot in picture.slots}
     starts = [
@@ -156,7 +157,7 @@ class DayStart:
     starts_at: datetime
     visitors: list[Booking]
     places: int | None  # None: the start is not on the day's grid any more (hours changed)
-    waiting: list[User]
+    waiting: list[waitlist.Waiter]  # who waits, first first, with what they wait for
 
 
 def _running_at(starts: list[DayStart], day: date, at: str | None) -> datetime | None:

@@ -118,27 +118,35 @@ def reschedule(booking_id: int):
 def my_waitlist():
     """The caller's waitlist entries for starts to come, with their places in line."""
     entries = waitlist.user_entries(db.session(), g.user, now(), settings=settings())
-    return jsonify(waitlist=[entry_json(p.entry, settings(), p.position) for p in entries])
+    kinds = load_catalog(db.session(), settings())
+    return jsonify(waitlist=[entry_json(p.entry, settings(), p.position, kinds) for p in entries])
 
 
 @bp.post("/waitlist")
 @login_required
 def join_waitlist():
-    wanted: contract.StartRequest = contract.body()
+    """Wait at a full start, of a kind with a trainer (left out: the default kind, any)."""
+    wanted: contract.BookRequest = contract.body()
     joined = waitlist.join(
         unit(),
         g.user,
         wanted.date,
         wanted.start,
+        kind=wanted.kind,
+        trainer=wanted.trainer,
     )
-    return jsonify(entry_json(joined.entry, settings(), joined.position)), 201
+    named = wanted.kind is not None or wanted.trainer is not None
+    kinds = load_catalog(db.session(), settings())
+    answer = entry_json(joined.entry, settings(), joined.position, kinds, named)
+    return jsonify(answer), 201
 
 
 @bp.delete("/waitlist/<int:entry_id>")
 @login_required
 def leave_waitlist(entry_id: int):
     entry = waitlist.leave(db.session(), entry_id, g.user)
-    return jsonify({**entry_json(entry, settings()), "status": "left"})
+    kinds = load_catalog(db.session(), settings())
+    return jsonify({**entry_json(entry, settings(), catalog=kinds), "status": "left"})
 
 
 @bp.get("/admin/bookings")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask import Blueprint, Response, abort, current_app, g, render_template, request, url_for
@@ -31,8 +32,9 @@ from schedule.consequences import Consequence
 from schedule.db import is_row_id
 from schedule.history import history
 from schedule.i18n import N_, translate
-from schedule.kinds import KindInfo
+from schedule.kinds import KindInfo, load_catalog
 from schedule.limits import limit_message
+from schedule.models import WaitlistEntry
 from schedule.settings import format_minutes
 from schedule.timegrid import parse_date, parse_start, start_instant, training_end
 
@@ -257,10 +259,39 @@ def reason(slot: SlotView, offer_wait: bool = True) -> str:
     return t(key) if has(key) else t("reason_other")
 
 
+@dataclass(frozen=True)
+class WaitingLine:
+    """A waiting entry in My trainings: its place in line, when the training waited for would
+    end (its kind's length), and what it waits for when the studio has several kinds (the
+    kind's name, and the trainer asked for), else None."""
+
+    entry: WaitlistEntry
+    position: int
+    ends_at: datetime
+    what: str | None = None
+
+
+def waiting_lines(places: list[waitlist.Position]) -> list[WaitingLine]:
+    catalog = load_catalog(db.session(), settings())
+    lines = []
+    for place in places:
+        entry = place.entry
+        parts = []
+        if len(catalog.kinds) > 1:
+            parts.append(waitlist.kind_of(catalog, entry).name or t("kind_default"))
+        named = catalog.trainer(entry.trainer_id) if entry.trainer_id is not None else None
+        if named is not None and len(catalog.trainers) > 1:
+            parts.append(named.name)
+        what = " · ".join(parts) or None
+        ends_at = waitlist.entry_end(catalog, entry, settings())
+        lines.append(WaitingLine(entry, place.position, ends_at, what))
+    return lines
+
+
 def my_context() -> dict:
     at = now()
     bookings = services.upcoming_bookings(db.session(), g.user, at)
-    waiting = waitlist.user_entries(db.session(), g.user, at, settings=settings())
+    waiting = waiting_lines(waitlist.user_entries(db.session(), g.user, at, settings=settings()))
     held = passes.client_passes(db.session(), settings(), g.user, at)
     past = history(db.session(), g.user, at)
     return {"bookings": bookings, "waiting": waiting, "passes": held, "past": past, "tab": "my"}
@@ -275,6 +306,13 @@ def hours(starts_at: datetime) -> str:
 def span(starts_at: datetime) -> str:
     """'Thu 26 Nov, 10:00–11:30'."""
     return f"{day_label(local_day(starts_at, settings()))}, {hours(starts_at)}"
+
+
+def waiting_span(entry: WaitlistEntry) -> str:
+    """'Thu 26 Nov, 10:00–11:00' for the training a waiting entry waits for (its kind's)."""
+    ends_at = waitlist.entry_end(load_catalog(db.session(), settings()), entry, settings())
+    starts = f"{clock(entry.starts_at, settings())}–{clock(ends_at, settings())}"
+    return f"{day_label(local_day(entry.starts_at, settings()))}, {starts}"
 
 
 def can_change(booking: Booking) -> bool:
@@ -478,7 +516,11 @@ def confirm_waitlist():
     starts_at = start_instant(day, minute, settings())
     if needs_phone():
         return fragment("bookings/_phone.html")
-    lines = consequences.of_waitlist(db.session(), settings(), g.user, starts_at, now())
+    snapshot = snapshots().get(db.session(), settings(), day, day)
+    kind, trainer = chosen_kind(snapshot)  # its kind and trainer go on the confirm (kind_args)
+    lines = consequences.of_waitlist(
+        db.session(), settings(), g.user, starts_at, now(), kind=kind.id, trainer=trainer
+    )
     return fragment(
         "bookings/_confirm.html",
         day=day,
@@ -486,7 +528,8 @@ def confirm_waitlist():
         joining=True,
         consequences=lines,
         act="wait",
-        label=span(starts_at),
+        label=f"{day_label(day)}, {format_minutes(minute)}–"
+        f"{clock(training_end(starts_at, kind.rules(settings())), settings())}",
     )
 
 
@@ -496,14 +539,16 @@ def join_waitlist():
     day = parse_date(request.form.get("date"))
     minute = parse_start(request.form.get("start"), settings())
     try:
-        joined = waitlist.join(unit(), g.user, day, minute)
+        joined = waitlist.join(
+            unit(), g.user, day, minute, kind=_query_id("kind"), trainer=_query_id("trainer")
+        )
     except ScheduleError as error:
         return _refused(
             "bookings/book.html",
             error,
             **book_context(day),
         )
-    notice = t("waiting_now", when=span(joined.entry.starts_at), n=joined.position)
+    notice = t("waiting_now", when=waiting_span(joined.entry), n=joined.position)
     return fragment("bookings/book.html", 200, "success", notice=notice, **book_context(day))
 
 
@@ -520,7 +565,7 @@ def leave_waitlist(entry_id: int):
         )
     return _done(
         "bookings/my.html",
-        t("left_waitlist", when=span(entry.starts_at)),
+        t("left_waitlist", when=waiting_span(entry)),
         **my_context(),
     )
 

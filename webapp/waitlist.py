@@ -22,7 +22,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from schedule import Settings, waitlist
-from schedule.availability import Snapshot
+from schedule.availability import Snapshot, Waiting
+from schedule.kinds import DEFAULT_KIND_ID, Catalog
 from schedule.models import WAITING, WaitlistEntry
 from schedule.timegrid import local_midnight_utc, training_end
 
@@ -30,8 +31,8 @@ from .present import clock, local_day
 
 CACHE_SIZE = 64
 
-# user id -> {start (naive UTC): place in line, 1 = next}
-Places = dict[int, dict[datetime, int]]
+# user id -> {start (naive UTC): place in line, 1 = next, with the kind and trainer waited for}
+Places = dict[int, dict[datetime, Waiting]]
 
 
 class LoadedPlaces:
@@ -84,7 +85,12 @@ class WaitingCache:
                 self._items.move_to_end(key)
                 return found.since(cutoff)
         rows = session.execute(
-            select(WaitlistEntry.user_id, WaitlistEntry.starts_at)
+            select(
+                WaitlistEntry.user_id,
+                WaitlistEntry.starts_at,
+                WaitlistEntry.kind_id,
+                WaitlistEntry.trainer_id,
+            )
             .where(
                 WaitlistEntry.status == WAITING,
                 WaitlistEntry.starts_at >= local_midnight_utc(first_day, settings),
@@ -93,12 +99,8 @@ class WaitingCache:
             )
             .order_by(WaitlistEntry.id)
         ).all()
-        places: Places = {}
-        in_line: dict[datetime, int] = {}
-        for user_id, starts_at in rows:  # first come, first served, as waitlist.promote
-            in_line[starts_at] = in_line.get(starts_at, 0) + 1
-            places.setdefault(user_id, {})[starts_at] = in_line[starts_at]
-        loaded = LoadedPlaces(snapshot, places)
+        # First come, first served within each kind's line, as waitlist.promote.
+        loaded = LoadedPlaces(snapshot, waitlist.places_of(rows))
         with self._lock:
             self._items[key] = loaded
             if len(self._items) > self.size:
@@ -110,13 +112,30 @@ def cache() -> WaitingCache:
     return current_app.extensions.setdefault("waiting_places", WaitingCache())
 
 
-def entry_json(entry: WaitlistEntry, settings: Settings, position: int | None = None) -> dict:
+def entry_json(
+    entry: WaitlistEntry,
+    settings: Settings,
+    position: int | None = None,
+    catalog: Catalog | None = None,
+    named: bool = False,
+) -> dict:
+    """An entry as the API answers it; its end by its kind's length (`catalog`, the studio's
+    kinds). With a kind or trainer (or `named`: the request named one) it says which, as a
+    booking does: "kind" (1: the default kind) and "trainer" (null: any)."""
+    ends_at = (
+        waitlist.entry_end(catalog, entry, settings)
+        if catalog is not None
+        else training_end(entry.starts_at, settings)
+    )
     body = {
         "id": entry.id,
         "date": local_day(entry.starts_at, settings).isoformat(),
         "start": clock(entry.starts_at, settings),
-        "end": clock(training_end(entry.starts_at, settings), settings),
+        "end": clock(ends_at, settings),
     }
     if position is not None:
         body["position"] = position
+    if named or entry.kind_id is not None or entry.trainer_id is not None:
+        body["kind"] = entry.kind_id or DEFAULT_KIND_ID
+        body["trainer"] = entry.trainer_id
     return body

@@ -135,7 +135,7 @@ def test_a_signed_calendar_token_that_is_no_booking_id_is_404(client, payload):
             "Дату пишут так: 2026-01-31.",
         ),
         (
-            "/api/waitlist",
+            "/api/bookings/1/reschedule",  # a start's body (the waitlist's also names a kind)
             ["2026-11-26", "10:00"],
             'Send a JSON object with "date", "start".',
             'Отправьте объект JSON с полями "date", "start".',
