@@ -6,9 +6,10 @@ for a client waits at most once for each start. A standing booking is made from 
 training and a number of weeks (`1|RW|42|8`, 0 = until stopped) and stopped by its id
 (`1|SX|7`). A move names the booking and where it goes (`1|VK|42|20261126|1200`). The trainer's
 cancel reason is typed (a reply to the bot's question), so no button carries it. Telegram caps
-callback data at 64 bytes, and a client can send any bytes it likes, so `decode` trusts nothing:
-an unknown version, action or field shape is a `BadCallback`. Decoding proves only the shape;
-handlers re-check ownership and state.
+callback data at 64 bytes (the longest here, `1|PK|<kind>|<trainer>|<day>|<time>`, is 38), and a
+client can send any bytes it likes, so `decode` trusts nothing: an unknown version, action or
+field shape is a `BadCallback`. Decoding proves only the shape; handlers re-check ownership and
+state.
 """
 
 from __future__ import annotations
@@ -54,6 +55,16 @@ KIND_DAYS = "KB"  # a kind's bookable days
 KIND_DAY = "KD"  # a kind's starts on a day
 KIND_PICK = "KT"  # a kind's start chosen: confirm or back
 KIND_BOOK = "KK"  # confirmed: book that kind there
+# Trainers (issue 25): once the studio has several kinds or several trainers of a kind, /book
+# carries the kind and the trainer chosen (0: any of the kind's) from the days on. KIND_DAYS is
+# then "this kind": its trainers to choose from when several give it, else its days. The
+# KIND_DAY, KIND_PICK and KIND_BOOK of older messages still work, for any trainer.
+TRAINER_DAYS = "PB"  # a kind's bookable days with a trainer
+TRAINER_DAY = "PD"  # a kind's starts on a day with a trainer
+TRAINER_PICK = "PT"  # a start chosen: confirm or back
+TRAINER_BOOK = "PK"  # confirmed: book that kind with that trainer there
+TRAINER_WAIT_ASK = "PW"  # a full start chosen: join its waitlist, or back
+TRAINER_WAIT = "PJ"  # confirmed: join the waitlist
 
 # The fields each action carries, in order.
 FIELDS: dict[str, tuple[str, ...]] = {
@@ -86,6 +97,12 @@ FIELDS: dict[str, tuple[str, ...]] = {
     KIND_DAY: ("kind", "day"),
     KIND_PICK: ("kind", "day", "minute"),
     KIND_BOOK: ("kind", "day", "minute"),
+    TRAINER_DAYS: ("kind", "trainer"),
+    TRAINER_DAY: ("kind", "trainer", "day"),
+    TRAINER_PICK: ("kind", "trainer", "day", "minute"),
+    TRAINER_BOOK: ("kind", "trainer", "day", "minute"),
+    TRAINER_WAIT_ASK: ("kind", "trainer", "day", "minute"),
+    TRAINER_WAIT: ("kind", "trainer", "day", "minute"),
 }
 
 _SHAPES = {
@@ -95,6 +112,7 @@ _SHAPES = {
     "series_id": re.compile(r"^[1-9]\d{0,11}$"),
     "weeks": re.compile(r"^\d{1,2}$"),
     "kind": re.compile(r"^[1-9]\d{0,8}$"),
+    "trainer": re.compile(r"^(?:0|[1-9]\d{0,8})$"),  # 0: any trainer of the kind
 }
 
 
@@ -111,6 +129,7 @@ class Callback:
     series_id: int | None = None
     weeks: int | None = None
     kind: int | None = None
+    trainer: int | None = None  # 0: any trainer of the kind
 
     def encode(self) -> str:
         parts = [VERSION, self.action]

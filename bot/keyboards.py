@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from telebot.types import (
@@ -56,16 +57,50 @@ def menu(lang: str, web_app_url: str | None, is_admin: bool, today: date) -> Inl
     return _markup(rows)
 
 
-def days(lang: str, bookable: Sequence[date], kind: int | None = None) -> InlineKeyboardMarkup:
-    """The bookable days (of `kind`, a kind's id other than the default one)."""
-    if kind is None:
+@dataclass(frozen=True)
+class Chosen:
+    """What /book books once the studio has several kinds or several trainers of a kind: the
+    kind's id, the trainer's (0: any of the kind's), and where the days' back button goes (the
+    step before them: cb.KIND_DAYS, the kind's trainers; cb.KINDS; cb.MENU)."""
+
+    kind: int
+    trainer: int
+    back: str = cb.KINDS
+
+    def button(self, lang: str, text_key: str, action: str, **fields: object) -> Button:
+        return _button(
+            label(lang, text_key), action, kind=self.kind, trainer=self.trainer, **fields
+        )
+
+    def data(self, action: str, day: date) -> Callable[[int], str]:
+        """The callback data of `action` at a start of `day`, by its minute."""
+        return lambda minute: cb.encode(
+            action, kind=self.kind, trainer=self.trainer, day=day, minute=minute
+        )
+
+
+def days(lang: str, bookable: Sequence[date], chosen: Chosen | None = None) -> InlineKeyboardMarkup:
+    """The bookable days (of the `chosen` kind with the chosen trainer, once there is a choice)."""
+    if chosen is None:
         buttons = [_button(day_label(day, lang), cb.DAY, day=day) for day in bookable]
         back = [_button(label(lang, "btn_menu"), cb.MENU)]
     else:
         buttons = [
-            _button(day_label(day, lang), cb.KIND_DAY, kind=kind, day=day) for day in bookable
+            _button(
+                day_label(day, lang),
+                cb.TRAINER_DAY,
+                kind=chosen.kind,
+                trainer=chosen.trainer,
+                day=day,
+            )
+            for day in bookable
         ]
-        back = [_button(label(lang, "btn_back"), cb.KINDS)]
+        if chosen.back == cb.KIND_DAYS:
+            back = [_button(label(lang, "btn_back"), cb.KIND_DAYS, kind=chosen.kind)]
+        elif chosen.back == cb.KINDS:
+            back = [_button(label(lang, "btn_back"), cb.KINDS)]
+        else:
+            back = [_button(label(lang, "btn_menu"), cb.MENU)]
     return _markup([*_rows(buttons, 2), back])
 
 
@@ -73,6 +108,23 @@ def kinds(lang: str, choices: Sequence[tuple[int, str]]) -> InlineKeyboardMarkup
     """/book's first step when there are several kinds: (kind id, its button's text)."""
     buttons = [_button(text, cb.KIND_DAYS, kind=kind_id) for kind_id, text in choices]
     return _markup([*_rows(buttons, 1), [_button(label(lang, "btn_menu"), cb.MENU)]])
+
+
+def trainers(
+    lang: str, kind: int, choices: Sequence[tuple[int, str]], back: str = cb.KINDS
+) -> InlineKeyboardMarkup:
+    """/book's step after the kind when several trainers give it: (trainer id, name) each, then
+    any trainer; back to the kinds (`back` cb.KINDS) or the menu (cb.MENU)."""
+    buttons = [
+        _button(name[:64], cb.TRAINER_DAYS, kind=kind, trainer=trainer_id)
+        for trainer_id, name in choices
+    ]
+    buttons.append(_button(label(lang, "trainer_any"), cb.TRAINER_DAYS, kind=kind, trainer=0))
+    if back == cb.KINDS:
+        last = _button(label(lang, "btn_back"), cb.KINDS)
+    else:
+        last = _button(label(lang, "btn_menu"), cb.MENU)
+    return _markup([*_rows(buttons, 1), [last]])
 
 
 def _start_buttons(
@@ -104,18 +156,20 @@ def starts(
     day: date,
     free_by_minute: Sequence[tuple[int, str, int]],
     full: Sequence[tuple[int, str, bool]] = (),
-    kind: int | None = None,
+    chosen: Chosen | None = None,
 ) -> InlineKeyboardMarkup:
     """One button per bookable start: (minute, 'HH:MM', free places), and one per full start
     the user may wait for: (minute, 'HH:MM', whether they are in line already); by time. Of
-    `kind` (a kind other than the default one): its own callbacks, no waitlist."""
-    if kind is not None:
+    the `chosen` kind and trainer: callbacks carrying them, back to their days."""
+    if chosen is not None:
         buttons = _start_buttons(
             lang,
-            lambda minute: cb.encode(cb.KIND_PICK, kind=kind, day=day, minute=minute),
+            chosen.data(cb.TRAINER_PICK, day),
             free_by_minute,
+            full,
+            chosen.data(cb.TRAINER_WAIT_ASK, day),
         )
-        back = _button(label(lang, "btn_back"), cb.KIND_DAYS, kind=kind)
+        back = chosen.button(lang, "btn_back", cb.TRAINER_DAYS)
         return _markup([*_rows(buttons, 3), [back]])
     buttons = _start_buttons(
         lang,
@@ -128,17 +182,13 @@ def starts(
 
 
 def confirm_booking(
-    lang: str, day: date, minute: int, kind: int | None = None
+    lang: str, day: date, minute: int, chosen: Chosen | None = None
 ) -> InlineKeyboardMarkup:
-    if kind is not None:
+    if chosen is not None:
         return _markup(
             [
-                [
-                    _button(
-                        label(lang, "btn_confirm"), cb.KIND_BOOK, kind=kind, day=day, minute=minute
-                    )
-                ],
-                [_button(label(lang, "btn_back"), cb.KIND_DAY, kind=kind, day=day)],
+                [chosen.button(lang, "btn_confirm", cb.TRAINER_BOOK, day=day, minute=minute)],
+                [chosen.button(lang, "btn_back", cb.TRAINER_DAY, day=day)],
             ]
         )
     return _markup(
@@ -240,7 +290,16 @@ def my_bookings(
     )
 
 
-def confirm_wait(lang: str, day: date, minute: int) -> InlineKeyboardMarkup:
+def confirm_wait(
+    lang: str, day: date, minute: int, chosen: Chosen | None = None
+) -> InlineKeyboardMarkup:
+    if chosen is not None:
+        return _markup(
+            [
+                [chosen.button(lang, "btn_join_wait", cb.TRAINER_WAIT, day=day, minute=minute)],
+                [chosen.button(lang, "btn_back", cb.TRAINER_DAY, day=day)],
+            ]
+        )
     return _markup(
         [
             [_button(label(lang, "btn_join_wait"), cb.WAIT, day=day, minute=minute)],

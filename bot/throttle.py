@@ -25,7 +25,18 @@ from . import callbacks as cb
 log = logging.getLogger("bot")
 
 WRITES = frozenset(
-    {cb.BOOK, cb.KIND_BOOK, cb.CANCEL, cb.WAIT, cb.LEAVE, cb.MOVE, cb.REPEAT, cb.SERIES_STOP}
+    {
+        cb.BOOK,
+        cb.KIND_BOOK,
+        cb.TRAINER_BOOK,
+        cb.CANCEL,
+        cb.WAIT,
+        cb.TRAINER_WAIT,
+        cb.LEAVE,
+        cb.MOVE,
+        cb.REPEAT,
+        cb.SERIES_STOP,
+    }
 )
 
 

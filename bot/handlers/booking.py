@@ -1,10 +1,16 @@
 """/book in chat: bookable days → starts with their places → confirm → booked; a full
-start (⏳) → confirm → on its waitlist, with the place in line.
+start (⏳) → confirm → on its waitlist, with the place in line. A studio with several kinds of
+training asks which kind first; a kind that several trainers give, whom next (each trainer, or
+any of them); from there every button carries the kind and the trainer (callbacks' TRAINER_*),
+and each tap reads both afresh from the Catalog (`choice_of`): one retired meanwhile, or a
+forged id, is an alert and the step that chooses again. Back buttons go back one step.
 
-The buttons render schedule's picture of the day (availability.view_day), the one the Mini
-App's grid and /api/slots render too: which starts may be booked and with how many places,
-which full ones may be waited for. The booking and the joining are schedule.services.book and
-schedule.waitlist.join, which re-check every rule in their transactions.
+The buttons render schedule's picture of the day (availability.view_kind: of the kind with the
+trainer, or any of the kind's), the one the Mini App's grid and /api/slots render too: which
+starts may be booked and with how many places, which full ones may be waited for. The booking
+and the joining are schedule.services.book and schedule.waitlist.join, which re-check every rule
+in their transactions; a booking for any trainer goes to the one the rules pick
+(schedule.kinds), and the booked message names them.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ from schedule.availability import (
     view_kind,
 )
 from schedule.errors import message_for
-from schedule.kinds import DEFAULT_KIND_ID, KindInfo, load_catalog
+from schedule.kinds import Catalog, KindInfo, TrainerInfo, load_catalog
 from schedule.timegrid import start_instant, training_end
 from schedule.trainer import trainer_contact
 
@@ -85,11 +91,83 @@ def day_picture(
     return view_kind(snapshot, kind, trainer, day, user.id, now, moving, held, in_line)
 
 
-def other_kind(session: Session, ctx: BotContext, kind_id: int | None) -> KindInfo | None:
-    """A kind other than the default one, by id (None: the default one, or no such kind)."""
-    if kind_id is None or kind_id == DEFAULT_KIND_ID:
-        return None
-    return load_catalog(session, ctx.settings).kind(kind_id)
+@dataclass(frozen=True)
+class Choice:
+    """What /book books once the studio offers a choice (several kinds, or several trainers of
+    a kind): the kind (the default one too) and the trainer (None: any of the kind's), read
+    from the Catalog afresh on every tap (`choice_of`: a kind or trainer retired meanwhile, or
+    a forged id, is no choice)."""
+
+    catalog: Catalog
+    kind: KindInfo
+    trainer: TrainerInfo | None = None
+
+    @property
+    def trainer_id(self) -> int | None:
+        return self.trainer.id if self.trainer else None
+
+    @property
+    def several_kinds(self) -> bool:
+        return len(self.catalog.kinds) > 1
+
+    @property
+    def several_trainers(self) -> bool:
+        """Whether /book asks whom (more than one trainer gives the kind)."""
+        return several_trainers(self.catalog, self.kind)
+
+    @property
+    def chosen(self) -> keyboards.Chosen:
+        """The choice as the keyboards carry it, with the step before the days to go back to."""
+        back = (
+            cb.KIND_DAYS if self.several_trainers else cb.KINDS if self.several_kinds else cb.MENU
+        )
+        return keyboards.Chosen(self.kind.id, self.trainer_id or 0, back)
+
+    def lines(self, lang: str, trainer_id: int | None = None) -> list[str]:
+        """What a message says of the choice: the kind (when there are several) and the trainer
+        (the one chosen, or `trainer_id`: the one a booking for any went to)."""
+        lines = []
+        if self.several_kinds:
+            lines.append(text(lang, "bot_choice_kind", name=kind_name(lang, self.kind)))
+        named = self.trainer or (
+            self.catalog.trainer(trainer_id) if trainer_id is not None else None
+        )
+        if named is not None and (self.trainer or self.several_trainers):
+            lines.append(text(lang, "bot_choice_trainer", name=named.name))
+        return lines
+
+
+class Stale(Exception):
+    """Callback data naming a kind or trainer the studio does not have (any more), or a trainer
+    who does not give that kind: `kind` the kind when only the trainer was wrong."""
+
+    def __init__(self, catalog: Catalog, kind: KindInfo | None = None) -> None:
+        super().__init__("stale kind or trainer")
+        self.catalog = catalog
+        self.kind = kind
+
+
+def several_trainers(catalog: Catalog, kind: KindInfo) -> bool:
+    return len([t for t in catalog.candidates(kind) if t is not None]) > 1
+
+
+def choice_of(catalog: Catalog, kind_id: int | None, trainer_id: int | None) -> Choice:
+    """The kind `kind_id` (None: the default) with the trainer `trainer_id` (None or 0: any),
+    checked against the Catalog: Stale for an unknown kind or trainer, or one who does not
+    give that kind."""
+    kind = catalog.kind(kind_id)
+    if kind is None:
+        raise Stale(catalog)
+    if not trainer_id:
+        return Choice(catalog, kind)
+    trainer = catalog.trainer(trainer_id)
+    if trainer is None or trainer_id not in catalog.candidates(kind):
+        raise Stale(catalog, kind)
+    return Choice(catalog, kind, trainer)
+
+
+def kind_name(lang: str, kind: KindInfo) -> str:
+    return kind.name or label(lang, "kind_default")
 
 
 def kinds_view(ctx: BotContext, session: Session, lang: str) -> View | None:
@@ -103,13 +181,49 @@ def kinds_view(ctx: BotContext, session: Session, lang: str) -> View | None:
             label(
                 lang,
                 "bot_kind_button",
-                name=kind.name or label(lang, "kind_default"),
+                name=kind_name(lang, kind),
                 length=nlabel(lang, "minutes", kind.minutes),
             ),
         )
         for kind in catalog.kinds
     ]
     return text(lang, "bot_pick_kind"), keyboards.kinds(lang, choices)
+
+
+def trainers_view(lang: str, choice: Choice) -> View:
+    """/book's step after the kind when several trainers give it: whom, or any of them."""
+    catalog = choice.catalog
+    names = [
+        (trainer.id, trainer.name)
+        for trainer in (catalog.trainer(t) for t in catalog.candidates(choice.kind) if t)
+        if trainer is not None
+    ]
+    message = "\n".join([text(lang, "bot_pick_trainer"), *choice.lines(lang)])
+    back = cb.KINDS if choice.several_kinds else cb.MENU
+    return message, keyboards.trainers(lang, choice.kind.id, names, back)
+
+
+def book_view(ctx: BotContext, session: Session, user: User, lang: str) -> View:
+    """/book's first screen: which kind (several), else whom (several trainers of the one
+    kind), else the days."""
+    found = kinds_view(ctx, session, lang)
+    if found is not None:
+        return found
+    catalog = load_catalog(session, ctx.settings)
+    choice = Choice(catalog, catalog.default)
+    if choice.several_trainers:
+        return trainers_view(lang, choice)
+    return days_view(ctx, session, user, lang)
+
+
+def kind_view(ctx: BotContext, session: Session, user: User, lang: str, choice: Choice) -> View:
+    """A kind chosen: whom, when several give it; else its days (the studio's days as before
+    when it offers no choice at all)."""
+    if choice.several_trainers:
+        return trainers_view(lang, choice)
+    if not choice.several_kinds:
+        return days_view(ctx, session, user, lang)
+    return days_view(ctx, session, user, lang, choice)
 
 
 def ask_trainer_view(ctx: BotContext, session: Session, lang: str, refusal: str) -> View:
@@ -123,16 +237,18 @@ def ask_trainer_view(ctx: BotContext, session: Session, lang: str, refusal: str)
 
 
 def days_view(
-    ctx: BotContext, session: Session, user: User, lang: str, kind: KindInfo | None = None
+    ctx: BotContext, session: Session, user: User, lang: str, choice: Choice | None = None
 ) -> View:
+    """The bookable days (of the chosen kind with the chosen trainer, or any of its)."""
     now = ctx.clock()
     horizon = horizon_days(ctx.settings, now)
     snapshot = snapshot_for_days(session, ctx.settings, horizon[0], horizon[-1])
     held = limits.holdings(session, ctx.settings, user.id, now)
+    kind, trainer = (choice.kind, choice.trainer_id) if choice else (None, None)
     days = [
         day
         for day in horizon
-        if choices_of(view_kind(snapshot, kind, None, day, user.id, now, 0, held))
+        if choices_of(view_kind(snapshot, kind, trainer, day, user.id, now, 0, held))
     ]
     shut_out = next(filter(None, (held.standing_refusal(day, now) for day in horizon)), None)
     if not days and shut_out in ASK_TRAINER:
@@ -144,7 +260,9 @@ def days_view(
         message = ntext(lang, "no_days", days_ahead, days=days_ahead)
     else:
         message = text(lang, "pick_day")
-    return message, keyboards.days(lang, days, kind.id if kind else None)
+    if choice is not None:
+        message = "\n".join([message, *choice.lines(lang)])
+    return message, keyboards.days(lang, days, choice.chosen if choice else None)
 
 
 def day_view(
@@ -153,18 +271,24 @@ def day_view(
     user: User,
     lang: str,
     day: date,
-    kind: KindInfo | None = None,
+    choice: Choice | None = None,
 ) -> View | str | None:
-    """The starts of `day` to book or to wait for; when there are none (any more), the
-    fair-use limit that refuses them (schedule.limits) or None."""
-    choices = choices_of(day_picture(ctx, session, user, day, kind=kind))
+    """The starts of `day` to book or to wait for (of the chosen kind with the chosen trainer:
+    that trainer's picture); when there are none (any more), the fair-use limit that refuses
+    them (schedule.limits) or None."""
+    kind, trainer = (choice.kind, choice.trainer_id) if choice else (None, None)
+    choices = choices_of(day_picture(ctx, session, user, day, kind=kind, trainer=trainer))
     if not choices:
         return choices.limit
-    message = text(lang, "bot_pick_start", day=day_label(day, lang))
+    lines = [text(lang, "bot_pick_start", day=day_label(day, lang))]
+    if choice is not None:
+        lines += choice.lines(lang)
     if choices.full:
-        message += "\n" + text(lang, "pick_start_waitlist")
-    kind_id = kind.id if kind else None
-    return message, keyboards.starts(lang, day, choices.bookable, choices.full, kind_id)
+        lines.append(text(lang, "pick_start_waitlist"))
+    markup = keyboards.starts(
+        lang, day, choices.bookable, choices.full, choice.chosen if choice else None
+    )
+    return "\n".join(lines), markup
 
 
 def fresh_view(
@@ -173,10 +297,10 @@ def fresh_view(
     user: User,
     lang: str,
     day: date,
-    kind: KindInfo | None = None,
+    choice: Choice | None = None,
 ) -> View:
-    view = day_view(ctx, session, user, lang, day, kind)
-    return view if isinstance(view, tuple) else days_view(ctx, session, user, lang, kind)
+    view = day_view(ctx, session, user, lang, day, choice)
+    return view if isinstance(view, tuple) else days_view(ctx, session, user, lang, choice)
 
 
 def requested_start(ctx: BotContext, data: cb.Callback) -> datetime | None:
@@ -211,88 +335,100 @@ def place_in_line(
 def register(bot: TeleBot, ctx: BotContext) -> None:
     settings = ctx.settings
 
-    def the_kind(session, data: cb.Callback) -> KindInfo | None:
-        """The kind a callback names (other than the default); a forged one is stale."""
-        kind = other_kind(session, ctx, data.kind)
-        if data.kind not in (None, DEFAULT_KIND_ID) and kind is None:
-            raise ScheduleError("not_found")
-        return kind
+    def the_choice(session, data: cb.Callback) -> Choice | None:
+        """The kind and trainer a callback names, checked against the Catalog (Stale when it
+        names one the studio lacks); None for the studio's own flow (no kind named)."""
+        if data.kind is None:
+            return None
+        return choice_of(load_catalog(session, settings), data.kind, data.trainer)
 
-    def stale_kind(call: CallbackQuery, session, user, lang) -> Answer:
-        show(bot, call, kinds_view(ctx, session, lang) or days_view(ctx, session, user, lang))
+    def stale(call: CallbackQuery, gone: Stale, session, user, lang) -> Answer:
+        """A kind or trainer that is no choice: the step that chooses it again, and an alert."""
+        if gone.kind is not None and several_trainers(gone.catalog, gone.kind):
+            show(bot, call, trainers_view(lang, Choice(gone.catalog, gone.kind)))
+        else:
+            show(bot, call, book_view(ctx, session, user, lang))
         return Answer(label(lang, "stale"), alert=True)
 
     @on_message(bot, ctx, commands=["book"])
     def book_command(message: Message, session: Session, user: User, lang: str) -> None:
-        view = kinds_view(ctx, session, lang) or days_view(ctx, session, user, lang)
-        send(bot, message.chat.id, view)
+        send(bot, message.chat.id, book_view(ctx, session, user, lang))
 
-    @on_callback(bot, ctx, cb.DAYS)
+    @on_callback(bot, ctx, cb.DAYS, cb.KINDS)
     def pick_day(call: CallbackQuery, data: cb.Callback, session, user, lang) -> Answer | None:
-        show(bot, call, kinds_view(ctx, session, lang) or days_view(ctx, session, user, lang))
-        return None
-
-    @on_callback(bot, ctx, cb.KINDS)
-    def pick_kind(call: CallbackQuery, data: cb.Callback, session, user, lang) -> Answer | None:
-        show(bot, call, kinds_view(ctx, session, lang) or days_view(ctx, session, user, lang))
+        show(bot, call, book_view(ctx, session, user, lang))
         return None
 
     @on_callback(bot, ctx, cb.KIND_DAYS)
-    def pick_kind_day(call: CallbackQuery, data, session, user, lang) -> Answer | None:
+    def pick_kind(call: CallbackQuery, data, session, user, lang) -> Answer | None:
         try:
-            kind = the_kind(session, data)
-        except ScheduleError:
-            return stale_kind(call, session, user, lang)
-        show(bot, call, days_view(ctx, session, user, lang, kind))
+            choice = choice_of(load_catalog(session, settings), data.kind, None)
+        except Stale as gone:
+            return stale(call, gone, session, user, lang)
+        show(bot, call, kind_view(ctx, session, user, lang, choice))
         return None
 
-    @on_callback(bot, ctx, cb.DAY, cb.KIND_DAY)
+    @on_callback(bot, ctx, cb.TRAINER_DAYS)
+    def pick_trainer_day(call: CallbackQuery, data, session, user, lang) -> Answer | None:
+        try:
+            choice = the_choice(session, data)
+        except Stale as gone:
+            return stale(call, gone, session, user, lang)
+        show(bot, call, days_view(ctx, session, user, lang, choice))
+        return None
+
+    @on_callback(bot, ctx, cb.DAY, cb.KIND_DAY, cb.TRAINER_DAY)
     def pick_start(call: CallbackQuery, data: cb.Callback, session, user, lang) -> Answer | None:
         try:
-            kind = the_kind(session, data)
-        except ScheduleError:
-            return stale_kind(call, session, user, lang)
-        view = day_view(ctx, session, user, lang, data.day, kind)
+            choice = the_choice(session, data)
+        except Stale as gone:
+            return stale(call, gone, session, user, lang)
+        view = day_view(ctx, session, user, lang, data.day, choice)
         if not isinstance(view, tuple):
-            show(bot, call, days_view(ctx, session, user, lang, kind))
+            show(bot, call, days_view(ctx, session, user, lang, choice))
             if view is not None:  # a fair-use limit: say which
                 return Answer(limits.limit_message(view, settings, lang), alert=True)
             return Answer(label(lang, "day_full"), alert=True)
         show(bot, call, view)
         return None
 
-    @on_callback(bot, ctx, cb.PICK, cb.KIND_PICK)
+    @on_callback(bot, ctx, cb.PICK, cb.KIND_PICK, cb.TRAINER_PICK)
     def confirm(call: CallbackQuery, data: cb.Callback, session, user, lang) -> Answer | None:
         try:
-            kind = the_kind(session, data)
-        except ScheduleError:
-            return stale_kind(call, session, user, lang)
-        view = day_picture(ctx, session, user, data.day, kind=kind)
+            choice = the_choice(session, data)
+        except Stale as gone:
+            return stale(call, gone, session, user, lang)
+        kind, trainer = (choice.kind, choice.trainer_id) if choice else (None, None)
+        view = day_picture(ctx, session, user, data.day, kind=kind, trainer=trainer)
         slot = next((s for s in view.slots if s.cell.minute == data.minute and s.can_start), None)
         if slot is None:
-            show(bot, call, fresh_view(ctx, session, user, lang, data.day, kind))
+            show(bot, call, fresh_view(ctx, session, user, lang, data.day, choice))
             return Answer(label(lang, "stale"), alert=True)
         starts_at = slot.cell.starts_at
         rules = kind.rules(settings) if kind else settings
-        message = text(
-            lang,
-            "confirm_booking",
-            when=when(starts_at, training_end(starts_at, rules), settings, lang),
-        )
-        lines = consequences.of_booking(session, settings, user, starts_at, ctx.clock())
-        message = "\n".join([message, *consequence_lines(lines, "book", settings, lang)])
-        markup = keyboards.confirm_booking(lang, data.day, data.minute, kind.id if kind else None)
-        show(bot, call, (message, markup))
+        lines = [
+            text(
+                lang,
+                "confirm_booking",
+                when=when(starts_at, training_end(starts_at, rules), settings, lang),
+            )
+        ]
+        if choice is not None:
+            lines += choice.lines(lang)
+        found = consequences.of_booking(session, settings, user, starts_at, ctx.clock())
+        message = "\n".join([*lines, *consequence_lines(found, "book", settings, lang)])
+        chosen = choice.chosen if choice else None
+        show(bot, call, (message, keyboards.confirm_booking(lang, data.day, data.minute, chosen)))
         return None
 
-    @on_callback(bot, ctx, cb.BOOK, cb.KIND_BOOK)
+    @on_callback(bot, ctx, cb.BOOK, cb.KIND_BOOK, cb.TRAINER_BOOK)
     def book(call: CallbackQuery, data: cb.Callback, session, user, lang) -> Answer | None:
         try:
-            kind = the_kind(session, data)
-        except ScheduleError:
-            return stale_kind(call, session, user, lang)
+            choice = the_choice(session, data)
+        except Stale as gone:
+            return stale(call, gone, session, user, lang)
         if requested_start(ctx, data) is None:
-            show(bot, call, days_view(ctx, session, user, lang, kind))
+            show(bot, call, days_view(ctx, session, user, lang, choice))
             return Answer(label(lang, "stale"), alert=True)
         try:
             booking = services.book(
@@ -301,7 +437,8 @@ def register(bot: TeleBot, ctx: BotContext) -> None:
                 data.day,
                 data.minute,
                 source="bot",
-                kind=kind.id if kind else None,
+                kind=choice.kind.id if choice else None,
+                trainer=choice.trainer_id if choice else None,
             )
         except ScheduleError as error:
             if error.code == "phone_required":
@@ -313,46 +450,69 @@ def register(bot: TeleBot, ctx: BotContext) -> None:
             elif error.code in ASK_TRAINER:
                 show(bot, call, ask_trainer_view(ctx, session, lang, error.code))
             else:
-                show(bot, call, fresh_view(ctx, session, user, lang, data.day, kind))
+                show(bot, call, fresh_view(ctx, session, user, lang, data.day, choice))
             return Answer(error.message(lang), alert=True)
-        message = text(
-            lang, "bot_booked", when=when(booking.starts_at, booking.ends_at, settings, lang)
-        )
+        lines = [
+            text(lang, "bot_booked", when=when(booking.starts_at, booking.ends_at, settings, lang))
+        ]
+        if choice is not None:
+            lines += choice.lines(lang, booking.trainer_id)
         markup = keyboards.booked(lang, booking, settings, ctx.config.web_app_url)
-        show(bot, call, (message, markup))
+        show(bot, call, ("\n".join(lines), markup))
         return Answer(label(lang, "toast_booked"))
 
-    @on_callback(bot, ctx, cb.WAIT_ASK)
+    @on_callback(bot, ctx, cb.WAIT_ASK, cb.TRAINER_WAIT_ASK)
     def ask_wait(call: CallbackQuery, data: cb.Callback, session, user, lang) -> Answer | None:
         now = ctx.clock()
+        try:
+            choice = the_choice(session, data)
+        except Stale as gone:
+            return stale(call, gone, session, user, lang)
         starts_at = requested_start(ctx, data)
         if starts_at is None:
-            show(bot, call, days_view(ctx, session, user, lang))
+            show(bot, call, days_view(ctx, session, user, lang, choice))
             return Answer(label(lang, "stale"), alert=True)
         place = place_in_line(ctx, session, user, starts_at)
         if place is not None:
             show(bot, call, waiting_view(ctx, lang, place))
             return None
+        if choice is not None:  # the chosen kind and trainer's picture must offer the line
+            view = day_picture(
+                ctx, session, user, data.day, kind=choice.kind, trainer=choice.trainer_id
+            )
+            if not any(s.cell.minute == data.minute and s.can_wait for s in view.slots):
+                show(bot, call, fresh_view(ctx, session, user, lang, data.day, choice))
+                return Answer(label(lang, "stale"), alert=True)
         snapshot = snapshot_for_start(session, settings, starts_at)
         held = limits.holdings(session, settings, user.id, now)
         refusal = waitlist.join_refusal(snapshot, starts_at, user.id, now, held)
         if refusal is not None:
-            show(bot, call, fresh_view(ctx, session, user, lang, data.day))
+            show(bot, call, fresh_view(ctx, session, user, lang, data.day, choice))
             return Answer(limits.refused(refusal, held, starts_at, now).message(lang), alert=True)
-        message = text(
-            lang,
-            "confirm_wait",
-            when=when(starts_at, training_end(starts_at, settings), settings, lang),
-        )
-        lines = consequences.of_waitlist(session, settings, user, starts_at, now)
-        message = "\n".join([message, *consequence_lines(lines, "wait", settings, lang)])
-        show(bot, call, (message, keyboards.confirm_wait(lang, data.day, data.minute)))
+        rules = choice.kind.rules(settings) if choice else settings
+        lines = [
+            text(
+                lang,
+                "confirm_wait",
+                when=when(starts_at, training_end(starts_at, rules), settings, lang),
+            )
+        ]
+        if choice is not None:
+            lines += choice.lines(lang)
+        found = consequences.of_waitlist(session, settings, user, starts_at, now)
+        message = "\n".join([*lines, *consequence_lines(found, "wait", settings, lang)])
+        chosen = choice.chosen if choice else None
+        show(bot, call, (message, keyboards.confirm_wait(lang, data.day, data.minute, chosen)))
         return None
 
-    @on_callback(bot, ctx, cb.WAIT)
+    @on_callback(bot, ctx, cb.WAIT, cb.TRAINER_WAIT)
     def join_waitlist(call: CallbackQuery, data: cb.Callback, session, user, lang) -> Answer | None:
+        try:
+            choice = the_choice(session, data)
+        except Stale as gone:
+            return stale(call, gone, session, user, lang)
         if requested_start(ctx, data) is None:
-            show(bot, call, days_view(ctx, session, user, lang))
+            show(bot, call, days_view(ctx, session, user, lang, choice))
             return Answer(label(lang, "stale"), alert=True)
         try:
             place = waitlist.join(
@@ -362,7 +522,7 @@ def register(bot: TeleBot, ctx: BotContext) -> None:
                 data.minute,
             )
         except ScheduleError as error:
-            show(bot, call, fresh_view(ctx, session, user, lang, data.day))
+            show(bot, call, fresh_view(ctx, session, user, lang, data.day, choice))
             return Answer(error.message(lang), alert=True)
         show(bot, call, waiting_view(ctx, lang, place))
         return Answer(label(lang, "toast_waiting"))

@@ -15,7 +15,7 @@ from schedule.i18n import N_
 from .. import callbacks as cb
 from .. import keyboards
 from ..texts import label, ntext, text
-from .booking import days_view
+from .booking import book_view
 from .broadcasts import is_start
 from .common import Answer, BotContext, View, on_callback, on_message, send, show
 from .links import is_start_link, link_view
@@ -53,7 +53,7 @@ def register(bot: TeleBot, ctx: BotContext) -> None:
     def start(message: Message, session: Session, user: User, lang: str) -> None:
         payload = (message.text or "").partition(" ")[2].strip().lower()
         if payload == "book":
-            send(bot, message.chat.id, days_view(ctx, session, user, lang))
+            send(bot, message.chat.id, book_view(ctx, session, user, lang))
         elif payload == "my":
             send(bot, message.chat.id, my_view(ctx, session, user, lang))
         elif is_start_link(payload):  # https://t.me/<bot>?start=d20261210t1800

@@ -44,6 +44,7 @@ def test_every_action_at_its_longest_fits_in_64_bytes():
         "series_id": BIGGEST_ID,
         "weeks": 99,
         "kind": 999_999_999,
+        "trainer": 999_999_999,
     }
     for action, names in cb.FIELDS.items():
         data = cb.encode(action, **{name: longest[name] for name in names})
