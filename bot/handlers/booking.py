@@ -303,6 +303,14 @@ def fresh_view(
     return view if isinstance(view, tuple) else days_view(ctx, session, user, lang, choice)
 
 
+def line_of(choice: Choice | None) -> dict[str, int | None]:
+    """The waitlist's keywords for the chosen kind and trainer (schedule.waitlist.join's
+    `kind`, `trainer`): none chosen, the default kind with any trainer."""
+    if choice is None:
+        return {"kind": None, "trainer": None}
+    return {"kind": choice.kind.id, "trainer": choice.trainer_id}
+
+
 def requested_start(ctx: BotContext, data: cb.Callback) -> datetime | None:
     """The start a callback names, or None when no start of the grid is there (forged data,
     or a wall time a clock change skips)."""
@@ -476,16 +484,10 @@ def register(bot: TeleBot, ctx: BotContext) -> None:
         if place is not None:
             show(bot, call, waiting_view(ctx, lang, place))
             return None
-        if choice is not None:  # the chosen kind and trainer's picture must offer the line
-            view = day_picture(
-                ctx, session, user, data.day, kind=choice.kind, trainer=choice.trainer_id
-            )
-            if not any(s.cell.minute == data.minute and s.can_wait for s in view.slots):
-                show(bot, call, fresh_view(ctx, session, user, lang, data.day, choice))
-                return Answer(label(lang, "stale"), alert=True)
         snapshot = snapshot_for_start(session, settings, starts_at)
         held = limits.holdings(session, settings, user.id, now)
-        refusal = waitlist.join_refusal(snapshot, starts_at, user.id, now, held)
+        line = line_of(choice)
+        refusal = waitlist.join_refusal(snapshot, starts_at, user.id, now, held, **line)
         if refusal is not None:
             show(bot, call, fresh_view(ctx, session, user, lang, data.day, choice))
             return Answer(limits.refused(refusal, held, starts_at, now).message(lang), alert=True)
@@ -499,7 +501,7 @@ def register(bot: TeleBot, ctx: BotContext) -> None:
         ]
         if choice is not None:
             lines += choice.lines(lang)
-        found = consequences.of_waitlist(session, settings, user, starts_at, now)
+        found = consequences.of_waitlist(session, settings, user, starts_at, now, **line)
         message = "\n".join([*lines, *consequence_lines(found, "wait", settings, lang)])
         chosen = choice.chosen if choice else None
         show(bot, call, (message, keyboards.confirm_wait(lang, data.day, data.minute, chosen)))
@@ -516,10 +518,7 @@ def register(bot: TeleBot, ctx: BotContext) -> None:
             return Answer(label(lang, "stale"), alert=True)
         try:
             place = waitlist.join(
-                ctx.client_unit(session, user),
-                user,
-                data.day,
-                data.minute,
+                ctx.client_unit(session, user), user, data.day, data.minute, **line_of(choice)
             )
         except ScheduleError as error:
             show(bot, call, fresh_view(ctx, session, user, lang, data.day, choice))

@@ -30,7 +30,7 @@ from schedule.timegrid import training_end
 
 from .. import keyboards
 from ..texts import consequence_lines, label, ntext, text, when
-from .booking import Choice, Stale, choice_of, day_picture, day_view, days_view
+from .booking import Choice, Stale, choice_of, day_picture, day_view, days_view, line_of
 from .common import BotContext, View
 
 # A /start payload that is meant as a link to a start (others keep their own meaning).
@@ -116,7 +116,9 @@ def start_view(
         )
         return message, keyboards.confirm_booking(lang, link.day, link.minute, chosen)
     if slot is not None and slot.can_wait:
-        lines = consequences.of_waitlist(session, settings, user, link.starts_at, now)
+        lines = consequences.of_waitlist(
+            session, settings, user, link.starts_at, now, **line_of(choice)
+        )
         message = "\n".join(
             [
                 text(lang, "confirm_wait", when=span),

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from schedule import Booking, User, services
 from schedule.kinds import add_kind, add_trainer, retire_trainer
+from schedule.models import WaitlistEntry
 from schedule.unit import Actor, Unit
 from tests.fixtures_bot import ALICE, answers
 
@@ -284,6 +285,45 @@ def test_a_full_start_with_the_chosen_trainer_may_be_waited_for(alice, gym, bot_
     assert alice.button("Join")["callback_data"] == f"1|PJ|1|{anna}|20261126|1000"
     alice.tap("Join")
     assert "number 1 in line" in alice.screen["text"]
+    [entry] = entries_of(bot_sessions)
+    assert (entry.kind_id, entry.trainer_id, entry.status) == (None, anna, "waiting")
+
+
+def test_the_line_of_a_kind_with_its_trainer(alice, gym, bot_sessions, rules):
+    """Personal with Boris at 13:00 is full (one visitor): waiting for it names both; with any
+    trainer there is no line at 13:00 (Anna can take it), and the start is booked instead."""
+    anna, boris, personal, _ = gym
+    book_for(bot_sessions, rules, 2090, 13 * 60, kind=personal, trainer=boris)
+    alice.send("/book")
+    alice.tap("Personal")
+    alice.tap("Any trainer")
+    alice.tap("Thu 26 Nov")
+    assert "13:00 (1)" in buttons_of(alice, "PT") and not buttons_of(alice, "PW")
+    alice.tap("« Back")
+    alice.tap("« Back")
+    alice.tap("Boris")
+    alice.tap("Thu 26 Nov")
+    # Vera's hour with Boris overlaps the hours from 12:30 to 13:30: full for him
+    assert buttons_of(alice, "PW") == ["⏳ 12:30", "⏳ 13:00", "⏳ 13:30"]
+    assert {"12:00 (1)", "14:00 (1)"} <= set(buttons_of(alice, "PT"))
+    alice.tap("⏳ 13:00")
+    assert alice.screen["text"].startswith("Thu 26 Nov 13:00–14:00 is full. Join the waitlist?")
+    alice.tap("Join")
+    assert "number 1 in line" in alice.screen["text"]
+    [entry] = entries_of(bot_sessions)
+    assert (entry.kind_id, entry.trainer_id, entry.status) == (personal, boris, "waiting")
+    assert bookings_of(bot_sessions) == []
+
+
+def entries_of(bot_sessions, telegram_id: int = ALICE["id"]) -> list[WaitlistEntry]:
+    with bot_sessions() as session:
+        return list(
+            session.scalars(
+                select(WaitlistEntry)
+                .join(User, User.id == WaitlistEntry.user_id)
+                .where(User.telegram_id == telegram_id)
+            )
+        )
 
 
 def test_only_the_default_kind_with_two_trainers_asks_whom(alice, bot_sessions, rules):
