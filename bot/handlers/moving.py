@@ -120,17 +120,21 @@ def register(bot: TeleBot, ctx: BotContext) -> None:
             booking = movable(ctx, session, user, data.booking_id)
         except ScheduleError as error:
             return refused(call, error, session, user, lang)
-        view = day_picture(ctx, session, user, data.day, moving=booking.id)
+        kind = kind_of(ctx, session, booking)
+        view = day_picture(
+            ctx, session, user, data.day, moving=booking.id, kind=kind, trainer=booking.trainer_id
+        )
         slot = next((s for s in view.slots if s.cell.minute == data.minute and s.can_start), None)
         if slot is None or slot.cell.starts_at == booking.starts_at:
             show(bot, call, days_view(ctx, session, user, lang, booking))
             return Answer(label(lang, "stale"), alert=True)
         starts_at = slot.cell.starts_at
+        rules = kind.rules(settings) if kind else settings  # the move keeps the kind's length
         message = text(
             lang,
             "bot_confirm_move",
             old=when(booking.starts_at, booking.ends_at, settings, lang),
-            when=when(starts_at, training_end(starts_at, settings), settings, lang),
+            when=when(starts_at, training_end(starts_at, rules), settings, lang),
         )
         lines = consequences.of_booking(
             session, settings, user, starts_at, ctx.clock(), moving=booking

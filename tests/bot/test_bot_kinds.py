@@ -376,3 +376,12 @@ def test_a_move_is_offered_the_starts_of_its_own_kind_and_trainer(alice, gym, bo
     # 08:00 with Anna).
     assert starts[0] == "12:00 (1)" and "14:00 (1)" in starts and "16:00 (1)" in starts
     assert not {"14:30 (1)", "15:00 (1)", "15:30 (1)", "19:00 (1)"} & set(starts)
+    alice.tap("12:00")
+    # The move keeps the kind (an hour) and the trainer: its confirm speaks of that hour.
+    assert alice.screen["text"].startswith(
+        "Move your training from Thu 26 Nov 19:00–20:00 to Thu 26 Nov 12:00–13:00?"
+    )
+    alice.tap("Yes, move it")
+    [booking] = bookings_of(bot_sessions)
+    assert (booking.kind_id, booking.trainer_id) == (personal, boris)
+    assert booking.ends_at - booking.starts_at == timedelta(minutes=60)
