@@ -15,7 +15,16 @@ import pytest
 
 from schedule import services
 from schedule.kinds import add_kind, add_trainer
-from tests.fixtures_web import ANNA, BORIS, TOMORROW, auth, client_unit, make_user, trainer_unit
+from tests.fixtures_web import (
+    ANNA,
+    BORIS,
+    TOMORROW,
+    TRAINER,
+    auth,
+    client_unit,
+    make_user,
+    trainer_unit,
+)
 from tests.webapp.test_api import assert_error
 from webapp.extensions import db
 
@@ -149,3 +158,23 @@ def test_the_grid_refuses_the_group_line_while_the_group_is_free(page_client, gy
     assert refused.status_code == 409
     my = page_client.get("/app/my", headers=auth(ANNA)).get_data(as_text=True)
     assert "data-waitlist-entry" not in my
+
+
+def test_the_trainers_day_says_what_each_waits_for(page_client, gym):
+    anna, boris, personal = gym
+    assert (
+        page_client.post(
+            "/app/waitlist",
+            data={"date": TOMORROW, "start": "10:00", "kind": str(personal)},
+            headers=auth(ANNA),
+        ).status_code
+        == 200
+    )
+    day = page_client.get(f"/app/admin?date={TOMORROW}", headers=auth(TRAINER))
+    names = re.search(r"data-waitlist-names>([^<]+)<", day.get_data(as_text=True)).group(1)
+    assert "(Personal)" in names
+    # Boris's Day: he does not give the personal hour, so its line is not his.
+    boris_day = page_client.get(
+        f"/app/admin?date={TOMORROW}&trainer={boris}", headers=auth(TRAINER)
+    )
+    assert "data-waitlist-names" not in boris_day.get_data(as_text=True)
