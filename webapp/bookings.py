@@ -272,6 +272,8 @@ class WaitingLine:
 
 
 def waiting_lines(places: list[waitlist.Position]) -> list[WaitingLine]:
+    if not places:
+        return []
     catalog = load_catalog(db.session(), settings())
     lines = []
     for place in places:
