@@ -34,6 +34,7 @@ from schedule.availability import (
 )
 from schedule.errors import message_for
 from schedule.kinds import Catalog, KindInfo, TrainerInfo, load_catalog
+from schedule.models import WaitlistEntry
 from schedule.timegrid import start_instant, training_end
 from schedule.trainer import trainer_contact
 
@@ -320,16 +321,30 @@ def requested_start(ctx: BotContext, data: cb.Callback) -> datetime | None:
         return None
 
 
-def waiting_view(ctx: BotContext, lang: str, place: waitlist.Position) -> View:
-    starts_at = place.entry.starts_at
+def waiting_view(ctx: BotContext, session: Session, lang: str, place: waitlist.Position) -> View:
+    """The client's place in a line: the start with its kind's end, and the kind (and trainer)
+    waited for when the studio has several kinds (or the entry names a trainer)."""
+    entry = place.entry
     settings = ctx.settings
-    message = text(
-        lang,
-        "waiting",
-        when=when(starts_at, training_end(starts_at, settings), settings, lang),
-        position=place.position,
-    )
-    return message, keyboards.waiting(lang, starts_at, settings, ctx.config.web_app_url)
+    catalog = load_catalog(session, settings)
+    span = when(entry.starts_at, waitlist.entry_end(catalog, entry, settings), settings, lang)
+    lines = [text(lang, "waiting", when=span, position=place.position)]
+    lines += waited_for(catalog, entry, lang)
+    markup = keyboards.waiting(lang, entry.starts_at, settings, ctx.config.web_app_url)
+    return "\n".join(lines), markup
+
+
+def waited_for(catalog: Catalog, entry: WaitlistEntry, lang: str) -> list[str]:
+    """What a waitlist entry waits for, as a message says it: the kind when the studio has
+    several, the trainer when the entry names one (one it still has)."""
+    lines = []
+    if len(catalog.kinds) > 1:
+        kind = waitlist.kind_of(catalog, entry)
+        lines.append(text(lang, "bot_choice_kind", name=kind_name(lang, kind)))
+    named = catalog.trainer(entry.trainer_id) if entry.trainer_id is not None else None
+    if named is not None:
+        lines.append(text(lang, "bot_choice_trainer", name=named.name))
+    return lines
 
 
 def place_in_line(
@@ -482,7 +497,7 @@ def register(bot: TeleBot, ctx: BotContext) -> None:
             return Answer(label(lang, "stale"), alert=True)
         place = place_in_line(ctx, session, user, starts_at)
         if place is not None:
-            show(bot, call, waiting_view(ctx, lang, place))
+            show(bot, call, waiting_view(ctx, session, lang, place))
             return None
         snapshot = snapshot_for_start(session, settings, starts_at)
         held = limits.holdings(session, settings, user.id, now)
@@ -523,5 +538,5 @@ def register(bot: TeleBot, ctx: BotContext) -> None:
         except ScheduleError as error:
             show(bot, call, fresh_view(ctx, session, user, lang, data.day, choice))
             return Answer(error.message(lang), alert=True)
-        show(bot, call, waiting_view(ctx, lang, place))
+        show(bot, call, waiting_view(ctx, session, lang, place))
         return Answer(label(lang, "toast_waiting"))

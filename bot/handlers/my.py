@@ -9,6 +9,8 @@ schedule.services.cancel; callback data naming someone else's booking changes no
 
 from __future__ import annotations
 
+import html
+
 from sqlalchemy.orm import Session
 from telebot import TeleBot
 from telebot.types import CallbackQuery, Message
@@ -26,13 +28,15 @@ from schedule import (
 from schedule import series as standing
 from schedule.errors import message_for
 from schedule.i18n import N_
-from schedule.timegrid import to_local, training_end
+from schedule.kinds import Catalog, load_catalog
+from schedule.models import WaitlistEntry
+from schedule.timegrid import to_local
 
 from .. import callbacks as cb
 from .. import keyboards
 from ..series import label as series_label
 from ..texts import consequence_lines, day_label, fit, label, ntext, text, when
-from .booking import place_in_line, requested_start
+from .booking import kind_name, place_in_line, requested_start
 from .common import Answer, BotContext, View, on_callback, on_message, send, show
 
 
@@ -60,20 +64,7 @@ def my_view(ctx: BotContext, session: Session, user: User, lang: str, note: str 
         lines.append(text(lang, "my_empty"))
     if places:
         lines.extend(["", text(lang, "my_waitlist_header")])
-        lines.extend(
-            text(
-                lang,
-                "my_waiting_line",
-                when=when(
-                    place.entry.starts_at,
-                    training_end(place.entry.starts_at, settings),
-                    settings,
-                    lang,
-                ),
-                position=place.position,
-            )
-            for place in places
-        )
+        lines.extend(waiting_lines(settings, load_catalog(session, settings), places, lang))
     waiting = [place.entry.starts_at for place in places]
     cancellable = [
         b
@@ -91,6 +82,32 @@ def my_view(ctx: BotContext, session: Session, user: User, lang: str, note: str 
         series=stops,
     )
     return fit(lines), markup
+
+
+def waiting_lines(
+    settings: Settings, catalog: Catalog, places: list[waitlist.Position], lang: str
+) -> list[str]:
+    """The starts waited for: each with its kind's end and place in line, and the kind (and
+    trainer) waited for when the studio has several kinds or the entry names a trainer."""
+    lines = []
+    for place in places:
+        entry = place.entry
+        span = when(entry.starts_at, waitlist.entry_end(catalog, entry, settings), settings, lang)
+        line = text(lang, "my_waiting_line", when=span, position=place.position)
+        what = waited_names(catalog, entry, lang)
+        lines.append(f"{line} ({what})" if what else line)
+    return lines
+
+
+def waited_names(catalog: Catalog, entry: WaitlistEntry, lang: str) -> str:
+    """The kind (with several) and the trainer named, for one line of /my."""
+    parts = []
+    if len(catalog.kinds) > 1:
+        parts.append(kind_name(lang, waitlist.kind_of(catalog, entry)))
+    named = catalog.trainer(entry.trainer_id) if entry.trainer_id is not None else None
+    if named is not None:
+        parts.append(named.name)
+    return html.escape(", ".join(parts), quote=False)
 
 
 def series_lines(settings: Settings, picture: standing.Picture, lang: str) -> list[str]:
@@ -198,7 +215,7 @@ def register(bot: TeleBot, ctx: BotContext) -> None:
         except ScheduleError:
             show(bot, call, my_view(ctx, session, user, lang))
             return Answer(label(lang, "not_waiting"), alert=True)
-        span = when(entry.starts_at, training_end(entry.starts_at, settings), settings, lang)
-        note = text(lang, "left_wait", when=span)
+        end = waitlist.entry_end(load_catalog(session, settings), entry, settings)
+        note = text(lang, "left_wait", when=when(entry.starts_at, end, settings, lang))
         show(bot, call, my_view(ctx, session, user, lang, note=note + "\n"))
         return Answer(label(lang, "toast_left"))

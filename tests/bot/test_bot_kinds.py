@@ -385,3 +385,49 @@ def test_a_move_is_offered_the_starts_of_its_own_kind_and_trainer(alice, gym, bo
     [booking] = bookings_of(bot_sessions)
     assert (booking.kind_id, booking.trainer_id) == (personal, boris)
     assert booking.ends_at - booking.starts_at == timedelta(minutes=60)
+
+
+def test_waiting_for_a_kind_says_its_length_kind_and_trainer(alice, gym, bot_sessions, rules):
+    """The line of Personal (an hour) with Boris: the bot's "you're on the waitlist", the same
+    start tapped again, and /my each say 13:00-14:00 (not the default 90 minutes) and name
+    the kind and the trainer; leaving says the hour too."""
+    _, boris, _, _ = gym
+    book_for(bot_sessions, rules, 2090, 13 * 60, kind=gym[2], trainer=boris)
+    alice.send("/book")
+    alice.tap("Personal")
+    alice.tap("Boris")
+    alice.tap("Thu 26 Nov")
+    alice.tap("⏳ 13:00")
+    alice.tap("Join")
+    joined = alice.screen["text"]
+    assert "Thu 26 Nov 13:00–14:00" in joined and "number 1 in line" in joined
+    assert "Kind of training: Personal" in joined and "Trainer: Boris" in joined
+    alice.send("/book")
+    alice.tap("Personal")
+    alice.tap("Boris")
+    alice.tap("Thu 26 Nov")
+    alice.tap("⏳ 13:00")  # already waiting: the place in line again
+    again = alice.screen["text"]
+    assert "13:00–14:00" in again and "Trainer: Boris" in again
+    alice.send("/my")
+    mine = alice.screen["text"]
+    assert "Thu 26 Nov 13:00–14:00 — number 1 in line (Personal, Boris)" in mine, mine
+    assert "11:30" not in mine
+
+
+def test_waiting_for_the_default_kind_names_it_when_there_are_several(
+    alice, gym, bot_sessions, rules
+):
+    anna, _, _, _ = gym
+    fill_with(bot_sessions, rules, anna, 10 * 60)
+    alice.send("/book")
+    alice.tap("Training")
+    alice.tap("Any trainer")
+    alice.tap("Thu 26 Nov")
+    alice.tap("⏳ 10:00")
+    alice.tap("Join")
+    joined = alice.screen["text"]
+    assert "10:00–11:30" in joined and "Kind of training: Training" in joined
+    assert "Trainer:" not in joined
+    alice.send("/my")
+    assert "Thu 26 Nov 10:00–11:30 — number 1 in line (Training)" in alice.screen["text"]
