@@ -12,9 +12,11 @@ time a clock change skips), `past` (the training has started) or `too_far` (beyo
 horizon). A readable start that the rules refuse for a viewer (too soon, full, closed, after
 hours) is not the link's fault: it opens, and the viewer sees why on the start's sheet.
 
-Kinds and trainers do not exist yet: their ids are read and carried, never looked up. Where
-they come, `StartLink.kind` and `.trainer` name the picture of the day to open (the Mini App's
-sheet request and the bot's view already carry them).
+`StartLink.kind` and `.trainer` name the picture of the day to open (the Mini App's sheet
+request and the bot's view carry them). `read_start_param` only reads them; `in_catalog` checks
+them against the studio's kinds and trainers: a kind or trainer it does not have (any more), or
+a trainer who does not give that kind, opens nothing (`unreadable`), in the Mini App and the bot
+alike.
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from urllib.parse import quote
 
+from .errors import InvalidInput
 from .i18n import N_
+from .kinds import Catalog
 from .settings import Settings
 from .timegrid import FIRST_DAY, LAST_DAY, today, wall_to_utc
 
@@ -102,6 +106,19 @@ def read_start_param(text: object, settings: Settings, now: datetime) -> StartLi
         int(kind) if kind else None,
         int(trainer) if trainer else None,
     )
+
+
+def in_catalog(link: StartLink | Unusable, catalog: Catalog) -> StartLink | Unusable:
+    """`link` when the kind and trainer it names are the studio's (`catalog`: schedule.kinds'
+    Catalog), and the trainer gives that kind; else Unusable(UNREADABLE), the bad-link notice.
+    A link naming neither is not looked up."""
+    if not isinstance(link, StartLink) or (link.kind is None and link.trainer is None):
+        return link
+    try:
+        catalog.resolve(link.kind, link.trainer)
+    except InvalidInput:
+        return Unusable(UNREADABLE)
+    return link
 
 
 def start_param(day: date, minute: int, kind: int | None = None, trainer: int | None = None) -> str:

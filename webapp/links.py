@@ -16,26 +16,36 @@ horizon) gives the tab /app/book would give, with a notice (`data-notice="link_<
 Kinds and trainers: the parameter's `k` and `r` choose the picture of the day (the tab of that
 kind with that trainer, `book_context`'s choice) and ride along as the sheet request's `kind` and
 `trainer` query parameters, which the sheet reads as a tap on the cell would. A kind or trainer
-the studio does not have (any more) opens the default kind's day.
+the studio does not have (any more), or a trainer who does not give that kind, opens the
+schedule with the bad-link notice (`link_unreadable`), as the bot answers it: both ask
+schedule.links.in_catalog.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
 from urllib.parse import urlencode
 
 from flask import Blueprint, current_app, jsonify, request, url_for
 
-from schedule import InvalidInput, ScheduleError
+from schedule import ScheduleError
 from schedule.availability import DayView, SlotView
 from schedule.i18n import N_
-from schedule.links import StartLink, Unusable, app_link, read_start_param, start_param
+from schedule.kinds import load_catalog
+from schedule.links import (
+    StartLink,
+    Unusable,
+    app_link,
+    in_catalog,
+    read_start_param,
+    start_param,
+)
 from schedule.settings import format_minutes
 
 from . import contract
 from .auth import login_required, staff_required
 from .bookings import book_context, reason, span
 from .current import now, settings
+from .extensions import db
 from .responses import fragment
 
 bp = Blueprint("links", __name__)
@@ -46,13 +56,12 @@ bp = Blueprint("links", __name__)
 def open_link():
     """The viewer's booking tab opened by a link's start parameter (?start=d20261210t1800)."""
     link = read_start_param(request.args.get("start", ""), settings(), now())
+    if isinstance(link, StartLink) and (link.kind is not None or link.trainer is not None):
+        # A kind or trainer the studio does not have: the bad-link notice, as the bot says.
+        link = in_catalog(link, load_catalog(db.session(), settings()))
     if isinstance(link, Unusable):
         return fragment("bookings/book.html", link_notice=link.notice, **book_context(None))
-    try:
-        context = book_context(link.day, choice=(link.kind, link.trainer))
-    except InvalidInput:  # a kind or trainer the studio does not have: the default kind's day
-        link = replace(link, kind=None, trainer=None)
-        context = book_context(link.day, choice=(None, None))
+    context = book_context(link.day, choice=(link.kind, link.trainer))
     return fragment("links/tab.html", link=sheet_of(context["grid"], link), **context)
 
 

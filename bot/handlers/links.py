@@ -25,12 +25,12 @@ from schedule import User, consequences
 from schedule.errors import message_for
 from schedule.kinds import load_catalog
 from schedule.limits import limit_message
-from schedule.links import UNREADABLE, StartLink, Unusable, read_start_param
+from schedule.links import StartLink, Unusable, in_catalog, read_start_param
 from schedule.timegrid import training_end
 
 from .. import keyboards
 from ..texts import consequence_lines, label, ntext, text, when
-from .booking import Choice, Stale, choice_of, day_picture, day_view, days_view, line_of
+from .booking import Choice, choice_of, day_picture, day_view, days_view, line_of
 from .common import BotContext, View
 
 # A /start payload that is meant as a link to a start (others keep their own meaning).
@@ -66,10 +66,11 @@ def link_view(ctx: BotContext, session: Session, user: User, lang: str, payload:
     link = read_start_param(payload, ctx.settings, ctx.clock())
     choice = None
     if isinstance(link, StartLink) and (link.kind is not None or link.trainer is not None):
-        try:
-            choice = choice_of(load_catalog(session, ctx.settings), link.kind, link.trainer)
-        except Stale:  # a kind or trainer the studio lacks: the Mini App's bad-link notice
-            link = Unusable(UNREADABLE)
+        # A kind or trainer the studio lacks: the Mini App's bad-link notice (one rule for both).
+        catalog = load_catalog(session, ctx.settings)
+        link = in_catalog(link, catalog)
+        if isinstance(link, StartLink):
+            choice = choice_of(catalog, link.kind, link.trainer)
     if isinstance(link, Unusable):
         message, markup = days_view(ctx, session, user, lang)
         return text(lang, link.notice) + "\n\n" + message, markup

@@ -258,3 +258,11 @@ def test_inside_telegram_the_share_control_opens_telegrams_share_sheet(
     assert link.startswith("https://t.me/share/url?url=" + quote(SHARE_URL, safe=""))
     assert "&text=Training%20on%20Thu%2026%20Nov%2C%2010%3A00" in link
     assert page.locator("[data-share-done]").is_hidden()
+
+
+def test_a_link_naming_a_kind_the_studio_lacks_shows_the_notice(browser, live_sqlite_url):
+    """The bot answers such a /start link with the bad-link notice; so does the Mini App."""
+    page = open_link(browser, link_url(live_sqlite_url, "d20261126t1000k7r3"))
+    page.locator("[data-notice=link_unreadable]").wait_for()
+    assert page.locator("[data-sheet]").count() == 0
+    assert page.locator("[data-slot-start]").count() > 0

@@ -145,3 +145,26 @@ def test_the_mini_app_link():
         app_link("@studio_bot", "book", "d20261210t1800")
         == "https://t.me/studio_bot/book?startapp=d20261210t1800"
     )
+
+
+def test_in_catalog_checks_the_kind_and_trainer_a_link_names():
+    """One rule for the bot and the Mini App: a link naming a kind or trainer the studio does
+    not have, or a trainer who does not give that kind, opens nothing (the bad-link notice)."""
+    from schedule.kinds import Catalog, KindInfo, TrainerInfo
+    from schedule.links import UNREADABLE, StartLink, Unusable, in_catalog
+
+    catalog = Catalog(
+        (KindInfo(1, "", 90, 4, (7, 8)), KindInfo(2, "Personal", 60, 1, (7,))),
+        (TrainerInfo(7, 5001, "Anna", None), TrainerInfo(8, 5002, "Boris", None)),
+    )
+    at = datetime(2026, 11, 26, 7, 0)
+    plain = StartLink(date(2026, 11, 26), 600, at)
+    assert in_catalog(plain, catalog) is plain
+    for kind, trainer in ((2, None), (2, 7), (None, 8), (1, 8)):
+        link = StartLink(date(2026, 11, 26), 600, at, kind, trainer)
+        assert in_catalog(link, catalog) is link
+    for kind, trainer in ((3, None), (None, 9), (2, 8), (3, 7)):
+        link = StartLink(date(2026, 11, 26), 600, at, kind, trainer)
+        assert in_catalog(link, catalog) == Unusable(UNREADABLE), (kind, trainer)
+    gone = Unusable("past")
+    assert in_catalog(gone, catalog) is gone

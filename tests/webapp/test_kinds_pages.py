@@ -9,7 +9,7 @@ import re
 import pytest
 
 from schedule import Booking
-from schedule.kinds import add_kind, add_trainer
+from schedule.kinds import add_kind, add_trainer, retire_kind
 from schedule.unit import Actor, Unit
 from tests.fixtures_web import ANNA, BORIS, TOMORROW, TRAINER, auth
 from webapp.extensions import db
@@ -129,3 +129,34 @@ def test_a_link_naming_a_kind_and_trainer_opens_their_start(page_client, gym):
     assert loader == f"/app/confirm?date={TOMORROW}&start=13:00&kind={personal}&trainer={boris}"
     sheet = html(page_client.get(loader, headers=auth(ANNA)))
     assert "13:00–14:00" in sheet
+
+
+@pytest.mark.parametrize(
+    "param",
+    [
+        "d20261126t1300k99",  # no such kind
+        "d20261126t1300r99",  # no such trainer
+        "d20261126t1300k{personal}r99",
+        "d20261126t1300k{stretch}r{boris}",  # Boris does not give Stretch
+        "d20261126t1300k{retired}",  # a kind the studio no longer has
+    ],
+)
+def test_a_link_naming_a_kind_or_trainer_the_studio_lacks_gives_the_notice(
+    page_client, gym, sqlite_app, param
+):
+    """As the bot answers such a /start link (tests/bot/test_bot_links.py): the schedule of the
+    first bookable day with the bad-link notice, no sheet (one rule: schedule.links.in_catalog)."""
+    anna, boris, personal = gym
+    with sqlite_app.app_context():
+        session, rules = db.session(), sqlite_app.config["SCHEDULE"]
+        owner = Unit(session, rules, Actor.trainer())
+        stretch = add_kind(owner, "Stretch", 60, 2, [anna])
+        retired = add_kind(owner, "Yoga", 60, 2, [anna])
+        retire_kind(owner, retired.id)
+        session.commit()
+    start = param.format(personal=personal, stretch=stretch.id, boris=boris, retired=retired.id)
+    page = html(page_client.get("/app/link", query_string={"start": start}, headers=auth(ANNA)))
+    assert 'data-notice="link_unreadable"' in page
+    assert "This link does not lead to a training." in page
+    assert "data-link-start" not in page and "data-link-refusal" not in page
+    assert re.search(r'data-kind="1" aria-pressed="true"', page)  # the default kind's tab

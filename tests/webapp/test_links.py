@@ -61,11 +61,12 @@ def test_a_bookable_start_opens_its_day_and_asks_for_the_cells_own_sheet(page_cl
     assert "Fri 27 Nov, 10:00–11:30" in html(sheet)
 
 
-def test_a_kind_or_trainer_the_studio_lacks_opens_the_default_kinds_start(page_client):
+def test_a_kind_or_trainer_the_studio_lacks_gives_the_bad_link_notice(page_client):
     page = opened(page_client, "d20261127t1000k2r5")
-    # Kind 2 and trainer 5 do not exist (tests/webapp/test_kinds_pages.py links real ones).
-    assert loader(page) == "/app/confirm?date=2026-11-27&start=10:00"
-    assert 'data-link-start="10:00"' in page
+    # Kind 2 and trainer 5 do not exist (tests/webapp/test_kinds_pages.py links real ones):
+    # the schedule with the notice the bot gives such a link, no sheet.
+    assert 'data-notice="link_unreadable"' in page and loader(page) is None
+    assert grid_day(page) == "2026-11-25"
 
 
 def test_a_full_start_opens_the_waitlists_sheet(sqlite_app, page_client):
