@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 
 from schedule import Settings
 
@@ -32,6 +33,14 @@ class BotConfig:
     # The studio's Telegram channel (its numeric id, the bot one of its admins): the coming
     # week's free places are posted there each Sunday evening (bot/broadcasts.py); None: off.
     schedule_channel_id: int | None = None
+    # How long a worker holds an outbox row or a webhook update it took without renewing it
+    # (its heartbeat renews it every third of that): a killed worker's work is taken up by
+    # another within this long.
+    lease_seconds: float = 10.0
+
+    @property
+    def lease(self) -> timedelta:
+        return timedelta(seconds=self.lease_seconds)
 
     @property
     def admin_ids(self) -> frozenset[int]:

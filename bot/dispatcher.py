@@ -108,7 +108,7 @@ class Dispatcher:
         threads: int = 8,
         per_second: float = 30.0,
         chat_interval: float = 1.0,
-        lease: timedelta = outbox.DEFAULT_LEASE,
+        lease: timedelta | None = None,
         read_timeout: float = READ_TIMEOUT,
         digest_rows: int = MAX_DIGEST_ROWS,
     ) -> None:
@@ -117,7 +117,7 @@ class Dispatcher:
         self.clock = clock
         self.pace = outbox.Pace(per_second)
         self.chat_interval = timedelta(seconds=chat_interval)
-        self.lease = lease
+        self.lease = lease = lease or config.lease
         self.timeout = (CONNECT_TIMEOUT, read_timeout)
         self.digest_rows = digest_rows
         configure_api(config.api_url, config.token)  # also keeps the token out of the logs

@@ -146,10 +146,14 @@ def record_update(session: Session, update: dict, now: datetime | None = None) -
 
 
 def claim_updates(
-    session: Session, limit: int, now: datetime, exclude_chats: set[int]
+    session: Session,
+    limit: int,
+    now: datetime,
+    exclude_chats: set[int],
+    lease: timedelta = INBOX_LEASE,
 ) -> list[WebhookUpdate]:
     return outbox.claim_heads(
-        session, WebhookUpdate, limit, now, lease=INBOX_LEASE, exclude_chats=exclude_chats
+        session, WebhookUpdate, limit, now, lease=lease, exclude_chats=exclude_chats
     )
 
 
@@ -170,8 +174,10 @@ def fail_update(session: Session, row: WebhookUpdate, now: datetime, error: str)
     session.commit()
 
 
-def renew_update_leases(session: Session, claims: set[str], now: datetime) -> None:
-    outbox.renew_leases(session, WebhookUpdate, claims, now + INBOX_LEASE)
+def renew_update_leases(
+    session: Session, claims: set[str], now: datetime, lease: timedelta = INBOX_LEASE
+) -> None:
+    outbox.renew_leases(session, WebhookUpdate, claims, now + lease)
 
 
 def retry_update(session: Session, row: WebhookUpdate, at: datetime, error: str) -> None:

@@ -66,7 +66,7 @@ class Inbox:
             threads,
             "inbox",
             renew=self.renew,
-            renew_every=models.INBOX_LEASE.total_seconds() / 3,
+            renew_every=bot.context.config.lease_seconds / 3,
         )
 
     def run(self, stop: threading.Event, poll_interval: float = 0.2) -> None:
@@ -78,7 +78,9 @@ class Inbox:
         if room <= 0:
             return 0
         with self.session_factory() as session:
-            rows = models.claim_updates(session, room, self.clock(), self.pool.busy_chats)
+            rows = models.claim_updates(
+                session, room, self.clock(), self.pool.busy_chats, self.bot.context.config.lease
+            )
         for row in rows:
             self.pool.submit(row.chat_id, lambda row=row: self.handle(row), row.claimed_by)
         return len(rows)
@@ -86,7 +88,7 @@ class Inbox:
     def renew(self, claims: set[str]) -> None:
         """The heartbeat: the updates being handled keep their leases."""
         with self.session_factory() as session:
-            models.renew_update_leases(session, claims, self.clock())
+            models.renew_update_leases(session, claims, self.clock(), self.bot.context.config.lease)
 
     def drain(self, timeout: float = 10.0) -> bool:
         """Handle everything recorded (tests); False on timeout."""

@@ -107,6 +107,7 @@ def read_bot_config(environ: Mapping[str, str]) -> BotConfig:
         settings=settings,
         payment_provider_token=environ.get("PAYMENT_PROVIDER_TOKEN", "").strip(),
         schedule_channel_id=_channel_id(environ.get("SCHEDULE_CHANNEL_ID", "")),
+        lease_seconds=_lease(environ.get("WORKER_LEASE_SECONDS", "")),
     )
 
 
@@ -177,6 +178,21 @@ def _channel_id(raw: str) -> int | None:
             "like -1001234567890"
         )
     return int(value)
+
+
+def _lease(raw: str) -> float:
+    """WORKER_LEASE_SECONDS [10]: 1-30 (DESIGN.md: a dead worker frees what it held within
+    30 s; under 1 s a busy database could let a live worker's lease lapse)."""
+    value = raw.strip()
+    if not value:
+        return BotConfig.lease_seconds
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if not 1 <= seconds <= 30:
+        raise ConfigError("WORKER_LEASE_SECONDS must be a number of seconds from 1 to 30")
+    return seconds
 
 
 def _short_name(raw: str) -> str:

@@ -45,3 +45,11 @@ def test_bot_main_names_a_bad_database_url(tmp_path):
     assert done.returncode == 2
     assert "Configuration error: DATABASE_URL" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_the_workers_lease_is_ten_seconds_unless_set_within_one_to_thirty():
+    assert read_bot_config({}).lease.total_seconds() == 10
+    assert read_bot_config({"WORKER_LEASE_SECONDS": "2.5"}).lease.total_seconds() == 2.5
+    for bad in ("0", "0.5", "31", "soon", "-3"):
+        with pytest.raises(ConfigError, match="WORKER_LEASE_SECONDS"):
+            read_bot_config({"WORKER_LEASE_SECONDS": bad})
