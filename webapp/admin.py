@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from itertools import groupby
 
 from flask import Blueprint, Response, current_app, g, request, url_for
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -29,10 +28,10 @@ from schedule import (
     trainer,
     waitlist,
 )
-from schedule.availability import effective_hours, horizon_days, view_kind
+from schedule.availability import Snapshot, effective_hours, horizon_days, view_kind
 from schedule.db import is_row_id
 from schedule.i18n import N_
-from schedule.kinds import check_booking
+from schedule.kinds import DEFAULT_KIND_ID, KindInfo, check_booking
 from schedule.models import ACTIVE
 from schedule.settings import WEEKDAYS, format_minutes
 from schedule.timegrid import (
@@ -104,25 +103,20 @@ def closures_between(
 
 
 def day_context(day: date, at: str | None = None) -> dict:
-    """The day's starts that have visitors or a waitlist: each with its visitors, the places
-    a training there still has (schedule's picture of the day) and who waits, first first;
-    `at` ("HH:MM", a heat map cell) marks the start running then."""
+    """The day's trainings that have visitors or a waitlist: each start of each kind with each
+    trainer (`day_starts`) with its visitors, its own kind's end, the places it still has
+    (schedule's picture of that kind with that trainer) and who waits, first first; `at`
+    ("HH:MM", a heat map cell) marks the start running then."""
     bookings = services.day_bookings(db.session(), settings(), day)
     snapshot = snapshots().get(db.session(), settings(), day, day)
     catalog = snapshot.kinds
     trainer = _trainer_filter(catalog)
     if trainer is not None:  # one trainer's day: theirs, and the studio's own bookings
         bookings = [b for b in bookings if b.trainer_id in (trainer, None)]
-    groups = {start: list(group) for start, group in groupby(bookings, lambda b: b.starts_at)}
     lines = waitlist.day_lines(
         db.session(), settings(), day, trainer=trainer, default_name=t("kind_default")
     )
-    picture = view_kind(snapshot, None, trainer, day, None, now())
-    places = {slot.cell.starts_at: slot.places for slot in picture.slots}
-    starts = [
-        DayStart(start, groups.get(start, []), places.get(start), lines.get(start, []))
-        for start in sorted(set(groups) | set(lines))
-    ]
+    starts = day_starts(snapshot, day, bookings, lines, trainer)
     return {
         "section": "day",
         "day": day,
@@ -130,7 +124,6 @@ def day_context(day: date, at: str | None = None) -> dict:
         "week": week_of(day),
         "starts": starts,
         "focus": _running_at(starts, day, at),
-        "training": settings().training_length,
         "closures": [
             admin_api.closure_json(c) for c in closures_between(day, day, trainer_id=trainer)
         ],
@@ -138,6 +131,66 @@ def day_context(day: date, at: str | None = None) -> dict:
         "trainers": catalog.trainers,
         "trainer": trainer,
     }
+
+
+def day_starts(
+    snapshot: Snapshot,
+    day: date,
+    bookings: list[Booking],
+    lines: dict[datetime, list[waitlist.Waiter]],
+    trainer: int | None,
+) -> list[DayStart]:
+    """One line of the Day per start, kind and trainer: its visitors, then who waits for it (a
+    client waiting for any trainer of the kind under the first such line there, else a line of
+    their own). Its end and places are its kind's (a personal hour for one ends an hour later
+    and is full with one visitor), the places with its trainer (or, for the studio's own
+    bookings, the trainer the Day is filtered to, else any)."""
+    catalog = snapshot.kinds
+    several_kinds, named = len(catalog.kinds) > 1, trainer is None and len(catalog.trainers) > 1
+    groups: dict[tuple[datetime, int | None, int | None], list] = {}
+    for booking in bookings:
+        key = (booking.starts_at, booking.kind_id, booking.trainer_id)
+        groups.setdefault(key, [[], []])[0].append(booking)
+    for starts_at, waiters in lines.items():
+        for waiter in waiters:
+            kind_id = waiter.kind.booking_kind
+            key = (starts_at, kind_id, waiter.trainer_id)
+            if waiter.trainer_id is None:
+                key = next((k for k in groups if k[:2] == (starts_at, kind_id)), key)
+            groups.setdefault(key, [[], []])[1].append(waiter)
+    pictures: dict[tuple[int, int | None], dict[datetime, int]] = {}
+
+    def places_of(kind: KindInfo, given_by: int | None) -> dict[datetime, int]:
+        if (kind.id, given_by) not in pictures:
+            picture = view_kind(snapshot, kind, given_by, day, None, now())
+            pictures[kind.id, given_by] = {s.cell.starts_at: s.places for s in picture.slots}
+        return pictures[kind.id, given_by]
+
+    starts = []
+    for (starts_at, kind_id, given_by), (visitors, waiting) in sorted(
+        groups.items(), key=lambda item: (item[0][0], item[0][1] or 0, item[0][2] or 0)
+    ):
+        kind = catalog.kind(kind_id)  # None: a kind the studio no longer has (a past day)
+        if visitors:
+            ends_at = visitors[0].ends_at
+        else:
+            ends_at = training_end(starts_at, (kind or catalog.default).rules(settings()))
+        places = None
+        if kind is not None:
+            places = places_of(kind, given_by if given_by is not None else trainer).get(starts_at)
+        parts = []
+        if several_kinds and kind is not None:
+            parts.append(kind.name or t("kind_default"))
+        who = catalog.trainer(given_by) if given_by is not None and named else None
+        if who is not None:
+            parts.append(who.name)
+        what = " · ".join(parts)
+        starts.append(
+            DayStart(
+                starts_at, visitors, places, waiting, ends_at, kind_id or DEFAULT_KIND_ID, what
+            )
+        )
+    return starts
 
 
 def _trainer_filter(catalog) -> int | None:
@@ -154,10 +207,15 @@ def _trainer_filter(catalog) -> int | None:
 
 @dataclass(frozen=True)
 class DayStart:
+    """A training on the trainer's Day: one start of one kind with one trainer."""
+
     starts_at: datetime
     visitors: list[Booking]
     places: int | None  # None: the start is not on the day's grid any more (hours changed)
     waiting: list[waitlist.Waiter]  # who waits, first first, with what they wait for
+    ends_at: datetime  # its kind's end
+    kind_id: int = DEFAULT_KIND_ID
+    what: str = ""  # the kind (several) and the trainer (the owner's unfiltered Day)
 
 
 def _running_at(starts: list[DayStart], day: date, at: str | None) -> datetime | None:
@@ -165,9 +223,7 @@ def _running_at(starts: list[DayStart], day: date, at: str | None) -> datetime |
     if not at:
         return None
     moment = start_instant(day, parse_start(at, settings()), settings())
-    running = [
-        s.starts_at for s in starts if s.starts_at <= moment < training_end(s.starts_at, settings())
-    ]
+    running = [s.starts_at for s in starts if s.starts_at <= moment < s.ends_at]
     later = [s.starts_at for s in starts if s.starts_at > moment]
     return (running or later or [None])[0]
 

@@ -214,3 +214,34 @@ def test_a_trainer_opening_the_app_lands_on_their_day(page_client, gym):
     client = page_client.get("/app/book", headers={**auth(ANNA), **HX, "HX-Trigger": "app"})
     assert day_ids(client.get_data(as_text=True)) == []
     assert "data-slot-start" in client.get_data(as_text=True)
+
+
+def start_heads(html: str) -> list[tuple[str, str, str, str]]:
+    """Each training on the Day: (start, end, places, its head's text without tags)."""
+    found = re.findall(
+        r'data-admin-start="([^"]+)" data-admin-end="([^"]+)" data-admin-kind="\d+" '
+        r'data-places="([^"]*)"[^>]*>\s*<div class="start-head">(.*?)</div>',
+        html,
+        re.S,
+    )
+    return [(s, e, p, re.sub(r"<[^>]+>", "", head)) for s, e, p, head in found]
+
+
+def test_each_training_on_the_day_has_its_own_kinds_end_and_places(page_client, gym):
+    """A personal hour (60 minutes, one visitor) shows 10:00-11:00 and full, not the default
+    kind's 90 minutes and four places; a group training at the same time with the other
+    trainer is a line of its own (the default kind first), with the default kind's end and
+    places."""
+    body = {"date": TOMORROW, "start": "10:00", "trainer": 2}
+    made = page_client.post("/api/bookings", json=body, headers=auth(make_user(3001)))
+    assert made.status_code == 201, made.get_data(as_text=True)
+    day = page(page_client, f"/app/admin?date={TOMORROW}", TRAINER)
+    assert start_heads(day) == [
+        ("10:00", "11:30", "3", "10:00–11:30 Training · Coach Boris1 booked · 3 places left"),
+        ("10:00", "11:00", "0", "10:00–11:00 Personal · Coach Anna1 booked · full"),
+        ("13:00", "14:00", "0", "13:00–14:00 Personal · Coach Boris1 booked · full"),
+    ]
+    # Coach Anna's own Day: her hour, without her name on it
+    assert start_heads(page(page_client, f"/app/admin?date={TOMORROW}", ANNA_COACH)) == [
+        ("10:00", "11:00", "0", "10:00–11:00 Personal1 booked · full"),
+    ]
