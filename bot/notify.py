@@ -3,7 +3,8 @@ the dispatcher sends them, in the recipient's language.
 
 Who hears of what is decided in the domain (schedule.notices): a change writes its notices to
 the outbox in its own transaction, each a message key (NEWS to a trainer, CLIENT to the client
-the booking belongs to) and plain facts. `render_notice` turns one into text and buttons.
+the booking belongs to) and plain facts. `render_notice` turns one into text and buttons; a
+CLIENT row whose facts say WAITLIST_ENDED tells the client the studio ended their wait.
 
 """
 
@@ -15,7 +16,7 @@ from datetime import datetime
 from telebot.types import InlineKeyboardMarkup
 
 from schedule.i18n import LANGUAGES, N_
-from schedule.notices import CLIENT, NEWS
+from schedule.notices import CLIENT, NEWS, WAITLIST_ENDED
 
 from . import keyboards
 from .config import BotConfig
@@ -64,6 +65,8 @@ def render_notice(
     kind: str, facts: dict, lang: str, config: BotConfig
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """The words and buttons of a NEWS or CLIENT row, in `lang` (the recipient's)."""
+    if kind == CLIENT and facts.get("kind") == WAITLIST_ENDED:
+        return waitlist_ended_message(facts, lang, config), None
     news = news_from_facts(facts)
     if kind == NEWS:
         return admin_message(news, lang, config), None
@@ -126,6 +129,22 @@ def client_message(news: News, lang: str, config: BotConfig) -> str:
         key = N_("client_promoted") if news.from_waitlist else N_("client_booked_by_trainer")
         return text(lang, key, when=span)
     return text(lang, "client_cancelled_by_trainer", when=span, reason=reason_in(lang, news.reason))
+
+
+# Why the studio ended a client's wait (schedule.notices.WAITLIST_ENDED's facts["reason"]).
+WAITLIST_ENDED_KEYS = {
+    "kind_retired": N_("client_waitlist_kind_retired"),
+    "trainer_retired": N_("client_waitlist_trainer_retired"),
+}
+
+
+def waitlist_ended_message(facts: dict, lang: str, config: BotConfig) -> str:
+    """The client is off a waitlist: the kind or the trainer waited for is no longer offered."""
+    starts_at = datetime.fromisoformat(facts["starts_at"])
+    ends_at = datetime.fromisoformat(facts["ends_at"])
+    span = when(starts_at, ends_at, config.settings, lang)
+    key = WAITLIST_ENDED_KEYS.get(facts.get("reason") or "", N_("client_waitlist_kind_retired"))
+    return text(lang, key, when=span, name=facts.get("name") or "")
 
 
 def client_buttons(news: News, lang: str, config: BotConfig) -> InlineKeyboardMarkup | None:

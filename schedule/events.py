@@ -84,8 +84,27 @@ class PaymentSettled:
     at: datetime
 
 
+@dataclass(frozen=True)
+class WaitlistEnded:
+    """A waitlist entry ended without a booking because the studio took away what it waited
+    for: `reason` "kind_retired" (its kind) or "trainer_retired" (the trainer it named), `name`
+    that kind's or trainer's name, `ends_at` when the training waited for would have ended."""
+
+    entry: Any  # WaitlistEntry
+    reason: str
+    name: str
+    ends_at: datetime
+    at: datetime
+
+
 BookingEvent = BookingMade | BookingCancelled | BookingMoved
 Event = (
-    BookingEvent | OccurrenceSettled | SeriesStopped | PassExpiring | ReminderDue | PaymentSettled
+    BookingEvent
+    | OccurrenceSettled
+    | SeriesStopped
+    | PassExpiring
+    | ReminderDue
+    | PaymentSettled
+    | WaitlistEnded
 )
 EventHandler = Callable[[Event], None]

@@ -30,8 +30,9 @@ from sqlalchemy.orm import Session
 
 from .db import is_row_id, write_transaction
 from .errors import InvalidInput, ScheduleError
+from .events import WaitlistEnded
 from .i18n import N_, Nn_
-from .models import ACTIVE, Booking, Kind, KindTrainer, Trainer
+from .models import ACTIVE, WAITING, Booking, Kind, KindTrainer, Trainer, WaitlistEntry
 from .settings import (
     WEEKDAYS,
     ConfigError,
@@ -205,7 +206,7 @@ def _name(name: object) -> str:
 
 # --- the owners change the studio -----------------------------------------------------------
 
-# What `edit_trainer(opening_hours=STUDIO_HOURS)` sets: the trainer works the studio's hours.
+# What `services.edit_trainer(opening_hours=STUDIO_HOURS)` sets: the studio's hours.
 STUDIO_HOURS = ""
 
 
@@ -315,14 +316,16 @@ def add_trainer(
     return trainer
 
 
-def edit_trainer(
+def edit_trainer_in(
     unit: Unit,
     trainer_id: int,
     *,
     name: str | None = None,
     opening_hours: str | None = None,
-) -> Trainer:
-    """Rename a trainer or change their hours (None: unchanged; STUDIO_HOURS: the studio's).
+) -> tuple[Trainer, bool]:
+    """Rename a trainer or change their hours (None: unchanged; STUDIO_HOURS: the studio's),
+    inside the caller's write transaction (services.edit_trainer's, which gives the places new
+    hours open to the clients waiting); the trainer, and whether their hours changed.
 
     New hours are saved as the studio's own are (services.set_opening_hours): a booking they no
     longer cover stays booked, and `bookings_outside` lists those for the owner to settle."""
@@ -332,14 +335,14 @@ def edit_trainer(
     hours = None
     if opening_hours is not None and opening_hours != STUDIO_HOURS:
         hours = format_week(read_hours(opening_hours, settings))
-    with write_transaction(session):
-        trainer = _live_trainer(session, trainer_id)
-        if written is not None:
-            trainer.name = written
-        if opening_hours is not None:
-            trainer.opening_hours = hours
-        session.flush()
-    return trainer
+    trainer = _live_trainer(session, trainer_id)
+    if written is not None:
+        trainer.name = written
+    changed = opening_hours is not None and trainer.opening_hours != hours
+    if changed:
+        trainer.opening_hours = hours
+    session.flush()
+    return trainer, changed
 
 
 def bookings_outside(
@@ -359,8 +362,9 @@ def bookings_outside(
 
 def retire_trainer(unit: Unit, trainer_id: int) -> Trainer:
     """Take a trainer off the schedule: nobody books them again, their bookings so far keep
-    naming them. Refused while they have bookings to come (`trainer_has_bookings`, with how
-    many) or are the only trainer of a kind (`trainer_only_one`, naming it)."""
+    naming them; the clients waiting for them are taken off those lines and told. Refused
+    while they have bookings to come (`trainer_has_bookings`, with how many) or are the only
+    trainer of a kind (`trainer_only_one`, naming it)."""
     require_owner(unit)
     session = unit.session
     with write_transaction(session):
@@ -385,7 +389,36 @@ def retire_trainer(unit: Unit, trainer_id: int) -> Trainer:
                 )
         trainer.retired_at = unit.now
         session.flush()
+        _end_waiting(unit, WaitlistEntry.trainer_id == trainer.id, "trainer_retired", trainer.name)
     return trainer
+
+
+def _end_waiting(unit: Unit, which: ColumnElement[bool], reason: str, name: str) -> None:
+    """Expire the waitlist entries `which` (nothing could promote them any more) in the
+    retiring's transaction; each client waiting for a training to come hears why."""
+    session, settings = unit.session, unit.settings
+    entries = session.scalars(
+        select(WaitlistEntry)
+        .where(WaitlistEntry.status == WAITING, which)
+        .order_by(WaitlistEntry.starts_at, WaitlistEntry.id)
+    ).all()
+    if not entries:
+        return
+    catalog = load_catalog(session, settings)
+    for entry in entries:
+        entry.status = "expired"
+        if entry.starts_at > unit.now:
+            kind = catalog.kind(entry.kind_id)
+            minutes = kind.minutes if kind is not None else _minutes_of(session, entry.kind_id)
+            ends_at = entry.starts_at + timedelta(minutes=minutes)
+            unit.emit(WaitlistEnded(entry, reason, name, ends_at, unit.now))
+    session.flush()
+
+
+def _minutes_of(session: Session, kind_id: int | None) -> int:
+    """A kind's length, retired or not (the default kind's comes from the Catalog)."""
+    found = session.get(Kind, kind_id) if kind_id is not None else None
+    return found.minutes if found is not None else 0
 
 
 def _kinds_given_by(session: Session, trainer_id: int) -> list[Kind]:
@@ -490,8 +523,9 @@ def edit_kind(
 
 
 def retire_kind(unit: Unit, kind_id: int) -> Kind:
-    """Take a kind off the schedule: nobody books it again, its bookings so far keep naming it.
-    Refused while it has bookings to come (`kind_has_bookings`, with how many)."""
+    """Take a kind off the schedule: nobody books it again, its bookings so far keep naming it;
+    the clients waiting for it are taken off those lines and told. Refused while it has
+    bookings to come (`kind_has_bookings`, with how many)."""
     require_owner(unit)
     session = unit.session
     with write_transaction(session):
@@ -501,6 +535,7 @@ def retire_kind(unit: Unit, kind_id: int) -> Kind:
             raise ScheduleError("kind_has_bookings", Nn_("kind_has_bookings"), count=len(upcoming))
         kind.retired_at = unit.now
         session.flush()
+        _end_waiting(unit, WaitlistEntry.kind_id == kind.id, "kind_retired", kind.name)
     return kind
 
 

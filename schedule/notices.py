@@ -19,7 +19,8 @@ The rules:
   away: the trainer hears of neither (`Notice.folds_held`). Each chat's messages keep their
   order, so a trainer's other news may wait behind a held one, for at most that long.
 - A client hears of what they did not do themselves (CLIENT): the trainer's cancel, with the
-  reason; a booking the trainer made for them; a place the waitlist gave them.
+  reason; a booking the trainer made for them; a place the waitlist gave them; a wait the
+  studio ended by taking away the kind or the trainer waited for (WAITLIST_ENDED).
 - A booking that leaves one visit on its pass: its client hears so (PASS_LOW). A pass with
   visits left about to expire: its client hears so, once (PASS_EXPIRING).
 - A reminder due before a training: its client hears of it (REMINDER), until it starts.
@@ -50,6 +51,7 @@ from .events import (
     PaymentSettled,
     ReminderDue,
     SeriesStopped,
+    WaitlistEnded,
 )
 from .models import Booking, Pass
 from .settings import Settings
@@ -57,6 +59,8 @@ from .settings import Settings
 # The message keys (an outbox row's `kind`, what the bot words a row by).
 NEWS = "news"  # to a trainer: a booking made, cancelled or moved (facts["kind"] says which)
 CLIENT = "client"  # to the client the booking belongs to
+# A CLIENT message's facts["kind"] when the studio ended their wait (a kind or trainer retired).
+WAITLIST_ENDED = "waitlist_ended"
 PASS_LOW = "pass_low"
 PASS_EXPIRING = "pass_expiring"
 REMINDER = "reminder"
@@ -107,6 +111,8 @@ def notices_of(event: Event, settings: Settings) -> list[Notice]:
         return [_reminder_notice(event)]
     if isinstance(event, PaymentSettled):
         return _payment_notices(event, settings)
+    if isinstance(event, WaitlistEnded):
+        return [_waitlist_ended_notice(event)]
     raise TypeError(f"not a schedule event: {event!r}")
 
 
@@ -200,6 +206,21 @@ def _pass_notice(key: str, sold: Pass, remaining: int, at: datetime) -> Notice:
         "expires": sold.expires_on.isoformat(),
     }
     return Notice(sold.user.telegram_id, key, facts, at)
+
+
+def _waitlist_ended_notice(event: WaitlistEnded) -> Notice:
+    """A CLIENT message (facts["kind"] WAITLIST_ENDED): the client waits no more, and why;
+    not sent once the training waited for has started."""
+    entry = event.entry
+    facts = {
+        "kind": WAITLIST_ENDED,
+        "reason": event.reason,
+        "name": event.name,
+        "starts_at": entry.starts_at.isoformat(),
+        "ends_at": event.ends_at.isoformat(),
+        "waitlist_id": entry.id,
+    }
+    return Notice(entry.user.telegram_id, CLIENT, facts, event.at, expires_at=entry.starts_at)
 
 
 def _reminder_notice(event: ReminderDue) -> Notice:

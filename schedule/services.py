@@ -9,7 +9,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import passes, payments, waitlist
+from . import kinds, passes, payments, waitlist
 from .availability import effective_hours, pick, snapshot_for_start
 from .db import is_row_id, write_transaction
 from .errors import InvalidInput, ScheduleError
@@ -311,6 +311,29 @@ def set_opening_hours(unit: Unit, week: WeekHours) -> WeekHours:
         )
         unit.emit(*promoted)
     return effective_hours(session, settings)
+
+
+def edit_trainer(
+    unit: Unit,
+    trainer_id: int,
+    *,
+    name: str | None = None,
+    opening_hours: str | None = None,
+) -> Trainer:
+    """Rename a trainer or change their hours (an owner; schedule.kinds.edit_trainer_in: None
+    unchanged, kinds.STUDIO_HOURS the studio's). Places new hours open go to the clients
+    waiting for them in the same transaction, as set_opening_hours gives the studio's."""
+    session, settings, now = unit.session, unit.settings, unit.now
+    with write_transaction(session):
+        trainer, changed = kinds.edit_trainer_in(
+            unit, trainer_id, name=name, opening_hours=opening_hours
+        )
+        if changed:
+            promoted = waitlist.promote(
+                session, settings, now, now + timedelta(days=settings.booking_horizon_days + 1), now
+            )
+            unit.emit(*promoted)
+    return trainer
 
 
 def closure_span(

@@ -137,7 +137,7 @@ def trainer_card(trainer_id: int):
 def edit_trainer(trainer_id: int):
     form = typed("name", "opening_hours")
     try:
-        trainer = kinds.edit_trainer(
+        trainer = services.edit_trainer(
             unit(),
             trainer_id,
             name=form["name"],

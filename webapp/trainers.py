@@ -69,7 +69,7 @@ def edit_trainer(trainer_id: int):
     hours = None
     if "opening_hours" in wanted.model_fields_set:  # null: back to the studio's hours
         hours = kinds.STUDIO_HOURS if wanted.opening_hours is None else wanted.opening_hours
-    trainer = kinds.edit_trainer(unit(), trainer_id, name=wanted.name, opening_hours=hours)
+    trainer = services.edit_trainer(unit(), trainer_id, name=wanted.name, opening_hours=hours)
     outside = []
     if hours is not None:
         week = trainer_week(trainer)

@@ -20,7 +20,6 @@ from schedule.kinds import (
     add_trainer,
     bookings_outside,
     edit_kind,
-    edit_trainer,
     format_week,
     kind_bookings,
     load_catalog,
@@ -30,7 +29,7 @@ from schedule.kinds import (
 )
 from schedule.models import Closure
 from schedule.outbox import OutboxMessage
-from schedule.services import book, reschedule
+from schedule.services import book, edit_trainer, reschedule
 from schedule.settings import parse_opening_hours
 from schedule.timegrid import start_instant
 from schedule.unit import Actor, Unit
