@@ -10,6 +10,12 @@ its own deadline: a wait for the server's answer PG_DEADLINE_MARGIN_S longer tha
 statement timeout (PG_PING_DEADLINE_S for the pool's check of an idle connection) closes the
 connection and raises OperationalError, which the web app answers 503. TCP keepalives and
 tcp_user_timeout (PG_TCP) find a partitioned peer of an idle or sending connection.
+
+A read that opens a request (the snapshot cache's version check, `read_first`) costs one round
+trip on PostgreSQL instead of four: it is its own pool pre-ping (on a dead or frozen pooled
+connection it fails within PG_PING_DEADLINE_S, and runs once more on a new connection, as a
+failed ping would) and runs outside a transaction (no BEGIN, nothing to ROLLBACK when the
+request ends; the session's transaction begins with its next statement as usual).
 """
 
 from __future__ import annotations
@@ -18,10 +24,12 @@ import re
 import sqlite3
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, insert, select, update
+from sqlalchemy import Engine, Executable, create_engine, event, insert, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import Pool
 
@@ -92,6 +100,7 @@ def _postgres_timeouts(dialect, _record, cargs, cparams):
         return None
     connection = _deadline_connection().connect(*cargs, **cparams)
     connection.in_use_deadline = deadline_for(cparams["options"])
+    _let_first_read_ping(dialect)
     return connection
 
 
@@ -119,6 +128,7 @@ def _deadline_connection():
     class DeadlineConnection(psycopg.Connection):
         in_use_deadline: float | None = None  # set when it connects (deadline_for)
         deadline: float | None = None  # the one in force; None: the in-use one
+        ping_owed = False  # checked out without the pool's pre-ping: read_first pings
 
         def wait(self, gen, interval=0.1, timeout=None):
             limit = self.deadline or self.in_use_deadline if timeout is None else timeout
@@ -140,12 +150,75 @@ def _short_deadline_while_idle(dbapi_connection, _record) -> None:
     after a freeze still has time to try a new connection before its 5 s are up."""
     if dbapi_connection is not None and hasattr(dbapi_connection, "deadline"):
         dbapi_connection.deadline = PG_PING_DEADLINE_S
+        dbapi_connection.ping_owed = False  # its next checkout pings (or defers) again
 
 
 @event.listens_for(Pool, "checkout")
 def _full_deadline_in_use(dbapi_connection, _record, _proxy) -> None:
     if hasattr(dbapi_connection, "deadline"):
         dbapi_connection.deadline = None
+
+
+# Set while read_first checks a connection out: the pool's pre-ping is left to its read.
+_ping_deferred: ContextVar[bool] = ContextVar("ping_deferred", default=False)
+
+
+def _let_first_read_ping(dialect) -> None:
+    """Make the pool's pre-ping of `dialect`'s connections (pool_pre_ping) skippable by
+    read_first, once per dialect: a checkout inside it marks the connection `ping_owed`."""
+    if getattr(dialect, "_first_read_pings", False):
+        return
+    ping = dialect.do_ping
+
+    def do_ping(dbapi_connection) -> bool:
+        if _ping_deferred.get():
+            dbapi_connection.ping_owed = True
+            return True
+        return ping(dbapi_connection)
+
+    dialect.do_ping = do_ping
+    dialect._first_read_pings = True
+
+
+def read_first(session: Session, statement: Executable):
+    """The scalar of `statement`, a read the request may open with (the snapshot cache's
+    version check), run on the session's connection.
+
+    On PostgreSQL (psycopg) a connection the session checks out for it skips the pool's
+    pre-ping: the read is the ping, with the ping's deadline (PG_PING_DEADLINE_S); when it
+    finds the connection dead (closed by a restart, or frozen past that deadline), the pool is
+    invalidated as a failed ping would and the read runs once more on a new connection (a read
+    repeats safely; it only does so while the session has nothing of its own, pending or on the
+    connection). And a connection with no transaction open runs the read in autocommit, without
+    BEGIN: nothing is left to roll back if the request reads nothing more, and the session's
+    next statement begins its transaction as usual. Under PostgreSQL's READ COMMITTED every
+    statement sees what was committed before it began, inside a transaction or not, so the read
+    answers the same; its writes (there are none) would not be in the session's transaction.
+    Anywhere else (SQLite, a session that holds a connection already) it is just the read."""
+    untouched = not (session.new or session.dirty or session.deleted)
+    token = _ping_deferred.set(untouched)
+    try:
+        connection = session.connection()
+    finally:
+        _ping_deferred.reset(token)
+    raw = connection.connection.dbapi_connection
+    if not hasattr(raw, "ping_owed") or raw.info.transaction_status != 0:  # 0: IDLE
+        return connection.scalar(statement)
+    owed, raw.ping_owed = raw.ping_owed, False
+    raw.autocommit = True
+    if owed:
+        raw.deadline = PG_PING_DEADLINE_S
+    try:
+        return connection.scalar(statement)
+    except DBAPIError as error:
+        if not (owed and error.connection_invalidated):
+            raise
+        session.rollback()  # gives the dead connection back; the next checkout pings
+    finally:
+        if not raw.closed:
+            raw.autocommit = False
+            raw.deadline = None
+    return session.connection().scalar(statement)
 
 
 def is_row_id(value: object) -> bool:

@@ -4,11 +4,15 @@ OpenAPI document is built from."""
 
 from __future__ import annotations
 
-from flask import Blueprint, g, jsonify
+import gzip
+import threading
+from collections import OrderedDict
+
+from flask import Blueprint, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from schedule import services, waitlist
-from schedule.availability import view_kind
+from schedule.availability import DayView, view_kind
 from schedule.history import history
 from schedule.kinds import DEFAULT_KIND_ID, load_catalog
 
@@ -17,11 +21,65 @@ from .auth import login_required, staff_required
 from .current import holdings, now, settings, snapshots, unit
 from .extensions import db
 from .present import admin_booking_json, booking_json, past_json, slots_json
-from .responses import json_error
+from .responses import MIN_GZIP_BYTES, json_error
 from .waitlist import cache as waiting_cache
 from .waitlist import entry_json
 
 bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+class SlotsAnswers:
+    """/api/slots' JSON body, and its gzip, by everything it shows, as bookings.RenderedGrids
+    keeps the grid fragment's HTML: the day and its picture for the viewer (each SlotView: the
+    start's counts, the viewer's own booking, place in line and refusal, who could take it),
+    and the kind's rules the answer quotes. The picture itself is drawn for every request (the
+    clock, the viewer's holdings and lines go into it); only turning it into bytes is kept."""
+
+    def __init__(self, size: int = 1024) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple, list] = OrderedDict()  # key -> [body, gzip or None]
+        self._lock = threading.Lock()
+
+    def response(self, view: DayView, rules) -> Response:
+        key = (
+            view.day,
+            rules.timezone,
+            rules.capacity,
+            rules.training_minutes,
+            rules.slot_minutes,
+            tuple(view.slots),
+        )
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+        if found is None:
+            found = [answer_body(view, rules), None]
+            with self._lock:
+                self._items[key] = found
+                if len(self._items) > self.size:
+                    self._items.popitem(last=False)
+        body = found[0]
+        response = Response(body, mimetype=current_app.json.mimetype)
+        # What webapp.responses.compress would do to it, done once per body.
+        if len(body) < MIN_GZIP_BYTES:
+            return response
+        response.vary.add("Accept-Encoding")
+        if "gzip" in request.headers.get("Accept-Encoding", "").lower():
+            if found[1] is None:
+                found[1] = gzip.compress(body, compresslevel=6)
+            response.set_data(found[1])
+            response.headers["Content-Encoding"] = "gzip"
+        return response
+
+
+def answer_body(view: DayView, rules) -> bytes:
+    """/api/slots' JSON of `view` under the kind's `rules`."""
+    answer = slots_json(view, rules)
+    for slot, shown in zip(view.slots, answer["slots"], strict=True):
+        if slot.trainer_ids is not None:  # any trainer of several: who could take it
+            shown["trainer_ids"] = list(slot.trainer_ids)
+    return jsonify(answer).get_data()
 
 
 @bp.get("/slots")
@@ -42,11 +100,8 @@ def slots():
         holdings=holdings(snapshot),
         in_line=in_line.get(g.user.id, {}),
     )
-    answer = slots_json(view, kind.rules(settings()))
-    for slot, shown in zip(view.slots, answer["slots"], strict=True):
-        if slot.trainer_ids is not None:  # any trainer of several: who could take it
-            shown["trainer_ids"] = list(slot.trainer_ids)
-    return jsonify(answer)
+    answers = current_app.extensions.setdefault("slots_answers", SlotsAnswers())
+    return answers.response(view, kind.rules(settings()))
 
 
 def with_kind(answer: dict, booking) -> dict:

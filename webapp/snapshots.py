@@ -4,9 +4,11 @@ Every write of bookings, closures or opening hours runs in `schedule.db.write_tr
 whose first statement bumps the `schedule_lock` row's version (all `schedule` services do so;
 a new write path must too). A request reads that version with one small query and reuses the
 snapshot loaded at that version, so a slot grid costs one query instead of three, in every
-process, whoever wrote. The version is read *before* a snapshot is loaded: a write that lands
-in between makes the next request load again, never the reverse. Writes themselves never use
-this cache: the services re-read inside their own transaction.
+process, whoever wrote. That query opens the request (schedule.db.read_first): on PostgreSQL
+it is also the pool's check of the connection and runs without BEGIN, one round trip in all.
+The version is read *before* a snapshot is loaded: a write that lands in between makes the
+next request load again, never the reverse. Writes themselves never use this cache: the
+services re-read inside their own transaction.
 
 A client's holdings (schedule.limits: their bookings and waitlist entries, which the fair-use
 limits weigh) change only by such writes too, so they are kept beside the snapshot they were
@@ -24,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from schedule import Settings
 from schedule.availability import DayView, Snapshot, horizon_days, snapshot_for_days, view_kind
+from schedule.db import read_first
 from schedule.limits import Holdings, holdings
 from schedule.models import ScheduleLock
 
@@ -48,7 +51,7 @@ class SnapshotCache:
     def get(
         self, session: Session, settings: Settings, first_day: date, last_day: date
     ) -> Snapshot:
-        version = session.connection().scalar(VERSION)
+        version = read_first(session, VERSION)
         key = (first_day, last_day)
         with self._lock:
             if self._version is None or version > self._version:
