@@ -138,6 +138,12 @@
     if (sheet) for (const other of document.querySelectorAll("[data-sheet]")) if (other !== sheet) other.remove();
     const focus = e.detail.elt.querySelector && e.detail.elt.querySelector("[data-focus]");
     if (focus) focus.scrollIntoView({block: "center"});
+    // A chosen kind or trainer past the edge of its row of chips scrolls into sight.
+    const chips = e.detail.elt.querySelectorAll ? e.detail.elt.querySelectorAll(".picker [aria-pressed=true]") : [];
+    for (const chip of chips) {
+      const row = chip.parentElement.getBoundingClientRect(), box = chip.getBoundingClientRect();
+      if (box.right > row.right || box.left < row.left) chip.parentElement.scrollLeft += box.left - row.left - 16;
+    }
   });
 
   // Telegram's buttons act on the open sheet (there is at most one), else on the page.
