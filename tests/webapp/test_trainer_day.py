@@ -219,12 +219,12 @@ def test_a_trainer_opening_the_app_lands_on_their_day(page_client, gym):
 def start_heads(html: str) -> list[tuple[str, str, str, str]]:
     """Each training on the Day: (start, end, places, its head's text without tags)."""
     found = re.findall(
-        r'data-admin-start="([^"]+)" data-admin-end="([^"]+)" data-admin-kind="\d+" '
-        r'data-places="([^"]*)"[^>]*>\s*<div class="start-head">(.*?)</div>',
+        r'data-admin-start="([^"]+)" data-places="([^"]*)"[^>]*data-admin-end="([^"]+)" '
+        r'data-admin-kind="\d+">\s*<div class="start-head">(.*?)</div>',
         html,
         re.S,
     )
-    return [(s, e, p, re.sub(r"<[^>]+>", "", head)) for s, e, p, head in found]
+    return [(s, e, p, re.sub(r"<[^>]+>", "", head)) for s, p, e, head in found]
 
 
 def test_each_training_on_the_day_has_its_own_kinds_end_and_places(page_client, gym):
