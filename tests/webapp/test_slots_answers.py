@@ -262,3 +262,36 @@ def test_a_read_inside_a_transaction_stays_in_it(app):
         assert read_first(session, snapshots.VERSION) == before
         session.rollback()
         db.session.remove()
+
+
+@pytest.mark.postgres
+def test_a_frozen_server_still_answers_a_warm_grid_503_within_5_seconds(cluster, clock):  # noqa: F811
+    """The whole server stops: the read that opens the request gives its connection up within
+    PG_PING_DEADLINE_S, a new connection cannot be made either, and the answer is a 503 well
+    within 5 s; thawed, the next request answers again."""
+    from schedule.db import create_schema, make_engine
+    from tests.fixtures_web import build_app
+
+    engine = make_engine(cluster.url)
+    create_schema(engine)
+    engine.dispose()
+    app = build_app(cluster.url, clock)
+    client = app.test_client()
+    url = f"/api/slots?date={TOMORROW}"
+    headers = auth(ANNA)
+    first = client.get(url, headers=headers)
+    assert first.status_code == 200
+    cluster.signal_all(signal.SIGSTOP)
+    try:
+        started = time.monotonic()
+        frozen = client.get(url, headers=headers)
+        took = time.monotonic() - started
+    finally:
+        cluster.signal_all(signal.SIGCONT)
+    assert frozen.status_code == 503 and took < 5, (frozen.status_code, took)
+    assert frozen.json["error"] == "unavailable"
+    thawed = client.get(url, headers=headers)
+    assert thawed.status_code == 200 and thawed.data == first.data
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
