@@ -101,8 +101,12 @@ def _auth() -> dict[str, str]:
     return {"Authorization": "tma " + sign_init_data(USER, BENCH_TOKEN, int(time.time()))}
 
 
-def load(port: int, path: str, headers: dict, seconds: float, clients: int) -> dict:
-    """`clients` keep-alive connections requesting `path` for `seconds`: latencies, time."""
+def load(
+    port: int, path: str, headers: dict, seconds: float, clients: int, cookies: bool = True
+) -> dict:
+    """`clients` keep-alive connections requesting `path` for `seconds`: latencies, time.
+    Each client keeps the cookies it is given and sends them back, as the Mini App's web view
+    does (`cookies` False: never; the server then signs a new viewer cookie every time)."""
     latencies: list[float] = []
     errors: list[int] = []
     lock = threading.Lock()
@@ -111,14 +115,19 @@ def load(port: int, path: str, headers: dict, seconds: float, clients: int) -> d
     def client() -> None:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         mine: list[float] = []
+        jar: dict[str, str] = {}
         while time.perf_counter() < deadline:
             started = time.perf_counter()
-            connection.request("GET", path, headers=headers)
+            sent = {**headers, "Cookie": "; ".join(f"{k}={v}" for k, v in jar.items())}
+            connection.request("GET", path, headers=sent if jar else headers)
             response = connection.getresponse()
             response.read()
             mine.append(time.perf_counter() - started)
             if response.status != 200:
                 errors.append(response.status)
+            for given in response.msg.get_all("Set-Cookie") or () if cookies else ():
+                name, _, value = given.split(";", 1)[0].partition("=")
+                jar[name.strip()] = value.strip()
         connection.close()
         with lock:
             latencies.extend(mine)
@@ -135,13 +144,15 @@ def load(port: int, path: str, headers: dict, seconds: float, clients: int) -> d
     return {"latencies": latencies, "elapsed": elapsed}
 
 
-def in_turns(port: int, routes: dict, seconds: float, clients: int, turns: int = 5) -> dict:
+def in_turns(
+    port: int, routes: dict, seconds: float, clients: int, turns: int = 5, cookies: bool = True
+) -> dict:
     """Each route measured in `turns` slices, taken in turns, so that load from anything
     else on the machine falls on every route alike."""
     runs: dict[str, list[dict]] = {name: [] for name in routes}
     for _ in range(turns):
         for name, (path, headers) in routes.items():
-            runs[name].append(load(port, path, headers, seconds / turns, clients))
+            runs[name].append(load(port, path, headers, seconds / turns, clients, cookies))
     results = {}
     for name, parts in runs.items():
         latencies = sorted(x for part in parts for x in part["latencies"])
@@ -186,8 +197,14 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--threads", type=int, default=8, help="waitress threads")
     parser.add_argument("--database-url", default="")
+    parser.add_argument(
+        "--no-cookies",
+        action="store_true",
+        help="clients never send cookies back (each grid answer then signs a viewer cookie)",
+    )
     args = parser.parse_args()
 
+    load_before = os.getloadavg()[0]
     folder = tempfile.mkdtemp(prefix="bench-web-")
     database_url = args.database_url or f"sqlite:///{os.path.join(folder, 'bench.sqlite3')}"
     receive, send = multiprocessing.Pipe(duplex=False)
@@ -204,9 +221,10 @@ def main() -> None:
             "grid fragment: GET /app/grid": (f"/app/grid?date={day}", headers),
             "grid JSON: GET /api/slots": (f"/api/slots?date={day}", headers),
         }
+        cookies = not args.no_cookies
         for path, route_headers in routes.values():  # warm up: connections, caches
-            load(port, path, route_headers, 0.5, args.clients)
-        results = in_turns(port, routes, args.seconds, args.clients)
+            load(port, path, route_headers, 0.5, args.clients, cookies)
+        results = in_turns(port, routes, args.seconds, args.clients, cookies=cookies)
         sizes = first_load(port, _auth())
     finally:
         server.terminate()
@@ -216,7 +234,8 @@ def main() -> None:
     print(
         f"waitress {args.threads} threads, {args.clients} keep-alive clients, "
         f"{args.seconds:g} s per route in 5 turns, {backend}, {os.cpu_count()} CPUs, "
-        "request log lines off"
+        f"request log lines off, cookies {'never sent back' if args.no_cookies else 'kept'}, "
+        f"load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after"
     )
     for name, result in results.items():
         print(
