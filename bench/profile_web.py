@@ -5,9 +5,9 @@
 Serves the app as bench/web.py does (waitress, one thread, so that the profile is that of one
 request after another), warms the route up, then profiles `--requests` requests of it in the
 server's worker thread and counts, per request: pool checkouts, the pool's pings, statements
-SQLAlchemy sent, and (PostgreSQL) waits for the server's answer, i.e. round trips (BEGIN and
-ROLLBACK included). Prints the counts and the profile's top functions by their own and by
-cumulative time.
+SQLAlchemy sent, and (PostgreSQL, libpq's trace) round trips after the checkout: BEGIN and
+ROLLBACK included, the pings not (they come before; add `pings` for every round trip).
+Prints the counts and the profile's top functions by their own and by cumulative time.
 """
 
 from __future__ import annotations
@@ -71,20 +71,30 @@ def _counting(path: str, requests: int, out: str):
                     return _original(self, dbapi_connection)
 
                 sub.do_ping = wrapped
-    try:
-        from schedule.db import _deadline_connection
 
-        connection_class = _deadline_connection()
-        wait = connection_class.wait
+    @event.listens_for(Pool, "checkout")
+    def _trace(dbapi_connection, *_args) -> None:
+        """PostgreSQL: libpq's trace of what the connection sends while checked out (the
+        pool's pre-ping comes before this event: `pings` counts it)."""
+        if getattr(local, "on", False) and hasattr(dbapi_connection, "pgconn"):
+            local.trace = tempfile.TemporaryFile("w+")  # noqa: SIM115 - closed at checkin
+            dbapi_connection.pgconn.trace(local.trace.fileno())
+            dbapi_connection.pgconn.set_trace_flags(1)  # psycopg.pq.Trace.SUPPRESS_TIMESTAMPS
 
-        def counted_wait(self, *args, **kwargs):
-            if getattr(local, "on", False):
-                counts["round trips"] += 1
-            return wait(self, *args, **kwargs)
-
-        connection_class.wait = counted_wait
-    except ImportError:  # no psycopg
-        pass
+    @event.listens_for(Pool, "checkin")
+    def _untrace(dbapi_connection, *_args) -> None:
+        trace = getattr(local, "trace", None)
+        if trace is None or dbapi_connection is None:
+            return
+        local.trace = None
+        dbapi_connection.pgconn.untrace()
+        trace.seek(0)
+        for line in trace.read().splitlines():
+            fields = line.split("\t")
+            # A round trip ends with a simple Query or with the Sync after an extended one.
+            if len(fields) > 2 and fields[0] == "F" and fields[2] in ("Query", "Sync"):
+                counts["round trips after checkout"] += 1
+        trace.close()
 
     profiler = cProfile.Profile()
 
@@ -150,10 +160,15 @@ def main() -> None:
         import http.client
 
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        jar: dict[str, str] = {}  # cookies kept, as bench/web.py's clients (and web views) do
         for _ in range(args.requests + WARM_UP + 50):
-            connection.request("GET", args.path + query, headers=headers)
+            cookie = {"Cookie": "; ".join(f"{k}={v}" for k, v in jar.items())} if jar else {}
+            connection.request("GET", args.path + query, headers={**headers, **cookie})
             response = connection.getresponse()
             response.read()
+            for given in response.msg.get_all("Set-Cookie") or ():
+                name, _, value = given.split(";", 1)[0].partition("=")
+                jar[name.strip()] = value.strip()
             assert response.status == 200, response.status
             if os.path.exists(out) and os.path.getsize(out) > 0:
                 break
