@@ -295,9 +295,7 @@ class WaitlistEntry(Base):
     starts_at: Mapped[datetime] = mapped_column(DateTime)
     # The kind and trainer waited for (None: the default kind; any trainer of it).
     kind_id: Mapped[int | None] = mapped_column(ForeignKey("kinds.id", ondelete="RESTRICT"))
-    trainer_id: Mapped[int | None] = mapped_column(
-        ForeignKey("trainers.id", ondelete="RESTRICT")
-    )
+    trainer_id: Mapped[int | None] = mapped_column(ForeignKey("trainers.id", ondelete="RESTRICT"))
     status: Mapped[str] = mapped_column(String(16), default=WAITING)
     booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
