@@ -6,6 +6,8 @@ a new write path must too). A request reads that version with one small query an
 snapshot loaded at that version, so a slot grid costs one query instead of three, in every
 process, whoever wrote. That query opens the request (schedule.db.read_first): on PostgreSQL
 it is also the pool's check of the connection and runs without BEGIN, one round trip in all.
+Requests that come while one such read is under way share the next one (SharedReads): it
+starts after every one of them came, so each still sees every write committed before it came.
 The version is read *before* a snapshot is loaded: a write that lands in between makes the
 next request load again, never the reverse. Writes themselves never use this cache: the
 services re-read inside their own transaction.
@@ -32,6 +34,9 @@ from schedule.models import ScheduleLock
 
 CACHE_SIZE = 64
 HOLDINGS_CACHE_SIZE = 4096
+# How long a shared read waits for the one under way before it starts anyway: far longer than
+# a read takes, far shorter than the 5 s in which a request must end on a frozen database.
+SHARED_READ_WAIT_S = 0.1
 
 # Built once and run on the session's connection: a Core select of the table's columns skips
 # the ORM's statement handling, which cost several times the query itself on every request.
@@ -39,9 +44,77 @@ _LOCK = ScheduleLock.__table__
 VERSION = select(_LOCK.c.version).where(_LOCK.c.id == 1)
 
 
+class _Read:
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.value: int | None = None
+        self.error: BaseException | None = None
+
+
+def holds_connection(session: Session) -> bool:
+    """Whether the session has a connection in its transaction (whatever it reads there may
+    be its own, uncommitted: never to be shared); unsure, it does."""
+    transaction = session.get_transaction()
+    return transaction is not None and bool(getattr(transaction, "_connections", True))
+
+
+class SharedReads:
+    """schedule_lock's version, read once for the requests that come together.
+
+    A request that finds no read under way reads at once. One that comes while a read is under
+    way joins the next read, which its first member starts once the read under way ends (or
+    after SHARED_READ_WAIT_S), so a shared read always starts after each of its members came:
+    it sees every write committed before any of them asked. Under load one round trip serves
+    many grids; a lone request waits for nothing. A failed read fails each of its members
+    (the database is not answering: a 503 each, as their own reads would have been), and the
+    next request reads anew. A session that holds a connection reads there, on its own."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running: _Read | None = None  # the read under way, if any
+        self._next: _Read | None = None  # the read that requests coming now join
+
+    def version(self, session: Session) -> int:
+        if holds_connection(session):
+            return read_first(session, VERSION)
+        before: _Read | None = None
+        with self._lock:
+            if self._running is None:  # none under way: read at once
+                mine = self._running = _Read()
+                leads = True
+            elif self._next is None:  # start the next read once this one ends
+                mine, before = _Read(), self._running
+                self._next = mine
+                leads = True
+            else:  # join the next read
+                mine, leads = self._next, False
+        if not leads:
+            mine.done.wait()
+            if mine.error is not None:
+                raise mine.error
+            return mine.value  # type: ignore[return-value]
+        if before is not None:
+            before.done.wait(SHARED_READ_WAIT_S)
+            with self._lock:  # no one joins it from now on
+                self._next = None
+                self._running = mine
+        try:
+            mine.value = read_first(session, VERSION)
+        except BaseException as error:
+            mine.error = error
+            raise
+        finally:
+            with self._lock:
+                if self._running is mine:
+                    self._running = None
+            mine.done.set()
+        return mine.value
+
+
 class SnapshotCache:
     def __init__(self, size: int = CACHE_SIZE) -> None:
         self.size = size
+        self.reads = SharedReads()
         self._version: int | None = None
         self._items: OrderedDict[tuple[date, date], Snapshot] = OrderedDict()
         # (id of a snapshot, user id) -> (that snapshot, so its id stays unique; the holdings)
@@ -51,7 +124,7 @@ class SnapshotCache:
     def get(
         self, session: Session, settings: Settings, first_day: date, last_day: date
     ) -> Snapshot:
-        version = read_first(session, VERSION)
+        version = self.reads.version(session)
         key = (first_day, last_day)
         with self._lock:
             if self._version is None or version > self._version:
