@@ -1,18 +1,33 @@
 """Benchmark of the web app under waitress on loopback.
 
-    python bench/web.py [--seconds 5] [--clients 8] [--database-url URL]
+    python bench/web.py [--seconds 5] [--clients 8] [--database-url URL] [--no-cookies]
 
 Serves the app from a child process (so the load generator does not share its GIL) over a
 fresh SQLite file (or the given database, whose tables are created), and measures, in one
 run: requests per second of the slot grid (the htmx fragment and the JSON API) and of the
-cheapest route (/healthz), the ratios grid/cheapest, the grid's p50/p99 latency, and the
-first-load bytes of the Mini App on the wire with gzip (page + CSS + JS + first fragment).
+cheapest route (/healthz), the ratio of each grid route to the cheapest, the p50/p99 latency,
+and the first-load bytes of the Mini App on the wire with gzip (page + CSS + JS + first
+fragment). Each client keeps the cookies it is given, as the Mini App's web view does
+(--no-cookies: never, and every grid answer signs a new viewer cookie). The machine's load
+average is printed beside the figures: on a shared machine the ratios move with it (from
+about 0.45 to 0.75 for the same code), so compare runs taken at a like load.
 
-What a repeated grid costs (cProfile in waitress's worker, November 2026): the rules' answers
-are remembered on the cached snapshot and the fragment's HTML per state, so what is left is
-the one query for schedule_lock's version (about a fifth), waitress writing the response (two
-socket sends), Flask's request and response hooks (gzip, headers, metrics, logs) and the
-init-data check; the rules themselves are under a tenth.
+Where a repeated grid's time goes (bench/profile_web.py: cProfile in waitress's worker, one
+request after another, PostgreSQL, December 2026). The rules' answers are remembered on the
+cached snapshot, the fragment's HTML and the JSON API's body (and its gzip) per state, so
+what is left of GET /api/slots is: schedule_lock's version read, about a quarter (SQLAlchemy's
+session and connection about half of it, the wait for the server the rest); the picture of
+the day for the viewer (view_kind), a sixth; Flask's response hooks (the viewer cookie's
+check, headers, metrics, logs) a sixth; the init-data check, the session's teardown, the
+request context and the kept body's lookup, under a tenth each. Before, PostgreSQL took four
+round trips per grid, the same as /healthz's check: the pool's pre-ping, BEGIN, the version
+read and ROLLBACK; the JSON was built, encoded and gzipped every time. Now (schedule.db
+.read_first) the version read is the pool's check of the connection and runs without a
+transaction: one round trip, and requests that come while one is under way share the next
+(webapp.snapshots.SharedReads: about half of them under 8 clients). The ratios then went
+from 0.40 (fragment) and 0.38 (JSON) to about 0.55 and 0.60 on PostgreSQL at a load average
+near 2 (SQLite: 0.57 and 0.50 to about 0.60 and 0.68); with no database at all left in a
+repeated grid the JSON would be near 0.75.
 """
 
 from __future__ import annotations
