@@ -9,8 +9,9 @@ cheapest route (/healthz), the ratio of each grid route to the cheapest, the p50
 and the first-load bytes of the Mini App on the wire with gzip (page + CSS + JS + first
 fragment). Each client keeps the cookies it is given, as the Mini App's web view does
 (--no-cookies: never, and every grid answer signs a new viewer cookie). The machine's load
-average is printed beside the figures: on a shared machine the ratios move with it (from
-about 0.45 to 0.75 for the same code), so compare runs taken at a like load.
+average is printed beside the figures: on a shared machine the ratios move with it (between
+0.4 and 0.9 for the same code at load averages from 2 to 10), so compare runs taken at a like
+load, best interleaved.
 
 Where a repeated grid's time goes (bench/profile_web.py: cProfile in waitress's worker, one
 request after another, PostgreSQL, December 2026). The rules' answers are remembered on the
@@ -24,10 +25,12 @@ round trips per grid, the same as /healthz's check: the pool's pre-ping, BEGIN, 
 read and ROLLBACK; the JSON was built, encoded and gzipped every time. Now (schedule.db
 .read_first) the version read is the pool's check of the connection and runs without a
 transaction: one round trip, and requests that come while one is under way share the next
-(webapp.snapshots.SharedReads: about half of them under 8 clients). The ratios then went
-from 0.40 (fragment) and 0.38 (JSON) to about 0.55 and 0.60 on PostgreSQL at a load average
-near 2 (SQLite: 0.57 and 0.50 to about 0.60 and 0.68); with no database at all left in a
-repeated grid the JSON would be near 0.75.
+(webapp.snapshots.SharedReads: about half of them under 8 clients). Three runs each, before
+and after, interleaved at a load average of 2 to 3.5: PostgreSQL's ratios went from 0.35-0.37
+(fragment) and 0.32-0.35 (JSON) to 0.49-0.54 and 0.56-0.58 (0.50-0.53 and 0.54-0.59 with
+--no-cookies); SQLite's from 0.52-0.57 and 0.50-0.53 to 0.57-0.62 and 0.63-0.65. With no
+database left at all in a repeated grid (an experiment, not a correct app) the JSON would be
+near 0.75.
 """
 
 from __future__ import annotations
