@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
@@ -31,6 +32,13 @@ def require(reason: str) -> None:
     if IN_CI:
         pytest.fail(f"{reason} (required when CI=true)")
     pytest.skip(reason)
+
+
+def as_from_a_terminal() -> None:
+    """A child process's Ctrl-C as a shell in a terminal starts it (Popen's preexec_fn): SIGINT
+    interrupts. A suite started in the background (`pytest … &`) runs with SIGINT ignored, and a
+    child inherits that: Python then never raises KeyboardInterrupt in it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _admin(statement: str) -> None:

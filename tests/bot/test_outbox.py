@@ -116,7 +116,7 @@ def test_a_refused_change_writes_no_message(bot_sessions, rules):
 def test_telegram_failing_for_a_while_delays_messages_and_loses_none(
     bot_sessions, rules, fake_telegram, make_dispatcher
 ):
-    fake_telegram.outage(502, seconds=3)
+    fake_telegram.outage(502, seconds=1)  # past the first retry's 2 s: tried again after it
     fake_telegram.hang(COACH["id"], seconds=1, times=2)  # and slow answers, waited for
     for n in range(6):
         book(bot_sessions, client(n), minute=480 + 90 * n, rules=rules)

@@ -19,6 +19,7 @@ from pyngrok import ngrok
 from pyngrok.exception import PyngrokNgrokError
 
 from runtime.commands import dev
+from tests.conftest import as_from_a_terminal
 from tests.runtime.test_cli import ENV, FakeTelegram, make_app
 from webapp.extensions import db
 
@@ -236,6 +237,7 @@ def test_dev_in_a_terminal_serves_logs_and_stops_on_ctrl_c(tmp_path, env):
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        preexec_fn=as_from_a_terminal,
     )
     watchdog = threading.Timer(120, process.kill)
     watchdog.start()

@@ -22,6 +22,7 @@ from flask import g
 from runtime import logs
 from runtime.logs import handlers
 from runtime.logs.terminal import TerminalLines
+from tests.conftest import as_from_a_terminal
 from tests.runtime.test_cli import ENV, make_app
 from webapp.extensions import db
 
@@ -329,6 +330,7 @@ def test_logs_follow_prints_new_lines_until_ctrl_c(tmp_path, clean_env):
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        preexec_fn=as_from_a_terminal,
     )
     watchdog = threading.Timer(90, process.kill)  # a hung viewer fails the test, not the run
     watchdog.start()
