@@ -73,6 +73,7 @@ from .texts import language
 log = logging.getLogger("bot.dispatcher")
 TAG = re.compile(r"<[^>]+>")
 
+FIRST_RETRY = timedelta(seconds=2)
 MAX_BACKOFF = timedelta(seconds=60)
 CONNECT_TIMEOUT = 5.0
 # Telegram can take tens of seconds to answer a send it has delivered: wait a minute. The send
@@ -110,6 +111,7 @@ class Dispatcher:
         chat_interval: float = 1.0,
         lease: timedelta | None = None,
         read_timeout: float = READ_TIMEOUT,
+        first_retry: timedelta = FIRST_RETRY,
         digest_rows: int = MAX_DIGEST_ROWS,
     ) -> None:
         self.config = config
@@ -120,6 +122,7 @@ class Dispatcher:
         self.lease = lease = lease or config.lease
         self.timeout = (CONNECT_TIMEOUT, read_timeout)
         self.digest_rows = digest_rows
+        self.first_retry = first_retry
         configure_api(config.api_url, config.token)  # also keeps the token out of the logs
         self.url = f"{config.api_url.rstrip('/')}/bot{config.token}/sendMessage"
         self._local = threading.local()
@@ -371,7 +374,7 @@ class Dispatcher:
             if outcome.retry_after is not None:
                 at = now + timedelta(seconds=outcome.retry_after)
             else:
-                at = now + backoff(head.attempts)
+                at = now + backoff(head.attempts, self.first_retry)
             log.warning(
                 "message %s to chat %s not sent (%s); next try at %s",
                 ",".join(str(row.id) for row in rows),
@@ -403,7 +406,8 @@ def telegram_length(html_text: str) -> int:
     return len(plain.encode("utf-16-le")) // 2
 
 
-def backoff(attempts: int) -> timedelta:
-    """2, 4, 8 … seconds after the 1st, 2nd, 3rd … failure, at most MAX_BACKOFF, ±20 %."""
-    seconds = min(2.0 ** max(attempts, 1), MAX_BACKOFF.total_seconds())
-    return timedelta(seconds=seconds * random.uniform(0.8, 1.2))
+def backoff(attempts: int, first: timedelta = FIRST_RETRY) -> timedelta:
+    """2, 4, 8 … seconds (`first`, doubled each time) after the 1st, 2nd, 3rd … failure, at most
+    MAX_BACKOFF, ±20 %."""
+    seconds = first.total_seconds() * 2.0 ** (max(attempts, 1) - 1)
+    return timedelta(seconds=min(seconds, MAX_BACKOFF.total_seconds()) * random.uniform(0.8, 1.2))

@@ -26,7 +26,7 @@ from schedule import Booking, Settings, User, outbox, services
 from schedule.models import ReminderClaim, ScheduleLock, utcnow
 from schedule.outbox import OutboxMessage
 from schedule.unit import Actor, Unit
-from tests.fixtures_bot import ALICE, BORIS, COACH, PUBLIC_URL, answers, running_clock
+from tests.fixtures_bot import ALICE, BORIS, COACH, FIRST_RETRY, PUBLIC_URL, answers, running_clock
 
 THURSDAY = date(2026, 11, 26)
 TEN = 10 * 60
@@ -84,7 +84,9 @@ class OnePass:
 
 
 def make_pass(config, bot_sessions, clock, fake_telegram) -> OnePass:
-    dispatcher = Dispatcher(config, bot_sessions, clock=running_clock(clock), chat_interval=0)
+    dispatcher = Dispatcher(
+        config, bot_sessions, clock=running_clock(clock), chat_interval=0, first_retry=FIRST_RETRY
+    )
     reminders = ReminderSender(config, bot_sessions, clock=clock, worker="test-worker")
     return OnePass(reminders, dispatcher, fake_telegram)
 

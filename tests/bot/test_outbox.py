@@ -18,7 +18,7 @@ from bot.dispatcher import Dispatcher, backoff
 from schedule import Booking, ScheduleError, outbox, services
 from schedule.outbox import OutboxMessage
 from schedule.unit import Actor, Unit
-from tests.fixtures_bot import ALICE, BORIS, COACH, running_clock
+from tests.fixtures_bot import ALICE, BORIS, COACH, FIRST_RETRY, running_clock
 
 THURSDAY = date(2026, 11, 26)
 NOW = datetime(2026, 11, 25, 6, 0)
@@ -69,6 +69,7 @@ def make_dispatcher(bot_config, bot_sessions, clock):
 
     def make(**options) -> Dispatcher:
         options.setdefault("chat_interval", 0)
+        options.setdefault("first_retry", FIRST_RETRY)
         dispatcher = Dispatcher(bot_config, bot_sessions, clock=running_clock(clock), **options)
         made.append(dispatcher)
         return dispatcher
@@ -188,6 +189,8 @@ def test_backoff_grows_to_a_minute():
     seconds = [backoff(n).total_seconds() for n in (1, 2, 3, 6, 20)]
     assert 1.6 <= seconds[0] <= 2.4 and 3.2 <= seconds[1] <= 4.8 and 6.4 <= seconds[2] <= 9.6
     assert 48 <= seconds[3] <= 72 and seconds[4] <= 72
+    quick = [backoff(n, FIRST_RETRY).total_seconds() for n in (1, 2, 3)]  # the tests' steps
+    assert 0.2 <= quick[0] <= 0.3 and 0.4 <= quick[1] <= 0.6 and 0.8 <= quick[2] <= 1.2
 
 
 # --- fairness, pacing, rate --------------------------------------------------------------
