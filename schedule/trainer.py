@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from .availability import DayView, snapshot_for_days, view_day
+from .availability import DayView, Snapshot, snapshot_for_days, view_day
 from .models import ACTIVE, Booking, User, utcnow
 from .services import bookings_between
 from .settings import Settings, WeekHours
@@ -103,13 +103,45 @@ def outside_hours(
 
 
 def week_occupancy(
-    session: Session, settings: Settings, first_day: date, days: int = 7
+    session: Session,
+    settings: Settings,
+    first_day: date,
+    days: int = 7,
+    *,
+    trainer_id: int | None = None,
 ) -> list[DayView]:
-    """Booked and free places per cell for `days` days from `first_day` (one snapshot)."""
+    """Booked and free places per cell for `days` days from `first_day` (one snapshot); with
+    `trainer_id`, that trainer's week (week_of_trainer)."""
     last_day = first_day + timedelta(days=days - 1)
     snapshot = snapshot_for_days(session, settings, first_day, last_day)
     now = utcnow()
-    return [view_day(snapshot, first_day + timedelta(days=n), None, now) for n in range(days)]
+    dates = [first_day + timedelta(days=n) for n in range(days)]
+    if trainer_id is not None:
+        return [week_of_trainer(snapshot, day, trainer_id, now) for day in dates]
+    return [view_day(snapshot, day, None, now) for day in dates]
+
+
+def week_of_trainer(snapshot: Snapshot, day: date, trainer_id: int, now: datetime) -> DayView:
+    """One trainer's `day` on the studio's grid: each cell with that trainer's visitors there
+    (their bookings of every kind, and the studio's own, as their Day shows them), closed in
+    their closures (their days off) and where the studio is open but they are not (their own
+    hours: Snapshot.picture)."""
+    picture = snapshot.picture(None, trainer_id)
+    mine = (*picture.bookings, *picture.busy)  # theirs and the studio's, every kind
+    theirs = view_day(picture, day, None, now)
+    slots = [
+        replace(
+            slot,
+            booked=(booked := sum(1 for b in mine if b.covers(slot.cell.starts_at))),
+            free=max(picture.settings.capacity - booked, 0),
+        )
+        for slot in theirs.slots
+    ]
+    open_to_them = {slot.cell.starts_at for slot in slots}
+    for slot in view_day(snapshot, day, None, now).slots:
+        if slot.cell.starts_at not in open_to_them:  # the studio's hours, not theirs
+            slots.append(replace(slot, booked=0, free=0, can_start=False, closed=True))
+    return DayView(day, sorted(slots, key=lambda slot: slot.cell.starts_at))
 
 
 CSV_COLUMNS = (

@@ -1,7 +1,7 @@
 """The trainer's tab: the day's visitors, the week's heat map, opening hours and closures,
 clients, booking on a client's behalf and the CSV export. Every route is admin_required (the
-owners in ADMIN_IDS), except the Day and its cancel: staff_required, where a trainer added
-through the API sees their own day and acts only on their own bookings
+owners in ADMIN_IDS), except the Day, its cancel and the Week: staff_required, where a trainer
+added through the API sees their own day and week and acts only on their own bookings
 (schedule.kinds.check_booking, a 403 otherwise).
 
 Like webapp/bookings.py, each view renders the whole tab (the main nav, the trainer's own
@@ -31,7 +31,7 @@ from schedule import (
 from schedule.availability import Snapshot, effective_hours, horizon_days, view_kind
 from schedule.db import is_row_id
 from schedule.i18n import N_
-from schedule.kinds import DEFAULT_KIND_ID, KindInfo, check_booking
+from schedule.kinds import DEFAULT_KIND_ID, KindInfo, check_booking, load_catalog
 from schedule.models import ACTIVE
 from schedule.settings import WEEKDAYS, format_minutes
 from schedule.timegrid import (
@@ -307,11 +307,15 @@ def heat_level(booked: int, capacity: int) -> int:
 
 
 @bp.get("/week")
-@admin_required
+@staff_required
 def week():
+    """The week's heat map: the studio's for an owner (or one trainer's, ?trainer=), a
+    trainer's own for a trainer (any ?trainer= of theirs is ignored, as on the Day)."""
     first = request.args.get("from")
     days = week_of(parse_date(first) if first else landing_day())
-    views = week_occupancy(db.session(), settings(), days[0])
+    catalog = load_catalog(db.session(), settings())
+    trainer = _trainer_filter(catalog)
+    views = week_occupancy(db.session(), settings(), days[0], trainer_id=trainer)
     minutes = sorted({slot.cell.minute for view in views for slot in view.slots})
     rows = []
     for minute in minutes:
@@ -329,8 +333,16 @@ def week():
         capacity=capacity,
         today=today(now(), settings()),
         heat_level=heat_level,
-        trainings=[len(services.day_bookings(db.session(), settings(), d)) for d in days],
+        trainings=[len(_bookings_of(d, trainer)) for d in days],
+        trainers=catalog.trainers,
+        trainer=trainer,
     )
+
+
+def _bookings_of(day: date, trainer: int | None) -> list[Booking]:
+    """The day's bookings: everyone's, or one trainer's and the studio's own (as their Day)."""
+    bookings = services.day_bookings(db.session(), settings(), day)
+    return bookings if trainer is None else [b for b in bookings if b.trainer_id in (trainer, None)]
 
 
 # --- opening hours and closures ----------------------------------------------------------------

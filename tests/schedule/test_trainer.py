@@ -183,3 +183,52 @@ def test_bookings_outside_new_hours_are_those_a_shorter_day_would_cut(
 
     assert [b.id for b in outside] == [late.id]  # 16:00-17:30 runs past 17:00
     assert morning.id not in {b.id for b in outside}
+
+
+def test_a_trainers_week_counts_their_own_bookings_and_their_hours_and_days_off(
+    session, settings, anna, boris, now
+):
+    """Coach Anna (08:00-14:00, the next day off) and coach Boris (the studio's hours): each
+    one's week holds their own visitors, not the other's at the same time; Anna's hours and her
+    day off are closed in hers, while the studio's week is every visitor's."""
+    from schedule.kinds import add_trainer
+
+    owner = Unit(session, settings, Actor.trainer(), now=now)
+    coach_anna = add_trainer(owner, 501, "Coach Anna", "08:00-14:00")
+    coach_boris = add_trainer(owner, 502, "Coach Boris")
+    vera = services.upsert_user(session, {"id": 13, "first_name": "Vera"})
+    for client, minute, coach in (
+        (anna, 10 * 60, coach_anna),
+        (boris, 10 * 60, coach_boris),
+        (vera, 10 * 60 + 30, coach_boris),
+    ):
+        services.book(
+            Unit(session, settings, Actor.client(client), now=now),
+            client,
+            DAY,
+            minute,
+            trainer=coach.id,
+        )
+    services.add_closure(owner, DAY + timedelta(days=1), trainer_id=coach_anna.id)
+
+    def booked(week, n=0):
+        return {slot.start: slot.booked for slot in week[n].slots}
+
+    def closed(week, n=0):
+        return {slot.start for slot in week[n].slots if slot.closed}
+
+    annas = trainer.week_occupancy(session, settings, DAY, trainer_id=coach_anna.id)
+    boriss = trainer.week_occupancy(session, settings, DAY, trainer_id=coach_boris.id)
+    studio = trainer.week_occupancy(session, settings, DAY)
+    assert [view.day for view in annas] == [DAY + timedelta(days=n) for n in range(7)]
+    at = ("09:30", "10:00", "10:30", "11:00", "11:30", "12:00")
+    assert [booked(annas)[s] for s in at] == [0, 1, 1, 1, 0, 0]
+    assert [booked(boriss)[s] for s in at] == [0, 1, 2, 2, 1, 0]
+    assert [booked(studio)[s] for s in at] == [0, 2, 3, 3, 1, 0]
+    # The studio's grid in each: Anna's afternoon (her hours end at 14:00) is closed to her
+    assert [s.start for s in annas[0].slots] == [s.start for s in studio[0].slots]
+    assert closed(annas) == {f"{h:02d}:{m:02d}" for h in range(14, 18) for m in (0, 30)}
+    assert closed(boriss) == set() and closed(studio) == set()
+    # Her day off: every cell of the day closed in her week, none in Boris's or the studio's
+    assert annas[1].slots and all(slot.closed for slot in annas[1].slots)
+    assert closed(boriss, 1) == set() and closed(studio, 1) == set()

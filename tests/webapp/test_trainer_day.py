@@ -69,8 +69,9 @@ def test_a_trainer_has_the_tab_and_sees_their_own_day_only(page_client, gym):
         annas
     ]
     assert day_ids(page(page_client, f"/app/admin?date={TOMORROW}", BORIS_COACH)) == [boriss]
-    # The owners' sections and tools are not offered, nor the client card
-    for owners in ("data-admin-nav", "data-admin-action", "data-client-id"):
+    # Their Day and Week are offered; the owners' sections and tools are not, nor the client card
+    assert re.findall(r'data-admin-nav="(\w+)"', day) == ["day", "week"]
+    for owners in ('data-admin-nav="hours"', "data-admin-action", "data-client-id"):
         assert owners not in day, owners
     assert 'data-action="cancel"' in day
     # Landing on the tab without a date opens the day of their next training
@@ -153,6 +154,7 @@ def test_another_trainers_booking_is_refused_by_the_server(page_client, gym, sql
 # else is the owners'.
 TRAINERS_ROUTES = {
     "pages.admin_tab",
+    "admin.week",  # their own week (tested below)
     "admin.confirm_cancel",
     "admin.cancel",
     "admin_api.cancel",
@@ -245,3 +247,34 @@ def test_each_training_on_the_day_has_its_own_kinds_end_and_places(page_client, 
     assert start_heads(page(page_client, f"/app/admin?date={TOMORROW}", ANNA_COACH)) == [
         ("10:00", "11:00", "0", "10:00–11:00 Personal1 booked · full"),
     ]
+
+
+def heat(html: str) -> dict[str, int]:
+    """The week's cells of TOMORROW: start -> visitors there."""
+    found = re.findall(rf'data-heat-cell="{TOMORROW} (\d\d:\d\d)" data-booked="(\d+)"', html)
+    return {start: int(booked) for start, booked in found}
+
+
+def test_a_trainer_sees_their_own_week_and_an_owner_filters_it(page_client, gym):
+    week = f"/app/admin/week?from={TOMORROW}"
+    annas = page(page_client, week, ANNA_COACH)
+    assert (heat(annas)["10:00"], heat(annas)["13:00"]) == (1, 0)
+    assert re.findall(r'data-admin-nav="(\w+)"', annas) == ["day", "week"]
+    assert 'data-admin-nav="week" hx-get="/app/admin/week" aria-current="page"' in annas
+    assert "data-admin-trainer" not in annas  # no filter: the week is theirs
+    # Asking for another trainer's week gives their own, as the Day does
+    assert heat(page(page_client, f"{week}&trainer=2", ANNA_COACH)) == heat(annas)
+    boriss = page(page_client, week, BORIS_COACH)
+    assert (heat(boriss)["10:00"], heat(boriss)["13:00"]) == (0, 1)
+    # Their links keep to their own Day, with no trainer in them
+    assert f'hx-get="/app/admin?date={TOMORROW}&amp;at=10:00"' in annas
+    # The owner: everyone's, filtered by the same chips as the Day
+    studio = page(page_client, week, TRAINER)
+    assert (heat(studio)["10:00"], heat(studio)["13:00"]) == (1, 1)
+    assert studio.count("data-admin-trainer=") == 3
+    only_boris = page(page_client, f"{week}&trainer=2", TRAINER)
+    assert (heat(only_boris)["10:00"], heat(only_boris)["13:00"]) == (0, 1)
+    assert 'data-admin-trainer="2" aria-pressed="true"' in only_boris
+    assert "trainer=2" in re.search(r'data-admin-week="next" hx-get="([^"]+)"', only_boris)[1]
+    # A client has no week
+    page(page_client, week, ANNA, status=403)
