@@ -86,7 +86,7 @@ def test_a_lone_request_reads_at_once(engine, monkeypatch):
 
 
 def test_a_read_held_up_does_not_hold_the_next_one_past_the_wait(engine, monkeypatch):
-    slow = SlowReads(monkeypatch, hold=3.0)
+    slow = SlowReads(monkeypatch, hold=1.5)  # held well past the 1 s the next may take
     reads = snapshots.SharedReads()
     with ThreadPoolExecutor(2) as pool:
         stuck = pool.submit(version_in, reads, engine)
