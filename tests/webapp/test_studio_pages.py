@@ -90,6 +90,7 @@ def test_an_owner_adds_edits_and_removes_a_kind(page_client, gym, sqlite_app):
     assert "Saved: Stretch." in saved and "90 min · 8 at once" in saved
     sheet = html(get(page_client, f"/app/admin/studio/kinds/{kind_id}?mode=retire"))
     assert 'data-action="confirm"' in sheet and "Clients can no longer book it" in sheet
+    assert "clients waiting for it are taken off the waitlist and told" in sheet
     removed = html(post(page_client, f"/app/admin/studio/kinds/{kind_id}/retire", {}))
     assert "is removed" in removed and f'data-kind-id="{kind_id}"' not in removed
     with sqlite_app.app_context():
@@ -160,6 +161,7 @@ def test_an_owner_adds_edits_and_removes_a_trainer(page_client, gym, sqlite_app)
     assert "Saved: Vera P." in saved
     sheet = html(get(page_client, f"/app/admin/studio/trainers/{vera}?mode=retire"))
     assert "Remove Vera P.?" in sheet and 'data-action="confirm"' in sheet
+    assert "taken off the waitlist and told" in sheet
     removed = html(post(page_client, f"/app/admin/studio/trainers/{vera}/retire", {}))
     assert f'data-trainer-id="{vera}"' not in removed
     alone = html(post(page_client, f"/app/admin/studio/trainers/{anna}/retire", {}), 200)
