@@ -20,13 +20,14 @@ from schedule.db import is_row_id
 from schedule.i18n import N_
 from schedule.kinds import STUDIO_HOURS, format_week
 from schedule.models import Trainer
+from schedule.settings import format_minutes
 from schedule.timegrid import parse_date, today
 
 from . import admin, admin_api
 from .auth import admin_required, staff_required
 from .current import now, settings, unit
 from .extensions import db
-from .i18n import t
+from .i18n import t, weekdays
 
 bp = Blueprint("studio", __name__, url_prefix="/app/admin/studio")
 
@@ -34,7 +35,36 @@ SECTION = N_("admin_studio")  # the trainer's sub-tab (admin/_head.html)
 
 
 def hours_text(trainer: kinds.TrainerInfo) -> str:
+    """A trainer's own hours written as OPENING_HOURS is (the edit form's value); "" for the
+    studio's."""
     return format_week(trainer.hours) if trainer.hours else ""
+
+
+def hours_shown(trainer: kinds.TrainerInfo) -> str:
+    """A trainer's own hours as the viewer reads them, in their language: "12:00–20:00" when
+    every day is alike, else runs of weekdays with the same hours ("Mon–Fri 12:00–20:00 ·
+    Sat 10:00–14:00 · Sun closed"); "" for the studio's."""
+    if not trainer.hours:
+        return ""
+    names = weekdays()
+    days = [trainer.hours.get(n, ()) for n in range(7)]
+
+    def times(intervals) -> str:
+        if not intervals:
+            return t("closed")
+        return ", ".join(f"{format_minutes(a)}–{format_minutes(b)}" for a, b in intervals)
+
+    if all(day == days[0] for day in days):
+        return times(days[0])
+    runs: list[tuple[int, int]] = []  # first and last weekday of each run of equal hours
+    for n in range(7):
+        if runs and days[runs[-1][1]] == days[n]:
+            runs[-1] = (runs[-1][0], n)
+        else:
+            runs.append((n, n))
+    return " · ".join(
+        f"{names[a]}{'' if a == b else '–' + names[b]} {times(days[a])}" for a, b in runs
+    )
 
 
 def screen_context(**extra) -> dict:
@@ -53,6 +83,7 @@ def screen_context(**extra) -> dict:
         "days_off": days_off,
         "studio_hours": format_week(effective_hours(db.session(), settings())),
         "hours_text": hours_text,
+        "hours_shown": hours_shown,
         "slot": settings().slot_minutes,
         **extra,
     }

@@ -52,10 +52,25 @@ def test_the_screen_lists_trainers_and_kinds_with_their_hooks(page_client, gym):
     assert re.findall(r'data-kind-id="(\d+)"', page) == ["1", str(personal)]
     for action in ("edit-trainer", "retire-trainer", "edit-kind", "retire-kind"):
         assert f'data-action="{action}"' in page
-    assert "Hours: 12:00-20:00" in page and "Hours: studio&#39;s hours" in page
+    assert "Hours: 12:00–20:00" in page and "Hours: studio&#39;s hours" in page
     assert "60 min · 1 at once" in page and "Given by: Anna, Boris" in page
     russian = html(get(page_client, "/app/admin/studio", user=TRAINER_RU))
     assert "Студия" in russian and "Виды тренировок" in russian and "60 мин · мест: 1" in russian
+
+
+def test_a_trainers_own_hours_read_in_the_viewers_language(page_client, sqlite_app):
+    """The card reads runs of weekdays alike, in the viewer's language; the edit form keeps
+    the written form that OPENING_HOURS takes."""
+    written = "mon-fri 07:00-12:00; sat 10:00-14:00"
+    with sqlite_app.app_context():
+        owner = Unit(db.session(), sqlite_app.config["SCHEDULE"], Actor.trainer())
+        vera = add_trainer(owner, 5003, "Vera", written).id
+    english = html(get(page_client, "/app/admin/studio"))
+    assert "Hours: Mon–Fri 07:00–12:00 · Sat 10:00–14:00 · Sun closed" in english
+    russian = html(get(page_client, "/app/admin/studio", user=TRAINER_RU))
+    assert "Пн–Пт 07:00–12:00 · Сб 10:00–14:00 · Вс закрыто" in russian
+    form = html(get(page_client, f"/app/admin/studio/trainers/{vera}?mode=edit"))
+    assert 'value="mon 07:00-12:00; tue 07:00-12:00' in form
 
 
 def test_without_trainers_it_says_so(page_client):
@@ -146,7 +161,7 @@ def test_an_owner_adds_edits_and_removes_a_trainer(page_client, gym, sqlite_app)
             {"telegram_id": "5003", "name": "Vera", "opening_hours": "10:00-16:00"},
         )
     )
-    assert "Vera is a trainer now." in added and "10:00-16:00" in added
+    assert "Vera is a trainer now." in added and "10:00–16:00" in added
     with sqlite_app.app_context():
         vera = db.session.scalar(select(Trainer.id).where(Trainer.telegram_id == 5003))
     form = html(get(page_client, f"/app/admin/studio/trainers/{vera}?mode=edit"))
