@@ -30,7 +30,9 @@ and after, interleaved at a load average of 2 to 3.5: PostgreSQL's ratios went f
 (fragment) and 0.32-0.35 (JSON) to 0.49-0.54 and 0.56-0.58 (0.50-0.53 and 0.54-0.59 with
 --no-cookies); SQLite's from 0.52-0.57 and 0.50-0.53 to 0.57-0.62 and 0.63-0.65. With no
 database left at all in a repeated grid (an experiment, not a correct app) the JSON would be
-near 0.75.
+near 0.75. The fragment's gzip, then made anew per request, is now kept per body too
+(webapp.responses.repeated): three runs at a load average near 2 gave PostgreSQL 0.54-0.59
+(fragment) and 0.53-0.58 (JSON), SQLite 0.63 and 0.62.
 """
 
 from __future__ import annotations

@@ -371,7 +371,7 @@ def book_tab():
 def grid():
     day = parse_date(request.args.get("date"))
     moving = _moving(request.args.get("move"))
-    return Response(grid_context(day, moving)["grid_html"], mimetype="text/html")
+    return responses.repeated(str(grid_context(day, moving)["grid_html"]))
 
 
 @bp.get("/confirm")

@@ -323,6 +323,27 @@ def test_responses_are_gzipped_when_the_client_accepts_it(page_client):
     assert int(zipped.headers["Content-Length"]) == len(zipped.data) < len(plain.data) / 3
 
 
+def test_the_grid_fragment_is_gzipped_once_per_state_and_follows_a_booking(page_client):
+    """/app/grid's gzip is kept per body (webapp.responses.repeated): the same bytes while the
+    day is the same, and the new picture once someone books."""
+    path = f"/app/grid?date={TOMORROW}"
+    zipped = {**auth(BORIS), "Accept-Encoding": "gzip"}
+    first, again = page_client.get(path, headers=zipped), page_client.get(path, headers=zipped)
+    plain = page_client.get(path, headers=auth(BORIS))
+    assert (
+        first.headers["Content-Encoding"] == "gzip" and "Accept-Encoding" in first.headers["Vary"]
+    )
+    assert "Content-Encoding" not in plain.headers
+    assert first.data == again.data and gzip.decompress(first.data) == plain.data
+    booked = page_client.post(
+        "/api/bookings", json={"date": TOMORROW, "start": "10:00"}, headers=auth(ANNA)
+    )
+    assert booked.status_code == 201, booked.get_data(as_text=True)
+    after = page_client.get(path, headers=zipped)
+    assert after.data != first.data
+    assert gzip.decompress(after.data) == page_client.get(path, headers=auth(BORIS)).data
+
+
 def test_static_files_are_gzipped_and_versioned_ones_cached_for_a_year(page_client):
     page = html(page_client.get("/"))
     for url in re.findall(r'(?:src|href)="(/static/[^"]+)"', page):
