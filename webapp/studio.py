@@ -151,13 +151,17 @@ def add_trainer():
 @bp.get("/trainers/<int:trainer_id>")
 @admin_required
 def trainer_card(trainer_id: int):
-    """One trainer's card: as listed, with its edit form (?mode=edit) or its remove sheet
-    (?mode=retire)."""
+    return card("studio/_trainer.html", trainer=trainer_info(trainer_id))
+
+
+def card(template: str, **item) -> str:
+    """One card of the screen (a trainer's, a kind's): as listed, with its edit form
+    (?mode=edit) or its remove sheet (?mode=retire)."""
     mode = request.args.get("mode", "")
     return admin.render(
-        "studio/_trainer.html",
+        template,
         **screen_context(),
-        trainer=trainer_info(trainer_id),
+        **item,
         editing=mode == "edit",
         confirming=mode == "retire",
     )
@@ -229,14 +233,7 @@ def add_kind():
 @bp.get("/kinds/<int:kind_id>")
 @admin_required
 def kind_card(kind_id: int):
-    mode = request.args.get("mode", "")
-    return admin.render(
-        "studio/_kind.html",
-        **screen_context(),
-        kind=kind_info(kind_id),
-        editing=mode == "edit",
-        confirming=mode == "retire",
-    )
+    return card("studio/_kind.html", kind=kind_info(kind_id))
 
 
 @bp.post("/kinds/<int:kind_id>")
