@@ -415,6 +415,14 @@ def register(bot: TeleBot, ctx: BotContext) -> None:
         show(bot, call, view)
         return None
 
+    def confirm_lines(lang: str, key: str, starts_at, choice) -> list[str]:
+        """A confirm's first lines: the start and its kind's end, then the kind and trainer
+        chosen (when there was a choice)."""
+        rules = choice.kind.rules(settings) if choice else settings
+        ends_at = training_end(starts_at, rules)
+        lines = [text(lang, key, when=when(starts_at, ends_at, settings, lang))]
+        return lines + (choice.lines(lang) if choice is not None else [])
+
     @on_callback(bot, ctx, cb.PICK, cb.KIND_PICK, cb.TRAINER_PICK)
     def confirm(call: CallbackQuery, data: cb.Callback, session, user, lang) -> Answer | None:
         try:
@@ -428,16 +436,7 @@ def register(bot: TeleBot, ctx: BotContext) -> None:
             show(bot, call, fresh_view(ctx, session, user, lang, data.day, choice))
             return Answer(label(lang, "stale"), alert=True)
         starts_at = slot.cell.starts_at
-        rules = kind.rules(settings) if kind else settings
-        lines = [
-            text(
-                lang,
-                "confirm_booking",
-                when=when(starts_at, training_end(starts_at, rules), settings, lang),
-            )
-        ]
-        if choice is not None:
-            lines += choice.lines(lang)
+        lines = confirm_lines(lang, "confirm_booking", starts_at, choice)
         found = consequences.of_booking(session, settings, user, starts_at, ctx.clock())
         message = "\n".join([*lines, *consequence_lines(found, "book", settings, lang)])
         chosen = choice.chosen if choice else None
@@ -506,16 +505,7 @@ def register(bot: TeleBot, ctx: BotContext) -> None:
         if refusal is not None:
             show(bot, call, fresh_view(ctx, session, user, lang, data.day, choice))
             return Answer(limits.refused(refusal, held, starts_at, now).message(lang), alert=True)
-        rules = choice.kind.rules(settings) if choice else settings
-        lines = [
-            text(
-                lang,
-                "confirm_wait",
-                when=when(starts_at, training_end(starts_at, rules), settings, lang),
-            )
-        ]
-        if choice is not None:
-            lines += choice.lines(lang)
+        lines = confirm_lines(lang, "confirm_wait", starts_at, choice)
         found = consequences.of_waitlist(session, settings, user, starts_at, now, **line)
         message = "\n".join([*lines, *consequence_lines(found, "wait", settings, lang)])
         chosen = choice.chosen if choice else None
