@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from schedule import Settings
+from schedule.db import DEFAULT_DEADLINE_S
 
 DEFAULT_API_URL = "https://api.telegram.org"
 TOKEN_PATTERN = re.compile(r"^\d{5,}:[A-Za-z0-9_-]{30,}$")
@@ -37,6 +38,9 @@ class BotConfig:
     # (its heartbeat renews it every third of that): a killed worker's work is taken up by
     # another within this long.
     lease_seconds: float = 10.0
+    # DEPENDENCY_DEADLINE_SECONDS: the longest a request or a loop waits on the database (or
+    # any other dependency) before it fails; each wait's share of it is schedule.db.Deadlines.
+    dependency_deadline: float = DEFAULT_DEADLINE_S
 
     @property
     def lease(self) -> timedelta:

@@ -121,7 +121,9 @@ def run_reminders(
     """Queue due reminders every `interval` seconds until `stop_event` is set. A failing pass
     (the database out of reach) is logged and the next one tries again."""
     own_sessions = session_factory is None
-    session_factory = session_factory or make_session_factory(config.database_url)
+    session_factory = session_factory or make_session_factory(
+        config.database_url, config.dependency_deadline
+    )
     sender = ReminderSender(config, session_factory, clock=clock, worker=worker)
     log.info(
         "sending reminders %s minutes before each training, checking every %ss as %s",

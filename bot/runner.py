@@ -85,7 +85,9 @@ def run_polling(
     has begun."""
     stop_event = stop_event or threading.Event()
     own_sessions = session_factory is None
-    session_factory = session_factory or make_session_factory(config.database_url)
+    session_factory = session_factory or make_session_factory(
+        config.database_url, config.dependency_deadline
+    )
     bot = create_bot(config, session_factory, clock=clock)
     pause = _Backoff()
     background_stop = threading.Event()

@@ -121,7 +121,9 @@ def run_series(
     """Run the pass every `interval` seconds until `stop_event` is set; a failing pass is
     logged and the next one tries again."""
     own_sessions = session_factory is None
-    session_factory = session_factory or make_session_factory(config.database_url)
+    session_factory = session_factory or make_session_factory(
+        config.database_url, config.dependency_deadline
+    )
     log.info("booking standing bookings' dates as they open, checking every %ss", interval)
     try:
         repeat(

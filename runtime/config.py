@@ -62,6 +62,10 @@ class Config:
     def database_url(self) -> str:
         return self.bot.database_url
 
+    @property
+    def dependency_deadline(self) -> float:
+        return self.bot.dependency_deadline
+
 
 def read_config(environ: Mapping[str, str]) -> Config:
     """The whole configuration from `environ`; a bad value is a ConfigError naming it."""
@@ -108,6 +112,7 @@ def read_bot_config(environ: Mapping[str, str]) -> BotConfig:
         payment_provider_token=environ.get("PAYMENT_PROVIDER_TOKEN", "").strip(),
         schedule_channel_id=_channel_id(environ.get("SCHEDULE_CHANNEL_ID", "")),
         lease_seconds=_lease(environ.get("WORKER_LEASE_SECONDS", "")),
+        dependency_deadline=_deadline(environ.get("DEPENDENCY_DEADLINE_SECONDS", "")),
     )
 
 
@@ -117,6 +122,7 @@ _BOT_KEYS = {
     "SQLALCHEMY_DATABASE_URI": ("database_url", str),
     "BOT_TOKEN": ("token", str),
     "PUBLIC_URL": ("public_url", lambda v: str(v).rstrip("/")),
+    "DEPENDENCY_DEADLINE_SECONDS": ("dependency_deadline", lambda v: _deadline(str(v))),
 }
 _OWN_KEYS = {
     "SECRET_KEY": ("secret_key", lambda v: v or ""),
@@ -192,6 +198,21 @@ def _lease(raw: str) -> float:
         seconds = 0.0
     if not 1 <= seconds <= 30:
         raise ConfigError("WORKER_LEASE_SECONDS must be a number of seconds from 1 to 30")
+    return seconds
+
+
+def _deadline(raw: str) -> float:
+    """DEPENDENCY_DEADLINE_SECONDS [5]: 1-30 (DESIGN.md: a request never waits more than 5 s on
+    a dependency; under 1 s a busy but living database would fail requests)."""
+    value = raw.strip()
+    if not value:
+        return BotConfig.dependency_deadline
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if not 1 <= seconds <= 30:
+        raise ConfigError("DEPENDENCY_DEADLINE_SECONDS must be a number of seconds from 1 to 30")
     return seconds
 
 

@@ -1,34 +1,42 @@
 """Engines, sessions and the write lock, the same for SQLite and PostgreSQL.
 
 A database that stops answering must not hold a request thread (or the worker's loop) for
-long. SQLite: a writer waits SQLITE_BUSY_TIMEOUT_MS for the write lock (writers queue; a lock
-never released ends as an error, not as every thread waiting). PostgreSQL: a new connection
-gives up after PG_CONNECT_TIMEOUT_S and the server cancels a statement running
-PG_STATEMENT_TIMEOUT_MS; but a server that does not answer at all (stopped, or a network that
-drops packets while the kernel still acknowledges them) can enforce nothing, so the client has
-its own deadline: a wait for the server's answer PG_DEADLINE_MARGIN_S longer than the
-statement timeout (PG_PING_DEADLINE_S for the pool's check of an idle connection) closes the
-connection and raises OperationalError, which the web app answers 503. TCP keepalives and
-tcp_user_timeout (PG_TCP) find a partitioned peer of an idle or sending connection.
+long: every engine has one dependency deadline (DEPENDENCY_DEADLINE_SECONDS, 5 s unless
+configured; `make_engine(url, deadline)`, or `engine_options(deadline)` for an engine made
+elsewhere) and each of its waits is a fixed share of it (`Deadlines`). SQLite: a writer waits
+the busy timeout for the write lock (writers queue; a lock never released ends as an error,
+not as every thread waiting). PostgreSQL: a new connection gives up after the connect timeout
+and the server cancels a statement running the statement timeout; but a server that does not
+answer at all (stopped, or a network that drops packets while the kernel still acknowledges
+them) can enforce nothing, so the client has its own deadline: a wait for the server's answer
+the deadline margin longer than the statement timeout (the ping deadline for the pool's check
+of an idle connection) closes the connection and raises OperationalError, which the web app
+answers 503. TCP keepalives and tcp_user_timeout (PG_TCP) find a partitioned peer of an idle
+or sending connection.
 
 A read that opens a request (the snapshot cache's version check, `read_first`) costs one round
 trip on PostgreSQL instead of four: it is its own pool pre-ping (on a dead or frozen pooled
-connection it fails within PG_PING_DEADLINE_S, and runs once more on a new connection, as a
+connection it fails within the ping deadline, and runs once more on a new connection, as a
 failed ping would) and runs outside a transaction (no BEGIN, nothing to ROLLBACK when the
 request ends; the session's transaction begins with its next statement as usual).
 """
 
 from __future__ import annotations
 
+import math
 import re
 import sqlite3
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 from sqlalchemy import Engine, Executable, create_engine, event, insert, select, update
+from sqlalchemy.dialects import plugins
+from sqlalchemy.engine import CreateEnginePlugin
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import Pool
@@ -36,13 +44,47 @@ from sqlalchemy.pool import Pool
 from .models import Base, ScheduleLock
 from .outbox import ensure_budget_row
 
-SQLITE_BUSY_TIMEOUT_MS = 5_000
-PG_CONNECT_TIMEOUT_S = 3
-PG_STATEMENT_TIMEOUT_MS = 3_000
-# The client calls the server dead this long past the statement timeout (a slow but living
-# server cancels the statement first): 4 s, so a request in flight has its 503 within 5 s.
-PG_DEADLINE_MARGIN_S = 1.0
-PG_PING_DEADLINE_S = 1.0  # + PG_CONNECT_TIMEOUT_S for a new connection: a new request's 503
+# DESIGN.md "Running": a request never waits longer than this on a dependency
+# (DEPENDENCY_DEADLINE_SECONDS, read by runtime.config).
+DEFAULT_DEADLINE_S = 5.0
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    """Each wait on the database as a fixed share of one dependency deadline (in brackets: at
+    the default 5 s). The longest a request can wait stays within the deadline: a statement
+    in flight the statement timeout plus the margin (0.8 of it), a new request after a freeze
+    the ping deadline plus the connect timeout (0.8), a SQLite writer the busy timeout (all
+    of it, as before the deadline was a setting)."""
+
+    seconds: float = DEFAULT_DEADLINE_S
+
+    @property
+    def sqlite_busy_timeout_ms(self) -> int:
+        return round(self.seconds * 1000)  # [5000]
+
+    @property
+    def pg_connect_timeout_s(self) -> float:
+        return self.seconds * 0.6  # [3]
+
+    @property
+    def pg_statement_timeout_ms(self) -> int:
+        return round(self.seconds * 600)  # [3000]
+
+    @property
+    def pg_deadline_margin_s(self) -> float:
+        """How long past the statement timeout the client calls the server dead (a slow but
+        living server cancels the statement first)."""
+        return self.seconds * 0.2  # [1]
+
+    @property
+    def pg_ping_deadline_s(self) -> float:
+        """The pool's check of an idle connection (and read_first's, which is that check)."""
+        return self.seconds * 0.2  # [1]
+
+
+DEFAULT_DEADLINES = Deadlines()
+
 PG_TCP = {
     "keepalives": 1,
     "keepalives_idle": 30,
@@ -72,12 +114,41 @@ def database_url(environ: Mapping[str, str]) -> str:
     return normalize_url(environ.get("DATABASE_URL", "").strip() or default_sqlite_url())
 
 
+class DeadlinePlugin(CreateEnginePlugin):
+    """`create_engine(url, **engine_options(seconds))`: the engine's dialect carries its
+    Deadlines, which the listeners below give each of its connections."""
+
+    def __init__(self, url, kwargs) -> None:
+        super().__init__(url, kwargs)
+        self.deadlines = Deadlines(float(kwargs.pop("dependency_deadline", DEFAULT_DEADLINE_S)))
+
+    def update_url(self, url):
+        return url  # it reads nothing of the URL
+
+    def engine_created(self, engine: Engine) -> None:
+        engine.dialect.dependency_deadlines = self.deadlines
+
+
+plugins.register("dependency_deadline", __name__, "DeadlinePlugin")
+
+
+def engine_options(deadline: float = DEFAULT_DEADLINE_S) -> dict[str, object]:
+    """create_engine's keyword arguments for an engine whose waits fit within `deadline`
+    seconds (Flask-SQLAlchemy's SQLALCHEMY_ENGINE_OPTIONS take them as they are)."""
+    return {"plugins": ["dependency_deadline"], "dependency_deadline": float(deadline)}
+
+
+def deadlines_of(dialect) -> Deadlines:
+    """The Deadlines of an engine's dialect (the default's for an engine made without them)."""
+    return getattr(dialect, "dependency_deadlines", DEFAULT_DEADLINES)
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    """WAL lets readers run beside the writer; busy_timeout makes writers queue, not fail."""
+    """WAL lets readers run beside the writer; the busy timeout (sqlite3's `timeout`, set in
+    _connect_with_deadlines) makes writers queue, not fail."""
     if isinstance(dbapi_connection, sqlite3.Connection):
         cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
@@ -85,28 +156,42 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 @event.listens_for(Engine, "do_connect")
-def _postgres_timeouts(dialect, _record, cargs, cparams):
-    """Connect and statement timeouts and TCP keepalives on every PostgreSQL connection (unless
-    the URL sets them), and psycopg's connection with the client-side deadline."""
+def _connect_with_deadlines(dialect, _record, cargs, cparams):
+    """The engine's Deadlines on every new connection (unless the URL sets them): SQLite's busy
+    timeout; PostgreSQL's connect and statement timeouts and TCP keepalives, and psycopg's
+    connection with the client-side deadline."""
+    deadlines = deadlines_of(dialect)
+    if dialect.name == "sqlite":
+        cparams.setdefault("timeout", deadlines.sqlite_busy_timeout_ms / 1000)
+        return None
     if dialect.name != "postgresql":
         return None
-    cparams.setdefault("connect_timeout", PG_CONNECT_TIMEOUT_S)
+    params = dict(cparams)  # this connection's: a URL's connect_timeout tells from ours
+    connect_s = float(params.get("connect_timeout", deadlines.pg_connect_timeout_s))
+    # libpq reads whole seconds (and psycopg waits 2 at least): psycopg's connection below
+    # keeps the fraction itself.
+    params.setdefault("connect_timeout", max(1, math.ceil(connect_s)))
     for name, value in PG_TCP.items():
-        cparams.setdefault(name, value)
-    options = cparams.get("options", "")
+        params.setdefault(name, value)
+    options = params.get("options", "")
     if "statement_timeout" not in options:
-        cparams["options"] = f"{options} -c statement_timeout={PG_STATEMENT_TIMEOUT_MS}".strip()
+        timeout = deadlines.pg_statement_timeout_ms
+        params["options"] = f"{options} -c statement_timeout={timeout}".strip()
     if dialect.driver != "psycopg" or dialect.is_async:
+        cparams.update(params)
         return None
-    connection = _deadline_connection().connect(*cargs, **cparams)
-    connection.in_use_deadline = deadline_for(cparams["options"])
+    connection = _deadline_connection(connect_s).connect(*cargs, **params)
+    connection.in_use_deadline = deadline_for(params["options"], deadlines.pg_deadline_margin_s)
+    connection.ping_deadline = deadlines.pg_ping_deadline_s
     _let_first_read_ping(dialect)
     return connection
 
 
-def deadline_for(options: str) -> float | None:
-    """The client's deadline on a connection with these server options: PG_DEADLINE_MARGIN_S
-    past its statement_timeout (none for 0). Maintenance that runs long, such as a migration or
+def deadline_for(
+    options: str, margin: float = DEFAULT_DEADLINES.pg_deadline_margin_s
+) -> float | None:
+    """The client's deadline on a connection with these server options: `margin` seconds past
+    its statement_timeout (none for 0). Maintenance that runs long, such as a migration or
     DROP DATABASE, sets `-c statement_timeout=...` in its connect args and gets a deadline to
     match."""
     found = re.search(r"statement_timeout\s*=\s*(\d+)\s*(ms|s|min)?\b", options)
@@ -115,20 +200,39 @@ def deadline_for(options: str) -> float | None:
     amount, unit = int(found[1]), found[2] or "ms"
     if amount == 0:
         return None
-    return amount * {"ms": 0.001, "s": 1, "min": 60}[unit] + PG_DEADLINE_MARGIN_S
+    return amount * {"ms": 0.001, "s": 1, "min": 60}[unit] + margin
 
 
 @cache
-def _deadline_connection():
-    """psycopg's Connection whose every wait for the server has a deadline (psycopg is only
-    imported when PostgreSQL is used: the embedded default needs none of it)."""
+def _deadline_connection(connect_s: float):
+    """psycopg's Connection that connects within `connect_s` seconds and whose every wait for
+    the server has a deadline (psycopg is only imported when PostgreSQL is used: the embedded
+    default needs none of it). One class per connect deadline, made once."""
     import psycopg
     from psycopg.errors import _WaitTimeout  # what psycopg's wait raises at its timeout
 
     class DeadlineConnection(psycopg.Connection):
         in_use_deadline: float | None = None  # set when it connects (deadline_for)
+        ping_deadline: float = DEFAULT_DEADLINES.pg_ping_deadline_s  # set when it connects
         deadline: float | None = None  # the one in force; None: the in-use one
         ping_owed = False  # checked out without the pool's pre-ping: read_first pings
+
+        @classmethod
+        def _connect_gen(cls, conninfo: str = ""):
+            """psycopg's connection steps, given up at `connect_s` (its own connect_timeout
+            counts whole seconds, 2 at least); psycopg resumes them at least every 0.1 s."""
+            steps = super()._connect_gen(conninfo)
+            limit = time.monotonic() + connect_s
+            try:
+                wanted = next(steps)
+                while True:
+                    if time.monotonic() >= limit:
+                        raise _WaitTimeout("connection timeout expired")
+                    wanted = steps.send((yield wanted))
+            except StopIteration as done:
+                return done.value
+            finally:
+                steps.close()
 
         def wait(self, gen, interval=0.1, timeout=None):
             limit = self.deadline or self.in_use_deadline if timeout is None else timeout
@@ -147,9 +251,9 @@ def _deadline_connection():
 @event.listens_for(Pool, "checkin")
 def _short_deadline_while_idle(dbapi_connection, _record) -> None:
     """The pool's pre-ping of an idle connection gets a short deadline, so that a request
-    after a freeze still has time to try a new connection before its 5 s are up."""
+    after a freeze still has time to try a new connection within its deadline."""
     if dbapi_connection is not None and hasattr(dbapi_connection, "deadline"):
-        dbapi_connection.deadline = PG_PING_DEADLINE_S
+        dbapi_connection.deadline = dbapi_connection.ping_deadline
         dbapi_connection.ping_owed = False  # its next checkout pings (or defers) again
 
 
@@ -185,7 +289,7 @@ def read_first(session: Session, statement: Executable):
     version check), run on the session's connection.
 
     On PostgreSQL (psycopg) a connection the session checks out for it skips the pool's
-    pre-ping: the read is the ping, with the ping's deadline (PG_PING_DEADLINE_S); when it
+    pre-ping: the read is the ping, with the ping's deadline (Deadlines); when it
     finds the connection dead (closed by a restart, or frozen past that deadline), the pool is
     invalidated as a failed ping would and the read runs once more on a new connection (a read
     repeats safely; it only does so while the session has nothing of its own, pending or on the
@@ -207,7 +311,7 @@ def read_first(session: Session, statement: Executable):
     owed, raw.ping_owed = raw.ping_owed, False
     raw.autocommit = True
     if owed:
-        raw.deadline = PG_PING_DEADLINE_S
+        raw.deadline = raw.ping_deadline
     try:
         return connection.scalar(statement)
     except DBAPIError as error:
@@ -226,12 +330,13 @@ def is_row_id(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31
 
 
-def make_engine(url: str, **kwargs) -> Engine:
-    return create_engine(normalize_url(url), **kwargs)
+def make_engine(url: str, deadline: float = DEFAULT_DEADLINE_S, **kwargs) -> Engine:
+    """An engine whose every wait on the database fits within `deadline` seconds."""
+    return create_engine(normalize_url(url), **engine_options(deadline), **kwargs)
 
 
-def make_session_factory(url: str) -> sessionmaker[Session]:
-    return sessionmaker(make_engine(url), expire_on_commit=False)
+def make_session_factory(url: str, deadline: float = DEFAULT_DEADLINE_S) -> sessionmaker[Session]:
+    return sessionmaker(make_engine(url, deadline), expire_on_commit=False)
 
 
 def create_schema(engine: Engine) -> None:

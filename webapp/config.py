@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Protocol
 
 from schedule import Settings
+from schedule.db import engine_options
 from schedule.models import utcnow
 
 MAX_BODY_BYTES = 64 * 1024
@@ -40,6 +41,9 @@ class ProjectConfig(Protocol):
     @property
     def database_url(self) -> str: ...
 
+    @property
+    def dependency_deadline(self) -> float: ...
+
 
 def flask_config(config: ProjectConfig) -> dict[str, object]:
     bot = config.bot
@@ -48,7 +52,13 @@ def flask_config(config: ProjectConfig) -> dict[str, object]:
         "CONFIG": config,
         "SECRET_KEY": config.secret_key or None,
         "SQLALCHEMY_DATABASE_URI": config.database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Every wait on the database within the dependency deadline (schedule.db.Deadlines).
+        "SQLALCHEMY_ENGINE_OPTIONS": {
+            "pool_pre_ping": True,
+            **engine_options(config.dependency_deadline),
+        },
+        # Redis's (webapp.ratelimit) and /healthz's (webapp.health) waits are shares of it too.
+        "DEPENDENCY_DEADLINE_SECONDS": config.dependency_deadline,
         "SCHEDULE": config.settings,
         "BOT_TOKEN": bot.token,
         "ADMIN_IDS": bot.admin_ids,

@@ -3,11 +3,13 @@
 A database may also be frozen: connections open, nothing answers (a stopped server, a
 network that drops packets). A query then waits with no end a client can set, so the check
 runs in a thread of its own and /healthz answers 503 when it has not finished within
-CHECK_SECONDS; calls meanwhile share that check (a stuck one answers them 503 at once when
-its time is up) rather than stacking more threads. Other requests fail instead of hanging
-(schedule.db: PostgreSQL's connect and statement timeouts and the client's own deadline on
-every wait, SQLite's bounded busy_timeout), and such a failure is a 503 too; the rollback
-after it may fail as well (the server going away), and the answer is still the 503.
+CHECK_SHARE of the dependency deadline (DEPENDENCY_DEADLINE_SECONDS: 4 s of the default 5,
+within what an uptime check waits); calls meanwhile share that check (a stuck one answers them
+503 at once when its time is up) rather than stacking more threads. Other requests fail
+instead of hanging (schedule.db.Deadlines, shares of the same deadline: PostgreSQL's connect
+and statement timeouts and the client's own deadline on every wait, SQLite's bounded busy
+timeout), and such a failure is a 503 too; the rollback after it may fail as well (the
+server going away), and the answer is still the 503.
 """
 
 from __future__ import annotations
@@ -25,12 +27,17 @@ from .extensions import db
 
 bp = Blueprint("health", __name__)
 
-CHECK_SECONDS = 4.0  # within the 5 s an uptime check waits
+CHECK_SHARE = 0.8  # of the dependency deadline: 4 s of 5, within what an uptime check waits
+
+
+def check_seconds(deadline: float) -> float:
+    """How long /healthz waits for its check within a dependency deadline of `deadline` s."""
+    return deadline * CHECK_SHARE
 
 
 class DatabaseCheck:
     """`SELECT 1` on a connection of its own, at most one at a time: calls that come while a
-    check is running take its answer (waiting at most what is left of its CHECK_SECONDS), so
+    check is running take its answer (waiting at most what is left of its `seconds`), so
     a stuck check answers every caller 503 once its time is up, and a busy probe never does."""
 
     def __init__(self) -> None:
@@ -39,7 +46,7 @@ class DatabaseCheck:
         self._result: list[bool] = []
         self._started = 0.0
 
-    def ok(self, app: Flask, seconds: float = CHECK_SECONDS) -> bool:
+    def ok(self, app: Flask, seconds: float) -> bool:
         with self._lock:
             if self._running is None or not self._running.is_alive():
                 self._result = []
@@ -66,7 +73,8 @@ class DatabaseCheck:
 @bp.get("/healthz")
 def healthz():
     check: DatabaseCheck = current_app.extensions.setdefault("database_check", DatabaseCheck())
-    if not check.ok(current_app._get_current_object()):  # type: ignore[attr-defined]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if not check.ok(app, check_seconds(app.config["DEPENDENCY_DEADLINE_SECONDS"])):
         return jsonify(status="unavailable", database="unreachable"), 503
     return jsonify(status="ok")
 

@@ -18,7 +18,8 @@ and an authorised /metrics are never counted: monitors behind a shared address m
 
 Redis away must not take the app with it. A Redis that stopped answering without closing its
 connections (a stalled host, a partition) would hold each request for as long as it lasts, so
-its client gives up after STORAGE_TIMEOUT_S, without retrying; the request then goes on
+its client gives up after a tenth of the dependency deadline (DEPENDENCY_DEADLINE_SECONDS: 0.5 s
+at the default 5 s), without retrying; the request then goes on
 uncounted (fail open), counted instead in the rate_limit_storage_failures metric. For
 RETRY_SECONDS after a failure requests go on without asking Redis, then one asks again. The
 log says so at most once every REPORT_SECONDS, and once when Redis answers again.
@@ -46,7 +47,9 @@ from .responses import in_notice
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 READ_METHODS = ("GET", "HEAD", "OPTIONS")
 EXEMPT_ENDPOINTS = frozenset({"static", "webhook.receive_update"})
-STORAGE_TIMEOUT_S = 0.5  # Redis's connect and read timeouts: what a frozen Redis costs a request
+# Redis's connect and read timeouts, as a share of the dependency deadline: what a frozen Redis
+# costs a request (0.5 s of the default 5 s; the database's waits take 0.8 of it at most).
+STORAGE_TIMEOUT_SHARE = 0.1
 RETRY_SECONDS = 5.0  # after a storage failure, requests go on uncounted this long
 REPORT_SECONDS = 60.0  # at most one warning this often while the storage fails
 
@@ -128,16 +131,22 @@ class FailOpenLimiter(Limiter):
             metrics.rate_limit_storage_failures.inc()
 
 
-def storage_options(uri: str) -> dict:
+def storage_timeout(deadline: float) -> float:
+    """Redis's connect and read timeouts within a dependency deadline of `deadline` seconds."""
+    return deadline * STORAGE_TIMEOUT_SHARE
+
+
+def storage_options(uri: str, deadline: float) -> dict:
     """Timeouts for a Redis storage's client, and no retries (each retry would wait again)."""
     if not uri.startswith("redis"):
         return {}
     from redis.backoff import NoBackoff
     from redis.retry import Retry
 
+    timeout = storage_timeout(deadline)
     return {
-        "socket_timeout": STORAGE_TIMEOUT_S,
-        "socket_connect_timeout": STORAGE_TIMEOUT_S,
+        "socket_timeout": timeout,
+        "socket_connect_timeout": timeout,
         "retry": Retry(NoBackoff(), 0),
     }
 
@@ -180,7 +189,9 @@ def init_app(app: Flask) -> None:
         _address_key,
         application_limits=limits,
         storage_uri=settings.rate_limit_storage,
-        storage_options=storage_options(settings.rate_limit_storage),
+        storage_options=storage_options(
+            settings.rate_limit_storage, app.config["DEPENDENCY_DEADLINE_SECONDS"]
+        ),
         strategy="moving-window",
         key_prefix=app.config.get("RATE_LIMIT_KEY_PREFIX", "booking"),
         # FailOpenLimiter handles a storage error (a line a minute in the log, not per request).

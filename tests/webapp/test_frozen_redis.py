@@ -1,5 +1,7 @@
-"""A rate-limit Redis that freezes or dies: requests go on within a second, uncounted (fail
-open), counted in a metric and logged once, and counting resumes when Redis is back.
+"""A rate-limit Redis that freezes or dies: requests go on within the dependency deadline,
+each after the Redis client's share of it (0.5 s of the deployed 5 s), uncounted (fail open),
+counted in a metric and logged once, and counting resumes when Redis is back. The app runs
+with DEPENDENCY_DEADLINE_SECONDS at DEADLINE_S: a request waits 0.15 s on the frozen Redis.
 
 Redis is frozen for real: a throwaway redis-server this test starts itself (its own port, no
 persistence) gets SIGSTOP, so its connections stay open and nothing answers, as with a stalled
@@ -28,7 +30,8 @@ from webapp import ratelimit
 from webapp.extensions import db
 
 FREEZE_BOUND_S = 20  # a request still waiting then waits for the whole freeze: the bug
-ANSWER_WITHIN_S = 1.5
+DEADLINE_S = 1.5  # the app's DEPENDENCY_DEADLINE_SECONDS
+ANSWER_WITHIN_S = DEADLINE_S
 
 
 def _free_port() -> int:
@@ -110,6 +113,7 @@ def redis_app(redis_server, sqlite_url, clock, monotonic):
         SCHEDULE=settings,
         RATE_LIMIT_KEY_PREFIX=f"frozen-{uuid.uuid4().hex[:8]}",
         RATE_LIMIT_CLOCK=monotonic,
+        DEPENDENCY_DEADLINE_SECONDS=DEADLINE_S,
     )
     yield app
     with app.app_context():
@@ -146,7 +150,16 @@ def while_stopped(server: RedisServer, calls: list[Callable]) -> list[tuple[int,
         server.signal(signal.SIGCONT)
 
 
-def test_a_frozen_redis_lets_requests_through_within_a_second_and_counting_resumes(
+def test_the_redis_client_waits_its_share_of_the_deadline(redis_app):
+    storage = redis_app.extensions["rate_limiter"].storage
+    connection = storage.storage.connection_pool.connection_kwargs
+    share = ratelimit.storage_timeout(DEADLINE_S)
+    assert share == pytest.approx(0.15)
+    assert (connection["socket_timeout"], connection["socket_connect_timeout"]) == (share, share)
+    assert ratelimit.storage_timeout(5) == 0.5  # deployed
+
+
+def test_a_frozen_redis_lets_requests_through_within_the_deadline_and_counting_resumes(
     redis_app, redis_server, monotonic, caplog
 ):
     client = redis_app.test_client()
