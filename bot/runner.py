@@ -32,6 +32,8 @@ log = logging.getLogger("bot")
 
 # Also how long a stop may wait for the long poll in flight to return.
 POLL_TIMEOUT_SECONDS = 10
+# After a failed call or update: 0.5 s, doubling up to a minute (tests shorten the first).
+FIRST_ERROR_PAUSE_SECONDS = 0.5
 MAX_ERROR_PAUSE_SECONDS = 60
 
 
@@ -180,7 +182,8 @@ class _Backoff:
         self.seconds = 0.0
 
     def next(self) -> float:
-        self.seconds = min(max(self.seconds * 2, 0.5), MAX_ERROR_PAUSE_SECONDS)
+        first = FIRST_ERROR_PAUSE_SECONDS
+        self.seconds = min(max(self.seconds * 2, first), MAX_ERROR_PAUSE_SECONDS)
         return self.seconds
 
     def reset(self) -> None:

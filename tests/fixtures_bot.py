@@ -12,6 +12,8 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 import bot.models  # noqa: F401 - the bot's table is part of the schema tests create
+import bot.runner
+import bot.telegram
 from bot.config import BotConfig
 from bot.dispatcher import Dispatcher
 from bot.factory import BookingBot, create_bot
@@ -142,6 +144,15 @@ def rules(bot_config) -> Settings:
 # 8 s …): the same doubling, in an eighth of the time (tests/bot/test_outbox.py holds the
 # deployed steps).
 FIRST_RETRY = timedelta(seconds=0.25)
+
+
+@pytest.fixture
+def quick_retries(monkeypatch) -> None:
+    """The bot's own retries start at a tenth of the deployed 0.5 s, doubling as deployed: a
+    Bot API call's backoff after a network error or a 502-504 (bot/telegram.py) and the
+    polling loop's pause after a failed call or update (bot/runner.py)."""
+    monkeypatch.setattr(bot.telegram, "FIRST_BACKOFF_SECONDS", 0.05)
+    monkeypatch.setattr(bot.runner, "FIRST_ERROR_PAUSE_SECONDS", 0.05)
 
 
 class RunningClock:

@@ -272,7 +272,7 @@ def test_polling_end_to_end(bot_config, bot_sessions, clock, fake_telegram):
 
 
 def test_polling_waits_out_an_unreachable_api_and_stops_when_asked(
-    bot_config, bot_sessions, caplog
+    bot_config, bot_sessions, caplog, quick_retries
 ):
     config = replace(bot_config, api_url="http://127.0.0.1:9")  # nothing listens there
     stop, ready = threading.Event(), threading.Event()
@@ -293,7 +293,7 @@ def test_polling_waits_out_an_unreachable_api_and_stops_when_asked(
 
 
 def test_polling_retries_an_update_whose_id_cannot_be_recorded(
-    bot_config, bot_sessions, clock, fake_telegram
+    bot_config, bot_sessions, clock, fake_telegram, quick_retries
 ):
     engine = make_engine(bot_config.database_url)
     ProcessedUpdate.__table__.drop(engine)  # the database cannot record update ids for now

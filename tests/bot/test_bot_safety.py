@@ -275,7 +275,7 @@ def test_a_429_in_a_chat_is_retried_too(alice, fake_telegram):
     assert alice.screen["text"].startswith("Hello, Alice")
 
 
-def test_dropped_connections_are_retried_with_backoff(alice, fake_telegram):
+def test_dropped_connections_are_retried_with_backoff(alice, fake_telegram, quick_retries):
     fake_telegram.drop_connections(2)
 
     alice.send("/start")
