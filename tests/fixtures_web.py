@@ -18,17 +18,37 @@ from webapp import create_app
 from webapp.extensions import db
 
 
-def _share_url_builders() -> None:
-    """Every test builds its own app, and werkzeug writes and compiles a URL-building function
-    for each of its ~90 routes (two thirds of build_app's time). The function depends only on
-    the rule's text, its parsed parts and its defaults, so apps of one test process share each
-    compiled function: the apps route and build URLs exactly as before."""
+def _share_rule_work() -> None:
+    """Every test builds its own app, and werkzeug parses each of its ~120 routes and writes and
+    compiles a URL-building function for it (most of build_app's time). Both depend only on the
+    rule's text (and the map's converters, and the builder on the rule's defaults), so the apps
+    of one test process share them: the apps route and build URLs exactly as before. Each rule
+    still gets its own parts, trace and converters lists; the parts and the converter objects in
+    them are shared (werkzeug only reads them after parsing)."""
     from werkzeug.routing.rules import Rule
+
+    parse_rule = Rule._parse_rule
+    parsed: dict[tuple, tuple] = {}
+
+    def shared_parse(rule: Rule, text: str):
+        key = (text, type(rule.map), tuple(rule.map.converters.items()))
+        if key not in parsed:
+            trace_from = len(rule._trace)
+            parts = list(parse_rule(rule, text))
+            trace = rule._trace[trace_from:]
+            converters = {name: rule._converters[name] for dynamic, name in trace if dynamic}
+            parsed[key] = (parts, trace, converters)
+            return parts
+        parts, trace, converters = parsed[key]
+        rule._trace.extend(trace)
+        rule._converters.update(converters)
+        rule.arguments.update(converters)
+        return list(parts)
 
     compile_builder = Rule._compile_builder
     compiled: dict[tuple, object] = {}
 
-    def shared(rule: Rule, append_unknown: bool = True):
+    def shared_builder(rule: Rule, append_unknown: bool = True):
         defaults = rule.defaults or {}
         if any(dynamic and part in defaults for dynamic, part in rule._trace):
             return compile_builder(rule, append_unknown)  # a default folded in by its converter
@@ -37,10 +57,11 @@ def _share_url_builders() -> None:
             compiled[key] = compile_builder(rule, append_unknown)
         return compiled[key]
 
-    Rule._compile_builder = shared
+    Rule._parse_rule = shared_parse
+    Rule._compile_builder = shared_builder
 
 
-_share_url_builders()
+_share_rule_work()
 
 ANNA = {
     "id": 1001,
