@@ -170,7 +170,7 @@ def post_update(url: str, update: dict, config) -> tuple[int, float]:
 FLOOD = 10
 
 
-@pytest.mark.parametrize("flood_seconds", [2])
+@pytest.mark.parametrize("flood_seconds", [1])
 def test_a_chat_under_flood_control_slows_neither_the_web_nor_other_chats(
     flood_seconds, bot_config, fake_telegram, tmp_path
 ):
