@@ -13,6 +13,7 @@ from schedule import outbox
 from tests.e2e.test_native_browser import SETTLED, axe_problems, small_controls, tap
 from tests.fixtures_browser import DARK, LIGHT, open_app
 from tests.fixtures_web import ANNA, BORIS, TRAINER, auth
+from webapp import broadcasts
 from webapp.extensions import db
 
 pytestmark = pytest.mark.browser
@@ -22,8 +23,10 @@ CONTROLS = ".broadcasts button, .broadcasts label.choice, .broadcasts input[type
 @pytest.mark.parametrize("lang", ["en", "ru"])
 @pytest.mark.parametrize("theme", ["light", "dark"])
 def test_the_trainer_sends_a_message_and_sees_it_delivered(
-    browser, sqlite_app, live_sqlite_url, artifacts, theme, lang
+    browser, sqlite_app, live_sqlite_url, artifacts, theme, lang, monkeypatch
 ):
+    # A card still sending asks again every 2 s; here every 0.2 s (the wait below is for it).
+    monkeypatch.setattr(broadcasts, "REFRESH_SECONDS", 0.2)
     client = sqlite_app.test_client()
     for user in (ANNA, BORIS):
         assert client.get("/api/bookings", headers=auth(user)).status_code == 200
