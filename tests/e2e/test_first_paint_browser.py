@@ -46,6 +46,9 @@ def wait_for(page, held: list) -> None:
     raise AssertionError("the request was never sent")
 
 
+BUSY = ".htmx-request, .htmx-swapping, .htmx-settling, .htmx-added"
+
+
 def until(page, expression: str) -> None:
     """Wait until `expression` holds in the page, polled with evaluate: these pages run under
     the app's Content-Security-Policy, which refuses Playwright's polling by string eval."""
@@ -93,7 +96,9 @@ def tap_day_before_the_first_tab_lands(page, personal, day: str, landed: str) ->
     personal[1].continue_()
     page.locator(landed).wait_for()
     personal[0].continue_()  # the first load lands last; it must not be swapped in
-    page.wait_for_timeout(300)
+    # The first load's request (#app's) is over once htmx is idle: it was answered and, as it
+    # must not be, not swapped in (a swap would show in the checks below).
+    until(page, f"!document.querySelector('{BUSY}')")
 
 
 @pytest.mark.parametrize(
@@ -140,8 +145,12 @@ def test_a_start_tapped_before_the_swap_opens_on_the_viewers_own_grid(
     page, personal, sheets = while_own_tab_waits(browser, url, "light", "en", "/app/confirm")
 
     page.click("[data-anonymous] [data-slot-start='11:00']")
-    page.wait_for_timeout(200)
-    assert not sheets  # not asked of everyone's grid: it waits for the viewer's own
+    # Not asked of everyone's grid: it waits for the viewer's own (htmx marks a request it
+    # sends at once; only #app's own, held back, is under way).
+    assert page.evaluate("[...document.querySelectorAll('.htmx-request')].map(e => e.id)") == [
+        "app"
+    ]
+    assert not sheets
     personal[0].continue_()
     wait_for(page, sheets)
     assert "start=11:00" in sheets[0].request.url
@@ -151,6 +160,7 @@ def test_a_start_tapped_before_the_swap_opens_on_the_viewers_own_grid(
     page.locator("[data-sheet] [data-action=confirm]").click()
     page.locator("[data-slot-start='11:00'].mine").wait_for()
     page.screenshot(path=artifacts / "tapped-before-the-swap.png")
+    assert len(sheets) == 1  # asked once, of the viewer's own grid
     page.context.close()
 
 
@@ -179,7 +189,7 @@ def test_a_start_refused_on_the_viewers_own_grid_opens_nothing(
     refused = page.locator("section.view:not([data-anonymous]) [data-slot-start='09:30']")
     refused.wait_for()
     assert refused.get_attribute("data-refusal") == "overlapping"
-    page.wait_for_timeout(300)
+    until(page, f"!document.querySelector('{BUSY}')")  # a replayed tap would be under way
     assert page.locator("[data-sheet]").count() == 0
     page.context.close()
 
@@ -222,7 +232,7 @@ def test_a_start_tapped_while_the_viewers_tab_fails_is_not_opened_later(
         page.wait_for_timeout(20)
     personal[1].continue_()
     page.locator("section.view:not([data-anonymous])").wait_for()
-    page.wait_for_timeout(300)
+    until(page, f"!document.querySelector('{BUSY}')")  # a replayed tap would be under way
     assert not sheets and page.locator("[data-sheet]").count() == 0
     page.context.close()
 
