@@ -63,6 +63,10 @@ window.Telegram = {WebApp: {
   isVersionAtLeast: (version) => parseFloat(version) <= 7.0,
   requestContact: (callback) => callback(true, {status: "sent", response: window.__contact}),
 }};
+// As Telegram's script does: the theme as CSS variables (app.js sets them only when Telegram's
+// script is not there yet, so without this the theme shown depended on which script came first).
+for (const [k, v] of Object.entries(window.Telegram.WebApp.themeParams))
+  document.documentElement.style.setProperty("--tg-theme-" + k.replace(/_/g, "-"), v);
 """
 
 
