@@ -22,6 +22,8 @@ from .telegram_api import TOKEN_HINT, TelegramUnreachable, point_menu_button
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 NGROK_CONFIG = PROJECT_ROOT / "ngrok.yml"
 NGROK_TOKEN_URL = "https://dashboard.ngrok.com/get-started/your-authtoken"
+# How often the server's loop looks for shutdown(): stopping waits up to this long.
+SERVE_POLL_SECONDS = 0.5
 
 
 class Delegate:
@@ -147,7 +149,12 @@ def dev(tunnel: bool, port: int, host: str) -> None:
             no_color=app.config["CONFIG"].no_color,
         )
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
-        threading.Thread(target=server.serve_forever, name="web", daemon=True).start()
+        threading.Thread(
+            target=server.serve_forever,
+            kwargs={"poll_interval": SERVE_POLL_SECONDS},
+            name="web",
+            daemon=True,
+        ).start()
         serving = True
         say(f"• web: the Mini App at {local_url}")
         bot_config = dataclasses.replace(app.config["CONFIG"].bot, public_url=public_url)
