@@ -4,14 +4,16 @@ variable."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
+import runpy
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
 from runtime.config import read_bot_config
 from schedule import ConfigError
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("url", ["nonsense://x", "postgresql://u:p@host:port/db", "not a url"])
@@ -26,25 +28,22 @@ def test_database_urls_as_written_are_accepted():
     assert read_bot_config({}).database_url.startswith("sqlite:///")
 
 
-def test_bot_main_names_a_bad_database_url(tmp_path):
-    env = {
-        **os.environ,
+def test_bot_main_names_a_bad_database_url(tmp_path, capsys):
+    """`python bot_main.py`'s own code, run in this process (the bot tests start the real
+    process, and its configuration error without a token): exit 2, the message, no traceback."""
+    environ = {
         "BOT_TOKEN": "123456:" + "a" * 35,
         "DATABASE_URL": "nonsense://x",
         "LOG_DIR": str(tmp_path),
     }
-    done = subprocess.run(
-        [sys.executable, "bot_main.py"],
-        cwd=Path(__file__).resolve().parents[2],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    # patch.dict restores the whole environment: bot_main.py loads a .env there may be too
+    with mock.patch.dict(os.environ, environ), pytest.raises(SystemExit) as done:
+        runpy.run_path(str(ROOT / "bot_main.py"), run_name="__main__")
 
-    assert done.returncode == 2
-    assert "Configuration error: DATABASE_URL" in done.stderr
-    assert "Traceback" not in done.stderr
+    stderr = capsys.readouterr().err
+    assert done.value.code == 2
+    assert "Configuration error: DATABASE_URL" in stderr
+    assert "Traceback" not in stderr
 
 
 def test_the_workers_lease_is_ten_seconds_unless_set_within_one_to_thirty():
