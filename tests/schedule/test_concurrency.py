@@ -202,7 +202,11 @@ def test_processes_racing_on_one_sqlite_file_get_exactly_the_free_places(sqlite_
     engine = make_engine(sqlite_url)
     create_schema(engine)
     engine.dispose()
-    context = multiprocessing.get_context("spawn")
+    # Each racer is a fork of one fresh process that imported this module once (forkserver):
+    # spawned racers each paid ~1 CPU-s importing it, and a fork of this (threaded) process
+    # would not be safe.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
     processes_count = 6
     barrier = context.Barrier(processes_count)
     results = context.Queue()
