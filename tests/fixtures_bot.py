@@ -115,7 +115,9 @@ def fake_telegram() -> Iterator[FakeTelegram]:
 
 
 @pytest.fixture
-def bot_config(fake_telegram, database_url) -> BotConfig:
+def bot_config(request, fake_telegram, database_url) -> BotConfig:
+    """The bot's configuration; a test changes fields of it with
+    `@pytest.mark.parametrize("bot_config", [{field: value}], indirect=True)`."""
     return BotConfig(
         token=TEST_BOT_TOKEN,
         api_url=fake_telegram.url,
@@ -123,12 +125,13 @@ def bot_config(fake_telegram, database_url) -> BotConfig:
         database_url=database_url,
         # The trainer hears of every change at once (no news held) unless a test says so.
         settings=Settings(**UNLIMITED, admin_ids=frozenset({COACH["id"]}), trainer_news_delay=0),
+        **getattr(request, "param", {}),
     )
 
 
 @pytest.fixture
-def bot_sessions(database_url) -> Iterator[sessionmaker[Session]]:
-    factory = make_session_factory(database_url)
+def bot_sessions(database_url, bot_config) -> Iterator[sessionmaker[Session]]:
+    factory = make_session_factory(database_url, bot_config.dependency_deadline)
     yield factory
     factory.kw["bind"].dispose()
 

@@ -247,6 +247,9 @@ def test_my_shows_a_membership_and_under_forfeit_offers_a_late_cancel(
         assert (cancelled.status, cancelled.forfeited) == ("cancelled", True)
 
 
+# The database waits (SQLite's busy timeout, PostgreSQL's statement timeout) are shares of a 1 s
+# dependency deadline here, not the deployed 5 s: the lock is held past them all the same.
+@pytest.mark.parametrize("bot_config", [{"dependency_deadline": 1.0}], indirect=True, ids=["1s"])
 def test_a_payment_the_database_could_not_credit_comes_again_and_credits_once(
     paying_bot, fake_telegram, bot_sessions, bot_config
 ):
