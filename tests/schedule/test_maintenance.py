@@ -109,16 +109,20 @@ def test_delete_user_of_nobody_is_none(session):
     assert maintenance.user_footprint(session, 424242) is None
 
 
-def test_demo_week_books_by_the_rules(session, settings, now):
-    report = maintenance.load_demo_week(session, settings, now=now, seed=3)
+def test_demo_week_books_by_the_rules_and_loading_again_replaces_it(session, settings, now):
+    """One week loaded (each load books ~30 trainings through the services), checked, then
+    loaded again: the same week, not doubled, with its full start and waitlist."""
+    from schedule.models import WAITING
 
-    assert report.users == len(maintenance.DEMO_PEOPLE)
-    assert report.booked >= 7 * 4
+    first = maintenance.load_demo_week(session, settings, now=now, seed=3)
+
+    assert first.users == len(maintenance.DEMO_PEOPLE)
+    assert first.booked >= 7 * 4
     bookings = session.scalars(select(Booking)).all()
-    assert len(bookings) == report.booked
-    assert sum(b.status == CANCELLED for b in bookings) == report.cancelled
-    first, last = min(b.starts_at for b in bookings), max(b.starts_at for b in bookings)
-    assert first > now and last - now < timedelta(days=settings.booking_horizon_days + 1)
+    assert len(bookings) == first.booked
+    assert sum(b.status == CANCELLED for b in bookings) == first.cancelled
+    start, last = min(b.starts_at for b in bookings), max(b.starts_at for b in bookings)
+    assert start > now and last - now < timedelta(days=settings.booking_horizon_days + 1)
     active = [b for b in bookings if b.status == ACTIVE]
     for instant in {b.starts_at for b in active}:  # presence only rises at a start
         present = [b for b in active if b.starts_at <= instant < b.ends_at]
@@ -129,13 +133,6 @@ def test_demo_week_books_by_the_rules(session, settings, now):
         maintenance.DEMO_ID_BASE + i for i in range(1, len(maintenance.DEMO_PEOPLE) + 1)
     ]
 
-
-def test_demo_week_has_a_full_start_with_a_waitlist_and_loading_again_replaces_it(
-    session, settings, now
-):
-    from schedule.models import WAITING
-
-    first = maintenance.load_demo_week(session, settings, now=now, seed=3)
     again = maintenance.load_demo_week(session, settings, now=now, seed=3)
 
     assert again.booked == first.booked and again.full_start == first.full_start
