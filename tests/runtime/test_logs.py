@@ -299,15 +299,27 @@ def test_follow_yields_new_lines_across_rotation(tmp_path):
     path = tmp_path / "web.log"
     write_log(path, ("2026-11-25T06:00:00.000+00:00", "INFO", "old"))
     seen: list[str] = []
-    followed = logs.follow([path], "DEBUG", poll=0.01, stop=lambda: len(seen) >= 3)
+    following = threading.Event()  # follow asks stop() first once it holds the file's end
+    deadline = time.monotonic() + 30  # a follow that misses a line fails instead of hanging
+
+    def stop() -> bool:
+        following.set()
+        return len(seen) >= 3 or time.monotonic() > deadline
+
+    followed = logs.follow([path], "DEBUG", poll=0.01, stop=stop)
+
+    def seen_count(count: int) -> None:
+        """Wait until follow has yielded `count` entries: each step starts once it has."""
+        while len(seen) < count and time.monotonic() < deadline:
+            time.sleep(0.01)
 
     def writer() -> None:
-        time.sleep(0.1)
+        following.wait(30)
         write_log(path, ("2026-11-25T06:00:01.000+00:00", "INFO", "new"))
-        time.sleep(0.1)
+        seen_count(1)
         path.rename(tmp_path / "web.log.1")  # rotation: a fresh, shorter file
         write_log(path, ("2026-11-25T06:00:02.000+00:00", "INFO", "x"))
-        time.sleep(0.1)
+        seen_count(2)
         write_log(path, ("2026-11-25T06:00:03.000+00:00", "DEBUG", "after"))
 
     thread = threading.Thread(target=writer)
