@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import multiprocessing.context
 import os
 import shutil
 import signal
@@ -39,6 +41,22 @@ def as_from_a_terminal() -> None:
     interrupts. A suite started in the background (`pytest … &`) runs with SIGINT ignored, and a
     child inherits that: Python then never raises KeyboardInterrupt in it."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+# The test modules whose functions run in processes of their own (forked from one fork server,
+# which imports these once per test process; see forked()).
+FORKSERVER_PRELOAD = ["tests.bot.test_bot_reminders", "tests.schedule.test_concurrency"]
+
+
+def forked() -> multiprocessing.context.ForkServerContext:
+    """Processes that are forks of one fork server that imported the test modules running in
+    them (and with them the project, SQLAlchemy and the drivers) once: each is ready at once,
+    where a spawned one imports everything anew (~1.2 CPU-s each). The server starts without
+    this process's threads, so a fork of it is safe. One preload list for the whole session:
+    it is read only when the server starts, by whichever test needs it first."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(FORKSERVER_PRELOAD)
+    return context
 
 
 def _admin(statement: str) -> None:

@@ -4,7 +4,6 @@ processes, however slow Telegram is; in every run mode."""
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import signal
 import subprocess
@@ -26,6 +25,7 @@ from schedule import Booking, Settings, User, outbox, services
 from schedule.models import ReminderClaim, ScheduleLock, utcnow
 from schedule.outbox import OutboxMessage
 from schedule.unit import Actor, Unit
+from tests.conftest import forked
 from tests.fixtures_bot import ALICE, BORIS, COACH, FIRST_RETRY, PUBLIC_URL, answers, running_clock
 
 THURSDAY = date(2026, 11, 26)
@@ -427,16 +427,6 @@ def _reminder_worker(config, now_seconds, ticks, stop) -> None:
         thread.join()
 
 
-def worker_processes():
-    """Processes made by a fork server that imported this module (and with it the bot, the
-    schedule, SQLAlchemy and the database drivers) once: each worker is a fork of it, ready at
-    once, where a spawned one imports everything anew (about 1.2 CPU-seconds each, three per
-    test). The server is started without this process's threads, so a fork is safe."""
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__])  # no effect once the server runs: it has it
-    return context
-
-
 def in_flight(bot_sessions) -> int:
     """Outbox rows still pending (queued, or sent and not yet written down)."""
     with bot_sessions() as session:
@@ -457,7 +447,7 @@ def test_three_worker_processes_send_each_reminder_once_though_telegram_is_slow(
         for minute in starts
         for offset in (1440, 120)
     )
-    processes = worker_processes()
+    processes = forked()
     now_seconds = processes.Value("d", (NOW - EPOCH).total_seconds())
     ticks = [processes.Value("q", 0) for _ in range(3)]
     stop = processes.Event()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import threading
 from collections import Counter
 from datetime import date, datetime
@@ -15,6 +14,7 @@ from schedule import Booking, ScheduleError, Settings, User
 from schedule.db import make_engine
 from schedule.services import book, reschedule, upsert_user
 from schedule.unit import Actor, Unit
+from tests.conftest import forked
 
 NOW = datetime(2026, 11, 25, 6, 0)  # Wednesday 09:00 in Moscow
 TOMORROW = date(2026, 11, 26)
@@ -202,11 +202,9 @@ def test_processes_racing_on_one_sqlite_file_get_exactly_the_free_places(sqlite_
     engine = make_engine(sqlite_url)
     create_schema(engine)
     engine.dispose()
-    # Each racer is a fork of one fresh process that imported this module once (forkserver):
-    # spawned racers each paid ~1 CPU-s importing it, and a fork of this (threaded) process
-    # would not be safe.
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__])
+    # Each racer is a fork of one fresh process that imported this module once (forked()): a
+    # fork of this (threaded) process would not be safe.
+    context = forked()
     processes_count = 6
     barrier = context.Barrier(processes_count)
     results = context.Queue()
