@@ -176,7 +176,6 @@ def test_a_trainer_runs_the_week_from_a_phone(
     ]
     assert rows[0]["cancel_reason"] == "Public holiday"
     page.screenshot(path=artifacts / "07-clients-and-export.png")
-    page.context.close()
 
 
 def test_a_client_never_sees_the_trainers_tab(browser, sqlite_app, live_sqlite_url):
@@ -187,7 +186,6 @@ def test_a_client_never_sees_the_trainers_tab(browser, sqlite_app, live_sqlite_u
             'tma ' + new URLSearchParams(location.hash.slice(1)).get('tgWebAppData')}})).status"""
     )
     assert status == 403
-    page.context.close()
 
 
 @pytest.mark.parametrize("lang", ["en", "ru"])
@@ -228,7 +226,6 @@ def test_the_trainers_screens_in_the_dark(browser, sqlite_app, live_sqlite_url, 
         page.locator(f"[data-admin-nav={section}][aria-current=page]").wait_for()
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
         page.screenshot(path=artifacts / f"{section}.png", full_page=True)
-    page.context.close()
 
 
 def test_a_trainer_splits_monday_with_a_break(browser, sqlite_app, live_sqlite_url, artifacts):
@@ -253,4 +250,3 @@ def test_a_trainer_splits_monday_with_a_break(browser, sqlite_app, live_sqlite_u
         week = effective_hours(db.session(), sqlite_app.config["SCHEDULE"])
     assert week[0] == ((480, 720), (960, 1200)) and week[6] == ()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
-    page.context.close()

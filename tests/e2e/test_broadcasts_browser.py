@@ -61,4 +61,3 @@ def test_the_trainer_sends_a_message_and_sees_it_delivered(
     assert page.locator("[data-broadcast-id]").count() == 1
     page.screenshot(path=artifacts / "sent.png", full_page=True)
     assert axe_problems(page) == []
-    page.context.close()

@@ -70,7 +70,6 @@ def test_book_see_it_in_my_trainings_and_cancel(browser, sqlite_app, live_sqlite
             )
             == []
         )
-    page.context.close()
 
 
 def test_a_slot_taken_meanwhile_shows_why_and_the_truth(
@@ -92,7 +91,6 @@ def test_a_slot_taken_meanwhile_shows_why_and_the_truth(
     assert refreshed.get_attribute("data-refusal") == "full"
     assert refreshed.get_attribute("data-can-wait") == "true"  # the cell now offers the waitlist
     page.screenshot(path=artifacts / "slot-taken.png")
-    page.context.close()
 
 
 def test_a_dropped_network_is_shown_in_place(browser, sqlite_app, live_sqlite_url, artifacts):
@@ -107,7 +105,6 @@ def test_a_dropped_network_is_shown_in_place(browser, sqlite_app, live_sqlite_ur
     error.wait_for()
     assert "connection" in error.inner_text().lower()
     page.screenshot(path=artifacts / "offline.png")
-    page.context.close()
 
 
 def test_telegram_buttons_haptics_and_the_main_button_books(
@@ -137,7 +134,6 @@ def test_telegram_buttons_haptics_and_the_main_button_books(
     page.wait_for_function("Telegram.WebApp.BackButton.isVisible")
     page.evaluate("window.__tg.back()")  # Telegram's BackButton returns to booking
     page.locator("[data-nav=book][aria-current=page]").wait_for()
-    page.context.close()
 
 
 def test_the_admin_sees_the_trainer_tab(browser, sqlite_app, live_sqlite_url, artifacts):
@@ -150,7 +146,6 @@ def test_the_admin_sees_the_trainer_tab(browser, sqlite_app, live_sqlite_url, ar
     page.locator("[data-admin-booking-id]").first.wait_for()
     assert page.locator("[data-admin-booking-id]").count() == 2
     page.screenshot(path=artifacts / "trainer.png")
-    page.context.close()
 
 
 @pytest.mark.parametrize("source", ["launch-parameters", "system-dark-mode"])
@@ -174,7 +169,6 @@ def test_the_dark_theme_is_readable(browser, sqlite_app, live_sqlite_url, artifa
     assert contrast(colours["slotText"], colours["slot"]) >= 7
     assert contrast(colours["tab"], colours["page"]) >= 3
     assert contrast(colours["buttonText"], colours["button"]) >= 3
-    page.context.close()
 
 
 def test_sharing_the_phone_through_telegram_then_booking(browser, clock, sqlite_url):
@@ -201,7 +195,6 @@ def test_sharing_the_phone_through_telegram_then_booking(browser, clock, sqlite_
         page.locator("[data-sheet] [data-consequence]").first.wait_for()
         press_main_button(page)
         page.locator("[data-slot-start='10:00'].mine").wait_for()
-        page.context.close()
     finally:
         stop()
 
@@ -226,4 +219,3 @@ def test_moving_a_booking_by_tapping(browser, sqlite_app, live_sqlite_url, artif
     assert "14:30–16:00" in moved.inner_text()
     assert "14:30–16:00" in page.locator("[data-notice]").inner_text()
     page.screenshot(path=artifacts / "02-moved.png")
-    page.context.close()

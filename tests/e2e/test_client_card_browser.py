@@ -131,8 +131,6 @@ def test_a_pass_recorded_on_the_card_reaches_the_client_and_attendance_is_marked
     stats = page.locator("[data-client-stats]")
     stats.wait_for()
     assert stats.get_attribute("data-attended") == "1"
-    page.context.close()
-    client.context.close()
 
 
 def as_rgb(css: str) -> str:
@@ -267,8 +265,6 @@ def test_the_card_and_my_trainings_at_390px(
     client.screenshot(path=artifacts / f"my-{scheme}-{lang}.png", full_page=True)
     assert overflowing(client) == []
     assert too_small(client, "[data-passes]") == []
-    page.context.close()
-    client.context.close()
 
 
 # --- the trainer's day leads to the client card (issue 23) ---------------------------------------
@@ -360,4 +356,3 @@ def test_the_trainers_day_opens_the_client_card_and_axe_finds_nothing_serious(
 
     tap(page, "[data-back]")  # back to the day it was opened from
     page.locator(f"[data-admin-date='{TOMORROW}'][aria-current=true]").wait_for()
-    page.context.close()

@@ -94,7 +94,6 @@ def test_inside_telegram_the_sheet_lists_consequences_and_its_buttons_are_telegr
     press_main_button(page)
     page.locator("[data-nav=my][aria-current=page]").wait_for()
     assert status(sqlite_app, booking_id) == "cancelled"
-    page.context.close()
 
 
 def test_in_a_plain_browser_the_sheet_shows_its_own_buttons(browser, sqlite_app, live_sqlite_url):
@@ -105,7 +104,6 @@ def test_in_a_plain_browser_the_sheet_shows_its_own_buttons(browser, sqlite_app,
     assert page.locator("[data-sheet] [data-action=confirm]").is_visible()
     assert page.locator("[data-sheet] [data-dismiss]").is_visible()
     assert small_controls(page, "[data-sheet] button") == []
-    page.context.close()
 
 
 def test_a_start_inside_the_cancel_window_warns_before_the_booking(
@@ -118,7 +116,6 @@ def test_a_start_inside_the_cancel_window_warns_before_the_booking(
     late.wait_for()
     assert "can no longer be cancelled or moved" in late.inner_text()
     assert page.locator("[data-sheet] [data-consequence=cancel_until]").count() == 0
-    page.context.close()
 
 
 def test_a_client_at_the_limit_sees_one_notice_and_their_day_is_not_struck_out(
@@ -140,7 +137,6 @@ def test_a_client_at_the_limit_sees_one_notice_and_their_day_is_not_struck_out(
     assert decoration == "none"
     tap(page, "[data-notice=limit_reached] [data-open-my]")
     page.locator("[data-nav=my][aria-current=page]").wait_for()
-    page.context.close()
 
 
 def test_the_phone_is_asked_first_and_a_refusal_leaves_a_way_on(
@@ -158,7 +154,6 @@ def test_the_phone_is_asked_first_and_a_refusal_leaves_a_way_on(
     assert page.locator("[data-phone-sheet]").is_visible()
     page.evaluate("window.__tg.back()")  # the way back is Telegram's BackButton
     page.locator("[data-phone-sheet]").wait_for(state="detached")
-    page.context.close()
 
 
 def test_typed_text_is_guarded_by_telegrams_closing_confirmation(
@@ -179,7 +174,6 @@ def test_typed_text_is_guarded_by_telegrams_closing_confirmation(
     assert page.evaluate("window.__tg.calls.filter(c => c[0] === 'guard').at(-1)[1]") is True
     page.fill("#typed", "")
     assert page.evaluate("window.__tg.calls.filter(c => c[0] === 'guard').at(-1)[1]") is False
-    page.context.close()
 
 
 def test_telegrams_safe_areas_keep_the_tabs_clear(browser, sqlite_app, live_sqlite_url):
@@ -198,7 +192,6 @@ def test_telegrams_safe_areas_keep_the_tabs_clear(browser, sqlite_app, live_sqli
     )
     assert body == ["70px", "34px"]
     assert page.evaluate("getComputedStyle(document.querySelector('.tabs')).top") == "70px"
-    page.context.close()
 
 
 def seed_history(app) -> None:
@@ -246,11 +239,9 @@ def test_axe_finds_nothing_serious_and_the_screens_are_shot(
     seed_history(sqlite_app)
     SHOTS.mkdir(exist_ok=True)
     problems = {}
-    page = opened = None
+    opened = None
     for where, name, day, taps in SCREENS:
         if where != opened:
-            if page is not None:
-                page.context.close()
             opened = where
             page = open_app(
                 browser,
@@ -273,7 +264,6 @@ def test_axe_finds_nothing_serious_and_the_screens_are_shot(
         found = axe_problems(page)
         if found:
             problems[name] = found
-    page.context.close()
     assert problems == {}
 
 
@@ -289,4 +279,3 @@ def test_my_trainings_lists_the_history_with_the_studios_reason(
     assert "Отменено студией" in text and "Причина: The hall is being repaired" in text
     assert "Состоялось" in text
     assert page.locator("[data-history] [data-past-booking-id]").count() == 2
-    page.context.close()

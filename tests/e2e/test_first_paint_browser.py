@@ -59,16 +59,10 @@ def until(page, expression: str) -> None:
     raise AssertionError(f"never true: {expression}")
 
 
-def new_page(browser, scheme: str = "light", lang: str = "en"):
-    context = browser.new_context(
-        viewport={"width": 390, "height": 844},
-        device_scale_factor=2,
-        color_scheme=scheme,
-        locale="ru-RU" if lang == "ru" else "en-US",
-    )
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    return page
+def new_page(browser, scheme: str = "light", lang: str = "en", again: bool = True):
+    """A phone-sized page under the app's CSP, speaking `lang` (see fixtures_browser.Chromium)."""
+    locale = "ru-RU" if lang == "ru" else "en-US"
+    return browser.page(scheme, bypass_csp=False, locale=locale, again=again)
 
 
 def while_own_tab_waits(browser, url: str, scheme: str = "light", lang: str = "en", *held: str):
@@ -135,7 +129,6 @@ def test_the_grid_comes_with_the_page_then_the_viewers_own_booking_appears(
     page.screenshot(path=artifacts / "2-personal.png")
     background = page.evaluate("getComputedStyle(document.body).backgroundColor")
     assert (relative_luminance(background) < 0.05) == (scheme == "dark")
-    page.context.close()
 
 
 def test_a_start_tapped_before_the_swap_opens_on_the_viewers_own_grid(
@@ -161,7 +154,6 @@ def test_a_start_tapped_before_the_swap_opens_on_the_viewers_own_grid(
     page.locator("[data-slot-start='11:00'].mine").wait_for()
     page.screenshot(path=artifacts / "tapped-before-the-swap.png")
     assert len(sheets) == 1  # asked once, of the viewer's own grid
-    page.context.close()
 
 
 def test_a_start_tapped_before_the_swap_that_is_the_viewers_own_opens_their_booking(
@@ -175,7 +167,6 @@ def test_a_start_tapped_before_the_swap_that_is_the_viewers_own_opens_their_book
     personal[0].continue_()
     page.locator(f"[data-sheet][data-booking-id='{booking_id}']").wait_for()
     assert page.locator("[data-sheet]").count() == 1
-    page.context.close()
 
 
 def test_a_start_refused_on_the_viewers_own_grid_opens_nothing(
@@ -191,7 +182,6 @@ def test_a_start_refused_on_the_viewers_own_grid_opens_nothing(
     assert refused.get_attribute("data-refusal") == "overlapping"
     until(page, f"!document.querySelector('{BUSY}')")  # a replayed tap would be under way
     assert page.locator("[data-sheet]").count() == 0
-    page.context.close()
 
 
 def test_when_the_viewers_tab_fails_a_tap_is_checked_by_the_server(
@@ -213,7 +203,6 @@ def test_when_the_viewers_tab_fails_a_tap_is_checked_by_the_server(
         anna = services.upsert_user(db.session(), ANNA)
         held = services.upcoming_bookings(db.session(), anna, clock_of(sqlite_app))
         assert [booking.starts_at.strftime("%H:%M") for booking in held] == ["07:00"]  # UTC
-    page.context.close()
 
 
 def test_a_start_tapped_while_the_viewers_tab_fails_is_not_opened_later(
@@ -234,7 +223,6 @@ def test_a_start_tapped_while_the_viewers_tab_fails_is_not_opened_later(
     page.locator("section.view:not([data-anonymous])").wait_for()
     until(page, f"!document.querySelector('{BUSY}')")  # a replayed tap would be under way
     assert not sheets and page.locator("[data-sheet]").count() == 0
-    page.context.close()
 
 
 def test_telegrams_script_arriving_late_is_still_connected(browser, sqlite_app, live_sqlite_url):
@@ -253,7 +241,6 @@ def test_telegrams_script_arriving_late_is_still_connected(browser, sqlite_app, 
     until(page, "Telegram.WebApp.MainButton.isVisible")
     press_main_button(page)  # Telegram's MainButton books
     page.locator("[data-slot-start='11:00'].mine").wait_for()
-    page.context.close()
 
 
 # What Telegram's mobile apps put in the page: the bridge web events go through.
@@ -269,7 +256,7 @@ def test_telegram_hears_the_app_is_ready_once_the_grid_is_there_before_its_scrip
 ):
     """Telegram lifts its loading placeholder on web_app_ready: the app says it through the
     bridge once the grid is painted, without waiting for Telegram's script, and only once."""
-    page = new_page(browser)
+    page = new_page(browser, again=False)  # its init script stays with the page
     page.add_init_script(BRIDGE)
     telegram = held_back(page, "/js/telegram-web-app.js")
     page.goto(launch_url(live_sqlite_url, ANNA), wait_until="commit")  # "load" waits for it
@@ -282,7 +269,6 @@ def test_telegram_hears_the_app_is_ready_once_the_grid_is_there_before_its_scrip
     until(page, "window.__tg && window.__tg.calls.some(c => c[0] === 'expand')")
     assert not page.evaluate("window.__tg.calls.some(c => c[0] === 'ready')")  # said already
     assert len(page.evaluate("window.__events")) == 1
-    page.context.close()
 
 
 def test_without_init_data_the_day_shows_then_the_refusal_in_place(
@@ -297,7 +283,6 @@ def test_without_init_data_the_day_shows_then_the_refusal_in_place(
     notice.wait_for()
     assert "Telegram" in notice.inner_text()
     page.screenshot(path=artifacts / "no-init-data.png")
-    page.context.close()
 
 
 def test_a_day_tapped_before_the_swap_stays_chosen(browser, sqlite_app, live_sqlite_url):
@@ -312,7 +297,6 @@ def test_a_day_tapped_before_the_swap_stays_chosen(browser, sqlite_app, live_sql
     assert page.locator("[data-date][aria-current=true]").get_attribute("data-date") == later
     assert page.locator("[data-anonymous]").count() == 0
     until(page, "!document.body.classList.contains('busy')")
-    page.context.close()
 
 
 def test_a_client_at_the_daily_limit_sees_why_in_the_first_paint_of_a_second_open(
@@ -342,7 +326,7 @@ def test_a_client_at_the_daily_limit_sees_why_in_the_first_paint_of_a_second_ope
     personal[0].continue_()
     again.locator("nav.tabs:not([data-first-paint])").wait_for()
     assert notice.is_visible()
-    again.context.close()
+    again.close()
 
 
 def opened_again(page, url: str):
@@ -371,4 +355,4 @@ def test_a_day_tapped_on_the_viewers_own_first_paint_stays_chosen(
     later = page.locator("[data-date][data-available=true]").nth(2).get_attribute("data-date")
     tap_day_before_the_first_tab_lands(page, personal, later, "nav.tabs:not([data-first-paint])")
     assert page.locator("[data-date][aria-current=true]").get_attribute("data-date") == later
-    page.context.close()
+    page.close()  # the second page of the phone; the first goes back to the pool

@@ -58,7 +58,6 @@ def test_pick_a_kind_and_a_trainer_then_book(browser, sqlite_app, live_sqlite_ur
     with sqlite_app.app_context():
         booking = db.session.query(Booking).one()
         assert (booking.kind_id, booking.trainer_id) == (personal, boris)
-    page.context.close()
 
 
 def settled(page) -> None:
@@ -130,4 +129,3 @@ def test_the_pickers_fit_a_phone(browser, sqlite_app, live_sqlite_url, artifacts
     assert box["x"] >= 0 and box["x"] + box["width"] <= 390, box
     assert page.locator("[data-trainer]").count() == 0  # Anna alone gives it: no whom
     shot(page, artifacts, f"stretch-{lang}-{scheme}.png")
-    page.context.close()

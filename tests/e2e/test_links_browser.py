@@ -77,14 +77,7 @@ def link_url(
 
 
 def open_link(browser, url: str, scheme: str = "light", telegram: bool = False):
-    context = browser.new_context(
-        viewport={"width": 390, "height": 844},
-        device_scale_factor=2,
-        color_scheme=scheme,
-        bypass_csp=True,
-    )
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
+    page = browser.page(scheme)
     if telegram:
         page.route(
             "https://telegram.org/**",

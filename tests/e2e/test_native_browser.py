@@ -102,7 +102,6 @@ def test_two_cancels_leave_one_sheet_and_the_main_button_cancels_the_last(
     page.wait_for_function("Telegram.WebApp.BackButton.isVisible")
     page.evaluate("window.__tg.back()")
     page.locator("[data-sheet]").wait_for(state="detached")
-    page.context.close()
 
 
 def test_move_on_a_booking_cancelled_meanwhile_keeps_the_tabs_and_says_why(
@@ -126,7 +125,6 @@ def test_move_on_a_booking_cancelled_meanwhile_keeps_the_tabs_and_says_why(
     assert page.locator("[data-nav=book]").is_visible() and page.locator("[data-nav=my]").count()
     assert page.locator(f"[data-booking-id='{booking_id}']").count() == 0  # the truth
     page.screenshot(path=artifacts / "stale-move.png")
-    page.context.close()
 
 
 def test_a_failed_day_switch_undoes_the_strip_and_says_so(browser, sqlite_app, live_sqlite_url):
@@ -138,7 +136,6 @@ def test_a_failed_day_switch_undoes_the_strip_and_says_so(browser, sqlite_app, l
     page.locator("[data-notice].error:not([hidden])").wait_for()
     page.wait_for_function(SETTLED)
     assert page.locator(".strip [aria-current=true]").get_attribute("data-date") == chosen
-    page.context.close()
 
 
 # Each viewer's screens, walked on one page (a fresh page per screen cost ~0.5 s of Chromium
@@ -202,5 +199,4 @@ def test_axe_finds_no_serious_issue_on_any_screen(
             found = axe_problems(page)
             if found:
                 problems[name] = found
-        page.context.close()
     assert problems == {}

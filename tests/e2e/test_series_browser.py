@@ -43,4 +43,3 @@ def test_repeat_weekly_from_the_confirm_sheet(
     stop = page.locator("[data-action=stop-series]")
     assert stop.bounding_box()["height"] >= 44
     page.screenshot(path=artifacts / "03-my-trainings.png", full_page=True)
-    page.context.close()

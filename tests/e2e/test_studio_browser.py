@@ -117,7 +117,6 @@ def test_an_owner_adds_edits_and_removes_a_kind(
     page.locator(f"[data-kind-id='{kind_id}']").wait_for(state="detached")
     with sqlite_app.app_context():
         assert db.session.get(Kind, int(kind_id)).retired_at is not None
-    page.context.close()
 
 
 @pytest.mark.parametrize(
@@ -140,4 +139,3 @@ def test_the_studio_fits_a_phone(
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     assert not small_controls(page), small_controls(page)
     shot(page, artifacts, f"days-off-{lang}-{scheme}.png")
-    page.context.close()

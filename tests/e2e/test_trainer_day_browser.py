@@ -91,7 +91,6 @@ def test_a_trainer_opens_their_own_day(
     page.locator("[data-notice]:not([hidden])").wait_for()
     assert page.locator("[data-admin-booking-id]").count() == 0
     page.screenshot(path=artifacts / f"03-cancelled-{lang}-{scheme}.png", full_page=True)
-    page.context.close()
 
 
 def too_small(page) -> list[str]:

@@ -79,7 +79,6 @@ def test_wait_for_a_full_start_and_be_booked_when_a_place_frees(
     assert cell.get_attribute("data-waitlist") == "false"
     assert "mine" in cell.get_attribute("class")
     page.screenshot(path=artifacts / "06-booked.png")
-    page.context.close()
 
 
 def test_leaving_the_waitlist_in_one_tap(
@@ -99,4 +98,3 @@ def test_leaving_the_waitlist_in_one_tap(
     page.locator("[data-waitlist-entry]").wait_for(state="detached")
     assert "left the waitlist" in page.locator("[data-notice]:not([hidden])").inner_text()
     page.screenshot(path=artifacts / "left.png")
-    page.context.close()

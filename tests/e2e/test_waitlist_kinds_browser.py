@@ -99,4 +99,3 @@ def test_wait_for_a_personal_hour_from_its_own_grid(
     fits(page)
     page.screenshot(path=artifacts / f"03-{name}-my.png")
     page.screenshot(path=SHOTS / f"{name}-3-my.png")
-    page.context.close()
