@@ -18,6 +18,7 @@ from tests.fixtures_web import ANNA, BORIS, TOMORROW, auth, make_user
 from webapp.extensions import db
 
 pytestmark = pytest.mark.browser
+IDLE = "!document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
 
 
 @pytest.mark.parametrize(
@@ -50,8 +51,11 @@ def test_a_trainer_opens_their_own_day(
     assert tab.bounding_box()["height"] >= 44
     tab.click()
     page.locator("[data-admin-date]").first.wait_for()
+    page.wait_for_function(IDLE)
     page.click(f"[data-admin-date='{TOMORROW}']")
+    # The day is marked chosen at the tap; its visitors come with the swap.
     page.locator(f"[data-admin-date='{TOMORROW}'][aria-current=true]").wait_for()
+    page.wait_for_function(IDLE)
     visitors = page.locator("[data-admin-booking-id]")
     assert visitors.count() == 1
     assert visitors.first.get_attribute("data-admin-booking-id") == str(made[anna])
