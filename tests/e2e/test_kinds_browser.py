@@ -42,7 +42,8 @@ def test_pick_a_kind_and_a_trainer_then_book(browser, sqlite_app, live_sqlite_ur
     page.click(f"[data-trainer='{boris}']")
     page.locator(f"[data-trainer='{boris}'][aria-pressed=true]").wait_for()
     page.click(f"[data-date='{TOMORROW}']")
-    page.locator(f"[data-date='{TOMORROW}'][aria-current=true]").wait_for()
+    page.locator(f"[data-date='{TOMORROW}'][aria-current=true]").wait_for()  # at the tap
+    settled(page)  # the day's grid swapped in
     first = page.locator("[data-slot-start]").first
     assert first.get_attribute("data-slot-start") == "12:00"  # Boris's day
     page.screenshot(path=artifacts / "02-boris.png")
