@@ -189,30 +189,26 @@ def _channel_id(raw: str) -> int | None:
 def _lease(raw: str) -> float:
     """WORKER_LEASE_SECONDS [10]: 1-30 (DESIGN.md: a dead worker frees what it held within
     30 s; under 1 s a busy database could let a live worker's lease lapse)."""
-    value = raw.strip()
-    if not value:
-        return BotConfig.lease_seconds
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = 0.0
-    if not 1 <= seconds <= 30:
-        raise ConfigError("WORKER_LEASE_SECONDS must be a number of seconds from 1 to 30")
-    return seconds
+    return _seconds(raw, "WORKER_LEASE_SECONDS", BotConfig.lease_seconds)
 
 
 def _deadline(raw: str) -> float:
     """DEPENDENCY_DEADLINE_SECONDS [5]: 1-30 (DESIGN.md: a request never waits more than 5 s on
     a dependency; under 1 s a busy but living database would fail requests)."""
+    return _seconds(raw, "DEPENDENCY_DEADLINE_SECONDS", BotConfig.dependency_deadline)
+
+
+def _seconds(raw: str, name: str, default: float) -> float:
+    """A number of seconds from 1 to 30; empty is the default."""
     value = raw.strip()
     if not value:
-        return BotConfig.dependency_deadline
+        return default
     try:
         seconds = float(value)
     except ValueError:
         seconds = 0.0
     if not 1 <= seconds <= 30:
-        raise ConfigError("DEPENDENCY_DEADLINE_SECONDS must be a number of seconds from 1 to 30")
+        raise ConfigError(f"{name} must be a number of seconds from 1 to 30")
     return seconds
 
 
